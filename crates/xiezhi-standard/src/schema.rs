@@ -1,0 +1,309 @@
+//! The entities of the unified data standard v1 and their fields.
+//!
+//! Each field has a type, a classification level and a Chinese data-element name. The schema is
+//! data, not structs: ingest maps department columns onto these names, the store derives its
+//! columns from them, and access will derive masking plans from the levels.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::CodeTable;
+
+/// Classification level of a field (数据分级). Maps onto GB/T 43697: L1–L2 一般, L3 重要
+/// (personal information, criminal records), L4 核心-adjacent 重要 (ongoing investigation
+/// measures, protected witnesses). A record may raise, never lower, a field's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    /// 公开: may be published.
+    L1,
+    /// 内部: inside the political-legal organs.
+    L2,
+    /// 敏感: personal information, criminal records.
+    L3,
+    /// 重要: ongoing investigation measures, protected witnesses.
+    L4,
+}
+
+impl Level {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Level::L1 => "公开",
+            Level::L2 => "内部",
+            Level::L3 => "敏感",
+            Level::L4 => "重要",
+        }
+    }
+}
+
+/// The type of a field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldType {
+    /// Free text, trimmed, never empty.
+    Text,
+    /// A calendar date.
+    Date,
+    /// A date and time (local time of the organ; the standard carries no zone).
+    DateTime,
+    /// A code from a code table.
+    Code(CodeTable),
+    /// Several codes from one code table, in source order without repeats.
+    Codes(CodeTable),
+    /// An amount of money in fen (分), so that sums are exact.
+    Money,
+    /// A whole number (months of a term, counts).
+    Int,
+    /// A 居民身份证 number, normalised to 18 characters (GB 11643).
+    IdNumber,
+    /// A telephone number (digits, optional leading +).
+    Phone,
+    /// A 统一社会信用代码 (GB 32100).
+    CreditCode,
+    /// A court case number (案号).
+    CourtCaseNo,
+    /// A procuratorate document number (检察文书文号).
+    ProcuratorateDocNo,
+    /// A SHA-256 content hash, 64 lowercase hex digits.
+    Sha256,
+}
+
+/// One field of an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldDef {
+    /// Machine name, unique within the entity (`id_number`).
+    pub name: &'static str,
+    /// The standard's data-element name (`证件号码`).
+    pub name_zh: &'static str,
+    pub ty: FieldType,
+    pub level: Level,
+}
+
+const fn f(name: &'static str, name_zh: &'static str, ty: FieldType, level: Level) -> FieldDef {
+    FieldDef {
+        name,
+        name_zh,
+        ty,
+        level,
+    }
+}
+
+/// The entities of the standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Organization,
+    Person,
+    Case,
+    CasePerson,
+    Event,
+    Evidence,
+    Document,
+    Sentence,
+    Execution,
+    Petition,
+}
+
+use CodeTable as T;
+use FieldType::*;
+use Level::*;
+
+const ORGANIZATION: &[FieldDef] = &[
+    f("org_code", "机构代码", Text, L1),
+    f("name", "机构名称", Text, L1),
+    f("kind", "机构类别", Code(T::OrganKind), L1),
+    f("division", "所在行政区划", Code(T::Division), L1),
+    f("parent_code", "上级机构代码", Text, L1),
+    f("credit_code", "统一社会信用代码", CreditCode, L1),
+    f("court_code", "法院代字", Text, L1),
+];
+
+const PERSON: &[FieldDef] = &[
+    f("id_type", "证件类型", Code(T::IdType), L2),
+    f("id_number", "证件号码", IdNumber, L3),
+    f("name", "姓名", Text, L3),
+    f("sex", "性别", Code(T::Sex), L3),
+    f("birth_date", "出生日期", Date, L3),
+    f("ethnicity", "民族", Code(T::Ethnicity), L3),
+    f("household_division", "户籍地", Code(T::Division), L3),
+    f("address", "住址", Text, L3),
+    f("phone", "联系电话", Phone, L3),
+];
+
+const CASE: &[FieldDef] = &[
+    f("police_case_no", "公安案件编号", Text, L2),
+    f("procuratorate_case_no", "检察受案号", Text, L2),
+    f("indictment_no", "起诉书文号", ProcuratorateDocNo, L2),
+    f("court_case_no", "法院案号", CourtCaseNo, L2),
+    f("category", "案件类别", Code(T::CaseCategory), L2),
+    f("name", "案件名称", Text, L2),
+    f("charges", "罪名", Codes(T::Charge), L2),
+    f("occurred_at", "案发时间", DateTime, L2),
+    f("occurred_division", "案发地", Code(T::Division), L2),
+    f("summary", "简要案情", Text, L3),
+    f("amount", "涉案金额", Money, L2),
+    f("stage", "案件阶段", Code(T::CaseStage), L2),
+    f("handling_org", "承办机构", Text, L2),
+];
+
+const CASE_PERSON: &[FieldDef] = &[
+    f("role", "涉案人员角色", Code(T::PersonRole), L3),
+    f("org_code", "登记机构", Text, L2),
+];
+
+const EVENT: &[FieldDef] = &[
+    f("kind", "流程节点", Code(T::EventKind), L2),
+    f("occurred_at", "发生时间", DateTime, L2),
+    f("org_code", "办理机构", Text, L2),
+    f("document_no", "文书文号", Text, L2),
+    f("note", "备注", Text, L3),
+];
+
+const EVIDENCE: &[FieldDef] = &[
+    f("kind", "证据种类", Code(T::EvidenceKind), L3),
+    f("name", "证据名称", Text, L3),
+    f("collected_by", "收集机构", Text, L3),
+    f("collected_at", "收集时间", DateTime, L3),
+    f("content_hash", "文件哈希", Sha256, L3),
+];
+
+const DOCUMENT: &[FieldDef] = &[
+    f("kind", "文书种类", Code(T::DocumentKind), L2),
+    f("document_no", "文书文号", Text, L2),
+    f("issuer", "制作机构", Text, L2),
+    f("issued_on", "制作日期", Date, L2),
+    f("content_hash", "文件哈希", Sha256, L3),
+];
+
+const SENTENCE: &[FieldDef] = &[
+    f("charges", "判决罪名", Codes(T::Charge), L3),
+    f("principal_penalty", "主刑", Code(T::PenaltyKind), L3),
+    f("term_months", "刑期（月）", Int, L3),
+    f("probation_months", "缓刑考验期（月）", Int, L3),
+    f("fine", "罚金", Money, L3),
+    f("circumstances", "量刑情节", Codes(T::Circumstance), L3),
+    f("judgment_date", "判决日期", Date, L3),
+    f("court_code", "判决法院", Text, L2),
+];
+
+const EXECUTION: &[FieldDef] = &[
+    f("kind", "执行方式", Code(T::ExecutionKind), L3),
+    f("org_code", "执行机构", Text, L2),
+    f("start_date", "执行起始日期", Date, L3),
+    f("end_date", "执行届满日期", Date, L3),
+    f("reduced_months", "累计减刑（月）", Int, L3),
+];
+
+const PETITION: &[FieldDef] = &[
+    f("petition_no", "信访件编号", Text, L2),
+    f("received_on", "登记日期", Date, L2),
+    f("content", "信访内容", Text, L3),
+    f("status", "信访状态", Code(T::PetitionStatus), L2),
+    f("org_code", "受理机构", Text, L2),
+];
+
+impl Entity {
+    pub const ALL: [Entity; 10] = [
+        Entity::Organization,
+        Entity::Person,
+        Entity::Case,
+        Entity::CasePerson,
+        Entity::Event,
+        Entity::Evidence,
+        Entity::Document,
+        Entity::Sentence,
+        Entity::Execution,
+        Entity::Petition,
+    ];
+
+    /// Machine name, also the store's table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Organization => "organization",
+            Entity::Person => "person",
+            Entity::Case => "case",
+            Entity::CasePerson => "case_person",
+            Entity::Event => "event",
+            Entity::Evidence => "evidence",
+            Entity::Document => "document",
+            Entity::Sentence => "sentence",
+            Entity::Execution => "execution",
+            Entity::Petition => "petition",
+        }
+    }
+
+    /// The standard's Chinese name.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Entity::Organization => "机构",
+            Entity::Person => "人员",
+            Entity::Case => "案件",
+            Entity::CasePerson => "涉案人员",
+            Entity::Event => "流程节点",
+            Entity::Evidence => "证据",
+            Entity::Document => "文书",
+            Entity::Sentence => "判决结果",
+            Entity::Execution => "刑罚执行",
+            Entity::Petition => "涉法涉诉信访",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    pub fn fields(self) -> &'static [FieldDef] {
+        match self {
+            Entity::Organization => ORGANIZATION,
+            Entity::Person => PERSON,
+            Entity::Case => CASE,
+            Entity::CasePerson => CASE_PERSON,
+            Entity::Event => EVENT,
+            Entity::Evidence => EVIDENCE,
+            Entity::Document => DOCUMENT,
+            Entity::Sentence => SENTENCE,
+            Entity::Execution => EXECUTION,
+            Entity::Petition => PETITION,
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<&'static FieldDef> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+
+    /// Whether a record of this entity hangs off the row's case and person (a link record)
+    /// rather than standing alone.
+    pub fn is_dependent(self) -> bool {
+        !matches!(self, Entity::Organization | Entity::Person | Entity::Case)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_unique_and_snake_case() {
+        for e in Entity::ALL {
+            let mut names: Vec<_> = e.fields().iter().map(|f| f.name).collect();
+            names.sort();
+            let n = names.len();
+            names.dedup();
+            assert_eq!(n, names.len(), "duplicate field in {}", e.name());
+            for name in names {
+                assert!(
+                    name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn personal_information_is_at_least_sensitive() {
+        for name in ["id_number", "name", "birth_date", "address", "phone"] {
+            assert!(
+                Entity::Person.field(name).unwrap().level >= Level::L3,
+                "{name}"
+            );
+        }
+        assert!(Entity::Case.field("summary").unwrap().level >= Level::L3);
+    }
+}
