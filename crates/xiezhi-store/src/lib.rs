@@ -1,1 +1,255 @@
-//! placeholder
+//! Persistence of standard records behind one interface, [`Store`].
+//!
+//! The store is the system of record: standard entities (one table per entity, one column per
+//! field, derived from `xiezhi-standard`'s schema), the source record behind every stored field
+//! (lineage), the quarantine of rejected records, entity-resolution keys and merge explanations,
+//! and one row per ingest run with its counts.
+//!
+//! Architecture invariant: callers see only the [`Store`] trait and the row types here; the
+//! SQLite backend is one implementation, and every backend must pass [`conformance::run`].
+//! Writes are batched: one [`Batch`] is one transaction, so a batch is either wholly stored or
+//! not at all.
+
+pub mod conformance;
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+use xiezhi_standard::{Entity, Issue, Record, Severity};
+
+pub use sqlite::SqliteStore;
+
+/// Errors of the store. `Corrupt` means the stored data broke an invariant the store relies on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open store at `{path}`: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Outcome of one source record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    Quarantined,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Quarantined => "quarantined",
+        }
+    }
+}
+
+/// One record as read from a department's file: where it was and what it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRecordRow {
+    /// Allocated by the caller from [`Store::next_ids`], so lineage can point at it before the
+    /// batch is written.
+    pub id: i64,
+    pub source: String,
+    pub file: String,
+    /// 1-based number of the record within its file.
+    pub record_no: i64,
+    /// 1-based line where the record starts (CSV/JSONL line, XML line of the element).
+    pub line: i64,
+    /// SHA-256 of the record's raw fields, hex.
+    pub sha256: String,
+    pub outcome: Outcome,
+}
+
+/// A stored reason: an owned [`Issue`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub field: String,
+    pub rule: String,
+    pub severity: String,
+    pub value: Option<String>,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl From<&Issue> for Reason {
+    fn from(i: &Issue) -> Reason {
+        Reason {
+            field: i.field.clone(),
+            rule: i.rule.to_string(),
+            severity: match i.severity {
+                Severity::Repaired => "repaired",
+                Severity::Warning => "warning",
+                Severity::Error => "error",
+            }
+            .to_string(),
+            value: i.value.clone(),
+            message_zh: i.message_zh.clone(),
+            message_en: i.message_en.clone(),
+        }
+    }
+}
+
+/// A standard record bound to its platform identity. Writing a row whose `uid` exists merges
+/// it: fields already stored are kept, missing ones are filled, and each field's lineage keeps
+/// the source record that first supplied it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRow {
+    pub uid: String,
+    /// For dependent entities (events, sentences …): the case and person they belong to.
+    pub case_uid: Option<String>,
+    pub person_uid: Option<String>,
+    pub record: Record,
+    pub source_record_id: i64,
+}
+
+/// A quarantined record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineEntry {
+    /// Assigned by the store; ignored on write.
+    pub id: i64,
+    pub source_record_id: i64,
+    pub run_id: i64,
+    pub source: String,
+    pub file: String,
+    pub record_no: i64,
+    pub line: i64,
+    /// The raw fields as read (column → text), so the record can be fixed and retried.
+    pub raw: Vec<(String, String)>,
+    pub reasons: Vec<Reason>,
+    pub status: String,
+    pub resolved_run_id: Option<i64>,
+}
+
+/// Why a source record landed on a platform entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRow {
+    pub entity: Entity,
+    pub uid: String,
+    pub source_record_id: i64,
+    /// `new`, `id_number`, `name_birth_division`, `police_case_no` …
+    pub rule: String,
+    pub detail: String,
+}
+
+/// Everything one transaction writes.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub source_records: Vec<SourceRecordRow>,
+    pub entities: Vec<EntityRow>,
+    /// Repairs and warnings of accepted records.
+    pub issues: Vec<(i64, Reason)>,
+    pub quarantine: Vec<QuarantineEntry>,
+    /// Quarantine entries resolved by this batch (a successful retry).
+    pub resolved: Vec<i64>,
+    pub links: Vec<LinkRow>,
+    pub person_keys: Vec<(String, String)>,
+    pub case_keys: Vec<(String, String)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.source_records.is_empty() && self.entities.is_empty() && self.resolved.is_empty()
+    }
+}
+
+/// A new ingest run.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// `ingest` or `retry`.
+    pub kind: String,
+    pub source: String,
+    pub file: String,
+    pub mapping: String,
+    pub started_at: String,
+}
+
+/// Counts of a finished run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounts {
+    pub records_read: i64,
+    pub accepted: i64,
+    pub quarantined: i64,
+    pub repaired: i64,
+    pub duplicates: i64,
+}
+
+/// A stored run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    pub run_id: i64,
+    pub kind: String,
+    pub source: String,
+    pub file: String,
+    pub mapping: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub counts: RunCounts,
+    /// The run's quality report, JSON.
+    pub quality: Option<String>,
+}
+
+/// A stored entity with the source record behind each field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntity {
+    pub uid: String,
+    pub case_uid: Option<String>,
+    pub person_uid: Option<String>,
+    pub record: Record,
+    /// field → source record id.
+    pub lineage: Vec<(String, i64)>,
+}
+
+/// Highest ids in use, so a writer can allocate the next ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdCounters {
+    pub source_record: i64,
+    pub person: i64,
+    pub case: i64,
+}
+
+/// The storage interface. Implementations must pass [`conformance::run`].
+pub trait Store {
+    /// Records the start of a run and returns its id.
+    fn begin_run(&mut self, run: &NewRun) -> Result<i64>;
+    /// Writes one batch in one transaction.
+    fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()>;
+    /// Stores a run's final counts and quality report.
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        finished_at: &str,
+        counts: &RunCounts,
+        quality: &str,
+    ) -> Result<()>;
+    fn runs(&self) -> Result<Vec<RunRow>>;
+    fn next_ids(&self) -> Result<IdCounters>;
+    /// All resolution keys: (person keys, case keys), each as (key, uid).
+    fn load_keys(&self) -> Result<(Vec<(String, String)>, Vec<(String, String)>)>;
+    fn count(&self, entity: Entity) -> Result<i64>;
+    fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>>;
+    /// For each field of the entity, how many stored rows carry it.
+    fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>>;
+    /// (entity, rule, count) over the merge explanations.
+    fn link_counts(&self) -> Result<Vec<(String, String, i64)>>;
+    /// Links of one entity, oldest first.
+    fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>>;
+    /// Quarantine entries, optionally of one status, oldest first.
+    fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>>;
+    fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>>;
+    /// Open quarantine entries by rule: (rule, count).
+    fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>>;
+    /// Source-record outcomes per (source, file): (source, file, accepted, quarantined).
+    fn source_outcomes(&self) -> Result<Vec<(String, String, i64, i64)>>;
+    /// The source record a stored field came from.
+    fn source_record(&self, id: i64) -> Result<Option<SourceRecordRow>>;
+}

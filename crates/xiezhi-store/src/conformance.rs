@@ -1,0 +1,320 @@
+//! The behaviour every [`Store`] backend must show. Backends call [`run`] from their tests with
+//! a factory of empty stores; the suite is written once and holds them all to it.
+
+use chrono::NaiveDate;
+use xiezhi_standard::{Entity, Record, Value};
+
+use crate::*;
+
+fn person(name: &str, id: Option<&str>) -> Record {
+    let mut r = Record::new(Entity::Person);
+    r.set("name", Value::Text(name.into()))
+        .expect("schema field");
+    if let Some(id) = id {
+        r.set("id_number", Value::Text(id.into()))
+            .expect("schema field");
+    }
+    r
+}
+
+fn source(id: i64, outcome: Outcome) -> SourceRecordRow {
+    SourceRecordRow {
+        id,
+        source: "police".into(),
+        file: "police/cases.csv".into(),
+        record_no: id,
+        line: id + 1,
+        sha256: format!("{id:064x}"),
+        outcome,
+    }
+}
+
+fn run_of<S: Store>(store: &mut S) -> i64 {
+    store
+        .begin_run(&NewRun {
+            kind: "ingest".into(),
+            source: "police".into(),
+            file: "police/cases.csv".into(),
+            mapping: "police.toml".into(),
+            started_at: "2024-01-01T00:00:00".into(),
+        })
+        .expect("begin run")
+}
+
+/// Writes one accepted person `P1` from source record 1.
+pub fn write_sample<S: Store>(store: &mut S) {
+    let run = run_of(store);
+    let batch = Batch {
+        source_records: vec![source(1, Outcome::Accepted)],
+        entities: vec![EntityRow {
+            uid: "P1".into(),
+            case_uid: None,
+            person_uid: None,
+            record: person("张三", Some("11010519491231002X")),
+            source_record_id: 1,
+        }],
+        person_keys: vec![("id:11010519491231002X".into(), "P1".into())],
+        ..Batch::default()
+    };
+    store.write_batch(run, &batch).expect("write sample");
+}
+
+/// Runs the whole suite against fresh stores from `make`.
+pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
+    round_trip_with_lineage(&mut make());
+    merge_keeps_first_values_and_fills_gaps(&mut make());
+    quarantine_lifecycle_and_reconciliation(&mut make());
+    failed_batch_leaves_store_unchanged(&mut make());
+    counters_keys_and_runs(&mut make());
+}
+
+fn round_trip_with_lineage<S: Store>(store: &mut S) {
+    let run = run_of(store);
+    let mut event = Record::new(Entity::Event);
+    let at = NaiveDate::from_ymd_opt(2023, 3, 1)
+        .and_then(|d| d.and_hms_opt(9, 30, 0))
+        .expect("date");
+    event
+        .set("kind", Value::Code("case_filed".into()))
+        .expect("field");
+    event
+        .set("occurred_at", Value::DateTime(at))
+        .expect("field");
+    let mut case = Record::new(Entity::Case);
+    case.set(
+        "police_case_no",
+        Value::Text("A5201020000002023010001".into()),
+    )
+    .expect("field");
+    case.set(
+        "charges",
+        Value::Codes(vec!["C264.1".into(), "C266.1".into()]),
+    )
+    .expect("field");
+    case.set("amount", Value::Money(1_234_500)).expect("field");
+    case.set(
+        "summary",
+        Value::Text("嫌疑人\"王某\"，盗窃'电动车'一辆".into()),
+    )
+    .expect("field");
+    let batch = Batch {
+        source_records: vec![source(7, Outcome::Accepted)],
+        entities: vec![
+            EntityRow {
+                uid: "C1".into(),
+                case_uid: None,
+                person_uid: None,
+                record: case.clone(),
+                source_record_id: 7,
+            },
+            EntityRow {
+                uid: "E1".into(),
+                case_uid: Some("C1".into()),
+                person_uid: Some("P1".into()),
+                record: event.clone(),
+                source_record_id: 7,
+            },
+        ],
+        ..Batch::default()
+    };
+    store.write_batch(run, &batch).expect("write");
+    let got = store.get(Entity::Case, "C1").expect("get").expect("stored");
+    assert_eq!(got.record, case);
+    assert!(got.lineage.iter().all(|(_, id)| *id == 7));
+    assert_eq!(got.lineage.len(), case.fields.len());
+    let got = store
+        .get(Entity::Event, "E1")
+        .expect("get")
+        .expect("stored");
+    assert_eq!(got.record, event);
+    assert_eq!(
+        (got.case_uid.as_deref(), got.person_uid.as_deref()),
+        (Some("C1"), Some("P1"))
+    );
+    assert!(store.get(Entity::Event, "E2").expect("get").is_none());
+    assert_eq!(
+        store.source_record(7).expect("get").map(|s| s.line),
+        Some(8)
+    );
+}
+
+fn merge_keeps_first_values_and_fills_gaps<S: Store>(store: &mut S) {
+    write_sample(store);
+    let run = run_of(store);
+    let mut second = person("张叁", None);
+    second
+        .set("phone", Value::Text("13800000000".into()))
+        .expect("field");
+    let batch = Batch {
+        source_records: vec![source(2, Outcome::Accepted)],
+        entities: vec![EntityRow {
+            uid: "P1".into(),
+            case_uid: None,
+            person_uid: None,
+            record: second,
+            source_record_id: 2,
+        }],
+        links: vec![LinkRow {
+            entity: Entity::Person,
+            uid: "P1".into(),
+            source_record_id: 2,
+            rule: "name_birth_division".into(),
+            detail: "张叁".into(),
+        }],
+        ..Batch::default()
+    };
+    store.write_batch(run, &batch).expect("write");
+    let got = store
+        .get(Entity::Person, "P1")
+        .expect("get")
+        .expect("stored");
+    assert_eq!(got.record.text("name"), Some("张三"), "first value wins");
+    assert_eq!(got.record.text("phone"), Some("13800000000"), "gap filled");
+    let lineage: std::collections::BTreeMap<_, _> = got.lineage.into_iter().collect();
+    assert_eq!(lineage.get("name"), Some(&1));
+    assert_eq!(lineage.get("phone"), Some(&2));
+    assert_eq!(store.count(Entity::Person).expect("count"), 1);
+    assert_eq!(
+        store.links_of(Entity::Person, "P1").expect("links").len(),
+        1
+    );
+    let fill: std::collections::BTreeMap<_, _> = store
+        .field_fill(Entity::Person)
+        .expect("fill")
+        .into_iter()
+        .collect();
+    assert_eq!((fill["name"], fill["phone"], fill["address"]), (1, 1, 0));
+}
+
+fn quarantine_entry(source_record_id: i64) -> QuarantineEntry {
+    QuarantineEntry {
+        id: 0,
+        source_record_id,
+        run_id: 0,
+        source: "police".into(),
+        file: "police/cases.csv".into(),
+        record_no: source_record_id,
+        line: source_record_id + 1,
+        raw: vec![
+            ("XYRXM".into(), String::new()),
+            ("XYRSFZH".into(), "110105194912310021".into()),
+        ],
+        reasons: vec![Reason {
+            field: "person.id_number".into(),
+            rule: "id_number.checksum".into(),
+            severity: "error".into(),
+            value: Some("110105194912310021".into()),
+            message_zh: "校验码错误，应为 X".into(),
+            message_en: "check character should be X".into(),
+        }],
+        status: "open".into(),
+        resolved_run_id: None,
+    }
+}
+
+fn quarantine_lifecycle_and_reconciliation<S: Store>(store: &mut S) {
+    write_sample(store);
+    let run = run_of(store);
+    let batch = Batch {
+        source_records: vec![
+            source(2, Outcome::Quarantined),
+            source(3, Outcome::Quarantined),
+        ],
+        quarantine: vec![quarantine_entry(2), quarantine_entry(3)],
+        ..Batch::default()
+    };
+    store.write_batch(run, &batch).expect("write");
+    let open = store.quarantine_list(Some("open"), 10).expect("list");
+    assert_eq!(open.len(), 2);
+    assert_eq!(open[0].raw, quarantine_entry(2).raw);
+    assert_eq!(open[0].reasons, quarantine_entry(2).reasons);
+    assert_eq!(
+        store.quarantine_by_rule().expect("rules"),
+        vec![("id_number.checksum".to_string(), 2)]
+    );
+    assert_eq!(
+        store.source_outcomes().expect("outcomes"),
+        vec![("police".into(), "police/cases.csv".into(), 1, 2)]
+    );
+    let retry = run_of(store);
+    store
+        .write_batch(
+            retry,
+            &Batch {
+                resolved: vec![open[0].id],
+                ..Batch::default()
+            },
+        )
+        .expect("resolve");
+    let got = store
+        .quarantine_get(open[0].id)
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        (got.status.as_str(), got.resolved_run_id),
+        ("resolved", Some(retry))
+    );
+    assert_eq!(
+        store.quarantine_list(Some("open"), 10).expect("list").len(),
+        1
+    );
+    assert_eq!(
+        store.source_outcomes().expect("outcomes"),
+        vec![("police".into(), "police/cases.csv".into(), 2, 1)]
+    );
+}
+
+fn failed_batch_leaves_store_unchanged<S: Store>(store: &mut S) {
+    write_sample(store);
+    let run = run_of(store);
+    let batch = Batch {
+        source_records: vec![source(5, Outcome::Accepted)],
+        entities: vec![EntityRow {
+            uid: "P9".into(),
+            case_uid: None,
+            person_uid: None,
+            record: person("李四", None),
+            source_record_id: 5,
+        }],
+        resolved: vec![999],
+        ..Batch::default()
+    };
+    assert!(
+        store.write_batch(run, &batch).is_err(),
+        "resolving a missing entry must fail"
+    );
+    assert_eq!(store.count(Entity::Person).expect("count"), 1);
+    assert!(store.source_record(5).expect("get").is_none());
+}
+
+fn counters_keys_and_runs<S: Store>(store: &mut S) {
+    assert_eq!(store.next_ids().expect("ids"), IdCounters::default());
+    write_sample(store);
+    assert_eq!(
+        store.next_ids().expect("ids"),
+        IdCounters {
+            source_record: 1,
+            person: 1,
+            case: 0
+        }
+    );
+    let (persons, cases) = store.load_keys().expect("keys");
+    assert_eq!(
+        persons,
+        vec![("id:11010519491231002X".to_string(), "P1".to_string())]
+    );
+    assert!(cases.is_empty());
+    let runs = store.runs().expect("runs");
+    assert_eq!(runs.len(), 1);
+    let counts = RunCounts {
+        records_read: 1,
+        accepted: 1,
+        ..RunCounts::default()
+    };
+    store
+        .finish_run(runs[0].run_id, "2024-01-01T00:00:01", &counts, "{}")
+        .expect("finish");
+    let runs = store.runs().expect("runs");
+    assert_eq!(runs[0].counts, counts);
+    assert_eq!(runs[0].quality.as_deref(), Some("{}"));
+}

@@ -1,0 +1,538 @@
+//! SQLite backend: one database file in WAL mode, schema from `migrations/`, batched prepared
+//! statements inside one transaction per batch.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use xiezhi_standard::{Entity, FieldType, Record, Value};
+
+use crate::*;
+
+/// Ordered schema migrations; the position is the version.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The embedded default store.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn table(entity: Entity) -> String {
+    format!("std_{}", entity.name())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<SqliteStore> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        let current = self.schema_version()? as usize;
+        if current > MIGRATIONS.len() {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {current} is newer than this program ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
+                [i as i64 + 1],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Column names of a table, in order (for schema checks).
+    pub fn columns(&self, table_name: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({table_name})"))?;
+        let cols = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        Ok(cols.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+fn upsert_sql(entity: Entity) -> String {
+    let t = table(entity);
+    let mut cols = vec!["uid".to_string()];
+    if entity.is_dependent() {
+        cols.push("case_uid".into());
+        cols.push("person_uid".into());
+    }
+    cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
+    let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = cols[1..]
+        .iter()
+        .map(|c| format!("{c} = COALESCE({t}.{c}, excluded.{c})"))
+        .collect();
+    format!(
+        "INSERT INTO {t} ({}, lineage, run_id) VALUES ({}) ON CONFLICT(uid) DO UPDATE SET {}, lineage = json_patch(excluded.lineage, {t}.lineage)",
+        cols.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    )
+}
+
+fn sql_value(v: &Value) -> rusqlite::types::Value {
+    match v {
+        Value::Money(n) | Value::Int(n) => rusqlite::types::Value::Integer(*n),
+        other => rusqlite::types::Value::Text(other.canonical()),
+    }
+}
+
+fn parse_value(ty: FieldType, v: rusqlite::types::Value) -> Result<Option<Value>> {
+    Ok(match v {
+        rusqlite::types::Value::Null => None,
+        rusqlite::types::Value::Integer(n) => Some(match ty {
+            FieldType::Money => Value::Money(n),
+            _ => Value::Int(n),
+        }),
+        rusqlite::types::Value::Text(s) => Some(
+            Value::from_canonical(ty, &s)
+                .ok_or_else(|| StoreError::Corrupt(format!("value `{s}` does not fit {ty:?}")))?,
+        ),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "unexpected stored value {other:?}"
+            )))
+        }
+    })
+}
+
+fn quarantine_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(QuarantineEntry, String, String)> {
+    Ok((
+        QuarantineEntry {
+            id: r.get(0)?,
+            source_record_id: r.get(1)?,
+            run_id: r.get(2)?,
+            source: r.get(3)?,
+            file: r.get(4)?,
+            record_no: r.get(5)?,
+            line: r.get(6)?,
+            raw: Vec::new(),
+            reasons: Vec::new(),
+            status: r.get(9)?,
+            resolved_run_id: r.get(10)?,
+        },
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+const QUARANTINE_COLS: &str =
+    "id, source_record_id, run_id, source, file, record_no, line, raw, reasons, status, resolved_run_id";
+
+fn finish_quarantine(rows: Vec<(QuarantineEntry, String, String)>) -> Result<Vec<QuarantineEntry>> {
+    rows.into_iter()
+        .map(|(mut q, raw, reasons)| {
+            q.raw = serde_json::from_str(&raw)?;
+            q.reasons = serde_json::from_str(&reasons)?;
+            Ok(q)
+        })
+        .collect()
+}
+
+impl Store for SqliteStore {
+    fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO ingest_run (kind, source, file, mapping, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run.kind, run.source, run.file, run.mapping, run.started_at],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO source_record (id, run_id, source, file, record_no, line, sha256, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for s in &batch.source_records {
+                stmt.execute(params![
+                    s.id,
+                    run_id,
+                    s.source,
+                    s.file,
+                    s.record_no,
+                    s.line,
+                    s.sha256,
+                    s.outcome.as_str()
+                ])?;
+            }
+            let mut sqls: BTreeMap<Entity, String> = BTreeMap::new();
+            for row in &batch.entities {
+                let entity = row.record.entity;
+                let sql = sqls.entry(entity).or_insert_with(|| upsert_sql(entity));
+                let mut stmt = tx.prepare_cached(sql)?;
+                let mut values: Vec<rusqlite::types::Value> = vec![row.uid.clone().into()];
+                if entity.is_dependent() {
+                    values.push(row.case_uid.clone().into());
+                    values.push(row.person_uid.clone().into());
+                }
+                let mut lineage = serde_json::Map::new();
+                for f in entity.fields() {
+                    match row.record.get(f.name) {
+                        Some(v) => {
+                            values.push(sql_value(v));
+                            lineage.insert(f.name.to_string(), row.source_record_id.into());
+                        }
+                        None => values.push(rusqlite::types::Value::Null),
+                    }
+                }
+                values.push(serde_json::Value::Object(lineage).to_string().into());
+                values.push(run_id.into());
+                stmt.execute(params_from_iter(values.iter()))?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO record_issue (source_record_id, field, rule, severity, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (id, r) in &batch.issues {
+                stmt.execute(params![id, r.field, r.rule, r.severity, r.value])?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO quarantine (source_record_id, run_id, source, file, record_no, line, raw, reasons, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open')",
+            )?;
+            for q in &batch.quarantine {
+                stmt.execute(params![
+                    q.source_record_id,
+                    run_id,
+                    q.source,
+                    q.file,
+                    q.record_no,
+                    q.line,
+                    serde_json::to_string(&q.raw)?,
+                    serde_json::to_string(&q.reasons)?
+                ])?;
+            }
+            for id in &batch.resolved {
+                let changed = tx.execute(
+                    "UPDATE quarantine SET status = 'resolved', resolved_run_id = ?2 WHERE id = ?1 AND status = 'open'",
+                    params![id, run_id],
+                )?;
+                if changed != 1 {
+                    return Err(StoreError::Corrupt(format!(
+                        "quarantine entry {id} is not open"
+                    )));
+                }
+                tx.execute(
+                    "UPDATE source_record SET outcome = 'accepted' WHERE id = (SELECT source_record_id FROM quarantine WHERE id = ?1)",
+                    [id],
+                )?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO entity_link (entity, uid, source_record_id, rule, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for l in &batch.links {
+                stmt.execute(params![
+                    l.entity.name(),
+                    l.uid,
+                    l.source_record_id,
+                    l.rule,
+                    l.detail
+                ])?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO person_key (key, person_uid) VALUES (?1, ?2)",
+            )?;
+            for (k, uid) in &batch.person_keys {
+                stmt.execute(params![k, uid])?;
+            }
+            let mut stmt = tx
+                .prepare_cached("INSERT OR IGNORE INTO case_key (key, case_uid) VALUES (?1, ?2)")?;
+            for (k, uid) in &batch.case_keys {
+                stmt.execute(params![k, uid])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        finished_at: &str,
+        c: &RunCounts,
+        quality: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE ingest_run SET finished_at = ?2, records_read = ?3, accepted = ?4, quarantined = ?5, repaired = ?6, duplicates = ?7, quality = ?8 WHERE run_id = ?1",
+            params![run_id, finished_at, c.records_read, c.accepted, c.quarantined, c.repaired, c.duplicates, quality],
+        )?;
+        Ok(())
+    }
+
+    fn runs(&self) -> Result<Vec<RunRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT run_id, kind, source, file, mapping, started_at, finished_at, records_read, accepted, quarantined, repaired, duplicates, quality FROM ingest_run ORDER BY run_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RunRow {
+                run_id: r.get(0)?,
+                kind: r.get(1)?,
+                source: r.get(2)?,
+                file: r.get(3)?,
+                mapping: r.get(4)?,
+                started_at: r.get(5)?,
+                finished_at: r.get(6)?,
+                counts: RunCounts {
+                    records_read: r.get(7)?,
+                    accepted: r.get(8)?,
+                    quarantined: r.get(9)?,
+                    repaired: r.get(10)?,
+                    duplicates: r.get(11)?,
+                },
+                quality: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn next_ids(&self) -> Result<IdCounters> {
+        let q = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(IdCounters {
+            source_record: q("SELECT COALESCE(MAX(id), 0) FROM source_record")?,
+            person: q("SELECT COALESCE(MAX(CAST(SUBSTR(uid, 2) AS INTEGER)), 0) FROM std_person")?,
+            case: q("SELECT COALESCE(MAX(CAST(SUBSTR(uid, 2) AS INTEGER)), 0) FROM std_case")?,
+        })
+    }
+
+    fn load_keys(&self) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+        let load = |sql: &str| -> Result<Vec<(String, String)>> {
+            let mut stmt = self.conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        };
+        Ok((
+            load("SELECT key, person_uid FROM person_key ORDER BY key, person_uid")?,
+            load("SELECT key, case_uid FROM case_key ORDER BY key")?,
+        ))
+    }
+
+    fn count(&self, entity: Entity) -> Result<i64> {
+        Ok(self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM {}", table(entity)),
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
+        let fields = entity.fields();
+        let mut cols = vec!["uid", "lineage"];
+        if entity.is_dependent() {
+            cols.extend(["case_uid", "person_uid"]);
+        }
+        cols.extend(fields.iter().map(|f| f.name));
+        let sql = format!(
+            "SELECT {} FROM {} WHERE uid = ?1",
+            cols.join(", "),
+            table(entity)
+        );
+        let raw: Option<Vec<rusqlite::types::Value>> = self
+            .conn
+            .query_row(&sql, [uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())
+            .optional()?;
+        let Some(mut raw) = raw else { return Ok(None) };
+        let field_values = raw.split_off(cols.len() - fields.len());
+        let text = |v: &rusqlite::types::Value| match v {
+            rusqlite::types::Value::Text(s) => Some(s.clone()),
+            _ => None,
+        };
+        let mut record = Record::new(entity);
+        for (f, v) in fields.iter().zip(field_values) {
+            if let Some(v) = parse_value(f.ty, v)? {
+                record.fields.insert(f.name, v);
+            }
+        }
+        let lineage_json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text(&raw[1]).unwrap_or_default())?;
+        let lineage = lineage_json
+            .into_iter()
+            .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+            .collect();
+        Ok(Some(StoredEntity {
+            uid: text(&raw[0]).unwrap_or_default(),
+            case_uid: raw.get(2).and_then(text),
+            person_uid: raw.get(3).and_then(text),
+            record,
+            lineage,
+        }))
+    }
+
+    fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
+        let exprs: Vec<String> = entity
+            .fields()
+            .iter()
+            .map(|f| format!("COUNT({})", f.name))
+            .collect();
+        let sql = format!("SELECT {} FROM {}", exprs.join(", "), table(entity));
+        let counts: Vec<i64> = self
+            .conn
+            .query_row(&sql, [], |r| (0..exprs.len()).map(|i| r.get(i)).collect())?;
+        Ok(entity.fields().iter().map(|f| f.name).zip(counts).collect())
+    }
+
+    fn link_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT entity, rule, COUNT(*) FROM entity_link GROUP BY entity, rule ORDER BY entity, rule")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = ?1 AND uid = ?2 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map(params![entity.name(), uid], |r| {
+            Ok(LinkRow {
+                entity,
+                uid: uid.to_string(),
+                source_record_id: r.get(0)?,
+                rule: r.get(1)?,
+                detail: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
+        let sql = format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![status, limit as i64], quarantine_from_row)?;
+        finish_quarantine(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
+        let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1");
+        let row = self
+            .conn
+            .query_row(&sql, [id], quarantine_from_row)
+            .optional()?;
+        Ok(finish_quarantine(row.into_iter().collect())?.pop())
+    }
+
+    fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT json_extract(r.value, '$.rule') AS rule, COUNT(DISTINCT q.id) FROM quarantine q, json_each(q.reasons) r \
+             WHERE q.status = 'open' AND json_extract(r.value, '$.severity') = 'error' GROUP BY rule ORDER BY 2 DESC, 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn source_outcomes(&self) -> Result<Vec<(String, String, i64, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT source, file, SUM(outcome = 'accepted'), SUM(outcome = 'quarantined') FROM source_record GROUP BY source, file ORDER BY source, file",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn source_record(&self, id: i64) -> Result<Option<SourceRecordRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, source, file, record_no, line, sha256, outcome FROM source_record WHERE id = ?1",
+                [id],
+                |r| {
+                    let outcome: String = r.get(6)?;
+                    Ok(SourceRecordRow {
+                        id: r.get(0)?,
+                        source: r.get(1)?,
+                        file: r.get(2)?,
+                        record_no: r.get(3)?,
+                        line: r.get(4)?,
+                        sha256: r.get(5)?,
+                        outcome: if outcome == "accepted" { Outcome::Accepted } else { Outcome::Quarantined },
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conformance_in_memory() {
+        crate::conformance::run(&mut || SqliteStore::in_memory().unwrap());
+    }
+
+    #[test]
+    fn schema_has_a_column_for_every_standard_field() {
+        let store = SqliteStore::in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        for e in Entity::ALL {
+            let cols = store.columns(&table(e)).unwrap();
+            for f in e.fields() {
+                assert!(
+                    cols.iter().any(|c| c == f.name),
+                    "{}.{} has no column",
+                    e.name(),
+                    f.name
+                );
+            }
+            assert_eq!(
+                cols.len(),
+                e.fields().len() + if e.is_dependent() { 5 } else { 3 },
+                "{}: stray columns {cols:?}",
+                e.name()
+            );
+        }
+    }
+
+    #[test]
+    fn reopening_a_file_keeps_data_and_does_not_remigrate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        {
+            let mut s = SqliteStore::open(&path).unwrap();
+            crate::conformance::write_sample(&mut s);
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.count(Entity::Person).unwrap(), 1);
+    }
+}
