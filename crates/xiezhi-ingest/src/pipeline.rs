@@ -1,0 +1,591 @@
+//! The ingest pipeline: read → map → validate → (quarantine | resolve → store), in batches.
+//!
+//! Invariant: every record read ends as exactly one accepted or one quarantined source record,
+//! so `records_read == accepted + quarantined` for every file, and the store's own counts say
+//! the same. A whole-file problem stops the file before anything is written.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use xiezhi_standard::validate::{dates, validate_record, ValidationContext};
+use xiezhi_standard::{Entity, Issue, Record, Severity, Value};
+use xiezhi_store::{
+    Batch, EntityRow, LinkRow, NewRun, Outcome, QuarantineEntry, Reason, RunCounts,
+    SourceRecordRow, Store, StoreError,
+};
+
+use crate::convert::convert;
+use crate::mapping::{FieldSource, Plan};
+use crate::read::{self, hex, FileError, Item, RawRecord};
+use crate::resolve::Resolver;
+
+/// Errors that stop a file or a retry. Record-level problems are never errors: they are
+/// quarantined.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("存储错误 (store error): {0}")]
+    Store(#[from] StoreError),
+    #[error("隔离记录 {0} 不存在或已处理 (quarantine entry {0} does not exist or is not open)")]
+    NotOpen(i64),
+    #[error("没有来源 `{0}` 的映射 (no mapping for source `{0}`)")]
+    NoMapping(String),
+    #[error("隔离记录 {id} 没有列 `{column}`，映射也不读取该列 (entry {id} has no column `{column}` and the mapping reads none)")]
+    UnknownColumn { id: i64, column: String },
+}
+
+/// Options of one ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The export's date: later dates are invalid, and timeliness is measured against it.
+    pub as_of: Option<NaiveDate>,
+    /// Records per transaction.
+    pub batch_size: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            as_of: None,
+            batch_size: 5_000,
+        }
+    }
+}
+
+/// What became of one source record (kept for reports and ground-truth checks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordOutcome {
+    pub record_no: i64,
+    pub line: i64,
+    pub outcome: Outcome,
+    pub repaired: bool,
+    pub duplicate: bool,
+    pub person_uid: Option<String>,
+    pub case_uid: Option<String>,
+    /// Rules of the errors (quarantined) or repairs (accepted).
+    pub rules: Vec<String>,
+}
+
+/// Data-quality figures of one source file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Quality {
+    /// Share of mapped fields that carried a value, over accepted records.
+    pub completeness: f64,
+    /// Share of records accepted.
+    pub validity: f64,
+    /// Median days from the act a record speaks of to the export date.
+    pub timeliness_median_days: Option<i64>,
+    /// Records identical to an earlier record of the same file.
+    pub duplicates: i64,
+    /// Per mapped `entity.field`: share of accepted records that carried it.
+    pub field_completeness: BTreeMap<String, f64>,
+}
+
+/// The report of one ingested file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub run_id: i64,
+    pub source: String,
+    pub file: String,
+    pub counts: RunCounts,
+    pub quarantined_by_rule: BTreeMap<String, i64>,
+    pub repaired_by_rule: BTreeMap<String, i64>,
+    pub quality: Quality,
+    #[serde(skip)]
+    pub outcomes: Vec<RecordOutcome>,
+}
+
+/// A record mapped and checked, ready to store.
+pub struct Checked {
+    pub records: Vec<Record>,
+    /// Repairs and warnings (no errors).
+    pub notes: Vec<Issue>,
+}
+
+/// The ingester: holds the resolver state for a sequence of files on one store.
+pub struct Ingestor<'s, S: Store> {
+    store: &'s mut S,
+    resolver: Resolver,
+    next_source_id: i64,
+}
+
+fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+impl<'s, S: Store> Ingestor<'s, S> {
+    pub fn new(store: &'s mut S) -> Result<Self, IngestError> {
+        let ids = store.next_ids()?;
+        let (pk, ck) = store.load_keys()?;
+        Ok(Ingestor {
+            resolver: Resolver::new(pk, ck, ids.person, ids.case),
+            next_source_id: ids.source_record + 1,
+            store,
+        })
+    }
+
+    /// Ingests one file with a plan. `display` is how the file is named in lineage and errors.
+    pub fn ingest_file(
+        &mut self,
+        plan: &Plan,
+        path: &Path,
+        display: &str,
+        opts: &IngestOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<FileReport, IngestError> {
+        let items = read::read_file(plan, path, display)?;
+        let run_id = self.store.begin_run(&NewRun {
+            kind: "ingest".into(),
+            source: plan.source.clone(),
+            file: display.to_string(),
+            mapping: plan.mapping_name.clone(),
+            started_at: now(),
+        })?;
+        let ctx = ValidationContext { as_of: opts.as_of };
+        let total = items.len();
+        let mut report = FileReport {
+            run_id,
+            source: plan.source.clone(),
+            file: display.to_string(),
+            counts: RunCounts::default(),
+            quarantined_by_rule: BTreeMap::new(),
+            repaired_by_rule: BTreeMap::new(),
+            quality: Quality::default(),
+            outcomes: Vec::with_capacity(total),
+        };
+        let mut seen = HashSet::new();
+        let mut field_hits: BTreeMap<String, i64> = BTreeMap::new();
+        let mut lags = Vec::new();
+        let mut batch = Batch::default();
+        for (i, item) in items.into_iter().enumerate() {
+            let id = self.next_source_id;
+            self.next_source_id += 1;
+            report.counts.records_read += 1;
+            let (line, record_no, sha, raw_fields, result) = match item {
+                Item::Record(raw) => {
+                    let sha = raw.sha256();
+                    let result = check(plan, &raw, &ctx);
+                    (raw.line, raw.record_no, sha, raw.fields, result)
+                }
+                Item::Unreadable(u) => {
+                    let sha = hex(&Sha256::digest(
+                        u.raw
+                            .iter()
+                            .map(|(_, v)| v.as_str())
+                            .collect::<String>()
+                            .as_bytes(),
+                    ));
+                    let issue = Issue::error("record", u.rule, None, u.message_zh, u.message_en);
+                    (u.line, u.record_no, sha, u.raw, Err(vec![issue]))
+                }
+            };
+            let duplicate = !seen.insert(sha.clone());
+            let source_row = |outcome| SourceRecordRow {
+                id,
+                source: plan.source.clone(),
+                file: display.to_string(),
+                record_no,
+                line,
+                sha256: sha.clone(),
+                outcome,
+            };
+            let outcome = match result {
+                Ok(checked) => {
+                    batch.source_records.push(source_row(Outcome::Accepted));
+                    report.counts.accepted += 1;
+                    if duplicate {
+                        report.counts.duplicates += 1;
+                    }
+                    for r in &checked.records {
+                        for f in r.fields.keys() {
+                            *field_hits
+                                .entry(format!("{}.{f}", r.entity.name()))
+                                .or_default() += 1;
+                        }
+                    }
+                    if let (Some(as_of), Some(latest)) = (
+                        opts.as_of,
+                        checked
+                            .records
+                            .iter()
+                            .filter_map(Record::reference_date)
+                            .max(),
+                    ) {
+                        lags.push((as_of - latest).num_days());
+                    }
+                    let repairs: Vec<String> = checked
+                        .notes
+                        .iter()
+                        .filter(|n| n.severity == Severity::Repaired)
+                        .map(|n| n.rule.to_string())
+                        .collect();
+                    if !repairs.is_empty() {
+                        report.counts.repaired += 1;
+                    }
+                    for r in &repairs {
+                        *report.repaired_by_rule.entry(r.clone()).or_default() += 1;
+                    }
+                    let (person_uid, case_uid) = self.bind(checked, id, &mut batch);
+                    RecordOutcome {
+                        record_no,
+                        line,
+                        outcome: Outcome::Accepted,
+                        repaired: !repairs.is_empty(),
+                        duplicate,
+                        person_uid,
+                        case_uid,
+                        rules: repairs,
+                    }
+                }
+                Err(issues) => {
+                    batch.source_records.push(source_row(Outcome::Quarantined));
+                    report.counts.quarantined += 1;
+                    let mut rules: Vec<String> = issues
+                        .iter()
+                        .filter(|i| i.is_error())
+                        .map(|i| i.rule.to_string())
+                        .collect();
+                    rules.dedup();
+                    for r in &rules {
+                        *report.quarantined_by_rule.entry(r.clone()).or_default() += 1;
+                    }
+                    batch.quarantine.push(QuarantineEntry {
+                        id: 0,
+                        source_record_id: id,
+                        run_id,
+                        source: plan.source.clone(),
+                        file: display.to_string(),
+                        record_no,
+                        line,
+                        raw: raw_fields,
+                        reasons: issues.iter().map(Reason::from).collect(),
+                        status: "open".into(),
+                        resolved_run_id: None,
+                    });
+                    RecordOutcome {
+                        record_no,
+                        line,
+                        outcome: Outcome::Quarantined,
+                        repaired: false,
+                        duplicate,
+                        person_uid: None,
+                        case_uid: None,
+                        rules,
+                    }
+                }
+            };
+            report.outcomes.push(outcome);
+            if batch.source_records.len() >= opts.batch_size {
+                self.store
+                    .write_batch(run_id, &std::mem::take(&mut batch))?;
+                progress(i + 1, total);
+            }
+        }
+        if !batch.is_empty() {
+            self.store.write_batch(run_id, &batch)?;
+        }
+        progress(total, total);
+        let accepted = report.counts.accepted.max(1) as f64;
+        let mapped = mapped_fields(plan);
+        report.quality.field_completeness = mapped
+            .iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    field_hits.get(f).copied().unwrap_or(0) as f64 / accepted,
+                )
+            })
+            .collect();
+        report.quality.completeness = if mapped.is_empty() {
+            1.0
+        } else {
+            report.quality.field_completeness.values().sum::<f64>() / mapped.len() as f64
+        };
+        report.quality.validity =
+            report.counts.accepted as f64 / report.counts.records_read.max(1) as f64;
+        report.quality.duplicates = report.counts.duplicates;
+        lags.sort_unstable();
+        report.quality.timeliness_median_days = lags.get(lags.len() / 2).copied();
+        let quality = serde_json::to_string(&report.quality).unwrap_or_default();
+        self.store
+            .finish_run(run_id, &now(), &report.counts, &quality)?;
+        Ok(report)
+    }
+
+    /// Binds checked records to platform entities and adds them to the batch.
+    fn bind(
+        &mut self,
+        checked: Checked,
+        source_id: i64,
+        batch: &mut Batch,
+    ) -> (Option<String>, Option<String>) {
+        let mut person_uid = None;
+        let mut case_uid = None;
+        for r in checked
+            .records
+            .iter()
+            .filter(|r| matches!(r.entity, Entity::Person | Entity::Case))
+        {
+            let res = if r.entity == Entity::Person {
+                self.resolver.person(r)
+            } else {
+                self.resolver.case(r)
+            };
+            batch.links.push(LinkRow {
+                entity: r.entity,
+                uid: res.uid.clone(),
+                source_record_id: source_id,
+                rule: res.rule.into(),
+                detail: res.detail,
+            });
+            if r.entity == Entity::Person {
+                batch.person_keys.extend(res.new_keys);
+                person_uid = Some(res.uid.clone());
+            } else {
+                batch.case_keys.extend(res.new_keys);
+                case_uid = Some(res.uid.clone());
+            }
+            batch.entities.push(EntityRow {
+                uid: res.uid,
+                case_uid: None,
+                person_uid: None,
+                record: r.clone(),
+                source_record_id: source_id,
+            });
+        }
+        for r in checked.records {
+            let uid = match r.entity {
+                Entity::Person | Entity::Case => continue,
+                Entity::Organization => r.text("org_code").unwrap_or_default().to_string(),
+                e => dependent_uid(e, case_uid.as_deref(), person_uid.as_deref(), &r),
+            };
+            let (c, p) = if r.entity.is_dependent() {
+                (case_uid.clone(), person_uid.clone())
+            } else {
+                (None, None)
+            };
+            batch.entities.push(EntityRow {
+                uid,
+                case_uid: c,
+                person_uid: p,
+                record: r,
+                source_record_id: source_id,
+            });
+        }
+        batch
+            .issues
+            .extend(checked.notes.iter().map(|n| (source_id, Reason::from(n))));
+        (person_uid, case_uid)
+    }
+
+    /// Retries a quarantined record, with optional column edits. On success the entry is
+    /// resolved and its records stored; on failure the new reasons are returned and nothing
+    /// changes.
+    pub fn retry(
+        &mut self,
+        plan: &Plan,
+        entry: &QuarantineEntry,
+        edits: &[(String, String)],
+    ) -> Result<Result<i64, Vec<Issue>>, IngestError> {
+        if entry.status != "open" {
+            return Err(IngestError::NotOpen(entry.id));
+        }
+        let mut fields: Vec<(String, String)> = entry
+            .raw
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .cloned()
+            .collect();
+        let columns = plan.columns();
+        for (col, value) in edits {
+            match fields.iter_mut().find(|(k, _)| k == col) {
+                Some((_, v)) => *v = value.clone(),
+                None if columns.contains(&col.as_str()) => {
+                    fields.push((col.clone(), value.clone()))
+                }
+                None => {
+                    return Err(IngestError::UnknownColumn {
+                        id: entry.id,
+                        column: col.clone(),
+                    })
+                }
+            }
+        }
+        let raw = RawRecord {
+            record_no: entry.record_no,
+            line: entry.line,
+            fields,
+        };
+        let checked = match check(plan, &raw, &ValidationContext::default()) {
+            Ok(c) => c,
+            Err(issues) => return Ok(Err(issues)),
+        };
+        let run_id = self.store.begin_run(&NewRun {
+            kind: "retry".into(),
+            source: entry.source.clone(),
+            file: entry.file.clone(),
+            mapping: plan.mapping_name.clone(),
+            started_at: now(),
+        })?;
+        let mut batch = Batch {
+            resolved: vec![entry.id],
+            ..Batch::default()
+        };
+        let repaired = checked
+            .notes
+            .iter()
+            .any(|n| n.severity == Severity::Repaired);
+        self.bind(checked, entry.source_record_id, &mut batch);
+        self.store.write_batch(run_id, &batch)?;
+        let counts = RunCounts {
+            records_read: 1,
+            accepted: 1,
+            repaired: i64::from(repaired),
+            ..RunCounts::default()
+        };
+        self.store.finish_run(run_id, &now(), &counts, "{}")?;
+        Ok(Ok(run_id))
+    }
+}
+
+fn mapped_fields(plan: &Plan) -> Vec<String> {
+    let mut v: Vec<String> = plan
+        .emits
+        .iter()
+        .filter(|e| e.when.is_none() && e.for_each.is_none())
+        .flat_map(|e| {
+            e.fields
+                .iter()
+                .filter(|f| matches!(f.source, FieldSource::Column(_)))
+                .map(move |f| format!("{}.{}", e.entity.name(), f.field))
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn dependent_uid(
+    entity: Entity,
+    case_uid: Option<&str>,
+    person_uid: Option<&str>,
+    r: &Record,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(entity.name());
+    h.update([0]);
+    h.update(case_uid.unwrap_or(""));
+    h.update([0]);
+    h.update(person_uid.unwrap_or(""));
+    for (k, v) in &r.fields {
+        h.update([0]);
+        h.update(k);
+        h.update([1]);
+        h.update(v.canonical());
+    }
+    let prefix = match entity {
+        Entity::CasePerson => "R",
+        Entity::Event => "E",
+        Entity::Evidence => "V",
+        Entity::Document => "D",
+        Entity::Sentence => "S",
+        Entity::Execution => "X",
+        Entity::Petition => "Q",
+        _ => "U",
+    };
+    format!("{prefix}{}", &hex(&h.finalize())[..20])
+}
+
+/// Maps and validates one raw record. `Err` carries every finding, errors and all.
+pub fn check(plan: &Plan, raw: &RawRecord, ctx: &ValidationContext) -> Result<Checked, Vec<Issue>> {
+    let mut issues = Vec::new();
+    let mut records = Vec::new();
+    for emit in &plan.emits {
+        if let Some(w) = &emit.when {
+            if raw.get(w).is_none_or(|v| v.trim().is_empty()) {
+                continue;
+            }
+        }
+        let items: Vec<Option<&str>> = match &emit.for_each {
+            Some(col) => raw
+                .get(col)
+                .map(|v| {
+                    v.split(';')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(Some)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => vec![None],
+        };
+        for item in items {
+            let mut record = Record::new(emit.entity);
+            let mut failed = false;
+            for fp in &emit.fields {
+                let text = match &fp.source {
+                    FieldSource::Column(c) => raw.get(c),
+                    FieldSource::Constant(v) => Some(v.as_str()),
+                    FieldSource::Item => item,
+                };
+                let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+                    continue;
+                };
+                match convert(fp, text) {
+                    Ok(c) => {
+                        issues.extend(c.repair);
+                        if let Err(e) = record.set(fp.field, c.value) {
+                            issues.push(Issue::error(
+                                fp.field,
+                                "mapping.field",
+                                Some(text),
+                                format!("映射错误：{e}"),
+                                e,
+                            ));
+                            failed = true;
+                        }
+                    }
+                    Err(e) => {
+                        issues.push(e);
+                        failed = true;
+                    }
+                }
+            }
+            let name = emit.entity.name();
+            issues = issues.into_iter().map(|i| i.in_entity(name)).collect();
+            if !failed || !record.fields.is_empty() {
+                let found = validate_record(&mut record, ctx);
+                // A field that failed conversion is absent; do not also report it as missing.
+                let kept: Vec<Issue> = found
+                    .into_iter()
+                    .filter(|f| {
+                        !(f.rule == "required" && issues.iter().any(|i| i.field == f.field))
+                    })
+                    .collect();
+                issues.extend(kept);
+            }
+            records.push(record);
+        }
+    }
+    let events: Vec<(&str, NaiveDateTime)> = records
+        .iter()
+        .filter(|r| r.entity == Entity::Event)
+        .filter_map(|r| match (r.text("kind"), r.get("occurred_at")) {
+            (Some(k), Some(Value::DateTime(t))) => Some((k, *t)),
+            _ => None,
+        })
+        .collect();
+    issues.extend(dates::check_order(&events));
+    if issues.iter().any(Issue::is_error) {
+        Err(issues)
+    } else {
+        Ok(Checked {
+            records,
+            notes: issues,
+        })
+    }
+}

@@ -1,0 +1,600 @@
+//! Adapters: decode a department's file and split it into raw records (column → text).
+//!
+//! A record that cannot be decoded or parsed is not dropped: it becomes an [`Unreadable`] item
+//! with its position and raw text, and is quarantined like any invalid record. Only problems
+//! that concern the whole file (missing, empty, in another encoding than declared, lacking a
+//! mapped column) stop the file before anything is written.
+
+use std::path::Path;
+
+use encoding_rs::GBK;
+use quick_xml::events::Event;
+use sha2::{Digest, Sha256};
+
+use crate::mapping::{Encoding, Format, Plan};
+
+/// One record as read: its position and its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    /// 1-based number of the record within the file (header excluded).
+    pub record_no: i64,
+    /// 1-based line where the record starts.
+    pub line: i64,
+    pub fields: Vec<(String, String)>,
+}
+
+impl RawRecord {
+    /// SHA-256 over the fields in order: identical records hash alike whatever the format.
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for (k, v) in &self.fields {
+            h.update(k.as_bytes());
+            h.update([0x1f]);
+            h.update(v.as_bytes());
+            h.update([0x1e]);
+        }
+        hex(&h.finalize())
+    }
+
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == column)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A record that could not be decoded or parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub record_no: i64,
+    pub line: i64,
+    /// `encoding.malformed`, `csv.field_count`, `json.malformed`, `xml.malformed`.
+    pub rule: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+    /// The raw text (lossily decoded) and, for undecodable bytes, their hex.
+    pub raw: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Record(RawRecord),
+    Unreadable(Unreadable),
+}
+
+impl Item {
+    pub fn record_no(&self) -> i64 {
+        match self {
+            Item::Record(r) => r.record_no,
+            Item::Unreadable(u) => u.record_no,
+        }
+    }
+}
+
+/// Problems with a whole file. Nothing of the file is stored when one occurs.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("无法读取文件 `{path}`：{source} (cannot read file)")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("文件 `{path}` 为空，没有任何记录 (file is empty: no records)")]
+    Empty { path: String },
+    #[error("文件 `{path}` 第1行：映射声明编码为 {declared}，但文件看来是 {found} (the mapping declares {declared} but the file looks like {found})")]
+    EncodingMismatch {
+        path: String,
+        declared: &'static str,
+        found: &'static str,
+    },
+    #[error("文件 `{path}` 第1行（表头）缺少映射 `{mapping}` 所需的列：{} (header lacks mapped columns)", .columns.join(", "))]
+    UnknownColumns {
+        path: String,
+        mapping: String,
+        columns: Vec<String>,
+    },
+}
+
+/// Reads a file into items, checking the whole-file conditions first.
+pub fn read_file(plan: &Plan, path: &Path, display: &str) -> Result<Vec<Item>, FileError> {
+    let bytes = std::fs::read(path).map_err(|source| FileError::Io {
+        path: display.to_string(),
+        source,
+    })?;
+    read_bytes(plan, &bytes, display)
+}
+
+/// Reads file content already in memory (tests, fuzzing, API pushes).
+pub fn read_bytes(plan: &Plan, bytes: &[u8], display: &str) -> Result<Vec<Item>, FileError> {
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty {
+            path: display.to_string(),
+        });
+    }
+    check_encoding(plan.encoding, bytes, display)?;
+    let lines = decode_lines(plan.encoding, bytes);
+    let items = match &plan.format {
+        Format::Csv { delimiter } => read_csv(plan, &lines, *delimiter, display)?,
+        Format::JsonLines => read_jsonl(&lines),
+        Format::Xml { record_element } => read_xml(&lines, record_element),
+    };
+    if items.is_empty() {
+        return Err(FileError::Empty {
+            path: display.to_string(),
+        });
+    }
+    if !matches!(plan.format, Format::Csv { .. }) {
+        check_columns_seen(plan, &items, display)?;
+    }
+    Ok(items)
+}
+
+fn check_encoding(declared: Encoding, bytes: &[u8], display: &str) -> Result<(), FileError> {
+    let non_ascii = bytes.iter().any(|b| !b.is_ascii());
+    match declared {
+        Encoding::Gbk if non_ascii && std::str::from_utf8(bytes).is_ok() => {
+            Err(FileError::EncodingMismatch {
+                path: display.to_string(),
+                declared: "GBK",
+                found: "UTF-8",
+            })
+        }
+        Encoding::Utf8 if non_ascii => {
+            let lines: Vec<&[u8]> = bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| l.iter().any(|b| !b.is_ascii()))
+                .collect();
+            let bad = lines
+                .iter()
+                .filter(|l| std::str::from_utf8(l).is_err())
+                .count();
+            if bad * 2 > lines.len() {
+                Err(FileError::EncodingMismatch {
+                    path: display.to_string(),
+                    declared: "UTF-8",
+                    found: "GBK",
+                })
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A physical line: its 1-based number and its text, or the undecodable bytes.
+type Line = (i64, Result<String, Vec<u8>>);
+
+fn decode_lines(encoding: Encoding, bytes: &[u8]) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut parts: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    if parts.last().is_some_and(|l| l.is_empty()) {
+        parts.pop();
+    }
+    for (i, raw) in parts.into_iter().enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = match encoding {
+            Encoding::Utf8 => std::str::from_utf8(raw)
+                .map(str::to_string)
+                .map_err(|_| raw.to_vec()),
+            Encoding::Gbk => GBK
+                .decode_without_bom_handling_and_without_replacement(raw)
+                .map(|c| c.into_owned())
+                .ok_or_else(|| raw.to_vec()),
+        };
+        out.push((i as i64 + 1, text));
+    }
+    out
+}
+
+fn undecodable(record_no: i64, line: i64, encoding: Encoding, bytes: &[u8]) -> Unreadable {
+    let lossy = match encoding {
+        Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+        Encoding::Gbk => GBK.decode_without_bom_handling(bytes).0.into_owned(),
+    };
+    Unreadable {
+        record_no,
+        line,
+        rule: "encoding.malformed",
+        message_zh: format!("第{line}行含有无法按声明编码解码的字节（乱码）"),
+        message_en: format!("line {line} holds bytes that do not decode in the declared encoding"),
+        raw: vec![("_raw".into(), lossy), ("_raw_hex".into(), hex(bytes))],
+    }
+}
+
+fn split_csv_line(text: &str, delimiter: u8) -> Result<Vec<String>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(_) => Ok(record.iter().map(str::to_string).collect()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn read_csv(
+    plan: &Plan,
+    lines: &[Line],
+    delimiter: u8,
+    display: &str,
+) -> Result<Vec<Item>, FileError> {
+    let mut iter = lines
+        .iter()
+        .filter(|(_, t)| !matches!(t, Ok(s) if s.trim().is_empty()));
+    let Some((_, header)) = iter.next() else {
+        return Err(FileError::Empty {
+            path: display.to_string(),
+        });
+    };
+    let header = match header {
+        Ok(h) => split_csv_line(h, delimiter).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
+    let missing: Vec<String> = plan
+        .columns()
+        .into_iter()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .map(str::to_string)
+        .collect();
+    if !missing.is_empty() {
+        return Err(FileError::UnknownColumns {
+            path: display.to_string(),
+            mapping: plan.mapping_name.clone(),
+            columns: missing,
+        });
+    }
+    let mut items = Vec::new();
+    for (n, (line, text)) in iter.enumerate() {
+        let record_no = n as i64 + 1;
+        let text = match text {
+            Ok(t) => t,
+            Err(bytes) => {
+                items.push(Item::Unreadable(undecodable(
+                    record_no,
+                    *line,
+                    plan.encoding,
+                    bytes,
+                )));
+                continue;
+            }
+        };
+        match split_csv_line(text, delimiter) {
+            Ok(values) if values.len() == header.len() => items.push(Item::Record(RawRecord {
+                record_no,
+                line: *line,
+                fields: header.iter().cloned().zip(values).collect(),
+            })),
+            Ok(values) => items.push(Item::Unreadable(Unreadable {
+                record_no,
+                line: *line,
+                rule: "csv.field_count",
+                message_zh: format!("第{line}行有{}个字段，表头有{}个（记录被截断或分隔符错误）", values.len(), header.len()),
+                message_en: format!("line {line} has {} fields, the header {} (truncated record or wrong delimiter)", values.len(), header.len()),
+                raw: vec![("_raw".into(), text.clone())],
+            })),
+            Err(e) => items.push(Item::Unreadable(Unreadable {
+                record_no,
+                line: *line,
+                rule: "csv.malformed",
+                message_zh: format!("第{line}行无法按CSV解析：{e}"),
+                message_en: format!("line {line} is not valid CSV: {e}"),
+                raw: vec![("_raw".into(), text.clone())],
+            })),
+        }
+    }
+    Ok(items)
+}
+
+fn flatten_json(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value as J;
+    let key = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match v {
+        J::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    J::Object(_) => flatten_json(&key(k), v, out),
+                    J::Array(items) => {
+                        let parts: Vec<String> = items.iter().filter_map(scalar).collect();
+                        out.push((key(k), parts.join(";")));
+                    }
+                    J::Null => out.push((key(k), String::new())),
+                    other => {
+                        if let Some(s) = scalar(other) {
+                            out.push((key(k), s));
+                        }
+                    }
+                }
+            }
+        }
+        other => {
+            if let Some(s) = scalar(other) {
+                out.push((prefix.to_string(), s));
+            }
+        }
+    }
+}
+
+fn scalar(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn read_jsonl(lines: &[Line]) -> Vec<Item> {
+    let mut items = Vec::new();
+    let lines = lines
+        .iter()
+        .filter(|(_, t)| !matches!(t, Ok(s) if s.trim().is_empty()));
+    for (n, (line, text)) in lines.enumerate() {
+        let record_no = n as i64 + 1;
+        let text = match text {
+            Ok(t) => t,
+            Err(bytes) => {
+                items.push(Item::Unreadable(undecodable(
+                    record_no,
+                    *line,
+                    Encoding::Utf8,
+                    bytes,
+                )));
+                continue;
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v @ serde_json::Value::Object(_)) => {
+                let mut fields = Vec::new();
+                flatten_json("", &v, &mut fields);
+                items.push(Item::Record(RawRecord {
+                    record_no,
+                    line: *line,
+                    fields,
+                }));
+            }
+            Ok(_) => items.push(Item::Unreadable(Unreadable {
+                record_no,
+                line: *line,
+                rule: "json.malformed",
+                message_zh: format!("第{line}行不是JSON对象"),
+                message_en: format!("line {line} is not a JSON object"),
+                raw: vec![("_raw".into(), text.clone())],
+            })),
+            Err(e) => items.push(Item::Unreadable(Unreadable {
+                record_no,
+                line: *line,
+                rule: "json.malformed",
+                message_zh: format!("第{line}行JSON无法解析（可能被截断）：{e}"),
+                message_en: format!("line {line} is not valid JSON (maybe truncated): {e}"),
+                raw: vec![("_raw".into(), text.clone())],
+            })),
+        }
+    }
+    items
+}
+
+fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
+    // XML is decoded as a whole; an undecodable line is reported as its own record first.
+    let mut items = Vec::new();
+    let mut text = String::new();
+    let mut line_starts = Vec::new();
+    for (line, t) in lines {
+        line_starts.push((text.len(), *line));
+        match t {
+            Ok(s) => text.push_str(s),
+            Err(bytes) => items.push(Item::Unreadable(undecodable(
+                0,
+                *line,
+                Encoding::Utf8,
+                bytes,
+            ))),
+        }
+        text.push('\n');
+    }
+    let line_of = |pos: usize| -> i64 {
+        match line_starts.binary_search_by(|(start, _)| start.cmp(&pos)) {
+            Ok(i) => line_starts[i].1,
+            Err(i) => line_starts[i.saturating_sub(1)].1,
+        }
+    };
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut record_no = 0i64;
+    let mut current: Option<(i64, usize, Vec<(String, String)>)> = None;
+    let mut path: Vec<String> = Vec::new();
+    let mut depth_in_record = 0usize;
+    loop {
+        let pos = reader.buffer_position() as usize;
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if current.is_none() => {
+                if e.name().as_ref() == record_element.as_bytes() {
+                    record_no += 1;
+                    let mut fields = Vec::new();
+                    for a in e.attributes().flatten() {
+                        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                        let v = a
+                            .unescape_value()
+                            .map(|c| c.into_owned())
+                            .unwrap_or_default();
+                        fields.push((format!("@{k}"), v));
+                    }
+                    // An empty record element (<判决/>) ends at once.
+                    let is_empty = reader.buffer_position() as usize > 0
+                        && text[..reader.buffer_position() as usize].ends_with("/>");
+                    if is_empty {
+                        items.push(Item::Record(RawRecord {
+                            record_no,
+                            line: line_of(pos),
+                            fields,
+                        }));
+                    } else {
+                        current = Some((record_no, pos, fields));
+                        depth_in_record = 0;
+                        path.clear();
+                    }
+                }
+            }
+            Ok(Event::Start(e)) => {
+                depth_in_record += 1;
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                path.push(name);
+                if let Some((_, _, fields)) = current.as_mut() {
+                    for a in e.attributes().flatten() {
+                        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                        let v = a
+                            .unescape_value()
+                            .map(|c| c.into_owned())
+                            .unwrap_or_default();
+                        push_joined(fields, format!("{}/@{k}", path.join("/")), v);
+                    }
+                }
+            }
+            Ok(Event::Empty(e)) => {
+                if let Some((_, _, fields)) = current.as_mut() {
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let mut p = path.clone();
+                    p.push(name);
+                    for a in e.attributes().flatten() {
+                        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                        let v = a
+                            .unescape_value()
+                            .map(|c| c.into_owned())
+                            .unwrap_or_default();
+                        push_joined(fields, format!("{}/@{k}", p.join("/")), v);
+                    }
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some((_, _, fields)) = current.as_mut() {
+                    if !path.is_empty() {
+                        let v = t.unescape().map(|c| c.into_owned()).unwrap_or_default();
+                        if !v.trim().is_empty() {
+                            push_joined(fields, path.join("/"), v);
+                        }
+                    }
+                }
+            }
+            Ok(Event::End(_)) => {
+                if current.is_some() {
+                    if depth_in_record == 0 {
+                        if let Some((n, start, fields)) = current.take() {
+                            items.push(Item::Record(RawRecord {
+                                record_no: n,
+                                line: line_of(start),
+                                fields,
+                            }));
+                        }
+                    } else {
+                        depth_in_record -= 1;
+                        path.pop();
+                    }
+                }
+            }
+            Ok(Event::Eof) => {
+                if let Some((n, start, _)) = current.take() {
+                    items.push(Item::Unreadable(xml_tail(
+                        n,
+                        line_of(start),
+                        &text[start..],
+                        "文件在记录中途结束（被截断）",
+                        "file ends inside a record (truncated)",
+                    )));
+                }
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                // The parser cannot resume: the rest of the file is one unreadable record.
+                let (n, start) = match current.take() {
+                    Some((n, start, _)) => (n, start),
+                    None => {
+                        record_no += 1;
+                        (record_no, pos)
+                    }
+                };
+                let tail = text.get(start..).unwrap_or_default();
+                items.push(Item::Unreadable(xml_tail(
+                    n,
+                    line_of(start),
+                    tail,
+                    &format!("XML语法错误：{e}"),
+                    &format!("XML syntax error: {e}"),
+                )));
+                break;
+            }
+        }
+    }
+    // Undecodable lines were pushed first with record_no 0; number them after the others.
+    let mut next = record_no;
+    for item in items.iter_mut() {
+        if let Item::Unreadable(u) = item {
+            if u.record_no == 0 {
+                next += 1;
+                u.record_no = next;
+            }
+        }
+    }
+    items
+}
+
+fn xml_tail(record_no: i64, line: i64, tail: &str, zh: &str, en: &str) -> Unreadable {
+    Unreadable {
+        record_no,
+        line,
+        rule: "xml.malformed",
+        message_zh: format!("第{line}行起：{zh}"),
+        message_en: format!("from line {line}: {en}"),
+        raw: vec![("_raw".into(), tail.chars().take(4000).collect())],
+    }
+}
+
+fn push_joined(fields: &mut Vec<(String, String)>, key: String, value: String) {
+    match fields.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, v)) => {
+            v.push(';');
+            v.push_str(&value);
+        }
+        None => fields.push((key, value)),
+    }
+}
+
+fn check_columns_seen(plan: &Plan, items: &[Item], display: &str) -> Result<(), FileError> {
+    let mut missing: Vec<String> = plan
+        .required_columns()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    for item in items {
+        if let Item::Record(r) = item {
+            missing.retain(|c| r.get(c).is_none());
+            if missing.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+    if items.iter().all(|i| matches!(i, Item::Unreadable(_))) {
+        return Ok(());
+    }
+    Err(FileError::UnknownColumns {
+        path: display.to_string(),
+        mapping: plan.mapping_name.clone(),
+        columns: missing,
+    })
+}
