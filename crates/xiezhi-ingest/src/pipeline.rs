@@ -95,6 +95,8 @@ pub struct FileReport {
     pub quarantined_by_rule: BTreeMap<String, i64>,
     pub repaired_by_rule: BTreeMap<String, i64>,
     pub quality: Quality,
+    /// Standard records produced by the accepted source records.
+    pub standard_records: i64,
     #[serde(skip)]
     pub outcomes: Vec<RecordOutcome>,
 }
@@ -155,6 +157,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
             quarantined_by_rule: BTreeMap::new(),
             repaired_by_rule: BTreeMap::new(),
             quality: Quality::default(),
+            standard_records: 0,
             outcomes: Vec::with_capacity(total),
         };
         let mut seen = HashSet::new();
@@ -200,6 +203,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
                     if duplicate {
                         report.counts.duplicates += 1;
                     }
+                    report.standard_records += checked.records.len() as i64;
                     for r in &checked.records {
                         for f in r.fields.keys() {
                             *field_hits
@@ -526,6 +530,7 @@ pub fn check(plan: &Plan, raw: &RawRecord, ctx: &ValidationContext) -> Result<Ch
         for item in items {
             let mut record = Record::new(emit.entity);
             let mut failed = false;
+            let mut found: Vec<Issue> = Vec::new();
             for fp in &emit.fields {
                 let text = match &fp.source {
                     FieldSource::Column(c) => raw.get(c),
@@ -537,37 +542,30 @@ pub fn check(plan: &Plan, raw: &RawRecord, ctx: &ValidationContext) -> Result<Ch
                 };
                 match convert(fp, text) {
                     Ok(c) => {
-                        issues.extend(c.repair);
+                        found.extend(c.repair);
                         if let Err(e) = record.set(fp.field, c.value) {
-                            issues.push(Issue::error(
-                                fp.field,
-                                "mapping.field",
-                                Some(text),
-                                format!("映射错误：{e}"),
-                                e,
-                            ));
+                            let zh = format!("映射错误：{e}");
+                            found.push(Issue::error(fp.field, "mapping.field", Some(text), zh, e));
                             failed = true;
                         }
                     }
                     Err(e) => {
-                        issues.push(e);
+                        found.push(e);
                         failed = true;
                     }
                 }
             }
             let name = emit.entity.name();
-            issues = issues.into_iter().map(|i| i.in_entity(name)).collect();
+            let mut found: Vec<Issue> = found.into_iter().map(|i| i.in_entity(name)).collect();
             if !failed || !record.fields.is_empty() {
-                let found = validate_record(&mut record, ctx);
                 // A field that failed conversion is absent; do not also report it as missing.
-                let kept: Vec<Issue> = found
+                let validated: Vec<Issue> = validate_record(&mut record, ctx)
                     .into_iter()
-                    .filter(|f| {
-                        !(f.rule == "required" && issues.iter().any(|i| i.field == f.field))
-                    })
+                    .filter(|v| !(v.rule == "required" && found.iter().any(|i| i.field == v.field)))
                     .collect();
-                issues.extend(kept);
+                found.extend(validated);
             }
+            issues.extend(found);
             records.push(record);
         }
     }

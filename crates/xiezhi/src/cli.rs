@@ -1,0 +1,118 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "xiezhi", version, about = "獬豸 Xiezhi：政法跨部门数据共享、协同与监督平台")]
+pub struct Cli {
+    /// Data directory: the SQLite store, exports and editable mappings live here.
+    #[arg(long, global = true, default_value = "xiezhi-data")]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// 演示：生成合成省份、接入全部导出、打印汇总 (synthetic province → ingest → summary)
+    Demo {
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Keep an existing store instead of starting afresh.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// 生成合成省份的各部门导出 (write department exports of a synthetic province)
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 0.03)]
+        dirty_rate: f64,
+    },
+    /// 接入一个导出目录或单个文件 (ingest an export directory, or one file with --source)
+    Ingest {
+        /// Export directory (each mapping's default file under it), or a file with --source.
+        path: PathBuf,
+        /// Source name of the mapping to use for a single file.
+        #[arg(long)]
+        source: Option<String>,
+        /// Directory of mapping files (default: the data directory's `mappings/`).
+        #[arg(long)]
+        mappings: Option<PathBuf>,
+        /// Export date (YYYY-MM-DD): later dates are invalid; timeliness is measured to it.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Ground truth to evaluate against (a synthetic export's ground-truth.jsonl).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
+    /// 检查映射文件 (check mapping files and print every problem)
+    Mappings {
+        /// Directory of mapping files (default: the data directory's `mappings/`).
+        dir: Option<PathBuf>,
+    },
+    /// 各来源数据质量报告 (data-quality report per source)
+    Quality,
+    /// 隔离区：查看、修正、重新接入 (quarantine: list, show, retry)
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// 性能基准 (benchmarks)
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QuarantineAction {
+    /// 列出隔离记录 (list entries)
+    List {
+        /// Include resolved entries.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// 显示一条隔离记录及全部原因 (show one entry with every reason)
+    Show { id: i64 },
+    /// 修正后重新接入 (retry an entry, optionally with column edits)
+    Retry {
+        /// Entry id; omit with --all.
+        id: Option<i64>,
+        /// Column edits, `COLUMN=VALUE`, repeatable.
+        #[arg(long = "set", value_parser = parse_edit)]
+        edits: Vec<(String, String)>,
+        /// Retry every open entry without edits (after a mapping fix).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        mappings: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// synth → ingest → SQLite; prints records/s
+    Ingest {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+fn parse_edit(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}` 应为 列名=值 (expected COLUMN=VALUE)"))
+}

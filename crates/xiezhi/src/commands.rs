@@ -1,0 +1,289 @@
+//! The commands: each gathers its inputs, calls the libraries and prints for people.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use xiezhi_ingest::evaluate::{evaluate, read_truth, Evaluation};
+use xiezhi_ingest::export::{ingest_export, plans_from_dir, shipped_plans, SHIPPED_MAPPINGS};
+use xiezhi_ingest::{FileReport, IngestOptions, Ingestor, Plan};
+use xiezhi_store::{SqliteStore, Store};
+use xiezhi_synth::SynthConfig;
+
+use crate::cli::{BenchWhat, Cli, Command, QuarantineAction};
+use crate::report;
+
+/// Runs a command and returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let data = cli.data_dir;
+    match cli.command {
+        Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
+        Command::Synth { out, cases, seed, dirty_rate } => {
+            let cfg = SynthConfig { seed, cases, dirty_rate, ..SynthConfig::default() };
+            synth(&cfg, &out)?;
+            Ok(0)
+        }
+        Command::Ingest { path, source, mappings, as_of, truth } => ingest(&data, &path, source.as_deref(), mappings.as_deref(), as_of.as_deref(), truth.as_deref()),
+        Command::Mappings { dir } => check_mappings(&mappings_dir(&data, dir.as_deref())?),
+        Command::Quality => {
+            let store = open_store(&data)?;
+            report::print_quality(&store)?;
+            Ok(0)
+        }
+        Command::Quarantine { action } => quarantine(&data, action),
+        Command::Bench { what: BenchWhat::Ingest { cases, seed } } => bench_ingest(cases, seed),
+    }
+}
+
+fn open_store(data: &Path) -> Result<SqliteStore> {
+    std::fs::create_dir_all(data).with_context(|| format!("无法创建数据目录 `{}`", data.display()))?;
+    Ok(SqliteStore::open(&data.join("xiezhi.db"))?)
+}
+
+/// The mapping directory to use: the given one, or the data directory's, created from the
+/// shipped mappings on first use so that a data steward can edit them.
+fn mappings_dir(data: &Path, given: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = given {
+        return Ok(d.to_path_buf());
+    }
+    let dir = data.join("mappings");
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir)?;
+        for (name, text) in SHIPPED_MAPPINGS {
+            std::fs::write(dir.join(name), text)?;
+        }
+    }
+    Ok(dir)
+}
+
+fn load_plans(data: &Path, given: Option<&Path>) -> Result<Vec<Plan>> {
+    let dir = mappings_dir(data, given)?;
+    match plans_from_dir(&dir) {
+        Ok(p) => Ok(p),
+        Err(errors) => {
+            for e in &errors {
+                eprint!("{e}");
+            }
+            bail!("映射目录 `{}` 中有 {} 个映射文件无效 (invalid mappings)", dir.display(), errors.len())
+        }
+    }
+}
+
+fn check_mappings(dir: &Path) -> Result<i32> {
+    match plans_from_dir(dir) {
+        Ok(plans) => {
+            for p in plans {
+                println!("✓ {:<20} 来源 {:<14} {} 条输出规则，读取 {} 列", p.mapping_name, p.source, p.emits.len(), p.columns().len());
+            }
+            Ok(0)
+        }
+        Err(errors) => {
+            for e in &errors {
+                print!("{e}");
+            }
+            Ok(1)
+        }
+    }
+}
+
+fn bar(len: u64, msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} {per_sec}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    pb.set_message(msg.to_string());
+    pb
+}
+
+fn synth(cfg: &SynthConfig, out: &Path) -> Result<xiezhi_synth::SynthSummary> {
+    let pb = bar(cfg.cases as u64, "生成案件");
+    let summary = xiezhi_synth::generate_with_progress(cfg, out, &mut |done| pb.set_position(done as u64))?;
+    pb.finish_and_clear();
+    println!("已生成合成省份：{} 件案件，{} 名人员，注入脏数据 {} 条，输出目录 {}", summary.cases, summary.persons, summary.dirty_records, out.display());
+    for f in &summary.files {
+        println!("  {:<28} {:>8} 条  sha256 {}…", f.path, f.records, &f.sha256[..16.min(f.sha256.len())]);
+    }
+    Ok(summary)
+}
+
+fn ingest_dir(store: &mut SqliteStore, plans: &[Plan], dir: &Path, opts: &IngestOptions) -> Result<Vec<FileReport>> {
+    let mut current: Option<(String, ProgressBar)> = None;
+    let reports = ingest_export(store, plans, dir, opts, &mut |source, done, total| {
+        if current.as_ref().is_none_or(|(s, _)| s != source) {
+            if let Some((_, pb)) = current.take() {
+                pb.finish_and_clear();
+            }
+            current = Some((source.to_string(), bar(total as u64, source)));
+        }
+        if let Some((_, pb)) = &current {
+            pb.set_position(done as u64);
+        }
+    })?;
+    if let Some((_, pb)) = current {
+        pb.finish_and_clear();
+    }
+    Ok(reports)
+}
+
+fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    chrono::NaiveDate::parse_from_str(v.get("export_date")?.as_str()?, "%Y-%m-%d").ok()
+}
+
+fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
+    println!("獬豸 Xiezhi 演示：合成省份 {cases} 件案件（种子 {seed}），数据目录 {}", data.display());
+    let db = data.join("xiezhi.db");
+    if !keep {
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", db.display()));
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("无法删除旧库 `{}`", p.display()))?;
+            }
+        }
+    }
+    let export = data.join("export");
+    println!("\n[1/3] 生成各部门导出（公安 GBK CSV、检察 JSON Lines、法院 XML、司法行政 CSV）");
+    let cfg = SynthConfig { seed, cases, ..SynthConfig::default() };
+    synth(&cfg, &export)?;
+    println!("\n[2/3] 按映射接入、校验、隔离、归并");
+    let mut store = open_store(data)?;
+    let plans = load_plans(data, None)?;
+    let opts = IngestOptions { as_of: export_as_of(&export), ..IngestOptions::default() };
+    let started = Instant::now();
+    let reports = ingest_dir(&mut store, &plans, &export, &opts)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("\n[3/3] 汇总");
+    report::print_reports(&reports, &store)?;
+    let std_records: i64 = reports.iter().map(|r| r.standard_records).sum();
+    println!("\n接入耗时 {secs:.1} 秒，产出标准记录 {std_records} 条（{:.0} 条/秒）", std_records as f64 / secs.max(1e-9));
+    let truth = read_truth(&export.join("ground-truth.jsonl")).context("无法读取真值文件")?;
+    let ev = evaluate(&truth, &reports);
+    report::print_evaluation(&ev);
+    println!("\n下一步：xiezhi --data-dir {} quarantine list   查看隔离记录", data.display());
+    println!("        xiezhi --data-dir {} quality           查看数据质量", data.display());
+    Ok(if reconciles(&reports) && ev.mismatches.is_empty() { 0 } else { 1 })
+}
+
+fn reconciles(reports: &[FileReport]) -> bool {
+    reports.iter().all(|r| r.counts.records_read == r.counts.accepted + r.counts.quarantined)
+}
+
+fn ingest(data: &Path, path: &Path, source: Option<&str>, mappings: Option<&Path>, as_of: Option<&str>, truth: Option<&Path>) -> Result<i32> {
+    let as_of = as_of
+        .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--as-of `{s}` 应为 YYYY-MM-DD")))
+        .transpose()?;
+    let plans = load_plans(data, mappings)?;
+    let mut store = open_store(data)?;
+    let reports = match source {
+        None => {
+            if !path.is_dir() {
+                bail!("`{}` 不是目录；接入单个文件请用 --source 指明来源 (not a directory: name the source of a single file with --source)", path.display());
+            }
+            let opts = IngestOptions { as_of: as_of.or_else(|| export_as_of(path)), ..IngestOptions::default() };
+            ingest_dir(&mut store, &plans, path, &opts)?
+        }
+        Some(name) => {
+            let plan = plans.iter().find(|p| p.source == name).with_context(|| {
+                format!("没有来源 `{name}` 的映射；可用：{}", plans.iter().map(|p| p.source.as_str()).collect::<Vec<_>>().join(", "))
+            })?;
+            let opts = IngestOptions { as_of, ..IngestOptions::default() };
+            let mut ingestor = Ingestor::new(&mut store)?;
+            let pb = bar(0, name);
+            let display = path.display().to_string();
+            let r = ingestor.ingest_file(plan, path, &display, &opts, &mut |d, t| {
+                pb.set_length(t as u64);
+                pb.set_position(d as u64);
+            })?;
+            pb.finish_and_clear();
+            vec![r]
+        }
+    };
+    report::print_reports(&reports, &store)?;
+    if let Some(t) = truth {
+        let ev: Evaluation = evaluate(&read_truth(t)?, &reports);
+        report::print_evaluation(&ev);
+    }
+    Ok(if reconciles(&reports) { 0 } else { 1 })
+}
+
+fn quarantine(data: &Path, action: QuarantineAction) -> Result<i32> {
+    let mut store = open_store(data)?;
+    match action {
+        QuarantineAction::List { all, limit } => {
+            let entries = store.quarantine_list(if all { None } else { Some("open") }, limit)?;
+            report::print_quarantine_list(&entries);
+            println!("\n按原因（未处理）：");
+            for (rule, n) in store.quarantine_by_rule()? {
+                println!("  {rule:<34} {n:>7}");
+            }
+            Ok(0)
+        }
+        QuarantineAction::Show { id } => match store.quarantine_get(id)? {
+            Some(e) => {
+                report::print_quarantine_entry(&e);
+                Ok(0)
+            }
+            None => bail!("隔离记录 {id} 不存在 (no quarantine entry {id})"),
+        },
+        QuarantineAction::Retry { id, edits, all, mappings } => {
+            let plans = load_plans(data, mappings.as_deref())?;
+            let entries = match (id, all) {
+                (Some(id), false) => vec![store.quarantine_get(id)?.with_context(|| format!("隔离记录 {id} 不存在"))?],
+                (None, true) => store.quarantine_list(Some("open"), usize::MAX)?,
+                _ => bail!("请给出一个记录编号，或使用 --all (give one entry id, or --all)"),
+            };
+            let mut ingestor = Ingestor::new(&mut store)?;
+            let (mut ok, mut still) = (0, 0);
+            for e in &entries {
+                let plan = plans.iter().find(|p| p.source == e.source).with_context(|| format!("没有来源 `{}` 的映射", e.source))?;
+                match ingestor.retry(plan, e, &edits)? {
+                    Ok(run) => {
+                        ok += 1;
+                        if id.is_some() {
+                            println!("隔离记录 {} 已重新接入（运行 {run}）", e.id);
+                        }
+                    }
+                    Err(issues) => {
+                        still += 1;
+                        if id.is_some() {
+                            println!("隔离记录 {} 仍未通过校验：", e.id);
+                            for i in issues.iter().filter(|i| i.is_error()) {
+                                println!("  - {i}");
+                            }
+                        }
+                    }
+                }
+            }
+            if all {
+                println!("重新接入 {ok} 条，仍隔离 {still} 条");
+            }
+            Ok(if still == 0 { 0 } else { 1 })
+        }
+    }
+}
+
+fn bench_ingest(cases: usize, seed: u64) -> Result<i32> {
+    let dir = tempfile::tempdir()?;
+    let export = dir.path().join("export");
+    let cfg = SynthConfig { seed, cases, ..SynthConfig::default() };
+    let t0 = Instant::now();
+    let summary = xiezhi_synth::generate(&cfg, &export)?;
+    let synth_secs = t0.elapsed().as_secs_f64();
+    let mut store = SqliteStore::open(&dir.path().join("bench.db"))?;
+    let plans = shipped_plans()?;
+    let opts = IngestOptions { as_of: export_as_of(&export), ..IngestOptions::default() };
+    let t1 = Instant::now();
+    let reports = ingest_export(&mut store, &plans, &export, &opts, &mut |_, _, _| {})?;
+    let ingest_secs = t1.elapsed().as_secs_f64();
+    let read: i64 = reports.iter().map(|r| r.counts.records_read).sum();
+    let accepted: i64 = reports.iter().map(|r| r.counts.accepted).sum();
+    let quarantined: i64 = reports.iter().map(|r| r.counts.quarantined).sum();
+    let std_records: i64 = reports.iter().map(|r| r.standard_records).sum();
+    let db_bytes = std::fs::metadata(dir.path().join("bench.db")).map(|m| m.len()).unwrap_or(0);
+    println!("bench ingest: cases={cases} seed={seed}");
+    println!("  synth:   {synth_secs:.2} s ({} source records)", summary.files.iter().map(|f| f.records).sum::<usize>());
+    println!("  ingest:  {ingest_secs:.2} s, source records read={read} accepted={accepted} quarantined={quarantined}");
+    println!("  standard records: {std_records} → {:.0} standard records/s, {:.0} source records/s", std_records as f64 / ingest_secs, read as f64 / ingest_secs);
+    println!("  sqlite file: {:.1} MiB", db_bytes as f64 / 1048576.0);
+    Ok(0)
+}
