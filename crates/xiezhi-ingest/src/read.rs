@@ -417,7 +417,9 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
     };
     let mut reader = quick_xml::Reader::from_str(&text);
     let mut record_no = 0i64;
-    let mut current: Option<(i64, usize, Vec<(String, String)>)> = None;
+    // The record being read: (record number, byte offset of its start, fields so far).
+    type Open = (i64, usize, Vec<(String, String)>);
+    let mut current: Option<Open> = None;
     let mut path: Vec<String> = Vec::new();
     let mut depth_in_record = 0usize;
     loop {

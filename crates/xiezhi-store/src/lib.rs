@@ -217,6 +217,12 @@ pub struct IdCounters {
     pub case: i64,
 }
 
+/// A resolution key and the platform uid it resolves to.
+pub type KeyRow = (String, String);
+
+/// All resolution keys: (person keys, case keys).
+pub type ResolutionKeys = (Vec<KeyRow>, Vec<KeyRow>);
+
 /// The storage interface. Implementations must pass [`conformance::run`].
 pub trait Store {
     /// Records the start of a run and returns its id.
@@ -234,7 +240,7 @@ pub trait Store {
     fn runs(&self) -> Result<Vec<RunRow>>;
     fn next_ids(&self) -> Result<IdCounters>;
     /// All resolution keys: (person keys, case keys), each as (key, uid).
-    fn load_keys(&self) -> Result<(Vec<(String, String)>, Vec<(String, String)>)>;
+    fn load_keys(&self) -> Result<ResolutionKeys>;
     fn count(&self, entity: Entity) -> Result<i64>;
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>>;
     /// For each field of the entity, how many stored rows carry it.

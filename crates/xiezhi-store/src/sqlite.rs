@@ -333,7 +333,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn load_keys(&self) -> Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+    fn load_keys(&self) -> Result<ResolutionKeys> {
         let load = |sql: &str| -> Result<Vec<(String, String)>> {
             let mut stmt = self.conn.prepare(sql)?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -152,31 +152,23 @@ pub fn validate_record(record: &mut Record, ctx: &ValidationContext) -> Vec<Issu
                     });
                 }
             }
-            (FieldType::Sha256, Value::Text(raw)) => {
-                if raw.len() != 64
-                    || !raw
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                {
-                    issues.push(Issue::error(
-                        name,
-                        "sha256.format",
-                        Some(raw),
-                        "文件哈希应为64位小写十六进制",
-                        "a SHA-256 hash has 64 lower-case hex digits",
-                    ));
-                }
+            (FieldType::Sha256, Value::Text(raw)) if !is_sha256_hex(raw) => {
+                issues.push(Issue::error(
+                    name,
+                    "sha256.format",
+                    Some(raw),
+                    "文件哈希应为64位小写十六进制",
+                    "a SHA-256 hash has 64 lower-case hex digits",
+                ));
             }
-            (FieldType::Text, Value::Text(raw)) => {
-                if looks_like_mojibake(raw) {
-                    issues.push(Issue::error(
-                        name,
-                        "text.mojibake",
-                        Some(raw),
-                        "文本疑似乱码（编码错误）",
-                        "text looks garbled by a wrong encoding",
-                    ));
-                }
+            (FieldType::Text, Value::Text(raw)) if looks_like_mojibake(raw) => {
+                issues.push(Issue::error(
+                    name,
+                    "text.mojibake",
+                    Some(raw),
+                    "文本疑似乱码（编码错误）",
+                    "text looks garbled by a wrong encoding",
+                ));
             }
             (FieldType::Money | FieldType::Int, Value::Money(n) | Value::Int(n)) if *n < 0 => {
                 issues.push(Issue::error(
@@ -251,38 +243,39 @@ pub fn looks_like_mojibake(s: &str) -> bool {
     false
 }
 
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+const CASE_NUMBER_FIELDS: [&str; 4] = [
+    "police_case_no",
+    "procuratorate_case_no",
+    "indictment_no",
+    "court_case_no",
+];
+
 fn entity_rules(r: &Record) -> Vec<Issue> {
     let mut issues = Vec::new();
     match r.entity {
-        Entity::Person => {
-            if r.get("id_number").is_none() && r.get("birth_date").is_none() {
-                issues.push(Issue::error(
-                    "",
-                    "person.identity_insufficient",
-                    None,
-                    "既无证件号码也无出生日期，无法识别人员",
-                    "neither ID number nor birth date: the person cannot be identified",
-                ));
-            }
+        Entity::Person if r.get("id_number").is_none() && r.get("birth_date").is_none() => {
+            issues.push(Issue::error(
+                "",
+                "person.identity_insufficient",
+                None,
+                "既无证件号码也无出生日期，无法识别人员",
+                "neither ID number nor birth date: the person cannot be identified",
+            ));
         }
-        Entity::Case => {
-            if [
-                "police_case_no",
-                "procuratorate_case_no",
-                "indictment_no",
-                "court_case_no",
-            ]
-            .iter()
-            .all(|f| r.get(f).is_none())
-            {
-                issues.push(Issue::error(
-                    "",
-                    "case.no_department_number",
-                    None,
-                    "案件缺少任何部门的案件编号",
-                    "the case carries no department's case number",
-                ));
-            }
+        Entity::Case if CASE_NUMBER_FIELDS.iter().all(|f| r.get(f).is_none()) => {
+            issues.push(Issue::error(
+                "",
+                "case.no_department_number",
+                None,
+                "案件缺少任何部门的案件编号",
+                "the case carries no department's case number",
+            ));
         }
         Entity::Sentence => {
             // Absolute bounds of terms, combined sentences included: 管制 3 months–3 years
