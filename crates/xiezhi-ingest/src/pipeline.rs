@@ -501,7 +501,13 @@ fn dependent_uid(
         Entity::Petition => "Q",
         _ => "U",
     };
-    format!("{prefix}{}", &hex(&h.finalize())[..20])
+    // The case uid leads so that a case's records sit together in the store's index and
+    // inserts in case order append rather than scatter.
+    format!(
+        "{prefix}{}-{}",
+        case_uid.unwrap_or("-"),
+        &hex(&h.finalize())[..16]
+    )
 }
 
 /// Maps and validates one raw record. `Err` carries every finding, errors and all.

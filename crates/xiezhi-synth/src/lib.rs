@@ -1,1 +1,369 @@
-//! placeholder
+//! A deterministic synthetic province: one Chinese province with its real GB/T 2260 divisions and
+//! its political-legal organs, and N criminal cases flowing police → procuratorate → court →
+//! prison or community corrections. Each department's export is written in that department's
+//! own native shape, with a configurable share of dirty records, plus a ground-truth file that
+//! says, for every record, which true case and person it is about, which defect it carries and
+//! what an ingest should do with it.
+//!
+//! ```no_run
+//! use xiezhi_synth::{generate, truth, SynthConfig};
+//! let out = std::path::Path::new("/tmp/province");
+//! let summary = generate(&SynthConfig { seed: 7, cases: 1_000, ..SynthConfig::default() }, out)?;
+//! println!("{} persons, {} dirty records", summary.persons, summary.dirty_records);
+//! let truth = truth::read(out)?;
+//! assert_eq!(truth.len(), summary.files.iter().filter(|f| f.source != "organizations" && f.source != "truth").map(|f| f.records).sum::<usize>());
+//! # Ok::<(), xiezhi_synth::SynthError>(())
+//! ```
+//!
+//! Architecture invariant: the output depends on `(seed, cases, dirty_rate, province)` alone.
+//! No wall clock, no unseeded randomness (ChaCha8 streams derived from the seed), no hash-map
+//! iteration order, no libm floats: the same configuration gives byte-identical files on every
+//! machine. The clean content does not depend on `dirty_rate` (dirty choices use their own
+//! streams). May import `xiezhi-standard` only.
+//!
+//! # The world
+//!
+//! * Cases happen 2021-01-01..=2024-12-31 in a county-level division of the province; case ids
+//!   `T000001`… follow the day of the offence. 80 % have one suspect, 15 % two, 5 % three.
+//! * Charges follow domain-facts §2.1–2.2: 危险驾驶罪 ≈ 18 %, 盗窃罪 13 %, 帮助信息网络犯罪活动罪
+//!   10 %, then 掩饰、隐瞒犯罪所得、犯罪所得收益罪, 诈骗罪, 开设赌场罪, 故意伤害罪, 寻衅滋事罪,
+//!   走私、贩卖、运输、制造毒品罪, 交通肇事罪 and a tail of 29 others (no 贪污 / 受贿: the
+//!   supervision commissions investigate those); names are looked up in the standard's charge
+//!   table at run time, and a charge is only used for acts on days it is in force (袭警罪 from
+//!   2021-03-01). About 4 % of cases carry a second charge.
+//! * Persons (`P000001`…) have valid 18-digit IDs (household division mostly in the province,
+//!   about 12 % elsewhere in China), birth 1950–2005 and adult at the act, sex consistent with
+//!   digit 17, GB/T 3304 ethnicity (mostly 汉族; Guizhou's 苗族, 布依族, 侗族, 土家族 …), a
+//!   name unique together with birth date and household division, an address and a mobile
+//!   number. About 2 % of persons are repeat offenders appearing in two cases (same ID, same
+//!   name); their second case may carry 累犯 or 前科.
+//! * Flow: police file every case; ≈ 90 % are transferred for prosecution; ≈ 90 % of those are
+//!   prosecuted (the rest not prosecuted); ≈ 95 % of prosecuted cases are judged (the rest are
+//!   pending: no court record). Stage outcomes are per case; sentences per defendant.
+//! * Dates are in procedural order: 立案 0–10 days after the offence; 刑事拘留 0–3 days after
+//!   立案; 提请批捕 3–30 days after 拘留; 批捕 1–7 days after; 移送审查起诉 15–60 days after the
+//!   last police act; 退回补充侦查 (≤ 2) 15–30 days into review, resubmitted 10–30 days later;
+//!   提起公诉 5–30 days after the last (re)submission, 不起诉 10–30; 法院收案 1–5 days after
+//!   起诉; 宣判 within 3 months (速裁 / 简易 / 普通); 生效 10 days after 宣判; 入监 or
+//!   社区矫正报到 1–10 days after 生效. Every date is on or before the export date 2026-03-31.
+//! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
+//!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances
+//!   (自首, 坦白, 认罪认罚, 退赃退赔, 取得谅解, 从犯, 犯罪未遂, 累犯, 前科). About 30 % of terms of
+//!   拘役 or 有期徒刑 ≤ 36 months are suspended (never for 累犯). No life or death sentences.
+//! * Execution: 有期徒刑 > 12 months without probation → a prison (women to the women's
+//!   prison); 管制 and every suspended sentence → the community-corrections organ of the
+//!   person's county of residence; 拘役 without probation (executed by police), 有期徒刑 ≤ 12
+//!   months without probation (served in the detention centre) and 免予刑事处罚 → no justice
+//!   row.
+//!
+//! # Files (paths relative to the output directory)
+//!
+//! ## `organizations.csv` — platform master data, never dirty
+//! UTF-8 without BOM, LF, header row. Columns
+//! `org_code,name,kind,division,parent_code,credit_code,court_code`.
+//! * `org_code`: 2-letter prefix + 6-digit division + 2-digit serial, e.g. `GA52010201`.
+//!   Prefixes: `ZF` 政法委, `GA` 公安, `JC` 检察院, `FY` 法院, `SF` 司法局/司法厅, `JY` 监狱,
+//!   `KS` 看守所, `SJ` 社区矫正机构.
+//! * `kind`: the standard's organ-kind code (`zfw`, `police`, `procuratorate`, `court`,
+//!   `justice_bureau`, `prison`, `detention_center`, `community_corrections`).
+//! * `division`: the organ's 6-digit division (province organs and prisons `XX0000`, prefecture
+//!   organs `XXYY00`).
+//! * `parent_code`: the organ above — county → prefecture → province of the same kind; a
+//!   看守所's parent is the county police, a 社区矫正机构's the county 司法局, a prison's the
+//!   司法厅; empty for the province organs and the 政法委.
+//! * `credit_code`: a valid 统一社会信用代码 of a government organ (`11` + division + …).
+//!
+//! Rows are ordered so that every parent precedes its children.
+//! * `court_code`: courts only: `黔` (high court), `黔01` (intermediate), `黔0102` (basic).
+//!
+//! Organs: province 政法委, 公安厅, 人民检察院, 高级人民法院, 司法厅 and 3–6 prisons
+//! (`JY520000NN`, the first the women's prison); per prefecture 公安局, 人民检察院, 中级人民法院,
+//! 司法局; per county-level division 公安局 (`贵阳市公安局南明分局` in a city district),
+//! 人民检察院, 人民法院 (`贵阳市南明区人民法院`), 司法局, 看守所, 社区矫正管理局. Cases are
+//! handled by the county organs of the county where they happened.
+//!
+//! ## `police/cases.csv` — 公安 case system
+//! **GBK**, CRLF, header row, RFC 4180 quoting (the summary may contain ASCII `"` and is then
+//! quoted with doubled quotes). One row per (case, suspect), ordered by 立案 date. Columns:
+//!
+//! | column | meaning | format |
+//! |---|---|---|
+//! | `AJBH` | police case number, opaque | `A` + BADW division + `000000` + YYYYMM of 立案 + 4-digit sequence per unit and month (23 chars) |
+//! | `AJLB` | case category | always `刑事` |
+//! | `AJMC` | case name | `张某某盗窃案`, `张某某等2人盗窃案` |
+//! | `AY` | charges without the trailing 罪 | `盗窃`; several joined by `;` |
+//! | `FASJ` | time of the offence | `YYYYMMDDHHMMSS` |
+//! | `FADD` | place of the offence | 6-digit division |
+//! | `JYAQ` | summary | one Chinese sentence |
+//! | `SAJE` | amount involved, yuan | `3500.00`; empty when not applicable |
+//! | `LASJ` | 立案 | `YYYYMMDD` |
+//! | `BADW` | handling unit | `org_code` of the county police |
+//! | `XYRXM` `XYRXB` | suspect's name, sex | `男` / `女` |
+//! | `XYRSFZH` | ID number | 18 characters |
+//! | `XYRCSRQ` | birth date | `YYYYMMDD` |
+//! | `XYRMZ` | ethnicity | full name, `汉族` |
+//! | `XYRHJD` | household division | 6 digits |
+//! | `XYRZZ` `XYRLXDH` | address, mobile | |
+//! | `JLSJ` | 刑事拘留 | `YYYYMMDD` or empty |
+//! | `TQPBSJ` | 提请批准逮捕 | `YYYYMMDD` or empty |
+//! | `YSQSSJ` | 移送审查起诉 | `YYYYMMDD` or empty (not transferred) |
+//!
+//! ## `procuratorate/cases.jsonl` — 检察 business system
+//! UTF-8 JSON lines, one object per (case, defendant) received for prosecution review, ordered
+//! by receipt. Keys in this order:
+//! * `bmsah` 部门受案号, opaque: `南明检刑受[2023]123号` (per procuratorate and year);
+//! * `gaajbh` the police `AJBH`; `ajmc` case name; `sxzm` array of full charge names
+//!   (`["盗窃罪"]`);
+//! * `xyr`: `{"xm": name, "zjhm": ID, "xb": "1"|"2" (GB/T 2261.1), "csrq": "YYYY-MM-DD",
+//!   "mz": GB/T 3304 code "01", "hjd": 6-digit division}`;
+//! * `cbdw` `org_code` of the county procuratorate;
+//! * `pzdbrq` 批准逮捕 date or `null`; `slscqsrq` 受理审查起诉 (= police transfer date);
+//!   `tqgsrq` 提起公诉 or `null`; `bqsrq` 不起诉 or `null` (exactly one of the two is set);
+//! * `qsswh` 起诉书文号 `南明检刑诉〔2023〕45号` (parses with
+//!   `xiezhi_standard::validate::case_no::parse_procuratorate_doc_no`), `null` when not
+//!   prosecuted;
+//! * `thbczc` array of 退回补充侦查 dates, usually empty.
+//!
+//! Dates are `YYYY-MM-DD`. An empty name or ID is written as `""`.
+//!
+//! ## `court/judgments.xml` — 审判 system
+//! UTF-8 XML, declaration, root `<判决集 生成日期="2026年3月31日">`, one `<判决>` per (case,
+//! defendant) judged, ordered by 收案日期. Children, in order:
+//! `<案号>` (`（2023）黔0102刑初123号`, per court and year; the court code matches the court's
+//! division), `<起诉书文号>`, `<承办法院>` (`org_code` of the county court), `<收案日期>`,
+//! `<开庭日期>`, `<宣判日期>`, `<生效日期>` (all `2023年3月1日`), then
+//! `<被告人 证件号码="ID">` with `<姓名>`, `<性别>男|女</性别>`, `<出生日期>` (Chinese form),
+//! `<户籍地>` (6-digit division); then one `<罪名>` per charge (full name), `<主刑>` (the
+//! standard's penalty-kind name: `管制`, `拘役`, `有期徒刑`, `免予刑事处罚`), `<刑期月数>`
+//! (absent for 免予刑事处罚), `<缓刑月数>` (only when suspended), `<罚金>` (yuan, only when
+//! fined), `<量刑情节>` (the standard's circumstance names joined by `、`, absent when none).
+//! Text and attributes are XML-escaped; co-defendants repeat the case elements.
+//!
+//! ## `justice/corrections.csv` — 司法行政 register
+//! UTF-8 **with BOM**, LF, header row, one row per convict in prison or community corrections,
+//! ordered by 报到日期. Columns
+//! `罪犯姓名,公民身份号码,性别,判决案号,执行方式,执行机关,起始日期,届满日期,报到日期,累计减刑月数`:
+//! `性别` `男`/`女`; `判决案号` the court 案号; `执行方式` `监狱` or `社区矫正`; `执行机关`
+//! `org_code` of the prison or the county community-corrections organ; dates `YYYY/M/D` (no
+//! zero padding). Prison: `起始日期` is the first day of custody (刑事拘留 when the suspect was
+//! arrested, else 生效), `届满日期` the current expiry (after commutation). Community
+//! corrections: `起始日期` = 生效, `届满日期` = end of the probation (or 管制) term. `报到日期`
+//! = 入监 or 社区矫正报到; `累计减刑月数` whole months, mostly 0.
+//!
+//! ## `ground-truth.jsonl`
+//! One [`truth::TruthRecord`] per data record of the four department files, in file order
+//! (police, procuratorate, court, justice):
+//! `{"source":"police","file":"police/cases.csv","record":1,"case":"T000123","person":"P000456","defect":null,"expect":"accepted"}`.
+//! `record` is the 1-based data-record number in its file (CSV data row without the header,
+//! JSONL line, index of the `<判决>` element).
+//!
+//! ## `manifest.json`
+//! Generator name and version, seed, cases, persons, dirty rate, province, export date, dirty
+//! record count and every file above with its record count and SHA-256 (the same list as
+//! [`SynthSummary::files`]). Pretty-printed, deterministic.
+//!
+//! # Dirty records
+//!
+//! Each record of the four department files is dirty with probability `dirty_rate`, with at
+//! most one defect, named in the ground truth. The kind is the least used so far among those
+//! that apply to the record (so all kinds appear even in small runs).
+//!
+//! | defect | what is written | expect |
+//! |---|---|---|
+//! | `bad_checksum` | the ID's check character replaced by a wrong one | quarantined |
+//! | `impossible_date` | a day that does not exist (2月30日, 4月31日 …) in the source's own format: police `LASJ`, procuratorate `slscqsrq`, court `<宣判日期>`, justice `起始日期` | quarantined |
+//! | `dates_out_of_order` | police `YSQSSJ` (or, if not transferred, `TQPBSJ`) before `LASJ`; procuratorate `tqgsrq` (or `bqsrq`) before `slscqsrq`; court `<宣判日期>` before `<收案日期>`; justice `届满日期` before `起始日期` | quarantined |
+//! | `unknown_code` | police: `AY` misspelt (`盗切`), `XYRMZ` `穿青人`, or `XYRHJD` a division that does not exist (`529999`); procuratorate: a misspelt charge in `sxzm` (`盗切罪`), `mz` `57`, or `hjd` `529999`; court: a misspelt `<罪名>` or `<户籍地>` `529999`; justice: `执行方式` `劳动改造` | quarantined |
+//! | `missing_field` | the person's name empty | quarantined |
+//! | `mojibake` | police: the name's last character cut to its GBK lead byte, so the line does not decode as GBK (the rest of the line is intact); UTF-8 files: the name's UTF-8 bytes read as Latin-1 (`张三` → `å¼\u{a0}ä¸\u{89}`) | quarantined |
+//! | `lowercase_x` | an ID ending in `X` written with `x` | repaired |
+//! | `legacy_id15` | the ID in the legacy 15-digit form (persons born before 2000) | repaired |
+//! | `name_whitespace` | an ASCII space or U+3000 inside the name, or (not in the XML) before or after it | repaired |
+//! | `missing_id` | the ID empty; birth date and household division still present (never in the justice file, which has no birth date) | accepted |
+//! | `duplicate_row` | an exact copy of the previous (clean) record; the copy carries the defect | accepted |
+//!
+//! Clean records have `"defect":null,"expect":"accepted"`. A repaired or duplicated record
+//! still refers to the same true person.
+
+mod cases;
+mod charges;
+mod dirty;
+mod export;
+mod people;
+mod province;
+mod sentence;
+pub mod truth;
+mod util;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthConfig {
+    pub seed: u64,
+    pub cases: usize,
+    /// Share of department records given a defect, 0..=1.
+    pub dirty_rate: f64,
+    /// Two-digit GB/T 2260 province code.
+    pub province: String,
+}
+
+impl Default for SynthConfig {
+    /// Seed 42, 1,000 cases, 3 % dirty, 贵州 (`52`).
+    fn default() -> Self {
+        SynthConfig {
+            seed: 42,
+            cases: 1_000,
+            dirty_rate: 0.03,
+            province: "52".to_string(),
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SynthSummary {
+    pub cases: usize,
+    /// Distinct persons (a repeat offender counts once).
+    pub persons: usize,
+    /// Every file but `manifest.json`, in writing order: organizations, the four department
+    /// exports, ground truth.
+    pub files: Vec<FileSummary>,
+    /// Records of the department files that carry a defect (duplicate copies included).
+    pub dirty_records: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSummary {
+    /// Path relative to the output directory, `/`-separated.
+    pub path: String,
+    /// `organizations`, `police`, `procuratorate`, `court`, `justice` or `truth`.
+    pub source: String,
+    /// Data records (header excluded).
+    pub records: usize,
+    /// SHA-256 of the file's bytes, lower-case hex.
+    pub sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("invalid synthetic-province configuration: {0}")]
+    Config(String),
+    #[error("the charge table holds none of the synthetic charges")]
+    NoCharges,
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read `{}`: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{}` line {line}: {source}", .path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("`{}`: `{text}` cannot be encoded in GBK", .path.display())]
+    Encoding { path: PathBuf, text: String },
+}
+
+impl SynthError {
+    pub(crate) fn write(path: &Path, source: std::io::Error) -> SynthError {
+        SynthError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Generates the province into `out_dir` (created if missing; existing files are replaced).
+pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, SynthError> {
+    generate_with_progress(config, out_dir, &mut |_| {})
+}
+
+/// As [`generate`], reporting the number of cases done now and then; the last report,
+/// `config.cases`, comes once every file is written.
+pub fn generate_with_progress(
+    config: &SynthConfig,
+    out_dir: &Path,
+    progress: &mut dyn FnMut(usize),
+) -> Result<SynthSummary, SynthError> {
+    if !(0.0..=1.0).contains(&config.dirty_rate) {
+        return Err(SynthError::Config(format!(
+            "dirty rate `{}` is not between 0 and 1",
+            config.dirty_rate
+        )));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| SynthError::write(out_dir, e))?;
+    let world = cases::build(config, progress)?;
+
+    let (seed, rate) = (config.seed, config.dirty_rate);
+    let mut files = vec![export::organs::write(&world.province, out_dir)?];
+    let mut truth = export::Truth::create(out_dir)?;
+    files.push(export::police::write(
+        &world, out_dir, seed, rate, &mut truth,
+    )?);
+    files.push(export::procuratorate::write(
+        &world, out_dir, seed, rate, &mut truth,
+    )?);
+    files.push(export::court::write(
+        &world, out_dir, seed, rate, &mut truth,
+    )?);
+    files.push(export::justice::write(
+        &world, out_dir, seed, rate, &mut truth,
+    )?);
+    let dirty_records = truth.dirty;
+    files.push(truth.out.finish()?);
+
+    let summary = SynthSummary {
+        cases: world.cases.len(),
+        persons: world.persons.len(),
+        files,
+        dirty_records,
+    };
+    write_manifest(config, &summary, out_dir)?;
+    progress(config.cases);
+    Ok(summary)
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    generator: String,
+    seed: u64,
+    cases: usize,
+    persons: usize,
+    dirty_rate: f64,
+    province: &'a str,
+    export_date: String,
+    dirty_records: usize,
+    files: &'a [FileSummary],
+}
+
+fn write_manifest(
+    config: &SynthConfig,
+    summary: &SynthSummary,
+    out_dir: &Path,
+) -> Result<(), SynthError> {
+    let manifest = Manifest {
+        generator: format!("xiezhi-synth {}", env!("CARGO_PKG_VERSION")),
+        seed: config.seed,
+        cases: summary.cases,
+        persons: summary.persons,
+        dirty_rate: config.dirty_rate,
+        province: &config.province,
+        export_date: cases::export_date().format("%Y-%m-%d").to_string(),
+        dirty_records: summary.dirty_records,
+        files: &summary.files,
+    };
+    let path = out_dir.join("manifest.json");
+    let mut text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| SynthError::write(&path, std::io::Error::other(e)))?;
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|e| SynthError::write(&path, e))
+}

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "xiezhi", version, about = "獬豸 Xiezhi：政法跨部门数据共享、协同与监督平台")]
+#[command(
+    name = "xiezhi",
+    version,
+    about = "獬豸 Xiezhi：政法跨部门数据共享、协同与监督平台"
+)]
 pub struct Cli {
     /// Data directory: the SQLite store, exports and editable mappings live here.
     #[arg(long, global = true, default_value = "xiezhi-data")]

@@ -19,12 +19,35 @@ pub fn run(cli: Cli) -> Result<i32> {
     let data = cli.data_dir;
     match cli.command {
         Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
-        Command::Synth { out, cases, seed, dirty_rate } => {
-            let cfg = SynthConfig { seed, cases, dirty_rate, ..SynthConfig::default() };
+        Command::Synth {
+            out,
+            cases,
+            seed,
+            dirty_rate,
+        } => {
+            let cfg = SynthConfig {
+                seed,
+                cases,
+                dirty_rate,
+                ..SynthConfig::default()
+            };
             synth(&cfg, &out)?;
             Ok(0)
         }
-        Command::Ingest { path, source, mappings, as_of, truth } => ingest(&data, &path, source.as_deref(), mappings.as_deref(), as_of.as_deref(), truth.as_deref()),
+        Command::Ingest {
+            path,
+            source,
+            mappings,
+            as_of,
+            truth,
+        } => ingest(
+            &data,
+            &path,
+            source.as_deref(),
+            mappings.as_deref(),
+            as_of.as_deref(),
+            truth.as_deref(),
+        ),
         Command::Mappings { dir } => check_mappings(&mappings_dir(&data, dir.as_deref())?),
         Command::Quality => {
             let store = open_store(&data)?;
@@ -32,12 +55,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Quarantine { action } => quarantine(&data, action),
-        Command::Bench { what: BenchWhat::Ingest { cases, seed } } => bench_ingest(cases, seed),
+        Command::Bench {
+            what: BenchWhat::Ingest { cases, seed },
+        } => bench_ingest(cases, seed),
     }
 }
 
 fn open_store(data: &Path) -> Result<SqliteStore> {
-    std::fs::create_dir_all(data).with_context(|| format!("无法创建数据目录 `{}`", data.display()))?;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("无法创建数据目录 `{}`", data.display()))?;
     Ok(SqliteStore::open(&data.join("xiezhi.db"))?)
 }
 
@@ -65,7 +91,11 @@ fn load_plans(data: &Path, given: Option<&Path>) -> Result<Vec<Plan>> {
             for e in &errors {
                 eprint!("{e}");
             }
-            bail!("映射目录 `{}` 中有 {} 个映射文件无效 (invalid mappings)", dir.display(), errors.len())
+            bail!(
+                "映射目录 `{}` 中有 {} 个映射文件无效 (invalid mappings)",
+                dir.display(),
+                errors.len()
+            )
         }
     }
 }
@@ -74,7 +104,13 @@ fn check_mappings(dir: &Path) -> Result<i32> {
     match plans_from_dir(dir) {
         Ok(plans) => {
             for p in plans {
-                println!("✓ {:<20} 来源 {:<14} {} 条输出规则，读取 {} 列", p.mapping_name, p.source, p.emits.len(), p.columns().len());
+                println!(
+                    "✓ {:<20} 来源 {:<14} {} 条输出规则，读取 {} 列",
+                    p.mapping_name,
+                    p.source,
+                    p.emits.len(),
+                    p.columns().len()
+                );
             }
             Ok(0)
         }
@@ -89,23 +125,44 @@ fn check_mappings(dir: &Path) -> Result<i32> {
 
 fn bar(len: u64, msg: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
-    pb.set_style(ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} {per_sec}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     pb.set_message(msg.to_string());
     pb
 }
 
 fn synth(cfg: &SynthConfig, out: &Path) -> Result<xiezhi_synth::SynthSummary> {
     let pb = bar(cfg.cases as u64, "生成案件");
-    let summary = xiezhi_synth::generate_with_progress(cfg, out, &mut |done| pb.set_position(done as u64))?;
+    let summary =
+        xiezhi_synth::generate_with_progress(cfg, out, &mut |done| pb.set_position(done as u64))?;
     pb.finish_and_clear();
-    println!("已生成合成省份：{} 件案件，{} 名人员，注入脏数据 {} 条，输出目录 {}", summary.cases, summary.persons, summary.dirty_records, out.display());
+    println!(
+        "已生成合成省份：{} 件案件，{} 名人员，注入脏数据 {} 条，输出目录 {}",
+        summary.cases,
+        summary.persons,
+        summary.dirty_records,
+        out.display()
+    );
     for f in &summary.files {
-        println!("  {:<28} {:>8} 条  sha256 {}…", f.path, f.records, &f.sha256[..16.min(f.sha256.len())]);
+        println!(
+            "  {:<28} {:>8} 条  sha256 {}…",
+            f.path,
+            f.records,
+            &f.sha256[..16.min(f.sha256.len())]
+        );
     }
     Ok(summary)
 }
 
-fn ingest_dir(store: &mut SqliteStore, plans: &[Plan], dir: &Path, opts: &IngestOptions) -> Result<Vec<FileReport>> {
+fn ingest_dir(
+    store: &mut SqliteStore,
+    plans: &[Plan],
+    dir: &Path,
+    opts: &IngestOptions,
+) -> Result<Vec<FileReport>> {
     let mut current: Option<(String, ProgressBar)> = None;
     let reports = ingest_export(store, plans, dir, opts, &mut |source, done, total| {
         if current.as_ref().is_none_or(|(s, _)| s != source) {
@@ -131,46 +188,82 @@ fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
 }
 
 fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
-    println!("獬豸 Xiezhi 演示：合成省份 {cases} 件案件（种子 {seed}），数据目录 {}", data.display());
+    println!(
+        "獬豸 Xiezhi 演示：合成省份 {cases} 件案件（种子 {seed}），数据目录 {}",
+        data.display()
+    );
     let db = data.join("xiezhi.db");
     if !keep {
         for suffix in ["", "-wal", "-shm"] {
             let p = PathBuf::from(format!("{}{suffix}", db.display()));
             if p.exists() {
-                std::fs::remove_file(&p).with_context(|| format!("无法删除旧库 `{}`", p.display()))?;
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("无法删除旧库 `{}`", p.display()))?;
             }
         }
     }
     let export = data.join("export");
     println!("\n[1/3] 生成各部门导出（公安 GBK CSV、检察 JSON Lines、法院 XML、司法行政 CSV）");
-    let cfg = SynthConfig { seed, cases, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed,
+        cases,
+        ..SynthConfig::default()
+    };
     synth(&cfg, &export)?;
     println!("\n[2/3] 按映射接入、校验、隔离、归并");
     let mut store = open_store(data)?;
     let plans = load_plans(data, None)?;
-    let opts = IngestOptions { as_of: export_as_of(&export), ..IngestOptions::default() };
+    let opts = IngestOptions {
+        as_of: export_as_of(&export),
+        ..IngestOptions::default()
+    };
     let started = Instant::now();
     let reports = ingest_dir(&mut store, &plans, &export, &opts)?;
     let secs = started.elapsed().as_secs_f64();
     println!("\n[3/3] 汇总");
     report::print_reports(&reports, &store)?;
     let std_records: i64 = reports.iter().map(|r| r.standard_records).sum();
-    println!("\n接入耗时 {secs:.1} 秒，产出标准记录 {std_records} 条（{:.0} 条/秒）", std_records as f64 / secs.max(1e-9));
+    println!(
+        "\n接入耗时 {secs:.1} 秒，产出标准记录 {std_records} 条（{:.0} 条/秒）",
+        std_records as f64 / secs.max(1e-9)
+    );
     let truth = read_truth(&export.join("ground-truth.jsonl")).context("无法读取真值文件")?;
     let ev = evaluate(&truth, &reports);
     report::print_evaluation(&ev);
-    println!("\n下一步：xiezhi --data-dir {} quarantine list   查看隔离记录", data.display());
-    println!("        xiezhi --data-dir {} quality           查看数据质量", data.display());
-    Ok(if reconciles(&reports) && ev.mismatches.is_empty() { 0 } else { 1 })
+    println!(
+        "\n下一步：xiezhi --data-dir {} quarantine list   查看隔离记录",
+        data.display()
+    );
+    println!(
+        "        xiezhi --data-dir {} quality           查看数据质量",
+        data.display()
+    );
+    Ok(if reconciles(&reports) && ev.mismatches.is_empty() {
+        0
+    } else {
+        1
+    })
 }
 
 fn reconciles(reports: &[FileReport]) -> bool {
-    reports.iter().all(|r| r.counts.records_read == r.counts.accepted + r.counts.quarantined)
+    reports
+        .iter()
+        .all(|r| r.counts.records_read == r.counts.accepted + r.counts.quarantined)
 }
 
-fn ingest(data: &Path, path: &Path, source: Option<&str>, mappings: Option<&Path>, as_of: Option<&str>, truth: Option<&Path>) -> Result<i32> {
+fn ingest(
+    data: &Path,
+    path: &Path,
+    source: Option<&str>,
+    mappings: Option<&Path>,
+    as_of: Option<&str>,
+    truth: Option<&Path>,
+) -> Result<i32> {
     let as_of = as_of
-        .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--as-of `{s}` 应为 YYYY-MM-DD")))
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .with_context(|| format!("--as-of `{s}` 应为 YYYY-MM-DD"))
+        })
         .transpose()?;
     let plans = load_plans(data, mappings)?;
     let mut store = open_store(data)?;
@@ -179,14 +272,27 @@ fn ingest(data: &Path, path: &Path, source: Option<&str>, mappings: Option<&Path
             if !path.is_dir() {
                 bail!("`{}` 不是目录；接入单个文件请用 --source 指明来源 (not a directory: name the source of a single file with --source)", path.display());
             }
-            let opts = IngestOptions { as_of: as_of.or_else(|| export_as_of(path)), ..IngestOptions::default() };
+            let opts = IngestOptions {
+                as_of: as_of.or_else(|| export_as_of(path)),
+                ..IngestOptions::default()
+            };
             ingest_dir(&mut store, &plans, path, &opts)?
         }
         Some(name) => {
             let plan = plans.iter().find(|p| p.source == name).with_context(|| {
-                format!("没有来源 `{name}` 的映射；可用：{}", plans.iter().map(|p| p.source.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "没有来源 `{name}` 的映射；可用：{}",
+                    plans
+                        .iter()
+                        .map(|p| p.source.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             })?;
-            let opts = IngestOptions { as_of, ..IngestOptions::default() };
+            let opts = IngestOptions {
+                as_of,
+                ..IngestOptions::default()
+            };
             let mut ingestor = Ingestor::new(&mut store)?;
             let pb = bar(0, name);
             let display = path.display().to_string();
@@ -225,17 +331,27 @@ fn quarantine(data: &Path, action: QuarantineAction) -> Result<i32> {
             }
             None => bail!("隔离记录 {id} 不存在 (no quarantine entry {id})"),
         },
-        QuarantineAction::Retry { id, edits, all, mappings } => {
+        QuarantineAction::Retry {
+            id,
+            edits,
+            all,
+            mappings,
+        } => {
             let plans = load_plans(data, mappings.as_deref())?;
             let entries = match (id, all) {
-                (Some(id), false) => vec![store.quarantine_get(id)?.with_context(|| format!("隔离记录 {id} 不存在"))?],
+                (Some(id), false) => vec![store
+                    .quarantine_get(id)?
+                    .with_context(|| format!("隔离记录 {id} 不存在"))?],
                 (None, true) => store.quarantine_list(Some("open"), usize::MAX)?,
                 _ => bail!("请给出一个记录编号，或使用 --all (give one entry id, or --all)"),
             };
             let mut ingestor = Ingestor::new(&mut store)?;
             let (mut ok, mut still) = (0, 0);
             for e in &entries {
-                let plan = plans.iter().find(|p| p.source == e.source).with_context(|| format!("没有来源 `{}` 的映射", e.source))?;
+                let plan = plans
+                    .iter()
+                    .find(|p| p.source == e.source)
+                    .with_context(|| format!("没有来源 `{}` 的映射", e.source))?;
                 match ingestor.retry(plan, e, &edits)? {
                     Ok(run) => {
                         ok += 1;
@@ -265,13 +381,20 @@ fn quarantine(data: &Path, action: QuarantineAction) -> Result<i32> {
 fn bench_ingest(cases: usize, seed: u64) -> Result<i32> {
     let dir = tempfile::tempdir()?;
     let export = dir.path().join("export");
-    let cfg = SynthConfig { seed, cases, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        seed,
+        cases,
+        ..SynthConfig::default()
+    };
     let t0 = Instant::now();
     let summary = xiezhi_synth::generate(&cfg, &export)?;
     let synth_secs = t0.elapsed().as_secs_f64();
     let mut store = SqliteStore::open(&dir.path().join("bench.db"))?;
     let plans = shipped_plans()?;
-    let opts = IngestOptions { as_of: export_as_of(&export), ..IngestOptions::default() };
+    let opts = IngestOptions {
+        as_of: export_as_of(&export),
+        ..IngestOptions::default()
+    };
     let t1 = Instant::now();
     let reports = ingest_export(&mut store, &plans, &export, &opts, &mut |_, _, _| {})?;
     let ingest_secs = t1.elapsed().as_secs_f64();
@@ -279,11 +402,20 @@ fn bench_ingest(cases: usize, seed: u64) -> Result<i32> {
     let accepted: i64 = reports.iter().map(|r| r.counts.accepted).sum();
     let quarantined: i64 = reports.iter().map(|r| r.counts.quarantined).sum();
     let std_records: i64 = reports.iter().map(|r| r.standard_records).sum();
-    let db_bytes = std::fs::metadata(dir.path().join("bench.db")).map(|m| m.len()).unwrap_or(0);
+    let db_bytes = std::fs::metadata(dir.path().join("bench.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!("bench ingest: cases={cases} seed={seed}");
-    println!("  synth:   {synth_secs:.2} s ({} source records)", summary.files.iter().map(|f| f.records).sum::<usize>());
+    println!(
+        "  synth:   {synth_secs:.2} s ({} source records)",
+        summary.files.iter().map(|f| f.records).sum::<usize>()
+    );
     println!("  ingest:  {ingest_secs:.2} s, source records read={read} accepted={accepted} quarantined={quarantined}");
-    println!("  standard records: {std_records} → {:.0} standard records/s, {:.0} source records/s", std_records as f64 / ingest_secs, read as f64 / ingest_secs);
+    println!(
+        "  standard records: {std_records} → {:.0} standard records/s, {:.0} source records/s",
+        std_records as f64 / ingest_secs,
+        read as f64 / ingest_secs
+    );
     println!("  sqlite file: {:.1} MiB", db_bytes as f64 / 1048576.0);
     Ok(0)
 }

@@ -1,0 +1,150 @@
+//! Writers of the output files. Every file goes through an [`Output`], which buffers, counts
+//! records and hashes the bytes as they are written.
+
+pub(crate) mod court;
+pub(crate) mod justice;
+pub(crate) mod organs;
+pub(crate) mod police;
+pub(crate) mod procuratorate;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::cases::{Case, World};
+use crate::truth::{self, Defect, Source};
+use crate::{FileSummary, SynthError};
+
+pub(crate) struct Output {
+    rel: &'static str,
+    source: &'static str,
+    path: PathBuf,
+    writer: BufWriter<File>,
+    hasher: Sha256,
+    pub records: usize,
+}
+
+impl Output {
+    pub(crate) fn create(
+        out_dir: &Path,
+        rel: &'static str,
+        source: &'static str,
+    ) -> Result<Output, SynthError> {
+        let path = out_dir.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| SynthError::write(dir, e))?;
+        }
+        let file = File::create(&path).map_err(|e| SynthError::write(&path, e))?;
+        Ok(Output {
+            rel,
+            source,
+            path,
+            writer: BufWriter::with_capacity(1 << 16, file),
+            hasher: Sha256::new(),
+            records: 0,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), SynthError> {
+        self.hasher.update(bytes);
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| SynthError::write(&self.path, e))
+    }
+
+    pub(crate) fn finish(mut self) -> Result<FileSummary, SynthError> {
+        self.writer
+            .flush()
+            .map_err(|e| SynthError::write(&self.path, e))?;
+        let digest = self.hasher.finalize();
+        let mut sha256 = String::with_capacity(64);
+        for b in digest {
+            use std::fmt::Write as _;
+            let _ = write!(sha256, "{b:02x}");
+        }
+        Ok(FileSummary {
+            path: self.rel.to_string(),
+            source: self.source.to_string(),
+            records: self.records,
+            sha256,
+        })
+    }
+}
+
+/// The ground-truth file, written alongside the exports in file order.
+pub(crate) struct Truth {
+    pub out: Output,
+    line: String,
+    pub dirty: usize,
+}
+
+impl Truth {
+    pub(crate) fn create(out_dir: &Path) -> Result<Truth, SynthError> {
+        Ok(Truth {
+            out: Output::create(out_dir, truth::FILE, "truth")?,
+            line: String::with_capacity(160),
+            dirty: 0,
+        })
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        source: Source,
+        record: usize,
+        case: usize,
+        person: usize,
+        defect: Option<Defect>,
+    ) -> Result<(), SynthError> {
+        self.line.clear();
+        truth::write_line(&mut self.line, source, record, case, person, defect);
+        self.dirty += usize::from(defect.is_some());
+        self.out.records += 1;
+        let line = std::mem::take(&mut self.line);
+        let r = self.out.write(line.as_bytes());
+        self.line = line;
+        r
+    }
+}
+
+/// Writes one rendered record, and its copy when the defect is `duplicate_row`, with the
+/// ground truth of both.
+pub(crate) fn emit(
+    out: &mut Output,
+    truth: &mut Truth,
+    source: Source,
+    bytes: &[u8],
+    case: usize,
+    person: usize,
+    defect: Option<Defect>,
+) -> Result<(), SynthError> {
+    let copies: &[Option<Defect>] = if defect == Some(Defect::DuplicateRow) {
+        &[None, Some(Defect::DuplicateRow)]
+    } else {
+        &[defect]
+    };
+    for d in copies {
+        out.write(bytes)?;
+        out.records += 1;
+        truth.record(source, out.records, case, person, *d)?;
+    }
+    Ok(())
+}
+
+/// The case name as police and procuratorate write it: `张某某盗窃案`, `张某某等2人盗窃案`.
+pub(crate) fn case_name(world: &World, case: &Case) -> String {
+    let first = &world.persons[case.defendants[0].person];
+    let mut s = first.masked();
+    if case.defendants.len() > 1 {
+        use std::fmt::Write as _;
+        let _ = write!(s, "等{}人", case.defendants.len());
+    }
+    s.push_str(world.charges[case.charges[0]].short);
+    s.push('案');
+    s
+}

@@ -1,0 +1,60 @@
+//! House rules checked in `cargo test`: crate imports follow the architecture table.
+
+use std::path::Path;
+
+/// Which Xiezhi crates each crate may import (ARCHITECTURE.md, DESIGN.md).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("xiezhi-standard", &[]),
+    ("xiezhi-store", &["xiezhi-standard", "xiezhi-crypto"]),
+    ("xiezhi-synth", &["xiezhi-standard"]),
+    ("xiezhi-ingest", &["xiezhi-standard", "xiezhi-store"]),
+    ("xiezhi-ledger", &["xiezhi-store", "xiezhi-crypto"]),
+    ("xiezhi-access", &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"]),
+];
+
+fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {
+    let mut in_section = false;
+    let mut deps = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_section = line == section;
+            continue;
+        }
+        if in_section {
+            if let Some((name, _)) = line.split_once(['.', '=', ' ']) {
+                if name.starts_with("xiezhi") {
+                    deps.push(name.to_string());
+                }
+            }
+        }
+    }
+    deps
+}
+
+#[test]
+fn crates_import_only_what_the_architecture_allows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (krate, allowed) in ALLOWED {
+        let manifest =
+            std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml")).unwrap();
+        for dep in xiezhi_deps(&manifest, "[dependencies]") {
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{krate} imports {dep}, which the architecture does not allow"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_workspace_crate_is_in_the_table_or_the_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            name == "xiezhi" || ALLOWED.iter().any(|(k, _)| *k == name),
+            "crate {name} is missing from the architecture table"
+        );
+    }
+}
