@@ -9,7 +9,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("xiezhi-synth", &["xiezhi-standard"]),
     ("xiezhi-ingest", &["xiezhi-standard", "xiezhi-store"]),
     ("xiezhi-ledger", &["xiezhi-store", "xiezhi-crypto"]),
-    ("xiezhi-access", &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"]),
+    (
+        "xiezhi-access",
+        &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {
