@@ -39,8 +39,11 @@ fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {
 fn crates_import_only_what_the_architecture_allows() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for (krate, allowed) in ALLOWED {
-        let manifest =
-            std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml")).unwrap();
+        let path = root.join("crates").join(krate).join("Cargo.toml");
+        if !path.exists() {
+            continue; // planned in the design, not built yet
+        }
+        let manifest = std::fs::read_to_string(path).unwrap();
         for dep in xiezhi_deps(&manifest, "[dependencies]") {
             assert!(
                 allowed.contains(&dep.as_str()),
