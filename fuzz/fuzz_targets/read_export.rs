@@ -14,7 +14,9 @@ fn plans() -> &'static [Plan] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((selector, body)) = data.split_first() else { return };
+    let Some((selector, body)) = data.split_first() else {
+        return;
+    };
     let plan = &plans()[*selector as usize % plans().len()];
     if let Ok(items) = read_bytes(plan, body, "fuzz") {
         for item in &items {

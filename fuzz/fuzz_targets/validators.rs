@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use xiezhi_standard::validate::{case_no, credit_code, id_number};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(id) = id_number::parse(s) {
         let again = id_number::parse(&id.number).expect("a normalised ID number validates");
         assert_eq!(again.number, id.number);
