@@ -44,9 +44,7 @@ impl RawRecord {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use xiezhi_store::hex;
 
 /// A record that could not be decoded or parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,6 +59,7 @@
 pub mod checkpoint;
 pub mod compact;
 pub mod hash;
+pub mod log;
 pub mod proof;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Signer, Verifier};

@@ -66,6 +66,99 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     quarantine_lifecycle_and_reconciliation(&mut make());
     failed_batch_leaves_store_unchanged(&mut make());
     counters_keys_and_runs(&mut make());
+    every_write_has_its_ledger_entry(&mut make());
+}
+
+fn every_write_has_its_ledger_entry<S: Store>(store: &mut S) {
+    write_sample(store);
+    let run = run_of(store);
+    let mut again = person("张三", None);
+    again
+        .set("phone", Value::Text("13900000000".into()))
+        .expect("field");
+    let batch = Batch {
+        source_records: vec![
+            source(2, Outcome::Accepted),
+            source(3, Outcome::Quarantined),
+        ],
+        entities: vec![EntityRow {
+            uid: "P1".into(),
+            case_uid: None,
+            person_uid: None,
+            record: again,
+            source_record_id: 2,
+        }],
+        quarantine: vec![quarantine_entry(3)],
+        events: vec![LedgerEvent {
+            kind: "note".into(),
+            entity: None,
+            uid: None,
+            body: serde_json::Map::new(),
+        }],
+        ..Batch::default()
+    };
+    store.write_batch(run, &batch).expect("write");
+    let entries = store.ledger_entries(0, 100).expect("entries");
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "records_written",
+            "records_written",
+            "record_quarantined",
+            "note"
+        ]
+    );
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.seq, i as i64);
+        let body: serde_json::Value = serde_json::from_str(&e.body).expect("json body");
+        assert_eq!(body["seq"], i as i64);
+        assert_eq!(body["kind"], e.kind);
+    }
+    let second: serde_json::Value = serde_json::from_str(&entries[1].body).expect("json");
+    assert_eq!(second["source_record"], 2);
+    let last = &second["rows"][0];
+    assert_eq!(
+        (last["entity"].as_str(), last["uid"].as_str()),
+        (Some("person"), Some("P1"))
+    );
+    assert_eq!(
+        last["version"], 2,
+        "the second write of P1 is its version 2"
+    );
+    let hashes = store.row_hashes(Entity::Person).expect("hashes");
+    assert_eq!(hashes.len(), 1);
+    assert_eq!(
+        last["content_sha256"], hashes[0].1,
+        "the entry commits to the stored row"
+    );
+    let first: serde_json::Value = serde_json::from_str(&entries[0].body).expect("json");
+    assert_ne!(
+        first["rows"][0]["content_sha256"], hashes[0].1,
+        "the merge changed the row"
+    );
+    assert_eq!(store.ledger_len().expect("len"), 4);
+    store
+        .append_events(&[LedgerEvent {
+            kind: "note".into(),
+            entity: None,
+            uid: None,
+            body: serde_json::Map::new(),
+        }])
+        .expect("append");
+    assert_eq!(store.ledger_entries(4, 10).expect("entries")[0].seq, 4);
+    assert!(store.ledger_state().expect("state").is_none());
+    store
+        .put_checkpoint(5, "note", "2024-01-01T00:00:00", &[7u8; 32])
+        .expect("checkpoint");
+    assert_eq!(
+        store.ledger_state().expect("state"),
+        Some((5, vec![7u8; 32]))
+    );
+    assert_eq!(
+        store.checkpoints().expect("checkpoints"),
+        vec![(5, "note".to_string())]
+    );
 }
 
 fn round_trip_with_lineage<S: Store>(store: &mut S) {

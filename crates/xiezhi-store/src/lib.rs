@@ -14,9 +14,11 @@ pub mod conformance;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
-use xiezhi_standard::{Entity, Issue, Record, Severity};
+use xiezhi_standard::{Issue, Record, Severity};
 
 pub use sqlite::SqliteStore;
+/// The entity kinds the store keeps, re-exported for crates that see the store only.
+pub use xiezhi_standard::Entity;
 
 /// Errors of the store. `Corrupt` means the stored data broke an invariant the store relies on.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,18 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Lower-case hex of bytes: the text form of every content hash the platform stores. Written
+/// out by hand because `format!("{:02x}")` per byte was a tenth of ingest time.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
 
 /// Outcome of one source record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,12 +168,41 @@ pub struct Batch {
     pub links: Vec<LinkRow>,
     pub person_keys: Vec<(String, String)>,
     pub case_keys: Vec<(String, String)>,
+    /// Further ledger entries to append in the same transaction (workflow steps, decisions).
+    pub events: Vec<LedgerEvent>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
         self.source_records.is_empty() && self.entities.is_empty() && self.resolved.is_empty()
     }
+}
+
+/// An entry for the ledger. The store appends it with the next sequence number; writes of
+/// entities and quarantine entries get their entries from the store itself, in the same
+/// transaction, so no write can exist without its entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEvent {
+    /// `record_written`, `record_quarantined`, `quarantine_resolved`, `access_decision` …
+    pub kind: String,
+    pub entity: Option<String>,
+    pub uid: Option<String>,
+    /// The entry's fields; the store adds `seq` and `kind`.
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A stored ledger entry: the exact body text that is hashed into the Merkle tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    /// 0-based position in the log (the Merkle leaf index).
+    pub seq: i64,
+    pub kind: String,
+    pub entity: Option<String>,
+    pub uid: Option<String>,
+    /// Canonical JSON, including `seq` and `kind`.
+    pub body: String,
+    /// SHA-256 of `body` as written, hex: locates an edit made without recomputing it.
+    pub body_sha256: String,
 }
 
 /// A new ingest run.
@@ -258,4 +301,25 @@ pub trait Store {
     fn source_outcomes(&self) -> Result<Vec<(String, String, i64, i64)>>;
     /// The source record a stored field came from.
     fn source_record(&self, id: i64) -> Result<Option<SourceRecordRow>>;
+
+    /// Appends ledger entries in one transaction.
+    fn append_events(&mut self, events: &[LedgerEvent]) -> Result<()>;
+    /// Number of ledger entries.
+    fn ledger_len(&self) -> Result<i64>;
+    /// Up to `limit` entries from `from` (by sequence number), in order.
+    fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>>;
+    /// Stores a signed checkpoint and the compact tree state it was computed from.
+    fn put_checkpoint(
+        &mut self,
+        size: i64,
+        note: &str,
+        created_at: &str,
+        peaks: &[u8],
+    ) -> Result<()>;
+    /// All checkpoints (size, signed note), oldest first.
+    fn checkpoints(&self) -> Result<Vec<(i64, String)>>;
+    /// The compact tree state of the last checkpoint: (size, concatenated 32-byte peaks).
+    fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>>;
+    /// (uid, content hash) of every stored row of an entity, recomputed from the row.
+    fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>>;
 }

@@ -10,7 +10,10 @@ use xiezhi_standard::{Entity, FieldType, Record, Value};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_ledger.sql"),
+];
 
 /// The embedded default store.
 pub struct SqliteStore {
@@ -105,11 +108,137 @@ fn upsert_sql(entity: Entity) -> String {
         .map(|c| format!("{c} = COALESCE({t}.{c}, excluded.{c})"))
         .collect();
     format!(
-        "INSERT INTO {t} ({}, lineage, run_id) VALUES ({}) ON CONFLICT(uid) DO UPDATE SET {}, lineage = json_patch(excluded.lineage, {t}.lineage)",
+        "INSERT INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1) ON CONFLICT(uid) DO UPDATE SET {}, \
+         lineage = json_patch(excluded.lineage, {t}.lineage), run_id = excluded.run_id, version = {t}.version + 1 RETURNING version",
         cols.join(", "),
         placeholders.join(", "),
         updates.join(", ")
     )
+}
+
+/// SHA-256 over a stored row: every column's name, type and value in table order. The ledger
+/// records it on each write; `row_hashes` recomputes it, so an edited row no longer matches.
+pub(crate) fn content_sha256(
+    entity: Entity,
+    names: &[String],
+    values: &[rusqlite::types::Value],
+) -> String {
+    use rusqlite::types::Value as V;
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(entity.name().as_bytes());
+    for (name, v) in names.iter().zip(values) {
+        h.update([0x1d]);
+        h.update(name.as_bytes());
+        h.update([0x1f]);
+        match v {
+            V::Null => h.update(b"n"),
+            V::Integer(n) => {
+                h.update(b"i");
+                h.update(n.to_be_bytes());
+            }
+            V::Real(f) => {
+                h.update(b"r");
+                h.update(f.to_be_bytes());
+            }
+            V::Text(t) => {
+                h.update(b"t");
+                h.update(t.as_bytes());
+            }
+            V::Blob(b) => {
+                h.update(b"b");
+                h.update(b);
+            }
+        }
+    }
+    crate::hex(&h.finalize())
+}
+
+/// The table's column names in table order, cached per batch.
+fn column_names<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    entity: Entity,
+    cache: &'a mut BTreeMap<Entity, Vec<String>>,
+) -> Result<&'a Vec<String>> {
+    if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(entity) {
+        let stmt = tx.prepare_cached(&format!("SELECT * FROM {} LIMIT 0", table(entity)))?;
+        slot.insert(stmt.column_names().iter().map(|c| c.to_string()).collect());
+    }
+    cache
+        .get(&entity)
+        .ok_or_else(|| StoreError::Corrupt(format!("no columns for {}", entity.name())))
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Appends entries inside an open transaction, numbering them from the current log length.
+fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: &[LedgerEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let first: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entry",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO ledger_entry (seq, kind, entity, uid, body, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seq, e) in (first..).zip(events) {
+        let mut body = e.body.clone();
+        body.insert("seq".into(), seq.into());
+        body.insert("kind".into(), e.kind.clone().into());
+        if let Some(entity) = &e.entity {
+            body.insert("entity".into(), entity.clone().into());
+        }
+        if let Some(uid) = &e.uid {
+            body.insert("uid".into(), uid.clone().into());
+        }
+        let text = serde_json::Value::Object(body).to_string();
+        stmt.execute(params![
+            seq,
+            e.kind,
+            e.entity,
+            e.uid,
+            text,
+            sha256_hex(&text)
+        ])?;
+    }
+    Ok(())
+}
+
+/// The entry for one source record's writes: each row's entity, uid, version and content hash.
+fn records_written(source_record: i64, run_id: i64, rows: Vec<serde_json::Value>) -> LedgerEvent {
+    event(
+        "records_written",
+        None,
+        None,
+        &[
+            ("source_record", source_record.into()),
+            ("run", run_id.into()),
+            ("rows", rows.into()),
+        ],
+    )
+}
+
+fn event(
+    kind: &str,
+    entity: Option<&str>,
+    uid: Option<&str>,
+    fields: &[(&str, serde_json::Value)],
+) -> LedgerEvent {
+    LedgerEvent {
+        kind: kind.to_string(),
+        entity: entity.map(str::to_string),
+        uid: uid.map(str::to_string),
+        body: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
 }
 
 fn sql_value(v: &Value) -> rusqlite::types::Value {
@@ -184,6 +313,9 @@ impl Store for SqliteStore {
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
         let tx = self.conn.transaction()?;
+        let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
+        let mut columns: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
+        let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO source_record (id, run_id, source, file, record_no, line, sha256, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -222,7 +354,38 @@ impl Store for SqliteStore {
                 }
                 values.push(serde_json::Value::Object(lineage).to_string().into());
                 values.push(run_id.into());
-                stmt.execute(params_from_iter(values.iter()))?;
+                let version: i64 = stmt.query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+                // A fresh insert stored exactly the bound values; a merge stored something
+                // else, read back so the entry commits to what is really there.
+                let names = column_names(&tx, entity, &mut columns)?;
+                let content = if version == 1 {
+                    values.push(rusqlite::types::Value::Integer(1));
+                    content_sha256(entity, names, &values)
+                } else {
+                    let mut read = tx.prepare_cached(&format!(
+                        "SELECT * FROM {} WHERE uid = ?1",
+                        table(entity)
+                    ))?;
+                    let stored: Vec<rusqlite::types::Value> = read
+                        .query_row([&row.uid], |r| (0..names.len()).map(|i| r.get(i)).collect())?;
+                    content_sha256(entity, names, &stored)
+                };
+                // One entry per source record, naming every row it wrote.
+                if written
+                    .as_ref()
+                    .is_some_and(|(id, _)| *id != row.source_record_id)
+                {
+                    if let Some((id, rows)) = written.take() {
+                        events.push(records_written(id, run_id, rows));
+                    }
+                }
+                written
+                    .get_or_insert_with(|| (row.source_record_id, Vec::new()))
+                    .1
+                    .push(serde_json::json!({"entity": entity.name(), "uid": row.uid, "version": version, "content_sha256": content}));
+            }
+            if let Some((id, rows)) = written.take() {
+                events.push(records_written(id, run_id, rows));
             }
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO record_issue (source_record_id, field, rule, severity, value) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -234,6 +397,26 @@ impl Store for SqliteStore {
                 "INSERT INTO quarantine (source_record_id, run_id, source, file, record_no, line, raw, reasons, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open')",
             )?;
             for q in &batch.quarantine {
+                events.push(event(
+                    "record_quarantined",
+                    None,
+                    None,
+                    &[
+                        ("source_record", q.source_record_id.into()),
+                        ("file", q.file.clone().into()),
+                        ("record_no", q.record_no.into()),
+                        (
+                            "rules",
+                            q.reasons
+                                .iter()
+                                .filter(|r| r.severity == "error")
+                                .map(|r| r.rule.clone())
+                                .collect::<Vec<_>>()
+                                .into(),
+                        ),
+                        ("run", run_id.into()),
+                    ],
+                ));
                 stmt.execute(params![
                     q.source_record_id,
                     run_id,
@@ -246,6 +429,12 @@ impl Store for SqliteStore {
                 ])?;
             }
             for id in &batch.resolved {
+                events.push(event(
+                    "quarantine_resolved",
+                    None,
+                    None,
+                    &[("quarantine", (*id).into()), ("run", run_id.into())],
+                ));
                 let changed = tx.execute(
                     "UPDATE quarantine SET status = 'resolved', resolved_run_id = ?2 WHERE id = ?1 AND status = 'open'",
                     params![id, run_id],
@@ -284,6 +473,8 @@ impl Store for SqliteStore {
                 stmt.execute(params![k, uid])?;
             }
         }
+        events.extend(batch.events.iter().cloned());
+        append_in_tx(&tx, &events)?;
         tx.commit()?;
         Ok(())
     }
@@ -472,6 +663,102 @@ impl Store for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    fn append_events(&mut self, events: &[LedgerEvent]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        append_in_tx(&tx, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn ledger_len(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM ledger_entry", [], |r| r.get(0))?)
+    }
+
+    fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, kind, entity, uid, body, body_sha256 FROM ledger_entry WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![from, limit], |r| {
+            Ok(LedgerRow {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                entity: r.get(2)?,
+                uid: r.get(3)?,
+                body: r.get(4)?,
+                body_sha256: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn put_checkpoint(
+        &mut self,
+        size: i64,
+        note: &str,
+        created_at: &str,
+        peaks: &[u8],
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO ledger_checkpoint (size, note, created_at) VALUES (?1, ?2, ?3)",
+            params![size, note, created_at],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO ledger_state (id, size, peaks) VALUES (1, ?1, ?2)",
+            params![size, peaks],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, note FROM ledger_checkpoint ORDER BY size")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT size, peaks FROM ledger_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT * FROM {} ORDER BY uid", table(entity)))?;
+        let names: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+        let rows = stmt.query_map([], |r| {
+            (0..names.len())
+                .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let row = row?;
+            let uid = match &row[0] {
+                rusqlite::types::Value::Text(t) => t.clone(),
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "uid of {} is {other:?}",
+                        entity.name()
+                    )))
+                }
+            };
+            out.push((uid, content_sha256(entity, &names, &row)));
+        }
+        Ok(out)
+    }
+
     fn source_record(&self, id: i64) -> Result<Option<SourceRecordRow>> {
         Ok(self
             .conn
@@ -520,7 +807,7 @@ mod tests {
             }
             assert_eq!(
                 cols.len(),
-                e.fields().len() + if e.is_dependent() { 5 } else { 3 },
+                e.fields().len() + if e.is_dependent() { 6 } else { 4 },
                 "{}: stray columns {cols:?}",
                 e.name()
             );
@@ -536,7 +823,7 @@ mod tests {
             crate::conformance::write_sample(&mut s);
         }
         let s = SqliteStore::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.count(Entity::Person).unwrap(), 1);
     }
 }

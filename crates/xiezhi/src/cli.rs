@@ -70,6 +70,11 @@ pub enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// 审计账本：校验、检查点、包含证明 (audit ledger: verify, checkpoint, proofs)
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
     /// 性能基准 (benchmarks)
     Bench {
         #[command(subcommand)]
@@ -102,6 +107,31 @@ pub enum QuarantineAction {
         #[arg(long)]
         mappings: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerAction {
+    /// 从库中重算全部账本并核对（退出码 0 完好，1 被篡改，2 无法校验）
+    Verify {
+        /// Trust this verifier key (signed-note vkey) instead of the data directory's key.
+        #[arg(long)]
+        vkey: Option<String>,
+    },
+    /// 为新增条目签发检查点并打印 (seal new entries into a signed checkpoint)
+    Checkpoint,
+    /// 打印一条账本记录的包含证明 (inclusion proof of an entry, or of a record's latest entry)
+    Proof {
+        /// Entry number.
+        #[arg(long)]
+        seq: Option<i64>,
+        /// Entity of a stored record (person, case, event …), with --uid.
+        #[arg(long)]
+        entity: Option<String>,
+        #[arg(long)]
+        uid: Option<String>,
+    },
+    /// 打印账本公钥 (print the log's public verifier key)
+    Key,
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,7 +11,10 @@ use xiezhi_ingest::{FileReport, IngestOptions, Ingestor, Plan};
 use xiezhi_store::{SqliteStore, Store};
 use xiezhi_synth::SynthConfig;
 
-use crate::cli::{BenchWhat, Cli, Command, QuarantineAction};
+use xiezhi_ledger::log::{latest_entry_of, prove_entry, verify, AuditLog, DEFAULT_ORIGIN};
+use xiezhi_ledger::{verify_inclusion, Checkpoint, Verifier};
+
+use crate::cli::{BenchWhat, Cli, Command, LedgerAction, QuarantineAction};
 use crate::report;
 
 /// Runs a command and returns the process exit code.
@@ -19,6 +22,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let data = cli.data_dir;
     match cli.command {
         Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
+        Command::Ledger { action } => ledger(&data, action),
         Command::Synth {
             out,
             cases,
@@ -58,6 +62,124 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Ingest { cases, seed },
         } => bench_ingest(cases, seed),
+    }
+}
+
+fn open_log(data: &Path) -> Result<AuditLog> {
+    Ok(AuditLog::open_or_create(
+        &data.join("ledger.key"),
+        DEFAULT_ORIGIN,
+    )?)
+}
+
+/// Seals what the command appended into a signed checkpoint and says so.
+fn seal(data: &Path, store: &mut SqliteStore) -> Result<()> {
+    let log = open_log(data)?;
+    if let Some(note) = log.checkpoint(store, &now())? {
+        let (cp, _) = Checkpoint::open(&note, &[log.verifier()])?;
+        println!("账本检查点：{} 条，根哈希 {}", cp.size, hex(&cp.root));
+    }
+    Ok(())
+}
+
+fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+use xiezhi_store::hex;
+
+fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
+    let db = data.join("xiezhi.db");
+    if !db.exists() {
+        bail!(
+            "数据目录 `{}` 中没有库 (no store in the data directory)",
+            data.display()
+        );
+    }
+    let mut store = open_store(data)?;
+    match action {
+        LedgerAction::Verify { vkey } => {
+            let verifier = match vkey {
+                Some(v) => v
+                    .parse::<Verifier>()
+                    .with_context(|| format!("无效的公钥 `{v}`"))?,
+                None => open_log(data)?.verifier(),
+            };
+            let report = match verify(&store, &[verifier]) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("无法校验 (could not verify): {e}");
+                    return Ok(2);
+                }
+            };
+            println!(
+                "账本 {} 条，检查点 {} 个（未封存 {} 条），核对库中记录 {} 条",
+                report.entries, report.checkpoints, report.unsealed, report.rows_checked
+            );
+            match report.first_bad() {
+                None => {
+                    println!("✓ 账本完好：全部条目连续未改动，检查点签名与根哈希一致，库中记录与账本一致");
+                    Ok(0)
+                }
+                Some(first) => {
+                    println!("✗ 发现 {} 处问题；第一处：", report.problems.len());
+                    println!(
+                        "  [{}] {}{}",
+                        first.kind,
+                        first.seq.map_or(String::new(), |s| format!("第 {s} 条：")),
+                        first.detail
+                    );
+                    for p in report
+                        .problems
+                        .iter()
+                        .filter(|p| !std::ptr::eq(*p, first))
+                        .take(9)
+                    {
+                        println!("  [{}] {}", p.kind, p.detail);
+                    }
+                    Ok(1)
+                }
+            }
+        }
+        LedgerAction::Checkpoint => {
+            let log = open_log(data)?;
+            match log.checkpoint(&mut store, &now())? {
+                Some(note) => print!("{note}"),
+                None => match store.checkpoints()?.pop() {
+                    Some((_, note)) => print!("{note}"),
+                    None => println!("账本为空"),
+                },
+            }
+            Ok(0)
+        }
+        LedgerAction::Proof { seq, entity, uid } => {
+            let seq = match (seq, entity, uid) {
+                (Some(s), None, None) => s,
+                (None, Some(e), Some(u)) => {
+                    let entity = xiezhi_store::Entity::from_name(&e)
+                        .with_context(|| format!("未知实体 `{e}`"))?;
+                    latest_entry_of(&store, entity, &u)?
+                        .with_context(|| format!("{e} {u} 没有账本记录"))?
+                }
+                _ => bail!("请给出 --seq N，或 --entity E --uid U"),
+            };
+            let log = open_log(data)?;
+            let p = prove_entry(&store, seq)?;
+            let (cp, _) = Checkpoint::open(&p.checkpoint, &[log.verifier()])?;
+            verify_inclusion(&p.leaf_hash, seq as u64, cp.size, &p.proof, &cp.root)?;
+            println!("条目 {seq}：{}", p.body);
+            println!("叶哈希 {}", hex(&p.leaf_hash));
+            println!("审计路径（{} 个哈希）：", p.proof.len());
+            for h in &p.proof {
+                println!("  {}", hex(h));
+            }
+            println!("检查点（已验证签名，证明已核对）：\n{}", p.checkpoint);
+            Ok(0)
+        }
+        LedgerAction::Key => {
+            println!("{}", open_log(data)?.verifier().to_vkey());
+            Ok(0)
+        }
     }
 }
 
@@ -220,6 +342,7 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
     let started = Instant::now();
     let reports = ingest_dir(&mut store, &plans, &export, &opts)?;
     let secs = started.elapsed().as_secs_f64();
+    seal(data, &mut store)?;
     println!("\n[3/3] 汇总");
     report::print_reports(&reports, &store)?;
     let std_records: i64 = reports.iter().map(|r| r.standard_records).sum();
@@ -304,6 +427,7 @@ fn ingest(
             vec![r]
         }
     };
+    seal(data, &mut store)?;
     report::print_reports(&reports, &store)?;
     if let Some(t) = truth {
         let ev: Evaluation = evaluate(&read_truth(t)?, &reports);
@@ -373,6 +497,7 @@ fn quarantine(data: &Path, action: QuarantineAction) -> Result<i32> {
             if all {
                 println!("重新接入 {ok} 条，仍隔离 {still} 条");
             }
+            seal(data, &mut store)?;
             Ok(if still == 0 { 0 } else { 1 })
         }
     }
