@@ -58,6 +58,7 @@
 
 pub mod checkpoint;
 pub mod compact;
+pub mod dossier;
 pub mod hash;
 pub mod log;
 pub mod proof;

@@ -75,6 +75,16 @@ pub enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// 电子卷宗：按内容哈希存档文件并登记入账本 (e-dossier: store a file by content, logged)
+    Dossier {
+        file: PathBuf,
+        /// The case the file belongs to.
+        #[arg(long)]
+        case: Option<String>,
+        /// evidence | document | received_export
+        #[arg(long, default_value = "evidence")]
+        kind: String,
+    },
     /// 性能基准 (benchmarks)
     Bench {
         #[command(subcommand)]

@@ -11,7 +11,10 @@ use xiezhi_ingest::{FileReport, IngestOptions, Ingestor, Plan};
 use xiezhi_store::{SqliteStore, Store};
 use xiezhi_synth::SynthConfig;
 
-use xiezhi_ledger::log::{latest_entry_of, prove_entry, verify, AuditLog, DEFAULT_ORIGIN};
+use xiezhi_ledger::dossier::{self, Dossier, FileMeta};
+use xiezhi_ledger::log::{
+    latest_entry_of, prove_entry, verify, AuditLog, VerifyReport, DEFAULT_ORIGIN,
+};
 use xiezhi_ledger::{verify_inclusion, Checkpoint, Verifier};
 
 use crate::cli::{BenchWhat, Cli, Command, LedgerAction, QuarantineAction};
@@ -23,6 +26,22 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
         Command::Ledger { action } => ledger(&data, action),
+        Command::Dossier { file, case, kind } => {
+            let mut store = open_store(&data)?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let meta = FileMeta {
+                name,
+                kind,
+                case_uid: case,
+            };
+            let sha = dossier_of(&data).put_file(&mut store, &file, &meta)?;
+            println!("已存档 {}：sha256 {sha}", file.display());
+            seal(&data, &mut store)?;
+            Ok(0)
+        }
         Command::Synth {
             out,
             cases,
@@ -65,6 +84,22 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+fn dossier_of(data: &Path) -> Dossier {
+    Dossier::new(data.join("dossier"))
+}
+
+/// Verifies the ledger, the stored rows and the e-dossier files together.
+fn verify_all(data: &Path, store: &SqliteStore, verifier: Verifier) -> Result<VerifyReport> {
+    let mut report = verify(store, &[verifier])?;
+    report
+        .problems
+        .extend(dossier::check(store, &dossier_of(data))?);
+    report
+        .problems
+        .sort_by_key(|p| (p.seq.unwrap_or(i64::MAX), p.kind));
+    Ok(report)
+}
+
 fn open_log(data: &Path) -> Result<AuditLog> {
     Ok(AuditLog::open_or_create(
         &data.join("ledger.key"),
@@ -105,7 +140,7 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
                     .with_context(|| format!("无效的公钥 `{v}`"))?,
                 None => open_log(data)?.verifier(),
             };
-            let report = match verify(&store, &[verifier]) {
+            let report = match verify_all(data, &store, verifier) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("无法校验 (could not verify): {e}");
@@ -279,6 +314,29 @@ fn synth(cfg: &SynthConfig, out: &Path) -> Result<xiezhi_synth::SynthSummary> {
     Ok(summary)
 }
 
+/// Archives each department file as received in the e-dossier before it is ingested, so what
+/// was received stays provable whatever happens to the export directory.
+fn archive_received(
+    data: &Path,
+    store: &mut SqliteStore,
+    plans: &[Plan],
+    dir: &Path,
+) -> Result<()> {
+    let dossier = dossier_of(data);
+    for plan in plans {
+        let path = dir.join(&plan.default_file);
+        if path.exists() {
+            let meta = FileMeta {
+                name: plan.default_file.clone(),
+                kind: "received_export".into(),
+                case_uid: None,
+            };
+            dossier.put_file(store, &path, &meta)?;
+        }
+    }
+    Ok(())
+}
+
 fn ingest_dir(
     store: &mut SqliteStore,
     plans: &[Plan],
@@ -340,6 +398,7 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
         ..IngestOptions::default()
     };
     let started = Instant::now();
+    archive_received(data, &mut store, &plans, &export)?;
     let reports = ingest_dir(&mut store, &plans, &export, &opts)?;
     let secs = started.elapsed().as_secs_f64();
     seal(data, &mut store)?;
@@ -353,19 +412,39 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
     let truth = read_truth(&export.join("ground-truth.jsonl")).context("无法读取真值文件")?;
     let ev = evaluate(&truth, &reports);
     report::print_evaluation(&ev);
+    let log = open_log(data)?;
+    let check = verify_all(data, &store, log.verifier())?;
+    println!(
+        "\n审计账本：{} 条，{} 个已签名检查点，核对库中记录 {} 条：{}",
+        check.entries,
+        check.checkpoints,
+        check.rows_checked,
+        if check.intact() {
+            "完好"
+        } else {
+            "发现问题！"
+        }
+    );
+    println!("  账本公钥 {}", log.verifier().to_vkey());
     println!(
         "\n下一步：xiezhi --data-dir {} quarantine list   查看隔离记录",
+        data.display()
+    );
+    println!(
+        "        xiezhi --data-dir {} ledger verify     校验审计账本与电子卷宗",
         data.display()
     );
     println!(
         "        xiezhi --data-dir {} quality           查看数据质量",
         data.display()
     );
-    Ok(if reconciles(&reports) && ev.mismatches.is_empty() {
-        0
-    } else {
-        1
-    })
+    Ok(
+        if reconciles(&reports) && ev.mismatches.is_empty() && check.intact() {
+            0
+        } else {
+            1
+        },
+    )
 }
 
 fn reconciles(reports: &[FileReport]) -> bool {
@@ -399,6 +478,7 @@ fn ingest(
                 as_of: as_of.or_else(|| export_as_of(path)),
                 ..IngestOptions::default()
             };
+            archive_received(data, &mut store, &plans, path)?;
             ingest_dir(&mut store, &plans, path, &opts)?
         }
         Some(name) => {
