@@ -1,0 +1,110 @@
+//! Events for the ledger. Every access decision and every step of a data request returns one;
+//! the caller appends it (invariant 2 of the design: every decision, permit or deny, is logged).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+/// Something the ledger must record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AccessEvent {
+    /// One access decision (one field of one case).
+    Decision {
+        at: NaiveDateTime,
+        /// Principal id and its Cedar type (`User`, `DepartmentSystem`).
+        principal: String,
+        principal_type: String,
+        org_code: String,
+        /// `case_uid/entity.field`.
+        resource: String,
+        action: String,
+        permit: bool,
+        /// Ids of the determining policies (permits for a permit, forbids for a deny; empty
+        /// for a default deny).
+        policies: Vec<String>,
+        /// Decided by the compiled path rather than by Cedar directly.
+        compiled: bool,
+    },
+    /// A listing decided row by row on the compiled path: one event per listing, not per row.
+    Listing {
+        at: NaiveDateTime,
+        principal: String,
+        org_code: String,
+        entity: String,
+        action: String,
+        rows_considered: u64,
+        rows_returned: u64,
+        /// Every policy that determined at least one returned or withheld cell.
+        policies: Vec<String>,
+    },
+    /// 申请: a data request was filed.
+    RequestSubmitted {
+        at: NaiveDateTime,
+        request_id: String,
+        requester: String,
+        requester_org: String,
+        case_uid: String,
+        owner_org: String,
+        scope: Vec<String>,
+        purpose: String,
+    },
+    /// 审核: approved or rejected, with the reason.
+    RequestReviewed {
+        at: NaiveDateTime,
+        request_id: String,
+        reviewer: String,
+        approved: bool,
+        reason: String,
+    },
+    /// 授权: a grant was issued as a Cedar template link.
+    GrantIssued {
+        at: NaiveDateTime,
+        request_id: String,
+        policy_id: String,
+        grantee: String,
+        case_uid: String,
+        scope: Vec<String>,
+        purpose: String,
+        expires: NaiveDate,
+        granted_by: String,
+    },
+    /// 使用: one use of a grant.
+    GrantUsed {
+        at: NaiveDateTime,
+        request_id: String,
+        by: String,
+        detail: String,
+    },
+    /// 反馈: the requester reported back; the request is closed and its grant removed.
+    FeedbackGiven {
+        at: NaiveDateTime,
+        request_id: String,
+        by: String,
+        feedback: String,
+        /// The grant link removed by closing, if the grant was still linked.
+        policy_id: Option<String>,
+    },
+    /// 撤销: withdrawn before a grant, or a grant revoked.
+    RequestRevoked {
+        at: NaiveDateTime,
+        request_id: String,
+        by: String,
+        reason: String,
+        /// The grant link removed, if there was one.
+        policy_id: Option<String>,
+    },
+    /// A grant passed its expiry date and its link was removed.
+    GrantExpired {
+        at: NaiveDateTime,
+        request_id: String,
+        policy_id: String,
+        expired_on: NaiveDate,
+    },
+}
+
+impl AccessEvent {
+    /// The event as one line of JSON, for the ledger.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}

@@ -1,0 +1,62 @@
+//! Access control for Xiezhi: who may read which field of which case, how it is masked, and why.
+//!
+//! - [`principal`]: users and department systems, the case as seen by access control
+//!   ([`CaseResource`]) and the field asked for ([`FieldRef`]).
+//! - [`policy`]: the Cedar policy files (`policies/*.cedar`, compiled in and loadable from a
+//!   directory) validated against the Cedar schema (`policies/xiezhi.cedarschema`).
+//! - [`decision`]: [`Authorizer::decide`] answers permit or deny with the policies that decided it
+//!   and, for a deny, the data request that would grant it.
+//! - [`mask`]: masking operators and the per-field [`MaskingPlan`] from field level vs clearance.
+//! - [`compiled`]: the fast path for listings: per (principal, action, entity) the policy set is
+//!   partially evaluated once with the case unknown, and every row is then decided by the
+//!   residual conditions; a differential test holds it to plain Cedar.
+//! - [`request`]: the data request workflow (申请 → 审核 → 授权 → 使用 → 反馈, 撤销) whose grants
+//!   are Cedar template links.
+//! - [`event`]: the [`AccessEvent`]s every decision and workflow step returns, for the ledger.
+//!
+//! Architecture: imports `xiezhi-standard` only (store and ledger wiring comes later). No I/O
+//! except [`PolicyStore::from_dir`].
+//!
+//! ```
+//! use xiezhi_access::{Authorizer, CaseResource, Principal, User, OrgKind, Role, Action,
+//!     RequestContext, Resource, FieldRef};
+//! use xiezhi_standard::{Entity, Level};
+//!
+//! let authz = Authorizer::builtin().unwrap();
+//! let user = Principal::User(User {
+//!     id: "u1".into(), name: "李警官".into(), org_code: "GA520102".into(),
+//!     org_kind: OrgKind::Police, division: "520102".into(), role: Role::CaseHandler,
+//!     clearance: Level::L3,
+//! });
+//! let case = CaseResource {
+//!     case_uid: "C1".into(),
+//!     participating_orgs: vec!["GA520102".into()],
+//!     jurisdiction_divisions: vec!["520102".into()],
+//!     ..Default::default()
+//! };
+//! let field = FieldRef::standard(Entity::Person, "name").unwrap();
+//! let ctx = RequestContext::on(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap());
+//! let d = authz.decide(&user, Action::Read, &Resource::new(&case, field), &ctx).unwrap();
+//! assert!(d.permit);
+//! assert_eq!(d.policies[0].id, "org-participant");
+//! ```
+
+pub mod compiled;
+pub mod decision;
+mod error;
+pub mod event;
+pub mod mask;
+pub mod policy;
+pub mod principal;
+pub mod request;
+
+pub use compiled::{CompileStats, CompiledView, FastDecision};
+pub use decision::{Action, Authorizer, Decision, PolicyRef, RequestContext, RequestHint};
+pub use error::AccessError;
+pub use event::AccessEvent;
+pub use mask::{FieldAction, FieldDecision, MaskOp, MaskedRecord, MaskingPlan, Salt};
+pub use policy::PolicyStore;
+pub use principal::{
+    CaseResource, DepartmentSystem, FieldRef, OrgKind, Principal, Resource, Role, User,
+};
+pub use request::{DataRequest, Grant, RequestError, RequestState};
