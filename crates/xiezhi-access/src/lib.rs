@@ -14,8 +14,10 @@
 //!   are Cedar template links.
 //! - [`event`]: the [`AccessEvent`]s every decision and workflow step returns, for the ledger.
 //!
-//! Architecture: imports `xiezhi-standard` only (store and ledger wiring comes later). No I/O
-//! except [`PolicyStore::from_dir`].
+//! - [`reader`]: the read path: a case across departments, decided, masked and logged.
+//!
+//! Architecture: imports `xiezhi-standard` and `xiezhi-store`. Every read of shared data goes
+//! through [`reader::SharedReader`], which appends each decision to the ledger before returning.
 //!
 //! ```
 //! use xiezhi_access::{Authorizer, CaseResource, Principal, User, OrgKind, Role, Action,
@@ -48,6 +50,7 @@ pub mod event;
 pub mod mask;
 pub mod policy;
 pub mod principal;
+pub mod reader;
 pub mod request;
 
 pub use compiled::{CompileStats, CompiledView, FastDecision};

@@ -225,6 +225,13 @@ fn round_trip_with_lineage<S: Store>(store: &mut S) {
         (Some("C1"), Some("P1"))
     );
     assert!(store.get(Entity::Event, "E2").expect("get").is_none());
+    let of_case = store.rows_of_case(Entity::Event, "C1").expect("rows");
+    assert_eq!(of_case.len(), 1);
+    assert_eq!(of_case[0].uid, "E1");
+    assert!(store
+        .rows_of_case(Entity::Event, "C2")
+        .expect("rows")
+        .is_empty());
     assert_eq!(
         store.source_record(7).expect("get").map(|s| s.line),
         Some(8)

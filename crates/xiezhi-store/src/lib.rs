@@ -286,6 +286,8 @@ pub trait Store {
     fn load_keys(&self) -> Result<ResolutionKeys>;
     fn count(&self, entity: Entity) -> Result<i64>;
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>>;
+    /// Every stored row of a dependent entity that belongs to a case, by uid.
+    fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>>;
     /// For each field of the entity, how many stored rows carry it.
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>>;
     /// (entity, rule, count) over the merge explanations.

@@ -591,6 +591,24 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
+        if !entity.is_dependent() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT uid FROM {} WHERE case_uid = ?1 ORDER BY uid",
+            table(entity)
+        ))?;
+        let uids: Vec<String> = stmt
+            .query_map([case_uid], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut rows = Vec::with_capacity(uids.len());
+        for uid in uids {
+            rows.extend(self.get(entity, &uid)?);
+        }
+        Ok(rows)
+    }
+
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
         let exprs: Vec<String> = entity
             .fields()

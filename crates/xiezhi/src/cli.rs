@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// 数据共享：按策略查阅案件（脱敏并说明理由）(access: read a case through the policy)
+    Access {
+        #[command(subcommand)]
+        action: AccessAction,
+    },
     /// 电子卷宗：按内容哈希存档文件并登记入账本 (e-dossier: store a file by content, logged)
     Dossier {
         file: PathBuf,
@@ -117,6 +122,26 @@ pub enum QuarantineAction {
         #[arg(long)]
         mappings: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccessAction {
+    /// 以某人员身份查阅案件，显示脱敏结果与每个字段的理由
+    Check {
+        /// Principal id from the registry (`xiezhi access principals`).
+        #[arg(long = "as")]
+        principal: String,
+        /// Platform case uid (C00000001 …).
+        case: String,
+        /// Date of the read (YYYY-MM-DD), for grant expiry; default today.
+        #[arg(long)]
+        on: Option<String>,
+        /// Show every record, not only the first of each kind.
+        #[arg(long)]
+        all: bool,
+    },
+    /// 列出人员名册 (list the principals registry)
+    Principals,
 }
 
 #[derive(Subcommand, Debug)]

@@ -17,7 +17,8 @@ use xiezhi_ledger::log::{
 };
 use xiezhi_ledger::{verify_inclusion, Checkpoint, Verifier};
 
-use crate::cli::{BenchWhat, Cli, Command, LedgerAction, QuarantineAction};
+use crate::access_cmd;
+use crate::cli::{AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction};
 use crate::report;
 
 /// Runs a command and returns the process exit code.
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
         Command::Ledger { action } => ledger(&data, action),
+        Command::Access { action } => access(&data, action),
         Command::Dossier { file, case, kind } => {
             let mut store = open_store(&data)?;
             let name = file
@@ -81,6 +83,45 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Ingest { cases, seed },
         } => bench_ingest(cases, seed),
+    }
+}
+
+fn access(data: &Path, action: AccessAction) -> Result<i32> {
+    match action {
+        AccessAction::Principals => {
+            for p in access_cmd::load_principals(data)? {
+                match p {
+                    xiezhi_access::Principal::User(u) => println!(
+                        "{:<16} {:<40} {:<6} {:<10} 权限 {:?}",
+                        u.id,
+                        u.name,
+                        u.role.name_zh(),
+                        u.org_code,
+                        u.clearance
+                    ),
+                    xiezhi_access::Principal::System(s) => {
+                        println!("{:<16} 部门系统 {}", s.id, s.org_code)
+                    }
+                }
+            }
+            Ok(0)
+        }
+        AccessAction::Check {
+            principal,
+            case,
+            on,
+            all,
+        } => {
+            let on = match on {
+                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .with_context(|| format!("--on `{s}` 应为 YYYY-MM-DD"))?,
+                None => chrono::Local::now().date_naive(),
+            };
+            let mut store = open_store(data)?;
+            access_cmd::check(data, &mut store, &principal, &case, on, all)?;
+            seal(data, &mut store)?;
+            Ok(0)
+        }
     }
 }
 
@@ -412,6 +453,21 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
     let truth = read_truth(&export.join("ground-truth.jsonl")).context("无法读取真值文件")?;
     let ev = evaluate(&truth, &reports);
     report::print_evaluation(&ev);
+    println!("\n数据共享与访问控制（Cedar 策略逐字段决定、按权限脱敏，每个决定记入账本）：");
+    let sample = access_cmd::sample_case(&store)?;
+    let sample = sample.as_str();
+    access_cmd::write_demo_principals(data, &store, sample)?;
+    let today = chrono::Local::now().date_naive();
+    for who in ["police-handler", "prosecutor", "other-judge"] {
+        if access_cmd::load_principals(data)?
+            .iter()
+            .any(|p| p.id() == who)
+        {
+            println!();
+            access_cmd::check(data, &mut store, who, sample, today, false)?;
+        }
+    }
+    seal(data, &mut store)?;
     let log = open_log(data)?;
     let check = verify_all(data, &store, log.verifier())?;
     println!(

@@ -1,6 +1,7 @@
 //! The `xiezhi` command line. `main` maps errors to exit codes; `run` dispatches to the
 //! commands, which call library code and print for people (in Chinese).
 
+mod access_cmd;
 mod cli;
 mod commands;
 mod report;

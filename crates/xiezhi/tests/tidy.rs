@@ -64,3 +64,54 @@ fn every_workspace_crate_is_in_the_table_or_the_binary() {
         );
     }
 }
+
+/// Shared case data leaves the store only through `xiezhi_access::reader::SharedReader`, which
+/// decides, masks and logs every field. Outside the access, ledger and store crates no code
+/// reads case-data rows directly (organizations are master data and may be read).
+#[test]
+fn no_read_path_around_the_policy() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let case_data = [
+        "Person",
+        "Case",
+        "CasePerson",
+        "Event",
+        "Evidence",
+        "Document",
+        "Sentence",
+        "Execution",
+        "Petition",
+    ];
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let krate = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if ["xiezhi-access", "xiezhi-store", "xiezhi-ledger"].contains(&krate.as_str()) {
+            continue;
+        }
+        let mut stack = vec![root.join("crates").join(&krate).join("src")];
+        while let Some(dir) = stack.pop() {
+            for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = f.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for e in case_data {
+                    for call in [
+                        format!(".get(Entity::{e},"),
+                        format!(".rows_of_case(Entity::{e},"),
+                    ] {
+                        if text.contains(&call) {
+                            offenders.push(format!("{}: {call}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "direct reads of case data outside the access path: {offenders:?}"
+    );
+}

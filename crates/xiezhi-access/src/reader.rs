@@ -1,0 +1,235 @@
+//! The read path for shared data: every field passes the authorizer, is masked to the reader's
+//! clearance, and every decision, permit or deny, is appended to the ledger before anything is
+//! returned.
+//!
+//! Architecture invariant: other crates read case data through [`SharedReader`] only; the
+//! workspace's tidy test refuses direct store reads of case data elsewhere.
+
+use std::collections::BTreeSet;
+
+use xiezhi_standard::{Entity, Value};
+use xiezhi_store::{LedgerEvent, Store, StoreError, StoredEntity};
+
+use crate::decision::{Action, Authorizer, RequestContext};
+use crate::error::AccessError;
+use crate::event::AccessEvent;
+use crate::mask::{MaskedRecord, MaskingPlan, Salt};
+use crate::principal::{CaseResource, Principal};
+
+/// Errors of a read. A deny is not an error: it is a decision, shown as redacted fields.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The store failed.
+    #[error("存储错误 (store error): {0}")]
+    Store(#[from] StoreError),
+    /// The policy engine failed.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// No such case.
+    #[error("案件 `{0}` 不存在 (no such case)")]
+    NoCase(String),
+}
+
+/// Procedural acts after which a case is no longer under investigation.
+const PAST_INVESTIGATION: [&str; 5] = [
+    "transferred_for_prosecution",
+    "prosecuted",
+    "not_prosecuted",
+    "court_accepted",
+    "verdict_announced",
+];
+
+/// One entity's records of a case as the reader may see them.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// The entity.
+    pub entity: Entity,
+    /// The per-field decisions, explained.
+    pub plan: MaskingPlan,
+    /// The masked records (empty when no field is permitted).
+    pub records: Vec<MaskedRecord>,
+    /// Records that exist but were withheld because no field is permitted.
+    pub withheld: usize,
+}
+
+/// A case across departments, as one principal may see it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    /// The case as access control saw it.
+    pub resource: CaseResource,
+    /// Case, persons, case-person links, events, documents, sentences, executions.
+    pub sections: Vec<Section>,
+    /// Ledger entries appended for this view (one per decision).
+    pub decisions_logged: usize,
+}
+
+/// Reads shared data for principals.
+pub struct SharedReader<'a, S: Store> {
+    store: &'a mut S,
+    authz: &'a Authorizer,
+    salt: &'a Salt,
+}
+
+fn text(e: &StoredEntity, field: &str) -> Option<String> {
+    e.record
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// Builds the case as access control sees it: the organs that took part (from the case, its
+/// links, events, documents and executions), the divisions of the case and those organs, and
+/// whether the investigation is still under way.
+pub fn case_resource<S: Store>(
+    store: &S,
+    case_uid: &str,
+) -> Result<Option<CaseResource>, StoreError> {
+    let Some(case) = store.get(Entity::Case, case_uid)? else {
+        return Ok(None);
+    };
+    let mut orgs: Vec<String> = Vec::new();
+    let mut push = |o: Option<String>| {
+        if let Some(o) = o.filter(|o| !o.is_empty()) {
+            if !orgs.contains(&o) {
+                orgs.push(o);
+            }
+        }
+    };
+    push(text(&case, "handling_org"));
+    let mut ongoing = true;
+    for (entity, field) in [
+        (Entity::Event, "org_code"),
+        (Entity::CasePerson, "org_code"),
+        (Entity::Document, "issuer"),
+        (Entity::Sentence, "court_code"),
+        (Entity::Execution, "org_code"),
+    ] {
+        for row in store.rows_of_case(entity, case_uid)? {
+            if entity == Entity::Event
+                && text(&row, "kind").is_some_and(|k| PAST_INVESTIGATION.contains(&k.as_str()))
+            {
+                ongoing = false;
+            }
+            push(text(&row, field));
+        }
+    }
+    let mut divisions: BTreeSet<String> = text(&case, "occurred_division").into_iter().collect();
+    for org in &orgs {
+        if let Some(o) = store.get(Entity::Organization, org)? {
+            divisions.extend(text(&o, "division"));
+        }
+    }
+    Ok(Some(CaseResource {
+        case_uid: case_uid.to_string(),
+        participating_orgs: orgs,
+        jurisdiction_divisions: divisions.into_iter().collect(),
+        ongoing_investigation: ongoing,
+        ..CaseResource::default()
+    }))
+}
+
+impl<'a, S: Store> SharedReader<'a, S> {
+    /// A reader over a store with an authorizer and the deployment's hashing salt.
+    pub fn new(store: &'a mut S, authz: &'a Authorizer, salt: &'a Salt) -> Self {
+        SharedReader { store, authz, salt }
+    }
+
+    /// Reads one case across departments for a principal.
+    pub fn read_case(
+        &mut self,
+        principal: &Principal,
+        case_uid: &str,
+        ctx: &RequestContext,
+    ) -> Result<CaseView, ReadError> {
+        let resource = case_resource(self.store, case_uid)?
+            .ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
+        let mut rows: Vec<(Entity, Vec<StoredEntity>)> = Vec::new();
+        let case_row = self
+            .store
+            .get(Entity::Case, case_uid)?
+            .into_iter()
+            .collect();
+        rows.push((Entity::Case, case_row));
+        let links = self.store.rows_of_case(Entity::CasePerson, case_uid)?;
+        let mut persons = Vec::new();
+        for l in &links {
+            if let Some(p) = &l.person_uid {
+                if !persons.iter().any(|x: &StoredEntity| &x.uid == p) {
+                    persons.extend(self.store.get(Entity::Person, p)?);
+                }
+            }
+        }
+        rows.push((Entity::Person, persons));
+        rows.push((Entity::CasePerson, links));
+        for e in [
+            Entity::Event,
+            Entity::Document,
+            Entity::Evidence,
+            Entity::Sentence,
+            Entity::Execution,
+        ] {
+            rows.push((e, self.store.rows_of_case(e, case_uid)?));
+        }
+        let mut sections = Vec::new();
+        let mut events: Vec<AccessEvent> = Vec::new();
+        for (entity, stored) in rows {
+            if stored.is_empty() {
+                continue;
+            }
+            let plan =
+                MaskingPlan::build(self.authz, principal, Action::Read, &resource, entity, ctx)?;
+            events.extend(plan.events.iter().cloned());
+            let (records, withheld) = if plan.any_permitted() {
+                let masked = stored
+                    .iter()
+                    .map(|s| plan.apply(&s.record, self.salt))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (masked, 0)
+            } else {
+                (Vec::new(), stored.len())
+            };
+            sections.push(Section {
+                entity,
+                plan,
+                records,
+                withheld,
+            });
+        }
+        let logged = events.len();
+        let entries: Vec<LedgerEvent> = events.iter().map(|e| ledger_event(e, case_uid)).collect();
+        // Logged before anything is returned: a read the ledger does not know of never happens.
+        self.store.append_events(&entries)?;
+        Ok(CaseView {
+            resource,
+            sections,
+            decisions_logged: logged,
+        })
+    }
+
+    /// Appends workflow events (data-request steps) to the ledger.
+    pub fn log(&mut self, events: &[AccessEvent], case_uid: &str) -> Result<(), StoreError> {
+        let entries: Vec<LedgerEvent> = events.iter().map(|e| ledger_event(e, case_uid)).collect();
+        self.store.append_events(&entries)
+    }
+}
+
+/// An access event as a ledger entry about a case.
+pub fn ledger_event(event: &AccessEvent, case_uid: &str) -> LedgerEvent {
+    let body = match serde_json::to_value(event) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            let kind = map
+                .remove("kind")
+                .and_then(|k| k.as_str().map(str::to_string))
+                .unwrap_or_default();
+            map.insert("access_kind".into(), kind.into());
+            map
+        }
+        _ => serde_json::Map::new(),
+    };
+    LedgerEvent {
+        kind: "access".into(),
+        entity: Some("case".into()),
+        uid: Some(case_uid.to_string()),
+        body,
+    }
+}
