@@ -67,6 +67,52 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     failed_batch_leaves_store_unchanged(&mut make());
     counters_keys_and_runs(&mut make());
     every_write_has_its_ledger_entry(&mut make());
+    workflow_items_change_with_their_entries(&mut make());
+}
+
+fn workflow_items_change_with_their_entries<S: Store>(store: &mut S) {
+    let step = |n: i64| LedgerEvent {
+        kind: "access".into(),
+        entity: Some("case".into()),
+        uid: Some("C1".into()),
+        body: [("step".to_string(), n.into())].into_iter().collect(),
+    };
+    store
+        .put_workflow_item(
+            "data_request",
+            "R0001",
+            "{\"state\":\"requested\"}",
+            &[step(1)],
+        )
+        .expect("put");
+    store
+        .put_workflow_item(
+            "data_request",
+            "R0001",
+            "{\"state\":\"approved\"}",
+            &[step(2)],
+        )
+        .expect("put");
+    store
+        .put_workflow_item("data_request", "R0002", "{}", &[])
+        .expect("put");
+    assert_eq!(
+        store
+            .workflow_item("data_request", "R0001")
+            .expect("get")
+            .as_deref(),
+        Some("{\"state\":\"approved\"}")
+    );
+    assert!(store
+        .workflow_item("data_request", "R9")
+        .expect("get")
+        .is_none());
+    assert_eq!(store.workflow_items("data_request").expect("list").len(), 2);
+    assert_eq!(
+        store.ledger_len().expect("len"),
+        2,
+        "each change logged with it"
+    );
 }
 
 fn every_write_has_its_ledger_entry<S: Store>(store: &mut S) {

@@ -324,4 +324,17 @@ pub trait Store {
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>>;
     /// (uid, content hash) of every stored row of an entity, recomputed from the row.
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>>;
+
+    /// Stores a workflow item's new state and appends its ledger entries, in one transaction.
+    fn put_workflow_item(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        events: &[LedgerEvent],
+    ) -> Result<()>;
+    /// A workflow item's current state.
+    fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>>;
+    /// All items of a kind: (id, state), by id.
+    fn workflow_items(&self, kind: &str) -> Result<Vec<(String, String)>>;
 }

@@ -13,6 +13,7 @@ use crate::*;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_ledger.sql"),
+    include_str!("../migrations/0003_workflow.sql"),
 ];
 
 /// The embedded default store.
@@ -775,6 +776,44 @@ impl Store for SqliteStore {
             out.push((uid, content_sha256(entity, &names, &row)));
         }
         Ok(out)
+    }
+
+    fn put_workflow_item(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        events: &[LedgerEvent],
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        append_in_tx(&tx, events)?;
+        let seq: Option<i64> =
+            tx.query_row("SELECT MAX(seq) FROM ledger_entry", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO workflow_item (kind, id, body, updated_seq) VALUES (?1, ?2, ?3, ?4)",
+            params![kind, id, body, seq],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT body FROM workflow_item WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn workflow_items(&self, kind: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body FROM workflow_item WHERE kind = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn source_record(&self, id: i64) -> Result<Option<SourceRecordRow>> {

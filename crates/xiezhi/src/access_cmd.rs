@@ -6,8 +6,7 @@ use anyhow::{bail, Context, Result};
 use sha2::Digest;
 use xiezhi_access::reader::{case_resource, CaseView, SharedReader};
 use xiezhi_access::{
-    Action, Authorizer, FieldAction, FieldRef, OrgKind, Principal, RequestContext, Resource, Role,
-    Salt, User,
+    Action, FieldAction, FieldRef, OrgKind, Principal, RequestContext, Resource, Role, Salt, User,
 };
 use xiezhi_standard::{Entity, Level};
 use xiezhi_store::{SqliteStore, Store};
@@ -124,6 +123,19 @@ pub fn write_demo_principals(
             Role::CaseHandler,
             clearance,
         ));
+        if out.len() == 1 {
+            // The leader of the organ that owns the case's data reviews and grants requests.
+            let who = format!("{name} 分管领导");
+            out.push(user(
+                "owner-leader",
+                &who,
+                org,
+                kind,
+                &division,
+                Role::Leader,
+                Level::L3,
+            ));
+        }
     }
     let province = resource
         .jurisdiction_divisions
@@ -196,7 +208,7 @@ pub fn check(
             known.join(", ")
         );
     };
-    let authz = Authorizer::builtin()?;
+    let authz = crate::request_cmd::authorizer(store)?;
     let salt = salt(data)?;
     let ctx = RequestContext::on(on);
     let view = SharedReader::new(store, &authz, &salt).read_case(principal, case_uid, &ctx)?;

@@ -80,6 +80,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AccessAction,
     },
+    /// 数据共享申请：申请、审核、授权、使用、反馈、撤销 (data requests)
+    Request {
+        #[command(subcommand)]
+        action: RequestAction,
+    },
     /// 电子卷宗：按内容哈希存档文件并登记入账本 (e-dossier: store a file by content, logged)
     Dossier {
         file: PathBuf,
@@ -142,6 +147,74 @@ pub enum AccessAction {
     },
     /// 列出人员名册 (list the principals registry)
     Principals,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequestAction {
+    /// 申请 (file a request)
+    Submit {
+        #[arg(long = "as")]
+        principal: String,
+        #[arg(long)]
+        case: String,
+        /// Scopes, comma-separated: `person.name`, `person`, `*`.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+        #[arg(long)]
+        purpose: String,
+    },
+    /// 审核 (approve or reject, with a reason)
+    Review {
+        #[arg(long = "as")]
+        principal: String,
+        id: String,
+        #[arg(long, conflicts_with = "reject")]
+        approve: bool,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 授权 (grant, until the last valid day)
+    Grant {
+        #[arg(long = "as")]
+        principal: String,
+        id: String,
+        /// Last valid day, YYYY-MM-DD.
+        #[arg(long)]
+        expires: String,
+        /// Narrower scope than requested (default: as requested).
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+    },
+    /// 使用 (record a use of the grant)
+    Use {
+        #[arg(long = "as")]
+        principal: String,
+        id: String,
+        #[arg(long)]
+        detail: String,
+    },
+    /// 反馈 (report back and close)
+    Feedback {
+        #[arg(long = "as")]
+        principal: String,
+        id: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// 撤销 (withdraw or revoke)
+    Revoke {
+        #[arg(long = "as")]
+        principal: String,
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 列出全部申请
+    List,
 }
 
 #[derive(Subcommand, Debug)]

@@ -18,8 +18,11 @@ use xiezhi_ledger::log::{
 use xiezhi_ledger::{verify_inclusion, Checkpoint, Verifier};
 
 use crate::access_cmd;
-use crate::cli::{AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction};
+use crate::cli::{
+    AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction, RequestAction,
+};
 use crate::report;
+use crate::request_cmd::{self, Step};
 
 /// Runs a command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
@@ -28,6 +31,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
         Command::Ledger { action } => ledger(&data, action),
         Command::Access { action } => access(&data, action),
+        Command::Request { action } => request(&data, action),
         Command::Dossier { file, case, kind } => {
             let mut store = open_store(&data)?;
             let name = file
@@ -84,6 +88,85 @@ pub fn run(cli: Cli) -> Result<i32> {
             what: BenchWhat::Ingest { cases, seed },
         } => bench_ingest(cases, seed),
     }
+}
+
+fn request(data: &Path, action: RequestAction) -> Result<i32> {
+    let mut store = open_store(data)?;
+    let date = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("`{s}` 应为 YYYY-MM-DD"))
+    };
+    let (actor, step) = match action {
+        RequestAction::List => {
+            request_cmd::list(&store)?;
+            return Ok(0);
+        }
+        RequestAction::Submit {
+            principal,
+            case,
+            scope,
+            purpose,
+        } => (
+            principal,
+            Step::Submit {
+                case,
+                scope,
+                purpose,
+            },
+        ),
+        RequestAction::Review {
+            principal,
+            id,
+            approve,
+            reject,
+            reason,
+        } => {
+            if approve == reject {
+                bail!("请给出 --approve 或 --reject 之一");
+            }
+            (
+                principal,
+                Step::Review {
+                    id,
+                    approve,
+                    reason,
+                },
+            )
+        }
+        RequestAction::Grant {
+            principal,
+            id,
+            expires,
+            scope,
+            purpose,
+        } => (
+            principal,
+            Step::Grant {
+                id,
+                expires: date(&expires)?,
+                scope,
+                purpose,
+            },
+        ),
+        RequestAction::Use {
+            principal,
+            id,
+            detail,
+        } => (principal, Step::Use { id, detail }),
+        RequestAction::Feedback {
+            principal,
+            id,
+            text,
+        } => (principal, Step::Feedback { id, text }),
+        RequestAction::Revoke {
+            principal,
+            id,
+            reason,
+        } => (principal, Step::Revoke { id, reason }),
+    };
+    request_cmd::step(data, &mut store, &actor, step)?;
+    seal(data, &mut store)?;
+    Ok(0)
 }
 
 fn access(data: &Path, action: AccessAction) -> Result<i32> {
@@ -466,6 +549,49 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
             println!();
             access_cmd::check(data, &mut store, who, sample, today, false)?;
         }
+    }
+    let ids: Vec<String> = access_cmd::load_principals(data)?
+        .iter()
+        .map(|p| p.id().to_string())
+        .collect();
+    if ids.iter().any(|i| i == "other-judge") && ids.iter().any(|i| i == "owner-leader") {
+        println!(
+            "\n数据共享申请：未参与本案的法官申请，数据所有机构领导审核并授权，授权后再次查阅："
+        );
+        let id = request_cmd::step(
+            data,
+            &mut store,
+            "other-judge",
+            Step::Submit {
+                case: sample.to_string(),
+                scope: vec!["case".into(), "event".into()],
+                purpose: "办案需要：审查关联案件的诉讼进程".into(),
+            },
+        )?;
+        request_cmd::step(
+            data,
+            &mut store,
+            "owner-leader",
+            Step::Review {
+                id: id.clone(),
+                approve: true,
+                reason: "用途明确，范围限于案件与流程".into(),
+            },
+        )?;
+        let expires = today + chrono::Duration::days(30);
+        request_cmd::step(
+            data,
+            &mut store,
+            "owner-leader",
+            Step::Grant {
+                id,
+                expires,
+                scope: Vec::new(),
+                purpose: None,
+            },
+        )?;
+        println!();
+        access_cmd::check(data, &mut store, "other-judge", sample, today, false)?;
     }
     seal(data, &mut store)?;
     let log = open_log(data)?;

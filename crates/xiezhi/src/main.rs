@@ -5,6 +5,7 @@ mod access_cmd;
 mod cli;
 mod commands;
 mod report;
+mod request_cmd;
 
 use clap::Parser;
 

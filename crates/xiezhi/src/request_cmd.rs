@@ -1,0 +1,191 @@
+//! `xiezhi request`: the data-request workflow (申请 → 审核 → 授权 → 使用 → 反馈, 撤销), with each
+//! step stored together with its ledger entry.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use xiezhi_access::reader::{case_resource, ledger_event};
+use xiezhi_access::{AccessEvent, Authorizer, DataRequest, Principal, RequestState, User};
+use xiezhi_store::{SqliteStore, Store};
+
+use crate::access_cmd::load_principals;
+
+const KIND: &str = "data_request";
+
+/// One step of the workflow, as typed on the command line.
+pub enum Step {
+    Submit {
+        case: String,
+        scope: Vec<String>,
+        purpose: String,
+    },
+    Review {
+        id: String,
+        approve: bool,
+        reason: String,
+    },
+    Grant {
+        id: String,
+        expires: chrono::NaiveDate,
+        scope: Vec<String>,
+        purpose: Option<String>,
+    },
+    Use {
+        id: String,
+        detail: String,
+    },
+    Feedback {
+        id: String,
+        text: String,
+    },
+    Revoke {
+        id: String,
+        reason: String,
+    },
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
+    store
+        .workflow_items(KIND)?
+        .into_iter()
+        .map(|(id, body)| {
+            serde_json::from_str(&body).with_context(|| format!("数据申请 {id} 的存储内容无效"))
+        })
+        .collect()
+}
+
+fn save(store: &mut SqliteStore, r: &DataRequest, events: &[AccessEvent]) -> Result<()> {
+    let entries: Vec<_> = events
+        .iter()
+        .map(|e| ledger_event(e, &r.case_uid))
+        .collect();
+    store.put_workflow_item(KIND, &r.id, &serde_json::to_string(r)?, &entries)?;
+    Ok(())
+}
+
+/// The built-in policies plus every grant in force, with grants past their expiry expired
+/// (and the expiry logged) first.
+pub fn authorizer(store: &mut SqliteStore) -> Result<Authorizer> {
+    let mut authz = Authorizer::builtin()?;
+    for mut r in requests(store)? {
+        if r.state != RequestState::Granted {
+            continue;
+        }
+        if let Some(grant) = r.grant.clone() {
+            authz.link_grant(grant)?;
+        }
+        if let Some(event) = r.expire_if_due(now(), &mut authz)? {
+            save(store, &r, &[event])?;
+        }
+    }
+    Ok(authz)
+}
+
+fn user_of(data: &Path, id: &str) -> Result<User> {
+    match load_principals(data)?.into_iter().find(|p| p.id() == id) {
+        Some(Principal::User(u)) => Ok(u),
+        Some(Principal::System(_)) => bail!("部门系统不能办理数据申请"),
+        None => bail!("人员名册中没有 `{id}`"),
+    }
+}
+
+fn load(store: &SqliteStore, id: &str) -> Result<DataRequest> {
+    let body = store
+        .workflow_item(KIND, id)?
+        .with_context(|| format!("数据申请 {id} 不存在"))?;
+    Ok(serde_json::from_str(&body)?)
+}
+
+/// Takes one step as `actor` and prints the outcome.
+pub fn step(data: &Path, store: &mut SqliteStore, actor: &str, step: Step) -> Result<String> {
+    let user = user_of(data, actor)?;
+    let mut authz = authorizer(store)?;
+    let at = now();
+    let (request, event) = match step {
+        Step::Submit {
+            case,
+            scope,
+            purpose,
+        } => {
+            let resource =
+                case_resource(store, &case)?.with_context(|| format!("案件 {case} 不存在"))?;
+            let id = format!("R{:04}", requests(store)?.len() + 1);
+            DataRequest::submit(id, &user, &resource, scope, purpose, at)?
+        }
+        Step::Review {
+            id,
+            approve,
+            reason,
+        } => {
+            let mut r = load(store, &id)?;
+            let e = r.review(&user, approve, reason, at)?;
+            (r, e)
+        }
+        Step::Grant {
+            id,
+            expires,
+            scope,
+            purpose,
+        } => {
+            let mut r = load(store, &id)?;
+            let scope = if scope.is_empty() {
+                r.scope.clone()
+            } else {
+                scope
+            };
+            let purpose = purpose.unwrap_or_else(|| r.purpose.clone());
+            let e = r.grant(&user, scope, purpose, expires, at, &mut authz)?;
+            (r, e)
+        }
+        Step::Use { id, detail } => {
+            let mut r = load(store, &id)?;
+            let e = r.record_use(&user, detail, at)?;
+            (r, e)
+        }
+        Step::Feedback { id, text } => {
+            let mut r = load(store, &id)?;
+            let e = r.feedback(&user, text, at, &mut authz)?;
+            (r, e)
+        }
+        Step::Revoke { id, reason } => {
+            let mut r = load(store, &id)?;
+            let e = r.revoke(&user, reason, at, &mut authz)?;
+            (r, e)
+        }
+    };
+    save(store, &request, &[event])?;
+    println!(
+        "数据申请 {}：{}（案件 {}，申请人 {}，数据所有机构 {}，范围 {}）",
+        request.id,
+        request.state.name_zh(),
+        request.case_uid,
+        request.requester,
+        request.owner_org,
+        request.scope.join(", ")
+    );
+    Ok(request.id)
+}
+
+/// Lists every request.
+pub fn list(store: &SqliteStore) -> Result<()> {
+    println!(
+        "{:<7} {:<10} {:<12} {:<14} {:<12} 范围",
+        "编号", "状态", "案件", "申请人", "所有机构"
+    );
+    for r in requests(store)? {
+        println!(
+            "{:<7} {:<10} {:<12} {:<14} {:<12} {}",
+            r.id,
+            r.state.name_zh(),
+            r.case_uid,
+            r.requester,
+            r.owner_org,
+            r.scope.join(", ")
+        );
+    }
+    Ok(())
+}
