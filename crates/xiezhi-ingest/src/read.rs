@@ -450,14 +450,7 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
                 if e.name().as_ref() == record_element.as_bytes() {
                     record_no += 1;
                     let mut fields = Vec::new();
-                    for a in e.attributes().flatten() {
-                        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                        let v = a
-                            .unescape_value()
-                            .map(|c| c.into_owned())
-                            .unwrap_or_default();
-                        fields.push((format!("@{k}"), v));
-                    }
+                    push_attributes(&e, "", &mut fields);
                     // An empty record element (<判决/>) ends at once.
                     let is_empty = reader.buffer_position() as usize > 0
                         && text[..reader.buffer_position() as usize].ends_with("/>");
@@ -479,14 +472,7 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 path.push(name);
                 if let Some((_, _, fields)) = current.as_mut() {
-                    for a in e.attributes().flatten() {
-                        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                        let v = a
-                            .unescape_value()
-                            .map(|c| c.into_owned())
-                            .unwrap_or_default();
-                        push_joined(fields, format!("{}/@{k}", path.join("/")), v);
-                    }
+                    push_attributes(&e, &path.join("/"), fields);
                 }
             }
             Ok(Event::Empty(e)) => {
@@ -494,14 +480,7 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
                     let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                     let mut p = path.clone();
                     p.push(name);
-                    for a in e.attributes().flatten() {
-                        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                        let v = a
-                            .unescape_value()
-                            .map(|c| c.into_owned())
-                            .unwrap_or_default();
-                        push_joined(fields, format!("{}/@{k}", p.join("/")), v);
-                    }
+                    push_attributes(&e, &p.join("/"), fields);
                 }
             }
             Ok(Event::Text(t)) => {
@@ -585,6 +564,27 @@ fn xml_tail(record_no: i64, line: i64, tail: &str, zh: &str, en: &str) -> Unread
         message_zh: format!("第{line}行起：{zh}"),
         message_en: format!("from line {line}: {en}"),
         raw: vec![("_raw".into(), tail.chars().take(4000).collect())],
+    }
+}
+
+/// Adds an element's attributes as `path/@name` fields (`@name` on the record element itself).
+fn push_attributes(
+    e: &quick_xml::events::BytesStart<'_>,
+    path: &str,
+    fields: &mut Vec<(String, String)>,
+) {
+    for a in e.attributes().flatten() {
+        let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        let v = a
+            .unescape_value()
+            .map(|c| c.into_owned())
+            .unwrap_or_default();
+        let key = if path.is_empty() {
+            format!("@{k}")
+        } else {
+            format!("{path}/@{k}")
+        };
+        push_joined(fields, key, v);
     }
 }
 
