@@ -208,7 +208,7 @@ pub fn check(
             known.join(", ")
         );
     };
-    let authz = crate::request_cmd::authorizer(store)?;
+    let authz = crate::request_cmd::authorizer(data, store)?;
     let salt = salt(data)?;
     let ctx = RequestContext::on(on);
     let view = SharedReader::new(store, &authz, &salt).read_case(principal, case_uid, &ctx)?;

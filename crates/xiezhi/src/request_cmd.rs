@@ -4,8 +4,11 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use xiezhi_access::policy;
 use xiezhi_access::reader::{case_resource, ledger_event};
-use xiezhi_access::{AccessEvent, Authorizer, DataRequest, Principal, RequestState, User};
+use xiezhi_access::{
+    AccessEvent, Authorizer, DataRequest, PolicyStore, Principal, RequestState, User,
+};
 use xiezhi_store::{SqliteStore, Store};
 
 use crate::access_cmd::load_principals;
@@ -69,8 +72,8 @@ fn save(store: &mut SqliteStore, r: &DataRequest, events: &[AccessEvent]) -> Res
 
 /// The built-in policies plus every grant in force, with grants past their expiry expired
 /// (and the expiry logged) first.
-pub fn authorizer(store: &mut SqliteStore) -> Result<Authorizer> {
-    let mut authz = Authorizer::builtin()?;
+pub fn authorizer(data: &Path, store: &mut SqliteStore) -> Result<Authorizer> {
+    let mut authz = Authorizer::new(policies(data)?)?;
     for mut r in requests(store)? {
         if r.state != RequestState::Granted {
             continue;
@@ -83,6 +86,21 @@ pub fn authorizer(store: &mut SqliteStore) -> Result<Authorizer> {
         }
     }
     Ok(authz)
+}
+
+/// The policy files of the data directory (`policies/`), written from the built-in set on first
+/// use so a data steward can edit them; every load validates them against the schema.
+pub fn policies(data: &Path) -> Result<PolicyStore> {
+    let dir = data.join("policies");
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(policy::SCHEMA_FILE), policy::SCHEMA)?;
+        for (name, text) in policy::BUILTIN_POLICIES {
+            std::fs::write(dir.join(name), text)?;
+        }
+    }
+    PolicyStore::from_dir(&dir)
+        .with_context(|| format!("策略目录 `{}` 无效 (invalid policies)", dir.display()))
 }
 
 fn user_of(data: &Path, id: &str) -> Result<User> {
@@ -103,7 +121,7 @@ fn load(store: &SqliteStore, id: &str) -> Result<DataRequest> {
 /// Takes one step as `actor` and prints the outcome.
 pub fn step(data: &Path, store: &mut SqliteStore, actor: &str, step: Step) -> Result<String> {
     let user = user_of(data, actor)?;
-    let mut authz = authorizer(store)?;
+    let mut authz = authorizer(data, store)?;
     let at = now();
     let (request, event) = match step {
         Step::Submit {
