@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
 use crate::schema::{Entity, FieldType};
@@ -73,8 +73,18 @@ impl Value {
     pub fn canonical(&self) -> String {
         match self {
             Value::Text(s) | Value::Code(s) => s.clone(),
-            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Value::DateTime(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            // Written out by hand: chrono's formatter interprets the pattern on every call, and
+            // ingest formats millions of dates.
+            Value::Date(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
+            Value::DateTime(t) => format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
             Value::Codes(c) => c.join(";"),
             Value::Money(n) | Value::Int(n) => n.to_string(),
         }

@@ -48,6 +48,9 @@ impl SqliteStore {
         // working set of a provincial load in memory (the default is 2 MiB).
         conn.pragma_update(None, "cache_size", -262_144)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Checkpoint the WAL every ~64 MiB rather than every 4 MiB: hot index pages are copied
+        // back once per checkpoint, not once per few batches.
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
@@ -95,7 +98,11 @@ impl SqliteStore {
     }
 }
 
-fn upsert_sql(entity: Entity) -> String {
+/// The two statements that write an entity row: a plain insert (`?1`… are uid, [case_uid,
+/// person_uid,] fields, lineage, run_id), ignored when the uid exists, and a merge that keeps
+/// stored values, fills gaps, keeps each field's first lineage and bumps the version. Most
+/// writes are inserts, which need no read-back; only a merge is read back for its hash.
+fn write_sql(entity: Entity) -> (String, String) {
     let t = table(entity);
     let mut cols = vec!["uid".to_string()];
     if entity.is_dependent() {
@@ -104,17 +111,24 @@ fn upsert_sql(entity: Entity) -> String {
     }
     cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
     let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("?{i}")).collect();
+    let insert = format!(
+        "INSERT OR IGNORE INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1)",
+        cols.join(", "),
+        placeholders.join(", ")
+    );
     let updates: Vec<String> = cols[1..]
         .iter()
-        .map(|c| format!("{c} = COALESCE({t}.{c}, excluded.{c})"))
+        .enumerate()
+        .map(|(i, c)| format!("{c} = COALESCE({c}, ?{})", i + 2))
         .collect();
-    format!(
-        "INSERT INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1) ON CONFLICT(uid) DO UPDATE SET {}, \
-         lineage = json_patch(excluded.lineage, {t}.lineage), run_id = excluded.run_id, version = {t}.version + 1 RETURNING version",
-        cols.join(", "),
-        placeholders.join(", "),
-        updates.join(", ")
-    )
+    let n = cols.len();
+    let merge = format!(
+        "UPDATE {t} SET {}, lineage = json_patch(?{}, lineage), run_id = ?{}, version = version + 1 WHERE uid = ?1 RETURNING version",
+        updates.join(", "),
+        n + 1,
+        n + 2
+    );
+    (insert, merge)
 }
 
 /// SHA-256 over a stored row: every column's name, type and value in table order. The ledger
@@ -176,7 +190,7 @@ fn sha256_hex(text: &str) -> String {
 }
 
 /// Appends entries inside an open transaction, numbering them from the current log length.
-fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: &[LedgerEvent]) -> Result<()> {
+fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: Vec<LedgerEvent>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -189,7 +203,7 @@ fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: &[LedgerEvent]) -> Resul
         "INSERT INTO ledger_entry (seq, kind, entity, uid, body, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (seq, e) in (first..).zip(events) {
-        let mut body = e.body.clone();
+        let mut body = e.body;
         body.insert("seq".into(), seq.into());
         body.insert("kind".into(), e.kind.clone().into());
         if let Some(entity) = &e.entity {
@@ -333,11 +347,11 @@ impl Store for SqliteStore {
                     s.outcome.as_str()
                 ])?;
             }
-            let mut sqls: BTreeMap<Entity, String> = BTreeMap::new();
+            let mut sqls: BTreeMap<Entity, (String, String)> = BTreeMap::new();
             for row in &batch.entities {
                 let entity = row.record.entity;
-                let sql = sqls.entry(entity).or_insert_with(|| upsert_sql(entity));
-                let mut stmt = tx.prepare_cached(sql)?;
+                let (insert_sql, merge_sql) =
+                    sqls.entry(entity).or_insert_with(|| write_sql(entity));
                 let mut values: Vec<rusqlite::types::Value> = vec![row.uid.clone().into()];
                 if entity.is_dependent() {
                     values.push(row.case_uid.clone().into());
@@ -355,7 +369,16 @@ impl Store for SqliteStore {
                 }
                 values.push(serde_json::Value::Object(lineage).to_string().into());
                 values.push(run_id.into());
-                let version: i64 = stmt.query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+                let inserted = tx
+                    .prepare_cached(insert_sql)?
+                    .execute(params_from_iter(values.iter()))?
+                    == 1;
+                let version: i64 = if inserted {
+                    1
+                } else {
+                    tx.prepare_cached(merge_sql)?
+                        .query_row(params_from_iter(values.iter()), |r| r.get(0))?
+                };
                 // A fresh insert stored exactly the bound values; a merge stored something
                 // else, read back so the entry commits to what is really there.
                 let names = column_names(&tx, entity, &mut columns)?;
@@ -475,7 +498,7 @@ impl Store for SqliteStore {
             }
         }
         events.extend(batch.events.iter().cloned());
-        append_in_tx(&tx, &events)?;
+        append_in_tx(&tx, events)?;
         tx.commit()?;
         Ok(())
     }
@@ -684,7 +707,7 @@ impl Store for SqliteStore {
 
     fn append_events(&mut self, events: &[LedgerEvent]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        append_in_tx(&tx, events)?;
+        append_in_tx(&tx, events.to_vec())?;
         tx.commit()?;
         Ok(())
     }
@@ -786,7 +809,7 @@ impl Store for SqliteStore {
         events: &[LedgerEvent],
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        append_in_tx(&tx, events)?;
+        append_in_tx(&tx, events.to_vec())?;
         let seq: Option<i64> =
             tx.query_row("SELECT MAX(seq) FROM ledger_entry", [], |r| r.get(0))?;
         tx.execute(
