@@ -11,11 +11,16 @@
 //! not at all.
 
 pub mod conformance;
+pub mod content;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
 use xiezhi_standard::{Issue, Record, Severity};
 
+#[cfg(feature = "postgres")]
+pub use crate::postgres::PgStore;
 pub use sqlite::SqliteStore;
 /// The entity kinds the store keeps, re-exported for crates that see the store only.
 pub use xiezhi_standard::Entity;
@@ -34,6 +39,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    #[cfg(feature = "postgres")]
+    #[error("postgres: {0}")]
+    Postgres(#[from] ::postgres::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

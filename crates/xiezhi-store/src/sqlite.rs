@@ -7,6 +7,7 @@ use std::path::Path;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use xiezhi_standard::{Entity, FieldType, Record, Value};
 
+use crate::content::{content_sha256, Cell};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version.
@@ -131,42 +132,16 @@ fn write_sql(entity: Entity) -> (String, String) {
     (insert, merge)
 }
 
-/// SHA-256 over a stored row: every column's name, type and value in table order. The ledger
-/// records it on each write; `row_hashes` recomputes it, so an edited row no longer matches.
-pub(crate) fn content_sha256(
-    entity: Entity,
-    names: &[String],
-    values: &[rusqlite::types::Value],
-) -> String {
+/// The stored values as the backend-neutral cells of the content hash.
+fn cells(values: &[rusqlite::types::Value]) -> impl Iterator<Item = Cell<'_>> {
     use rusqlite::types::Value as V;
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(entity.name().as_bytes());
-    for (name, v) in names.iter().zip(values) {
-        h.update([0x1d]);
-        h.update(name.as_bytes());
-        h.update([0x1f]);
-        match v {
-            V::Null => h.update(b"n"),
-            V::Integer(n) => {
-                h.update(b"i");
-                h.update(n.to_be_bytes());
-            }
-            V::Real(f) => {
-                h.update(b"r");
-                h.update(f.to_be_bytes());
-            }
-            V::Text(t) => {
-                h.update(b"t");
-                h.update(t.as_bytes());
-            }
-            V::Blob(b) => {
-                h.update(b"b");
-                h.update(b);
-            }
-        }
-    }
-    crate::hex(&h.finalize())
+    values.iter().map(|v| match v {
+        V::Null => Cell::Null,
+        V::Integer(n) => Cell::Int(*n),
+        V::Real(f) => Cell::Real(*f),
+        V::Text(t) => Cell::Text(t),
+        V::Blob(b) => Cell::Blob(b),
+    })
 }
 
 /// The table's column names in table order, cached per batch.
@@ -384,7 +359,7 @@ impl Store for SqliteStore {
                 let names = column_names(&tx, entity, &mut columns)?;
                 let content = if version == 1 {
                     values.push(rusqlite::types::Value::Integer(1));
-                    content_sha256(entity, names, &values)
+                    content_sha256(entity, names, cells(&values))
                 } else {
                     let mut read = tx.prepare_cached(&format!(
                         "SELECT * FROM {} WHERE uid = ?1",
@@ -392,7 +367,7 @@ impl Store for SqliteStore {
                     ))?;
                     let stored: Vec<rusqlite::types::Value> = read
                         .query_row([&row.uid], |r| (0..names.len()).map(|i| r.get(i)).collect())?;
-                    content_sha256(entity, names, &stored)
+                    content_sha256(entity, names, cells(&stored))
                 };
                 // One entry per source record, naming every row it wrote.
                 if written
@@ -796,7 +771,7 @@ impl Store for SqliteStore {
                     )))
                 }
             };
-            out.push((uid, content_sha256(entity, &names, &row)));
+            out.push((uid, content_sha256(entity, &names, cells(&row))));
         }
         Ok(out)
     }

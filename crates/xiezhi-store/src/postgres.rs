@@ -1,0 +1,1004 @@
+//! PostgreSQL backend (feature `postgres`): the same tables as SQLite (`migrations/pg/`), one
+//! transaction per batch, the same ledger entries and the same content hashes.
+//!
+//! The synchronous `postgres` client needs `&mut` for every query while the `Store` read
+//! methods take `&self`, so the client sits in a `RefCell`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use ::postgres::types::{ToSql, Type};
+use ::postgres::{Client, NoTls, Row, Statement, Transaction};
+use xiezhi_standard::{Entity, FieldType, Record, Value};
+
+use crate::content::{content_sha256, Cell};
+use crate::*;
+
+/// Ordered schema migrations; the position is the version.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/pg/0001_init.sql"),
+    include_str!("../migrations/pg/0002_ledger.sql"),
+    include_str!("../migrations/pg/0003_workflow.sql"),
+];
+
+/// A store in a PostgreSQL database (the schema on the connection's `search_path`).
+pub struct PgStore {
+    client: RefCell<Client>,
+}
+
+type Param = Box<dyn ToSql + Sync>;
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+fn table(entity: Entity) -> String {
+    format!("std_{}", entity.name())
+}
+
+/// Whether a field is stored as an integer (`BIGINT`); every other field is canonical text.
+fn is_int(ty: FieldType) -> bool {
+    matches!(ty, FieldType::Money | FieldType::Int)
+}
+
+impl PgStore {
+    /// Connects (without TLS) and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        Self::from_client(Client::connect(url, NoTls)?)
+    }
+
+    /// Uses an open connection (its `search_path` decides the schema) and brings the schema up
+    /// to date.
+    pub fn from_client(client: Client) -> Result<PgStore> {
+        let mut store = PgStore {
+            client: RefCell::new(client),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )?
+            .get(0))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let client = self.client.get_mut();
+        client.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        loop {
+            let mut tx = client.transaction()?;
+            // Concurrent openers migrate one after the other.
+            tx.batch_execute("LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE")?;
+            let current: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                    &[],
+                )?
+                .get(0);
+            let current = current as usize;
+            if current > MIGRATIONS.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "database schema version {current} is newer than this program ({})",
+                    MIGRATIONS.len()
+                )));
+            }
+            let Some(sql) = MIGRATIONS.get(current) else {
+                return Ok(());
+            };
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now()::TEXT)",
+                &[&(current as i64 + 1)],
+            )?;
+            tx.commit()?;
+        }
+    }
+
+    /// Column names of a table, in order (for schema checks).
+    pub fn columns(&self, table_name: &str) -> Result<Vec<String>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT column_name::TEXT FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            &[&table_name],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+/// The two statements that write an entity row (`$1`… are uid, [case_uid, person_uid,] fields,
+/// lineage, run_id): an insert that does nothing when the uid exists, and a merge that keeps
+/// stored values, fills gaps, keeps each field's first lineage (stored keys win) and bumps the
+/// version. Both return the stored row, whose hash the ledger entry commits to.
+fn write_sql(entity: Entity) -> (String, String) {
+    let t = table(entity);
+    let mut cols = vec!["uid".to_string()];
+    if entity.is_dependent() {
+        cols.push("case_uid".into());
+        cols.push("person_uid".into());
+    }
+    cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
+    let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("${i}")).collect();
+    let insert = format!(
+        "INSERT INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1) ON CONFLICT (uid) DO NOTHING RETURNING *",
+        cols.join(", "),
+        placeholders.join(", ")
+    );
+    let updates: Vec<String> = cols[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = COALESCE({c}, ${})", i + 2))
+        .collect();
+    let n = cols.len();
+    let merge = format!(
+        "UPDATE {t} SET {}, lineage = (${}::TEXT::JSONB || lineage::JSONB)::TEXT, run_id = ${}, version = version + 1 WHERE uid = $1 RETURNING *",
+        updates.join(", "),
+        n + 1,
+        n + 2
+    );
+    (insert, merge)
+}
+
+/// A stored column value, owned.
+enum Stored {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl Stored {
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Stored::Null => Cell::Null,
+            Stored::Int(n) => Cell::Int(*n),
+            Stored::Real(f) => Cell::Real(*f),
+            Stored::Text(t) => Cell::Text(t),
+            Stored::Blob(b) => Cell::Blob(b),
+        }
+    }
+}
+
+/// Every column of a row by its type, and the column names.
+fn stored_row(row: &Row) -> Result<(Vec<String>, Vec<Stored>)> {
+    let mut names = Vec::with_capacity(row.len());
+    let mut values = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        names.push(col.name().to_string());
+        let ty = col.type_();
+        let v = if *ty == Type::INT8 {
+            row.get::<_, Option<i64>>(i).map(Stored::Int)
+        } else if *ty == Type::INT4 {
+            row.get::<_, Option<i32>>(i).map(|n| Stored::Int(n.into()))
+        } else if *ty == Type::INT2 {
+            row.get::<_, Option<i16>>(i).map(|n| Stored::Int(n.into()))
+        } else if *ty == Type::FLOAT8 {
+            row.get::<_, Option<f64>>(i).map(Stored::Real)
+        } else if *ty == Type::TEXT || *ty == Type::VARCHAR {
+            row.get::<_, Option<String>>(i).map(Stored::Text)
+        } else if *ty == Type::BYTEA {
+            row.get::<_, Option<Vec<u8>>>(i).map(Stored::Blob)
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "column `{}` has unexpected type {ty}",
+                col.name()
+            )));
+        };
+        values.push(v.unwrap_or(Stored::Null));
+    }
+    Ok((names, values))
+}
+
+fn row_hash(entity: Entity, row: &Row) -> Result<(String, String)> {
+    let (names, values) = stored_row(row)?;
+    let uid = match values.first() {
+        Some(Stored::Text(t)) => t.clone(),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "row of {} without a text uid",
+                entity.name()
+            )))
+        }
+    };
+    let hash = content_sha256(entity, &names, values.iter().map(Stored::cell));
+    Ok((uid, hash))
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Appends entries inside an open transaction, numbering them from the current log length.
+/// The table lock orders concurrent writers, so sequence numbers stay gapless.
+fn append_in_tx(tx: &mut Transaction<'_>, events: Vec<LedgerEvent>) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    tx.batch_execute("LOCK TABLE ledger_entry IN SHARE ROW EXCLUSIVE MODE")?;
+    let first: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(seq) + 1, 0)::BIGINT FROM ledger_entry",
+            &[],
+        )?
+        .get(0);
+    let stmt = tx.prepare(
+        "INSERT INTO ledger_entry (seq, kind, entity, uid, body, body_sha256) VALUES ($1, $2, $3, $4, $5, $6)",
+    )?;
+    for (seq, e) in (first..).zip(events) {
+        let mut body = e.body;
+        body.insert("seq".into(), seq.into());
+        body.insert("kind".into(), e.kind.clone().into());
+        if let Some(entity) = &e.entity {
+            body.insert("entity".into(), entity.clone().into());
+        }
+        if let Some(uid) = &e.uid {
+            body.insert("uid".into(), uid.clone().into());
+        }
+        let text = serde_json::Value::Object(body).to_string();
+        let digest = sha256_hex(&text);
+        tx.execute(&stmt, &[&seq, &e.kind, &e.entity, &e.uid, &text, &digest])?;
+    }
+    Ok(())
+}
+
+/// The entry for one source record's writes: each row's entity, uid, version and content hash.
+fn records_written(source_record: i64, run_id: i64, rows: Vec<serde_json::Value>) -> LedgerEvent {
+    event(
+        "records_written",
+        &[
+            ("source_record", source_record.into()),
+            ("run", run_id.into()),
+            ("rows", rows.into()),
+        ],
+    )
+}
+
+fn event(kind: &str, fields: &[(&str, serde_json::Value)]) -> LedgerEvent {
+    LedgerEvent {
+        kind: kind.to_string(),
+        entity: None,
+        uid: None,
+        body: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+const QUARANTINE_COLS: &str =
+    "id, source_record_id, run_id, source, file, record_no, line, raw, reasons, status, resolved_run_id";
+
+fn quarantine_from_row(r: &Row) -> Result<QuarantineEntry> {
+    let raw: String = r.get(7);
+    let reasons: String = r.get(8);
+    Ok(QuarantineEntry {
+        id: r.get(0),
+        source_record_id: r.get(1),
+        run_id: r.get(2),
+        source: r.get(3),
+        file: r.get(4),
+        record_no: r.get(5),
+        line: r.get(6),
+        raw: serde_json::from_str(&raw)?,
+        reasons: serde_json::from_str(&reasons)?,
+        status: r.get(9),
+        resolved_run_id: r.get(10),
+    })
+}
+
+impl Store for PgStore {
+    fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
+        Ok(self.client.get_mut().query_one(
+            "INSERT INTO ingest_run (kind, source, file, mapping, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+            &[&run.kind, &run.source, &run.file, &run.mapping, &run.started_at],
+        )?.get(0))
+    }
+
+    fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
+        let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
+        let stmt = tx.prepare(
+            "INSERT INTO source_record (id, run_id, source, file, record_no, line, sha256, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )?;
+        for s in &batch.source_records {
+            tx.execute(
+                &stmt,
+                &[
+                    &s.id,
+                    &run_id,
+                    &s.source,
+                    &s.file,
+                    &s.record_no,
+                    &s.line,
+                    &s.sha256,
+                    &s.outcome.as_str(),
+                ],
+            )?;
+        }
+        let mut stmts: BTreeMap<Entity, (Statement, Statement)> = BTreeMap::new();
+        for row in &batch.entities {
+            let entity = row.record.entity;
+            let (insert, merge) = match stmts.entry(entity) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let (insert, merge) = write_sql(entity);
+                    e.insert((tx.prepare(&insert)?, tx.prepare(&merge)?))
+                }
+            };
+            let mut params: Vec<Param> = vec![Box::new(row.uid.clone())];
+            if entity.is_dependent() {
+                params.push(Box::new(row.case_uid.clone()));
+                params.push(Box::new(row.person_uid.clone()));
+            }
+            let mut lineage = serde_json::Map::new();
+            for f in entity.fields() {
+                let v = row.record.get(f.name);
+                if v.is_some() {
+                    lineage.insert(f.name.to_string(), row.source_record_id.into());
+                }
+                if is_int(f.ty) {
+                    params.push(Box::new(match v {
+                        None => None,
+                        Some(Value::Money(n) | Value::Int(n)) => Some(*n),
+                        Some(other) => {
+                            return Err(StoreError::Corrupt(format!(
+                                "{}.{} holds {other:?}, not a number",
+                                entity.name(),
+                                f.name
+                            )))
+                        }
+                    }));
+                } else {
+                    params.push(Box::new(v.map(Value::canonical)));
+                }
+            }
+            params.push(Box::new(serde_json::Value::Object(lineage).to_string()));
+            params.push(Box::new(run_id));
+            let p = refs(&params);
+            let stored = match tx.query_opt(insert, &p)? {
+                Some(r) => r,
+                None => tx.query_one(merge, &p)?,
+            };
+            let version: i64 = stored.try_get("version")?;
+            let (_, content) = row_hash(entity, &stored)?;
+            // One entry per source record, naming every row it wrote.
+            if written
+                .as_ref()
+                .is_some_and(|(id, _)| *id != row.source_record_id)
+            {
+                if let Some((id, rows)) = written.take() {
+                    events.push(records_written(id, run_id, rows));
+                }
+            }
+            written
+                .get_or_insert_with(|| (row.source_record_id, Vec::new()))
+                .1
+                .push(serde_json::json!({"entity": entity.name(), "uid": row.uid, "version": version, "content_sha256": content}));
+        }
+        if let Some((id, rows)) = written.take() {
+            events.push(records_written(id, run_id, rows));
+        }
+        let stmt = tx.prepare(
+            "INSERT INTO record_issue (source_record_id, field, rule, severity, value) VALUES ($1, $2, $3, $4, $5)",
+        )?;
+        for (id, r) in &batch.issues {
+            tx.execute(&stmt, &[id, &r.field, &r.rule, &r.severity, &r.value])?;
+        }
+        let stmt = tx.prepare(
+            "INSERT INTO quarantine (source_record_id, run_id, source, file, record_no, line, raw, reasons, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')",
+        )?;
+        for q in &batch.quarantine {
+            events.push(event(
+                "record_quarantined",
+                &[
+                    ("source_record", q.source_record_id.into()),
+                    ("file", q.file.clone().into()),
+                    ("record_no", q.record_no.into()),
+                    (
+                        "rules",
+                        q.reasons
+                            .iter()
+                            .filter(|r| r.severity == "error")
+                            .map(|r| r.rule.clone())
+                            .collect::<Vec<_>>()
+                            .into(),
+                    ),
+                    ("run", run_id.into()),
+                ],
+            ));
+            let raw = serde_json::to_string(&q.raw)?;
+            let reasons = serde_json::to_string(&q.reasons)?;
+            tx.execute(
+                &stmt,
+                &[
+                    &q.source_record_id,
+                    &run_id,
+                    &q.source,
+                    &q.file,
+                    &q.record_no,
+                    &q.line,
+                    &raw,
+                    &reasons,
+                ],
+            )?;
+        }
+        for id in &batch.resolved {
+            events.push(event(
+                "quarantine_resolved",
+                &[("quarantine", (*id).into()), ("run", run_id.into())],
+            ));
+            let changed = tx.execute(
+                "UPDATE quarantine SET status = 'resolved', resolved_run_id = $2 WHERE id = $1 AND status = 'open'",
+                &[id, &run_id],
+            )?;
+            if changed != 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "quarantine entry {id} is not open"
+                )));
+            }
+            tx.execute(
+                "UPDATE source_record SET outcome = 'accepted' WHERE id = (SELECT source_record_id FROM quarantine WHERE id = $1)",
+                &[id],
+            )?;
+        }
+        let stmt = tx.prepare(
+            "INSERT INTO entity_link (entity, uid, source_record_id, rule, detail) VALUES ($1, $2, $3, $4, $5)",
+        )?;
+        for l in &batch.links {
+            tx.execute(
+                &stmt,
+                &[
+                    &l.entity.name(),
+                    &l.uid,
+                    &l.source_record_id,
+                    &l.rule,
+                    &l.detail,
+                ],
+            )?;
+        }
+        let stmt = tx.prepare(
+            "INSERT INTO person_key (key, person_uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )?;
+        for (k, uid) in &batch.person_keys {
+            tx.execute(&stmt, &[k, uid])?;
+        }
+        let stmt = tx.prepare(
+            "INSERT INTO case_key (key, case_uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )?;
+        for (k, uid) in &batch.case_keys {
+            tx.execute(&stmt, &[k, uid])?;
+        }
+        events.extend(batch.events.iter().cloned());
+        append_in_tx(&mut tx, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        finished_at: &str,
+        c: &RunCounts,
+        quality: &str,
+    ) -> Result<()> {
+        self.client.get_mut().execute(
+            "UPDATE ingest_run SET finished_at = $2, records_read = $3, accepted = $4, quarantined = $5, repaired = $6, duplicates = $7, quality = $8 WHERE run_id = $1",
+            &[&run_id, &finished_at, &c.records_read, &c.accepted, &c.quarantined, &c.repaired, &c.duplicates, &quality],
+        )?;
+        Ok(())
+    }
+
+    fn runs(&self) -> Result<Vec<RunRow>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT run_id, kind, source, file, mapping, started_at, finished_at, records_read, accepted, quarantined, repaired, duplicates, quality FROM ingest_run ORDER BY run_id",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| RunRow {
+                run_id: r.get(0),
+                kind: r.get(1),
+                source: r.get(2),
+                file: r.get(3),
+                mapping: r.get(4),
+                started_at: r.get(5),
+                finished_at: r.get(6),
+                counts: RunCounts {
+                    records_read: r.get(7),
+                    accepted: r.get(8),
+                    quarantined: r.get(9),
+                    repaired: r.get(10),
+                    duplicates: r.get(11),
+                },
+                quality: r.get(12),
+            })
+            .collect())
+    }
+
+    fn next_ids(&self) -> Result<IdCounters> {
+        let mut client = self.client.borrow_mut();
+        let mut q = |sql: &str| -> Result<i64> { Ok(client.query_one(sql, &[])?.get(0)) };
+        Ok(IdCounters {
+            source_record: q("SELECT COALESCE(MAX(id), 0)::BIGINT FROM source_record")?,
+            person: q(
+                "SELECT COALESCE(MAX(SUBSTR(uid, 2)::BIGINT), 0)::BIGINT FROM std_person WHERE uid ~ '^.[0-9]{1,18}$'",
+            )?,
+            case: q(
+                "SELECT COALESCE(MAX(SUBSTR(uid, 2)::BIGINT), 0)::BIGINT FROM std_case WHERE uid ~ '^.[0-9]{1,18}$'",
+            )?,
+        })
+    }
+
+    fn load_keys(&self) -> Result<ResolutionKeys> {
+        let mut client = self.client.borrow_mut();
+        let mut load = |sql: &str| -> Result<Vec<(String, String)>> {
+            Ok(client
+                .query(sql, &[])?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
+        };
+        Ok((
+            load("SELECT key, person_uid FROM person_key ORDER BY key COLLATE \"C\", person_uid COLLATE \"C\"")?,
+            load("SELECT key, case_uid FROM case_key ORDER BY key COLLATE \"C\"")?,
+        ))
+    }
+
+    fn count(&self, entity: Entity) -> Result<i64> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_one(&format!("SELECT COUNT(*) FROM {}", table(entity)), &[])?
+            .get(0))
+    }
+
+    fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
+        let fields = entity.fields();
+        let mut cols = vec!["uid", "lineage"];
+        if entity.is_dependent() {
+            cols.extend(["case_uid", "person_uid"]);
+        }
+        let first_field = cols.len();
+        cols.extend(fields.iter().map(|f| f.name));
+        let sql = format!(
+            "SELECT {} FROM {} WHERE uid = $1",
+            cols.join(", "),
+            table(entity)
+        );
+        let Some(r) = self.client.borrow_mut().query_opt(&sql, &[&uid])? else {
+            return Ok(None);
+        };
+        let mut record = Record::new(entity);
+        for (i, f) in fields.iter().enumerate() {
+            let at = first_field + i;
+            let value = if is_int(f.ty) {
+                r.try_get::<_, Option<i64>>(at)?.map(|n| match f.ty {
+                    FieldType::Money => Value::Money(n),
+                    _ => Value::Int(n),
+                })
+            } else {
+                match r.try_get::<_, Option<String>>(at)? {
+                    None => None,
+                    Some(s) => Some(Value::from_canonical(f.ty, &s).ok_or_else(|| {
+                        StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
+                    })?),
+                }
+            };
+            if let Some(v) = value {
+                record.fields.insert(f.name, v);
+            }
+        }
+        let lineage_text: String = r.try_get(1)?;
+        let lineage_json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&lineage_text)?;
+        let lineage = lineage_json
+            .into_iter()
+            .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+            .collect();
+        let (case_uid, person_uid) = if entity.is_dependent() {
+            (r.try_get(2)?, r.try_get(3)?)
+        } else {
+            (None, None)
+        };
+        Ok(Some(StoredEntity {
+            uid: r.try_get(0)?,
+            case_uid,
+            person_uid,
+            record,
+            lineage,
+        }))
+    }
+
+    fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
+        if !entity.is_dependent() {
+            return Ok(Vec::new());
+        }
+        let uids: Vec<String> = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT uid FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
+                    table(entity)
+                ),
+                &[&case_uid],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut rows = Vec::with_capacity(uids.len());
+        for uid in uids {
+            rows.extend(self.get(entity, &uid)?);
+        }
+        Ok(rows)
+    }
+
+    fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
+        let exprs: Vec<String> = entity
+            .fields()
+            .iter()
+            .map(|f| format!("COUNT({})", f.name))
+            .collect();
+        let sql = format!("SELECT {} FROM {}", exprs.join(", "), table(entity));
+        let r = self.client.borrow_mut().query_one(&sql, &[])?;
+        Ok(entity
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name, r.get(i)))
+            .collect())
+    }
+
+    fn link_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT entity, rule, COUNT(*) FROM entity_link GROUP BY entity, rule ORDER BY entity COLLATE \"C\", rule COLLATE \"C\"",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = $1 AND uid = $2 ORDER BY id",
+            &[&entity.name(), &uid],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| LinkRow {
+                entity,
+                uid: uid.to_string(),
+                source_record_id: r.get(0),
+                rule: r.get(1),
+                detail: r.get(2),
+            })
+            .collect())
+    }
+
+    fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
+        let sql = format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE ($1::TEXT IS NULL OR status = $1) ORDER BY id LIMIT $2"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.client.borrow_mut().query(&sql, &[&status, &limit])?;
+        rows.iter().map(quarantine_from_row).collect()
+    }
+
+    fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
+        let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1");
+        let row = self.client.borrow_mut().query_opt(&sql, &[&id])?;
+        row.as_ref().map(quarantine_from_row).transpose()
+    }
+
+    fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT rule, n FROM (SELECT r.value->>'rule' AS rule, COUNT(DISTINCT q.id) AS n \
+             FROM quarantine q, jsonb_array_elements(q.reasons::JSONB) r \
+             WHERE q.status = 'open' AND r.value->>'severity' = 'error' GROUP BY 1) t \
+             ORDER BY n DESC, rule COLLATE \"C\"",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn source_outcomes(&self) -> Result<Vec<(String, String, i64, i64)>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT source, file, COUNT(*) FILTER (WHERE outcome = 'accepted'), COUNT(*) FILTER (WHERE outcome = 'quarantined') \
+             FROM source_record GROUP BY source, file ORDER BY source COLLATE \"C\", file COLLATE \"C\"",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    fn source_record(&self, id: i64) -> Result<Option<SourceRecordRow>> {
+        let row = self.client.borrow_mut().query_opt(
+            "SELECT id, source, file, record_no, line, sha256, outcome FROM source_record WHERE id = $1",
+            &[&id],
+        )?;
+        Ok(row.map(|r| {
+            let outcome: String = r.get(6);
+            SourceRecordRow {
+                id: r.get(0),
+                source: r.get(1),
+                file: r.get(2),
+                record_no: r.get(3),
+                line: r.get(4),
+                sha256: r.get(5),
+                outcome: if outcome == "accepted" {
+                    Outcome::Accepted
+                } else {
+                    Outcome::Quarantined
+                },
+            }
+        }))
+    }
+
+    fn append_events(&mut self, events: &[LedgerEvent]) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        append_in_tx(&mut tx, events.to_vec())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn ledger_len(&self) -> Result<i64> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_one("SELECT COUNT(*) FROM ledger_entry", &[])?
+            .get(0))
+    }
+
+    fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT seq, kind, entity, uid, body, body_sha256 FROM ledger_entry WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            &[&from, &limit],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| LedgerRow {
+                seq: r.get(0),
+                kind: r.get(1),
+                entity: r.get(2),
+                uid: r.get(3),
+                body: r.get(4),
+                body_sha256: r.get(5),
+            })
+            .collect())
+    }
+
+    fn put_checkpoint(
+        &mut self,
+        size: i64,
+        note: &str,
+        created_at: &str,
+        peaks: &[u8],
+    ) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        tx.execute(
+            "INSERT INTO ledger_checkpoint (size, note, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (size) DO UPDATE SET note = excluded.note, created_at = excluded.created_at",
+            &[&size, &note, &created_at],
+        )?;
+        tx.execute(
+            "INSERT INTO ledger_state (id, size, peaks) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET size = excluded.size, peaks = excluded.peaks",
+            &[&size, &peaks],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<(i64, String)>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT size, note FROM ledger_checkpoint ORDER BY size",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT size, peaks FROM ledger_state WHERE id = 1", &[])?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
+        let rows = self.client.borrow_mut().query(
+            &format!("SELECT * FROM {} ORDER BY uid COLLATE \"C\"", table(entity)),
+            &[],
+        )?;
+        rows.iter().map(|r| row_hash(entity, r)).collect()
+    }
+
+    fn put_workflow_item(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        events: &[LedgerEvent],
+    ) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        append_in_tx(&mut tx, events.to_vec())?;
+        let seq: Option<i64> = tx
+            .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
+            .get(0);
+        tx.execute(
+            "INSERT INTO workflow_item (kind, id, body, updated_seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
+            &[&kind, &id, &body, &seq],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
+        let row = self.client.borrow_mut().query_opt(
+            "SELECT body FROM workflow_item WHERE kind = $1 AND id = $2",
+            &[&kind, &id],
+        )?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn workflow_items(&self, kind: &str) -> Result<Vec<(String, String)>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT id, body FROM workflow_item WHERE kind = $1 ORDER BY id COLLATE \"C\"",
+            &[&kind],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The test database, or `None` (after saying so) when `DATABASE_URL` is unset; with
+    /// `XIEZHI_REQUIRE_PG=1` an unset `DATABASE_URL` fails the test instead.
+    fn database_url(test: &str) -> Option<String> {
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                assert!(
+                    std::env::var("XIEZHI_REQUIRE_PG").as_deref() != Ok("1"),
+                    "XIEZHI_REQUIRE_PG=1 but DATABASE_URL is not set: the PostgreSQL tests cannot run"
+                );
+                eprintln!("{test}: skipped, DATABASE_URL is not set");
+                None
+            }
+        }
+    }
+
+    /// Fresh, empty stores, each in its own schema; the schemas are dropped with the factory.
+    struct Schemas {
+        url: String,
+        made: Vec<String>,
+    }
+
+    impl Schemas {
+        fn new(url: String) -> Schemas {
+            Schemas {
+                url,
+                made: Vec::new(),
+            }
+        }
+
+        fn store(&mut self) -> PgStore {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let name = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                nanos,
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            let mut client = Client::connect(&self.url, NoTls).expect("connect to DATABASE_URL");
+            client
+                .batch_execute(&format!("CREATE SCHEMA {name}; SET search_path TO {name}"))
+                .expect("create schema");
+            self.made.push(name);
+            PgStore::from_client(client).expect("migrate")
+        }
+    }
+
+    impl Drop for Schemas {
+        fn drop(&mut self) {
+            if self.made.is_empty() {
+                return;
+            }
+            if let Ok(mut client) = Client::connect(&self.url, NoTls) {
+                for name in &self.made {
+                    let _ = client.batch_execute(&format!("DROP SCHEMA {name} CASCADE"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conformance_on_postgres() {
+        let Some(url) = database_url("conformance_on_postgres") else {
+            return;
+        };
+        let mut schemas = Schemas::new(url);
+        crate::conformance::run(&mut || schemas.store());
+    }
+
+    #[test]
+    fn schema_matches_sqlite_and_migrates_once() {
+        let Some(url) = database_url("schema_matches_sqlite_and_migrates_once") else {
+            return;
+        };
+        let mut schemas = Schemas::new(url);
+        let mut store = schemas.store();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        store.migrate().unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let lite = SqliteStore::in_memory().unwrap();
+        for e in Entity::ALL {
+            assert_eq!(
+                store.columns(&table(e)).unwrap(),
+                lite.columns(&table(e)).unwrap(),
+                "{}: columns differ from SQLite",
+                e.name()
+            );
+            for f in e.fields() {
+                let ty: String = store
+                    .client
+                    .get_mut()
+                    .query_one(
+                        "SELECT data_type::TEXT FROM information_schema.columns \
+                         WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+                        &[&table(e), &f.name],
+                    )
+                    .unwrap()
+                    .get(0);
+                let want = if is_int(f.ty) { "bigint" } else { "text" };
+                assert_eq!(ty, want, "{}.{}", e.name(), f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn identical_rows_hash_identically_in_both_backends() {
+        let Some(url) = database_url("identical_rows_hash_identically_in_both_backends") else {
+            return;
+        };
+        let mut schemas = Schemas::new(url);
+        let mut pg = schemas.store();
+        let mut lite = SqliteStore::in_memory().unwrap();
+        crate::conformance::write_sample(&mut pg);
+        crate::conformance::write_sample(&mut lite);
+        let pg_hashes = pg.row_hashes(Entity::Person).unwrap();
+        assert_eq!(pg_hashes.len(), 1);
+        assert_eq!(pg_hashes, lite.row_hashes(Entity::Person).unwrap());
+        assert_eq!(
+            pg.ledger_entries(0, 10).unwrap(),
+            lite.ledger_entries(0, 10).unwrap(),
+            "the same write makes the same ledger entry"
+        );
+    }
+}
