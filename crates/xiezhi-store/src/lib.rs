@@ -46,6 +46,23 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The table of an entity in every backend.
+pub(crate) fn table(entity: Entity) -> String {
+    format!("std_{}", entity.name())
+}
+
+/// The columns a write binds, in table order: uid, [case_uid, person_uid,] the fields. Lineage,
+/// run and version follow in every backend.
+pub(crate) fn write_columns(entity: Entity) -> Vec<String> {
+    let mut cols = vec!["uid".to_string()];
+    if entity.is_dependent() {
+        cols.push("case_uid".into());
+        cols.push("person_uid".into());
+    }
+    cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
+    cols
+}
+
 /// Lower-case hex of bytes: the text form of every content hash the platform stores. Written
 /// out by hand because `format!("{:02x}")` per byte was a tenth of ingest time.
 pub fn hex(bytes: &[u8]) -> String {

@@ -35,10 +35,6 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
-fn table(entity: Entity) -> String {
-    format!("std_{}", entity.name())
-}
-
 /// Whether a field is stored as an integer (`BIGINT`); every other field is canonical text.
 fn is_int(ty: FieldType) -> bool {
     matches!(ty, FieldType::Money | FieldType::Int)
@@ -123,12 +119,7 @@ impl PgStore {
 /// version. Both return the stored row, whose hash the ledger entry commits to.
 fn write_sql(entity: Entity) -> (String, String) {
     let t = table(entity);
-    let mut cols = vec!["uid".to_string()];
-    if entity.is_dependent() {
-        cols.push("case_uid".into());
-        cols.push("person_uid".into());
-    }
-    cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
+    let cols = crate::write_columns(entity);
     let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("${i}")).collect();
     let insert = format!(
         "INSERT INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1) ON CONFLICT (uid) DO NOTHING RETURNING *",

@@ -22,10 +22,6 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-fn table(entity: Entity) -> String {
-    format!("std_{}", entity.name())
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore> {
@@ -105,12 +101,7 @@ impl SqliteStore {
 /// writes are inserts, which need no read-back; only a merge is read back for its hash.
 fn write_sql(entity: Entity) -> (String, String) {
     let t = table(entity);
-    let mut cols = vec!["uid".to_string()];
-    if entity.is_dependent() {
-        cols.push("case_uid".into());
-        cols.push("person_uid".into());
-    }
-    cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
+    let cols = crate::write_columns(entity);
     let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("?{i}")).collect();
     let insert = format!(
         "INSERT OR IGNORE INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1)",
