@@ -85,6 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         action: RequestAction,
     },
+    /// 执法监督：规则目录与程序风险预警 (supervision: rule catalog and risk worklist)
+    Supervise {
+        #[command(subcommand)]
+        action: SuperviseAction,
+    },
     /// 电子卷宗：按内容哈希存档文件并登记入账本 (e-dossier: store a file by content, logged)
     Dossier {
         file: PathBuf,
@@ -215,6 +220,21 @@ pub enum RequestAction {
     },
     /// 列出全部申请
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SuperviseAction {
+    /// 规则目录 (the rules, their legal basis and severity)
+    Catalog,
+    /// 对全部案件运行规则，输出预警清单 (evaluate every case)
+    Run {
+        /// Evaluate as of this date (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// How many items to show with their explanation.
+        #[arg(long, default_value_t = 5)]
+        show: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]

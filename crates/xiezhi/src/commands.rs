@@ -20,9 +20,11 @@ use xiezhi_ledger::{verify_inclusion, Checkpoint, Verifier};
 use crate::access_cmd;
 use crate::cli::{
     AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction, RequestAction,
+    SuperviseAction,
 };
 use crate::report;
 use crate::request_cmd::{self, Step};
+use crate::supervise_cmd;
 
 /// Runs a command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
@@ -32,6 +34,23 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ledger { action } => ledger(&data, action),
         Command::Access { action } => access(&data, action),
         Command::Request { action } => request(&data, action),
+        Command::Supervise { action } => match action {
+            SuperviseAction::Catalog => {
+                supervise_cmd::print_catalog();
+                Ok(0)
+            }
+            SuperviseAction::Run { as_of, show } => {
+                let as_of = match as_of {
+                    Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                        .with_context(|| format!("--as-of `{s}` 应为 YYYY-MM-DD"))?,
+                    None => chrono::Local::now().date_naive(),
+                };
+                let store = open_store(&data)?;
+                let items = supervise_cmd::run(&store, as_of)?;
+                supervise_cmd::print_worklist(&items, show);
+                Ok(0)
+            }
+        },
         Command::Dossier { file, case, kind } => {
             let mut store = open_store(&data)?;
             let name = file
@@ -550,6 +569,10 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
             access_cmd::check(data, &mut store, who, sample, today, false)?;
         }
     }
+    println!("\n执法监督（刑事诉讼法期限规则，截至导出日期）：");
+    let as_of = opts.as_of.unwrap_or(today);
+    let items = supervise_cmd::run(&store, as_of)?;
+    supervise_cmd::print_worklist(&items, 2);
     let ids: Vec<String> = access_cmd::load_principals(data)?
         .iter()
         .map(|p| p.id().to_string())

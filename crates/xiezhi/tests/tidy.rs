@@ -13,6 +13,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "xiezhi-access",
         &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
     ),
+    (
+        "xiezhi-supervise",
+        &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {

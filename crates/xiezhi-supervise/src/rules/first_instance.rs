@@ -1,0 +1,100 @@
+//! 一审审限（公诉）: the court pronounces judgment within two months of accepting a public
+//! prosecution, at the latest within three months (刑事诉讼法 第208条第1款). Further extensions
+//! need the approval of the court one level up (or the SPC); a recorded `trial_extended` means
+//! such an approval exists, and this rule then stays silent (the extended limits are not yet
+//! modelled). Fires beyond 3 months without `trial_extended`, naming the 2-month base limit.
+//! Not modelled: restarts after change of jurisdiction or supplementary investigation (第208条
+//! 第2款、第3款), 简易/速裁 limits. Custody is read from the latest coercive measure on the day
+//! of acceptance.
+
+use chrono::NaiveDate;
+
+use super::{in_custody_at, indices_of, LimitCheck, Rule};
+use crate::deadline::{deadline, Period, RestDays};
+use crate::{Basis, CaseFacts, RiskItem, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "cpl-208-first-instance",
+    title_zh: "一审审理超期",
+    basis: Basis {
+        law: "刑事诉讼法",
+        version: "2018",
+        article: 208,
+        paragraph: Some(1),
+        quote: "人民法院审理公诉案件，应当在受理后二个月以内宣判，至迟不得超过三个月。",
+    },
+    severity: Severity::Orange,
+};
+
+pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Vec<RiskItem> {
+    indices_of(facts, "court_accepted")
+        .filter_map(|start| {
+            let from = facts.events[start].on;
+            if facts
+                .events
+                .iter()
+                .any(|e| e.kind == "trial_extended" && e.on >= from)
+            {
+                return None;
+            }
+            let custody = in_custody_at(facts, from);
+            let base = deadline(from, Period::Months(2), custody, calendar);
+            LimitCheck {
+                rule: &RULE,
+                facts,
+                start,
+                from,
+                ends: &["verdict_announced"],
+                period: Period::Months(3),
+                custody,
+                act_zh: "宣判（至迟不超过3个月）",
+                same_stage: &["trial_opened"],
+                judge_missing: true,
+                note: format!(
+                    "审理期限一般为2个月（期满日{base}），未见延长审限（trial_extended）记录。"
+                ),
+            }
+            .run(as_of, calendar)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::d;
+    use crate::WeekendsOnly;
+
+    fn case(verdict: NaiveDate) -> CaseFacts {
+        // Accepted Wednesday 2024-01-10 + 3 months = Wednesday 2024-04-10.
+        CaseFacts::new("C1")
+            .with("court_accepted", d(2024, 1, 10), "FY1")
+            .with("trial_opened", d(2024, 2, 20), "FY1")
+            .with("verdict_announced", verdict, "FY1")
+    }
+
+    #[test]
+    fn last_day_is_in_time_and_the_next_is_late() {
+        let as_of = d(2024, 6, 1);
+        assert!(check(&case(d(2024, 4, 10)), as_of, &WeekendsOnly).is_empty());
+        let items = check(&case(d(2024, 4, 11)), as_of, &WeekendsOnly);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].due, d(2024, 4, 10));
+        assert!(items[0].explanation_zh.contains("2024-03-11")); // 2-month base: Sunday 03-10 → Monday
+    }
+
+    #[test]
+    fn an_approved_extension_silences_the_rule() {
+        let f = case(d(2024, 5, 20)).with("trial_extended", d(2024, 3, 20), "FY1");
+        assert!(check(&f, d(2024, 6, 1), &WeekendsOnly).is_empty());
+    }
+
+    #[test]
+    fn a_pending_trial_fires_past_the_limit_despite_a_hearing() {
+        let f = CaseFacts::new("C1")
+            .with("court_accepted", d(2024, 1, 10), "FY1")
+            .with("trial_opened", d(2024, 2, 20), "FY1");
+        assert!(check(&f, d(2024, 4, 10), &WeekendsOnly).is_empty());
+        assert_eq!(check(&f, d(2024, 4, 11), &WeekendsOnly).len(), 1);
+    }
+}

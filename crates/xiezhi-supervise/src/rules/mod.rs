@@ -1,0 +1,254 @@
+//! The rule catalog: one rule, one module (doc comment, code, tests). Each module exports
+//! `RULE` (id, Chinese title, legal basis, severity) and `check`, a pure function of the case's
+//! facts, the evaluation date and the rest-day calendar.
+//!
+//! Shared here: the time-limit check most rules are made of ([`LimitCheck`]), the custody test
+//! that decides whether a period may be extended for a holiday, and the formatting of facts.
+
+pub mod arrest_request;
+pub mod arrest_review_detained;
+pub mod arrest_review_not_detained;
+pub mod community_correction_report;
+pub mod delivery_for_execution;
+pub mod first_instance;
+pub mod prosecution_review;
+pub mod supplementary_investigation;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use xiezhi_standard::codes::{table, CodeTable};
+
+use crate::deadline::{deadline, Period, RestDays};
+use crate::{Basis, CaseEvent, CaseFacts, RiskItem, Severity};
+
+/// A rule's catalog entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub title_zh: &'static str,
+    pub basis: Basis,
+    pub severity: Severity,
+}
+
+type Check = fn(&CaseFacts, NaiveDate, &dyn RestDays) -> Vec<RiskItem>;
+
+const RULES: &[(Rule, Check)] = &[
+    (arrest_request::RULE, arrest_request::check),
+    (arrest_review_detained::RULE, arrest_review_detained::check),
+    (
+        arrest_review_not_detained::RULE,
+        arrest_review_not_detained::check,
+    ),
+    (prosecution_review::RULE, prosecution_review::check),
+    (
+        supplementary_investigation::RULE,
+        supplementary_investigation::check,
+    ),
+    (first_instance::RULE, first_instance::check),
+    (delivery_for_execution::RULE, delivery_for_execution::check),
+    (
+        community_correction_report::RULE,
+        community_correction_report::check,
+    ),
+];
+
+/// Every rule, in catalog order.
+pub fn catalog() -> Vec<Rule> {
+    RULES.iter().map(|(rule, _)| *rule).collect()
+}
+
+/// Runs every rule over one case as of a date.
+pub fn evaluate(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Vec<RiskItem> {
+    RULES
+        .iter()
+        .flat_map(|(_, check)| check(facts, as_of, calendar))
+        .collect()
+}
+
+/// The Chinese name of an event kind, or the code when the table does not know it.
+pub(crate) fn kind_zh(kind: &str) -> String {
+    table(CodeTable::EventKind)
+        .get(kind)
+        .map_or_else(|| kind.to_string(), |e| e.name.clone())
+}
+
+/// One fact line: `detention 2024-03-04 GA520102`.
+pub(crate) fn fact(e: &CaseEvent) -> String {
+    format!("{} {} {}", e.kind, e.on, e.org_code)
+}
+
+/// Whether the person is in custody (被拘留 or 被逮捕) on a day, from the latest coercive-measure
+/// event on or before it. Unknown means not in custody, so the holiday extension applies and
+/// the rule errs towards not firing.
+pub(crate) fn in_custody_at(facts: &CaseFacts, day: NaiveDate) -> bool {
+    let mut custody = false;
+    for e in facts.events.iter().take_while(|e| e.on <= day) {
+        match e.kind.as_str() {
+            "detention" | "arrest_approved" | "arrest_executed" => custody = true,
+            "bail"
+            | "residential_surveillance"
+            | "arrest_denied"
+            | "not_prosecuted"
+            | "released" => custody = false,
+            _ => {}
+        }
+    }
+    custody
+}
+
+/// When a missing closing act is judged: only if the case shows no later act, except the kinds
+/// listed (which belong to the same stage and do not close it).
+pub(crate) struct LimitCheck<'a> {
+    pub rule: &'a Rule,
+    pub facts: &'a CaseFacts,
+    /// Index of the opening event in `facts.events`.
+    pub start: usize,
+    /// The opening date to count from (usually the opening event's date).
+    pub from: NaiveDate,
+    /// Kinds that close the period in time.
+    pub ends: &'a [&'a str],
+    pub period: Period,
+    pub custody: bool,
+    /// What must happen, in Chinese, e.g. `提请人民检察院审查批准逮捕`.
+    pub act_zh: &'a str,
+    /// Same-stage kinds that do not stop a missing act from being judged.
+    pub same_stage: &'a [&'a str],
+    /// Whether a missing closing act is judged at all.
+    pub judge_missing: bool,
+    /// Extra sentence(s) for the explanation: base limits, what the data cannot show.
+    pub note: String,
+}
+
+impl LimitCheck<'_> {
+    /// The finding, if the closing act came after the deadline, or is missing past it while the
+    /// case shows no later act.
+    pub fn run(&self, as_of: NaiveDate, calendar: &dyn RestDays) -> Option<RiskItem> {
+        let start = self.facts.events.get(self.start)?;
+        let due = deadline(self.from, self.period, self.custody, calendar);
+        let end = self
+            .facts
+            .events
+            .iter()
+            .enumerate()
+            .find(|(i, e)| {
+                *i != self.start && e.on >= start.on && self.ends.contains(&e.kind.as_str())
+            })
+            .map(|(_, e)| e);
+        let custody_zh = if self.custody {
+            "在押期间，期满日不因节假日顺延"
+        } else {
+            "期满日为节假日的顺延至节假日后第一日"
+        };
+        let head = format!(
+            "{}于{}（{}）；依{}，应在{}内{}，期限自次日起算，期满日为{}（{}）。",
+            kind_zh(&start.kind),
+            self.from,
+            start.org_code,
+            self.rule.basis.cite(),
+            self.period.zh(),
+            self.act_zh,
+            due,
+            custody_zh
+        );
+        let mut facts_used = vec![fact(start)];
+        let tail = match end {
+            Some(end) if end.on > due => {
+                facts_used.push(fact(end));
+                format!(
+                    "实际{}于{}（{}），超期{}日。",
+                    kind_zh(&end.kind),
+                    end.on,
+                    end.org_code,
+                    (end.on - due).num_days()
+                )
+            }
+            Some(_) => return None,
+            None => {
+                if !self.judge_missing || as_of <= due {
+                    return None;
+                }
+                let later = self.facts.events.iter().enumerate().any(|(i, e)| {
+                    i != self.start
+                        && e.on > start.on
+                        && !self.same_stage.contains(&e.kind.as_str())
+                });
+                if later {
+                    return None;
+                }
+                facts_used.push(format!("as_of {as_of}"));
+                format!(
+                    "截至{}未见{}记录，且案件无后续流程，已超期{}日。",
+                    as_of,
+                    self.ends
+                        .iter()
+                        .map(|k| kind_zh(k))
+                        .collect::<Vec<_>>()
+                        .join("或"),
+                    (as_of - due).num_days()
+                )
+            }
+        };
+        Some(RiskItem {
+            rule_id: self.rule.id,
+            title_zh: self.rule.title_zh,
+            basis: self.rule.basis,
+            severity: self.rule.severity,
+            case_uid: self.facts.case_uid.clone(),
+            due,
+            explanation_zh: format!("{head}{tail}{}", self.note),
+            facts_used,
+        })
+    }
+}
+
+/// Indices of the events of a kind.
+pub(crate) fn indices_of<'a>(
+    facts: &'a CaseFacts,
+    kind: &'a str,
+) -> impl Iterator<Item = usize> + 'a {
+    facts
+        .events
+        .iter()
+        .enumerate()
+        .filter(move |(_, e)| e.kind == kind)
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Helpers for the rules' tests.
+    use chrono::NaiveDate;
+
+    pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_ids_are_unique_and_every_basis_has_an_article() {
+        let rules = catalog();
+        let mut ids: Vec<_> = rules.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), rules.len());
+        for r in rules {
+            assert!(r.basis.article > 0 && !r.basis.quote.is_empty(), "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn custody_follows_the_latest_measure() {
+        let f = CaseFacts::new("C1")
+            .with("detention", testing::d(2024, 1, 1), "GA")
+            .with("bail", testing::d(2024, 1, 5), "GA")
+            .with("arrest_executed", testing::d(2024, 2, 1), "GA");
+        assert!(in_custody_at(&f, testing::d(2024, 1, 2)));
+        assert!(!in_custody_at(&f, testing::d(2024, 1, 20)));
+        assert!(in_custody_at(&f, testing::d(2024, 3, 1)));
+        assert!(!in_custody_at(&f, testing::d(2023, 12, 31)));
+    }
+}
