@@ -15,7 +15,7 @@ use xiezhi_store::{Entity, Store, StoreError};
 use crate::checkpoint::{Checkpoint, CheckpointError, Signer, Verifier};
 use crate::compact::CompactTree;
 use crate::hash::{leaf_hash, Hash};
-use crate::proof::{inclusion_proof, InMemoryTree, ProofError};
+use crate::proof::{consistency_proof, inclusion_proof, InMemoryTree, ProofError};
 
 /// Entries read from the store per page.
 const PAGE: i64 = 100_000;
@@ -387,6 +387,57 @@ pub fn prove_entry<S: Store>(store: &S, seq: i64) -> Result<EntryProof, LogError
         body,
         checkpoint: note,
         size: size as u64,
+        proof,
+    })
+}
+
+/// A consistency proof between two stored checkpoints: the later tree extends the earlier one.
+#[derive(Debug, Clone)]
+pub struct CheckpointConsistency {
+    /// The earlier signed checkpoint.
+    pub old: String,
+    /// The later signed checkpoint.
+    pub new: String,
+    /// The proof, from the entries as stored now.
+    pub proof: Vec<Hash>,
+}
+
+/// Builds the consistency proof between the stored checkpoints of sizes `old` and `new` from
+/// the entries as stored now. Verify it with [`crate::verify_consistency`] against the two
+/// checkpoints' roots: it fails if any entry before `old` was changed since `old` was signed.
+pub fn prove_checkpoints<S: Store>(
+    store: &S,
+    old: i64,
+    new: i64,
+) -> Result<CheckpointConsistency, LogError> {
+    let checkpoints = store.checkpoints()?;
+    let note = |size: i64| {
+        checkpoints
+            .iter()
+            .find(|(s, _)| *s == size)
+            .map(|(_, n)| n.clone())
+            .ok_or(LogError::NotCovered(size))
+    };
+    let (old_note, new_note) = (note(old)?, note(new)?);
+    let mut tree = InMemoryTree::new();
+    let mut from = 0;
+    while from < new {
+        let page = store.ledger_entries(from, PAGE.min(new - from))?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            tree.push(leaf_hash(e.body.as_bytes()));
+        }
+        from += page.len() as i64;
+    }
+    if (tree.size() as i64) < new {
+        return Err(LogError::NotCovered(new));
+    }
+    let proof = consistency_proof(old as u64, new as u64, &tree)?;
+    Ok(CheckpointConsistency {
+        old: old_note,
+        new: new_note,
         proof,
     })
 }

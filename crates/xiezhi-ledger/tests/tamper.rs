@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use xiezhi_ingest::export::{ingest_export, shipped_plans};
 use xiezhi_ingest::IngestOptions;
-use xiezhi_ledger::log::{prove_entry, verify, AuditLog, VerifyReport, DEFAULT_ORIGIN};
-use xiezhi_ledger::{verify_inclusion, Checkpoint};
-use xiezhi_store::SqliteStore;
+use xiezhi_ledger::log::{
+    prove_checkpoints, prove_entry, verify, AuditLog, VerifyReport, DEFAULT_ORIGIN,
+};
+use xiezhi_ledger::{verify_consistency, verify_inclusion, Checkpoint};
+use xiezhi_store::{SqliteStore, Store};
 use xiezhi_synth::SynthConfig;
 
 struct Fixture {
@@ -265,4 +267,31 @@ fn forged_checkpoint_is_refused() {
         "{:?}",
         r.problems
     );
+}
+
+#[test]
+fn stored_checkpoints_are_consistent_until_history_is_rewritten() {
+    let f = fixture();
+    let store = SqliteStore::open(&f.db).unwrap();
+    let sizes: Vec<i64> = store
+        .checkpoints()
+        .unwrap()
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(sizes.len(), 2);
+    let c = prove_checkpoints(&store, sizes[0], sizes[1]).unwrap();
+    let (old, _) = Checkpoint::open(&c.old, &[f.log.verifier()]).unwrap();
+    let (new, _) = Checkpoint::open(&c.new, &[f.log.verifier()]).unwrap();
+    verify_consistency(old.size, new.size, &c.proof, &old.root, &new.root).unwrap();
+    drop(store);
+    // Rewrite an entry signed into the first checkpoint: the proof from today's entries no
+    // longer joins the two signed roots.
+    sql(
+        &f.db,
+        "UPDATE ledger_entry SET body = replace(body, '\"run\":', '\"run\":8') WHERE seq = 3",
+    );
+    let store = SqliteStore::open(&f.db).unwrap();
+    let c = prove_checkpoints(&store, sizes[0], sizes[1]).unwrap();
+    assert!(verify_consistency(old.size, new.size, &c.proof, &old.root, &new.root).is_err());
 }

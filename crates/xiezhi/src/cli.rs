@@ -258,6 +258,15 @@ pub enum LedgerAction {
         #[arg(long)]
         uid: Option<String>,
     },
+    /// 证明两个已签名检查点前后一致（后者包含前者）(consistency proof between two checkpoints)
+    Consistency {
+        /// Size of the earlier checkpoint (default: the second latest).
+        #[arg(long)]
+        old: Option<i64>,
+        /// Size of the later checkpoint (default: the latest).
+        #[arg(long)]
+        new: Option<i64>,
+    },
     /// 打印账本公钥 (print the log's public verifier key)
     Key,
 }

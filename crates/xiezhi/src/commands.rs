@@ -13,9 +13,9 @@ use xiezhi_synth::SynthConfig;
 
 use xiezhi_ledger::dossier::{self, Dossier, FileMeta};
 use xiezhi_ledger::log::{
-    latest_entry_of, prove_entry, verify, AuditLog, VerifyReport, DEFAULT_ORIGIN,
+    latest_entry_of, prove_checkpoints, prove_entry, verify, AuditLog, VerifyReport, DEFAULT_ORIGIN,
 };
-use xiezhi_ledger::{verify_inclusion, Checkpoint, Verifier};
+use xiezhi_ledger::{verify_consistency, verify_inclusion, Checkpoint, Verifier};
 
 use crate::access_cmd;
 use crate::cli::{
@@ -353,6 +353,33 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
             }
             println!("检查点（已验证签名，证明已核对）：\n{}", p.checkpoint);
             Ok(0)
+        }
+        LedgerAction::Consistency { old, new } => {
+            let sizes: Vec<i64> = store.checkpoints()?.into_iter().map(|(s, _)| s).collect();
+            let new = new
+                .or_else(|| sizes.last().copied())
+                .context("账本还没有检查点")?;
+            let old = old
+                .or_else(|| sizes.iter().rev().find(|s| **s < new).copied())
+                .context("需要两个检查点")?;
+            let log = open_log(data)?;
+            let c = prove_checkpoints(&store, old, new)?;
+            let (o, _) = Checkpoint::open(&c.old, &[log.verifier()])?;
+            let (n, _) = Checkpoint::open(&c.new, &[log.verifier()])?;
+            println!("检查点 {old} → {new}：一致性证明 {} 个哈希", c.proof.len());
+            for h in &c.proof {
+                println!("  {}", hex(h));
+            }
+            match verify_consistency(o.size, n.size, &c.proof, &o.root, &n.root) {
+                Ok(()) => {
+                    println!("✓ 后一检查点的账本包含前一检查点的全部条目，历史未被改写");
+                    Ok(0)
+                }
+                Err(e) => {
+                    println!("✗ 两个已签名检查点之间不一致（历史被改写）：{e}");
+                    Ok(1)
+                }
+            }
         }
         LedgerAction::Key => {
             println!("{}", open_log(data)?.verifier().to_vkey());
