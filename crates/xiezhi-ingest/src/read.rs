@@ -59,6 +59,27 @@ pub struct Unreadable {
     pub raw: Vec<(String, String)>,
 }
 
+impl Unreadable {
+    /// A line that decoded but could not be parsed; its text is kept as `_raw`.
+    fn line(
+        record_no: i64,
+        line: i64,
+        rule: &'static str,
+        zh: String,
+        en: String,
+        text: &str,
+    ) -> Item {
+        Item::Unreadable(Unreadable {
+            record_no,
+            line,
+            rule,
+            message_zh: zh,
+            message_en: en,
+            raw: vec![("_raw".into(), text.to_string())],
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Record(RawRecord),
@@ -297,22 +318,8 @@ fn read_csv(
                 line: *line,
                 fields: header.iter().cloned().zip(values).collect(),
             })),
-            Ok(values) => items.push(Item::Unreadable(Unreadable {
-                record_no,
-                line: *line,
-                rule: "csv.field_count",
-                message_zh: format!("第{line}行有{}个字段，表头有{}个（记录被截断或分隔符错误）", values.len(), header.len()),
-                message_en: format!("line {line} has {} fields, the header {} (truncated record or wrong delimiter)", values.len(), header.len()),
-                raw: vec![("_raw".into(), text.clone())],
-            })),
-            Err(e) => items.push(Item::Unreadable(Unreadable {
-                record_no,
-                line: *line,
-                rule: "csv.malformed",
-                message_zh: format!("第{line}行无法按CSV解析：{e}"),
-                message_en: format!("line {line} is not valid CSV: {e}"),
-                raw: vec![("_raw".into(), text.clone())],
-            })),
+            Ok(values) => items.push(Unreadable::line(record_no, *line, "csv.field_count", format!("第{line}行有{}个字段，表头有{}个（记录被截断或分隔符错误）", values.len(), header.len()), format!("line {line} has {} fields, the header {} (truncated record or wrong delimiter)", values.len(), header.len()), text)),
+            Err(e) => items.push(Unreadable::line(record_no, *line, "csv.malformed", format!("第{line}行无法按CSV解析：{e}"), format!("line {line} is not valid CSV: {e}"), text)),
         }
     }
     Ok(items)
@@ -391,22 +398,22 @@ fn read_jsonl(lines: &[Line]) -> Vec<Item> {
                     fields,
                 }));
             }
-            Ok(_) => items.push(Item::Unreadable(Unreadable {
+            Ok(_) => items.push(Unreadable::line(
                 record_no,
-                line: *line,
-                rule: "json.malformed",
-                message_zh: format!("第{line}行不是JSON对象"),
-                message_en: format!("line {line} is not a JSON object"),
-                raw: vec![("_raw".into(), text.clone())],
-            })),
-            Err(e) => items.push(Item::Unreadable(Unreadable {
+                *line,
+                "json.malformed",
+                format!("第{line}行不是JSON对象"),
+                format!("line {line} is not a JSON object"),
+                text,
+            )),
+            Err(e) => items.push(Unreadable::line(
                 record_no,
-                line: *line,
-                rule: "json.malformed",
-                message_zh: format!("第{line}行JSON无法解析（可能被截断）：{e}"),
-                message_en: format!("line {line} is not valid JSON (maybe truncated): {e}"),
-                raw: vec![("_raw".into(), text.clone())],
-            })),
+                *line,
+                "json.malformed",
+                format!("第{line}行JSON无法解析（可能被截断）：{e}"),
+                format!("line {line} is not valid JSON (maybe truncated): {e}"),
+                text,
+            )),
         }
     }
     items

@@ -74,6 +74,9 @@ pub struct FieldDef {
     pub name_zh: &'static str,
     pub ty: FieldType,
     pub level: Level,
+    /// A date still to come when the record is exported (the end of a term being served), so
+    /// it is not held to the export date.
+    pub prospective: bool,
 }
 
 const fn f(name: &'static str, name_zh: &'static str, ty: FieldType, level: Level) -> FieldDef {
@@ -82,6 +85,15 @@ const fn f(name: &'static str, name_zh: &'static str, ty: FieldType, level: Leve
         name_zh,
         ty,
         level,
+        prospective: false,
+    }
+}
+
+/// A field naming a date still to come (see [`FieldDef::prospective`]).
+const fn prospective(def: FieldDef) -> FieldDef {
+    FieldDef {
+        prospective: true,
+        ..def
     }
 }
 
@@ -187,7 +199,7 @@ const EXECUTION: &[FieldDef] = &[
     f("kind", "执行方式", Code(T::ExecutionKind), L3),
     f("org_code", "执行机构", Text, L2),
     f("start_date", "执行起始日期", Date, L3),
-    f("end_date", "执行届满日期", Date, L3),
+    prospective(f("end_date", "执行届满日期", Date, L3)),
     f("reduced_months", "累计减刑（月）", Int, L3),
 ];
 

@@ -179,7 +179,7 @@ pub fn validate_record(record: &mut Record, ctx: &ValidationContext) -> Vec<Issu
                     "the value must not be negative",
                 ));
             }
-            (FieldType::Date | FieldType::DateTime, v) if !is_prospective(entity, name) => {
+            (FieldType::Date | FieldType::DateTime, v) if !def.prospective => {
                 if let Some(d) = v.as_date() {
                     if d < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
                         || ctx.as_of.is_some_and(|a| d > a)
@@ -241,12 +241,6 @@ pub fn looks_like_mojibake(s: &str) -> bool {
         prev_lead = (0xC2..=0xEF).contains(&u);
     }
     false
-}
-
-/// Fields that name a date still to come when exported (the end of a term being served), so
-/// they are not held to the export date.
-fn is_prospective(entity: Entity, field: &str) -> bool {
-    matches!((entity, field), (Entity::Execution, "end_date"))
 }
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -444,6 +438,32 @@ mod tests {
         );
         s.set("term_months", Value::Int(4)).unwrap();
         assert!(rules(&validate_record(&mut s, &ValidationContext::default())).is_empty());
+    }
+
+    #[test]
+    fn only_prospective_dates_may_follow_the_export_date() {
+        let ctx = ValidationContext {
+            as_of: NaiveDate::from_ymd_opt(2026, 3, 31),
+        };
+        let mut e = Record::new(Entity::Execution);
+        e.set("kind", Value::Code("prison".into())).unwrap();
+        e.set(
+            "start_date",
+            Value::Date(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()),
+        )
+        .unwrap();
+        e.set(
+            "end_date",
+            Value::Date(NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()),
+        )
+        .unwrap();
+        assert!(rules(&validate_record(&mut e, &ctx)).is_empty());
+        e.set(
+            "start_date",
+            Value::Date(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(rules(&validate_record(&mut e, &ctx)), ["date.range"]);
     }
 
     #[test]
