@@ -16,6 +16,7 @@ use crate::people::{self, PeopleGen, Person, Prior};
 use crate::province::Province;
 use crate::sentence::{self, Facts, Penalty, Sentence, PRIOR, RECIDIVIST};
 use crate::util::{add_days, chance, pick_cumulative, stream, term_end};
+use crate::violations::{rule, Limit, Mark, Planner};
 use crate::{SynthConfig, SynthError};
 
 /// First and last day on which synthetic offences happen.
@@ -27,7 +28,7 @@ pub(crate) fn last_day() -> NaiveDate {
 }
 /// The day every export is taken; every generated date is on or before it.
 pub(crate) fn export_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default()
+    NaiveDate::from_ymd_opt(2026, 9, 30).unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub(crate) struct CourtStage {
     pub hearing: NaiveDate,
     pub verdict: NaiveDate,
     pub effective: NaiveDate,
+    /// 交付执行: the court sends the judgment and execution notice to the executing organ.
+    pub delivered: NaiveDate,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +76,8 @@ pub(crate) struct Case {
     pub detained: Option<NaiveDate>,
     pub arrest_requested: Option<NaiveDate>,
     pub arrest_approved: Option<NaiveDate>,
+    /// 不批准逮捕.
+    pub arrest_denied: Option<NaiveDate>,
     pub transferred: Option<NaiveDate>,
     /// 退回补充侦查 dates.
     pub returns: Vec<NaiveDate>,
@@ -88,6 +93,8 @@ pub(crate) struct Case {
     pub indictment_no: String,
     /// Court 案号 (empty when not judged).
     pub court_no: String,
+    /// Violations and near-misses planted in this case, by catalog rule id.
+    pub marks: Vec<(&'static str, Mark)>,
 }
 
 pub(crate) struct World {
@@ -272,29 +279,59 @@ impl Gen<'_> {
         }
         let rng = &mut self.rng;
 
-        // Police.
+        // Police. Every gap goes through the planner (`violations`): inside the statutory
+        // limit, planted late, or on the last lawful day.
+        let mut plan = Planner::default();
         let detained = chance(rng, u32::from(profile.detain_pct))
             .then(|| add_days(filed, rng.gen_range(0..=3)));
-        let arrest_requested = detained
-            .filter(|_| chance(rng, u32::from(profile.arrest_pct)))
-            .map(|d| {
-                add_days(
-                    d,
-                    if chance(rng, 70) {
-                        rng.gen_range(3..=7)
-                    } else {
-                        rng.gen_range(8..=30)
-                    },
+        let arrest_requested = match detained {
+            Some(d) if chance(rng, u32::from(profile.arrest_pct)) => {
+                Some(plan.gap(rng, rule::ARREST_REQUEST, d, Limit::Days(7), true, 1..=7))
+            }
+            Some(_) => None,
+            // Now and then the police ask for the arrest of a suspect who was never detained.
+            None if chance(rng, 4) => Some(add_days(filed, rng.gen_range(5..=30))),
+            None => None,
+        };
+        let (mut arrest_approved, mut arrest_denied) = (None, None);
+        if let Some(r) = arrest_requested {
+            let decided = if detained.is_some() {
+                plan.gap(
+                    rng,
+                    rule::ARREST_REVIEW_DETAINED,
+                    r,
+                    Limit::Days(7),
+                    true,
+                    1..=7,
                 )
-            });
-        let arrest_approved = arrest_requested
-            .filter(|_| chance(rng, 88))
-            .map(|d| add_days(d, rng.gen_range(1..=7)));
+            } else {
+                plan.gap(
+                    rng,
+                    rule::ARREST_REVIEW_NOT_DETAINED,
+                    r,
+                    Limit::Days(20),
+                    false,
+                    1..=15,
+                )
+            };
+            if chance(rng, 88) {
+                arrest_approved = Some(decided);
+            } else {
+                arrest_denied = Some(decided);
+            }
+        }
+        // Whether the supervision engine will see the suspect in custody from here on: the
+        // latest coercive measure recorded is a detention or an approved arrest.
+        let custody = arrest_approved.is_some() || (detained.is_some() && arrest_denied.is_none());
         let last_police = arrest_approved
+            .or(arrest_denied)
             .or(arrest_requested)
             .or(detained)
             .unwrap_or(filed);
-        let transferred = chance(rng, 90).then(|| add_days(last_police, rng.gen_range(15..=60)));
+        // A suspect held by the police is always either released or handed on; the data has no
+        // release row, so a detained suspect's case is always transferred.
+        let transferred = (detained.is_some() || arrest_approved.is_some() || chance(rng, 82))
+            .then(|| add_days(last_police, rng.gen_range(15..=60)));
 
         // Procuratorate.
         let mut returns = Vec::new();
@@ -306,13 +343,33 @@ impl Gen<'_> {
                 10..12 => 2,
                 _ => 0,
             };
+            let n_returns = if n_returns == 2 && plan.plant(rng, rule::SUPPLEMENTARY_INVESTIGATION)
+            {
+                3
+            } else {
+                n_returns
+            };
             for _ in 0..n_returns {
                 let r = add_days(last, rng.gen_range(15..=30));
                 returns.push(r);
                 last = add_days(r, rng.gen_range(10..=30));
             }
+            // The decision: after returns, within days of the case coming back; otherwise
+            // within the review limit of 1 month + 15 days.
+            let decided = if returns.is_empty() {
+                plan.gap(
+                    rng,
+                    rule::PROSECUTION_REVIEW,
+                    t,
+                    Limit::MonthsDays(1, 15),
+                    custody,
+                    5..=40,
+                )
+            } else {
+                add_days(last, rng.gen_range(5..=30))
+            };
             if chance(rng, 90) {
-                let p = add_days(last, rng.gen_range(5..=30));
+                let p = decided;
                 prosecuted = Some(p);
                 if chance(rng, 95) {
                     let accepted = add_days(p, rng.gen_range(1..=5));
@@ -327,20 +384,37 @@ impl Gen<'_> {
                             (h, add_days(h, rng.gen_range(0..=5)))
                         }
                         _ => {
-                            let h = add_days(accepted, rng.gen_range(15..=60));
-                            let v = add_days(h, rng.gen_range(0..=30));
-                            (h, v.min(add_days(accepted, 90)))
+                            let v = plan.gap(
+                                rng,
+                                rule::FIRST_INSTANCE,
+                                accepted,
+                                Limit::MonthsDays(3, 0),
+                                custody,
+                                20..=88,
+                            );
+                            let h = add_days(accepted, rng.gen_range(15..=60)).min(v);
+                            (h, v)
                         }
                     };
+                    let effective = add_days(verdict, 10);
+                    let delivered = plan.gap(
+                        rng,
+                        rule::DELIVERY_FOR_EXECUTION,
+                        effective,
+                        Limit::Days(10),
+                        custody,
+                        1..=10,
+                    );
                     court = Some(CourtStage {
                         accepted,
                         hearing,
                         verdict,
-                        effective: add_days(verdict, 10),
+                        effective,
+                        delivered,
                     });
                 }
             } else {
-                not_prosecuted = Some(add_days(last, rng.gen_range(10..=30)));
+                not_prosecuted = Some(decided);
             }
         }
         let last_date = court
@@ -391,7 +465,21 @@ impl Gen<'_> {
             } else {
                 None
             };
-            let report = add_days(c.effective, rng.gen_range(1..=10));
+            // 入监 follows the delivery of the documents; 社区矫正报到 is due within 10 days of
+            // the judgment taking effect (社区矫正法 第21条).
+            let community = s.penalty == Penalty::Surveillance || s.probation_months > 0;
+            let report = if community {
+                plan.gap(
+                    rng,
+                    rule::COMMUNITY_CORRECTION_REPORT,
+                    c.effective,
+                    Limit::Days(10),
+                    false,
+                    1..=10,
+                )
+            } else {
+                add_days(c.delivered, rng.gen_range(1..=20))
+            };
             let person = &self.persons[pid];
             let mut released = None;
             let mut free_from = c.effective;
@@ -483,6 +571,7 @@ impl Gen<'_> {
             detained,
             arrest_requested,
             arrest_approved,
+            arrest_denied,
             transferred,
             returns,
             prosecuted,
@@ -493,6 +582,7 @@ impl Gen<'_> {
             procuratorate_no: String::new(),
             indictment_no: String::new(),
             court_no: String::new(),
+            marks: plan.marks,
         }
     }
 
@@ -704,14 +794,22 @@ mod tests {
             chain.extend(c.returns.iter().copied());
             chain.extend(c.prosecuted.or(c.not_prosecuted));
             if let Some(s) = &c.court {
-                chain.extend([s.accepted, s.hearing, s.verdict, s.effective]);
+                chain.extend([s.accepted, s.hearing, s.verdict, s.effective, s.delivered]);
             }
             assert!(chain.windows(2).all(|w| w[0] <= w[1]), "{chain:?}");
             assert!(chain.iter().all(|d| *d <= export_date()));
+            let late_report = c
+                .marks
+                .contains(&(rule::COMMUNITY_CORRECTION_REPORT, Mark::Violation));
             for d in &c.defendants {
                 if let Some(e) = &d.execution {
-                    let eff = c.court.as_ref().unwrap().effective;
-                    assert!(e.report > eff && e.report <= add_days(eff, 10));
+                    let stage = c.court.as_ref().unwrap();
+                    if e.prison {
+                        assert!(e.report > stage.delivered);
+                    } else if !late_report {
+                        assert!(e.report > stage.effective);
+                        assert!(e.report <= add_days(stage.effective, 12));
+                    }
                     assert!(e.start <= e.end && e.report <= export_date());
                 }
                 let p = &w.persons[d.person];
@@ -727,7 +825,7 @@ mod tests {
         let transferred = w.cases.iter().filter(|c| c.transferred.is_some()).count() as f64;
         let prosecuted = w.cases.iter().filter(|c| c.prosecuted.is_some()).count() as f64;
         let judged = w.cases.iter().filter(|c| c.court.is_some()).count() as f64;
-        assert!((0.87..0.93).contains(&(transferred / n)));
+        assert!((0.87..0.95).contains(&(transferred / n)), "{}", transferred / n);
         assert!((0.87..0.93).contains(&(prosecuted / transferred)));
         assert!((0.92..0.98).contains(&(judged / prosecuted)));
         let single = w.cases.iter().filter(|c| c.defendants.len() == 1).count() as f64;

@@ -11,7 +11,7 @@
 //! let summary = generate(&SynthConfig { seed: 7, cases: 1_000, ..SynthConfig::default() }, out)?;
 //! println!("{} persons, {} dirty records", summary.persons, summary.dirty_records);
 //! let truth = truth::read(out)?;
-//! assert_eq!(truth.len(), summary.files.iter().filter(|f| f.source != "organizations" && f.source != "truth").map(|f| f.records).sum::<usize>());
+//! assert_eq!(truth.len(), summary.files.iter().filter(|f| f.source != "organizations" && f.source != "truth" && f.source != "supervision").map(|f| f.records).sum::<usize>());
 //! # Ok::<(), xiezhi_synth::SynthError>(())
 //! ```
 //!
@@ -40,12 +40,20 @@
 //! * Flow: police file every case; ≈ 90 % are transferred for prosecution; ≈ 90 % of those are
 //!   prosecuted (the rest not prosecuted); ≈ 95 % of prosecuted cases are judged (the rest are
 //!   pending: no court record). Stage outcomes are per case; sentences per defendant.
-//! * Dates are in procedural order: 立案 0–10 days after the offence; 刑事拘留 0–3 days after
-//!   立案; 提请批捕 3–30 days after 拘留; 批捕 1–7 days after; 移送审查起诉 15–60 days after the
-//!   last police act; 退回补充侦查 (≤ 2) 15–30 days into review, resubmitted 10–30 days later;
-//!   提起公诉 5–30 days after the last (re)submission, 不起诉 10–30; 法院收案 1–5 days after
-//!   起诉; 宣判 within 3 months (速裁 / 简易 / 普通); 生效 10 days after 宣判; 入监 or
-//!   社区矫正报到 1–10 days after 生效. Every date is on or before the export date 2026-03-31.
+//! * Dates are in procedural order and, but for planted violations, inside the statutory
+//!   limits: 立案 0–10 days after the offence; 刑事拘留 0–3 days after 立案; 提请批捕 1–7 days
+//!   after 拘留 (a few suspects never detained: 5–30 days after 立案); 批捕 or 不批捕 (88 : 12)
+//!   1–7 days after (1–15 for a suspect not detained); 移送审查起诉 15–60 days after the last
+//!   police act (always, for a suspect detained or arrested); 退回补充侦查 (≤ 2) 15–30 days into
+//!   review, resubmitted 10–30 days later; 提起公诉 or 不起诉 5–40 days after the transfer, or
+//!   5–30 after the last resubmission; 法院收案 1–5 days after 起诉; 宣判 within 3 months
+//!   (速裁 / 简易 / 普通); 生效 10 days after 宣判; 交付执行 1–10 days after 生效; 社区矫正报到
+//!   1–10 days after 生效, 入监 1–20 days after 交付执行. Every date is on or before the export
+//!   date 2026-09-30.
+//! * Supervision ground truth ([`violations`]): 2.5 % of each applicable gap is planted late
+//!   and 2.5 % lands exactly on the last lawful day; 2.5 % of cases returned twice get a third
+//!   return. `supervision-truth.jsonl` names the case, its police case number, the rule and
+//!   the mark (`violation`: must fire; `near_miss`: must not).
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances
 //!   (自首, 坦白, 认罪认罚, 退赃退赔, 取得谅解, 从犯, 犯罪未遂, 累犯, 前科). About 30 % of terms of
@@ -157,6 +165,12 @@
 //! `record` is the 1-based data-record number in its file (CSV data row without the header,
 //! JSONL line, index of the `<判决>` element).
 //!
+//! ## `supervision-truth.jsonl`
+//! One [`violations::SupervisionTruth`] per case and rule with a planted mark, in case order:
+//! `{"case":"T000123","police_case_no":"A5201…","rule":"cpl-091-arrest-request","mark":"violation"}`.
+//! `violation`: the rule must report the case; `near_miss`: the act fell on the last lawful
+//! day and the rule must not.
+//!
 //! ## `manifest.json`
 //! Generator name and version, seed, cases, persons, dirty rate, province, export date, dirty
 //! record count and every file above with its record count and SHA-256 (the same list as
@@ -194,6 +208,7 @@ mod province;
 mod sentence;
 pub mod truth;
 mod util;
+pub mod violations;
 
 use std::path::{Path, PathBuf};
 
@@ -229,7 +244,7 @@ pub struct SynthSummary {
     /// Distinct persons (a repeat offender counts once).
     pub persons: usize,
     /// Every file but `manifest.json`, in writing order: organizations, the four department
-    /// exports, ground truth.
+    /// exports, ground truth, supervision ground truth.
     pub files: Vec<FileSummary>,
     /// Records of the department files that carry a defect (duplicate copies included).
     pub dirty_records: usize,
@@ -239,7 +254,7 @@ pub struct SynthSummary {
 pub struct FileSummary {
     /// Path relative to the output directory, `/`-separated.
     pub path: String,
-    /// `organizations`, `police`, `procuratorate`, `court`, `justice` or `truth`.
+    /// `organizations`, `police`, `procuratorate`, `court`, `justice`, `truth` or `supervision`.
     pub source: String,
     /// Data records (header excluded).
     pub records: usize,
@@ -320,6 +335,7 @@ pub fn generate_with_progress(
     )?);
     let dirty_records = truth.dirty;
     files.push(truth.out.finish()?);
+    files.push(export::write_supervision_truth(&world, out_dir)?);
 
     let summary = SynthSummary {
         cases: world.cases.len(),

@@ -9,6 +9,7 @@ use rand::Rng;
 use super::{emit, Output, Truth};
 use crate::cases::{export_date, World};
 use crate::dirty::{self, Injector};
+use crate::sentence::Penalty;
 use crate::truth::{Defect, Source};
 use crate::util::{add_days, write_date, write_ymd, xml_escape, DateFmt};
 use crate::{FileSummary, SynthError};
@@ -116,6 +117,9 @@ pub(crate) fn write(
                 None => date_element(&mut x, "宣判日期", stage.verdict),
             }
             date_element(&mut x, "生效日期", stage.effective);
+            if s.penalty != Penalty::Exempt {
+                date_element(&mut x, "交付执行日期", stage.delivered);
+            }
             x.push_str("    <被告人 证件号码=\"");
             xml_escape(&id, &mut x);
             x.push_str("\">\n");

@@ -148,3 +148,32 @@ pub(crate) fn case_name(world: &World, case: &Case) -> String {
     s.push('案');
     s
 }
+
+/// Writes `supervision-truth.jsonl`: one line per case and rule with a planted mark, in case
+/// order; a violation outranks a near-miss of the same rule in the same case.
+pub(crate) fn write_supervision_truth(
+    world: &World,
+    out_dir: &Path,
+) -> Result<FileSummary, SynthError> {
+    use crate::violations::{Mark, SupervisionTruth, FILE};
+    let mut out = Output::create(out_dir, FILE, "supervision")?;
+    for (i, case) in world.cases.iter().enumerate() {
+        let mut marks: Vec<(&str, Mark)> = case.marks.clone();
+        marks.sort_unstable();
+        marks.dedup_by_key(|(rule, _)| *rule);
+        for (rule, mark) in marks {
+            let row = SupervisionTruth {
+                case: truth::case_id(i),
+                police_case_no: case.police_no.clone(),
+                rule: rule.to_string(),
+                mark,
+            };
+            let mut line = serde_json::to_string(&row)
+                .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
+            line.push('\n');
+            out.write(line.as_bytes())?;
+            out.records += 1;
+        }
+    }
+    out.finish()
+}

@@ -1,0 +1,245 @@
+//! Procedural violations planted in the synthetic cases, and near-misses that must not be
+//! reported, so the supervision engine's recall and precision can be measured per rule.
+//!
+//! Every procedural gap the generator draws goes through [`Planner::gap`]: most draws are
+//! comfortably inside the statutory limit, a known share is planted late (far enough past the
+//! limit that no holiday extension can make it timely) and a known share lands exactly on the
+//! last lawful day (the boundary the engine must not report). Each planted mark is written to
+//! `supervision-truth.jsonl` with the id of the catalog rule that must (or must not) fire.
+//!
+//! The limits themselves are the statute's (刑事诉讼法 第91条, 第172条, 第175条, 第208条,
+//! 第264条; 社区矫正法 第21条); the rule ids are those of the `xiezhi-supervise` catalog.
+
+use chrono::{Datelike, Months, NaiveDate, Weekday};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::util::add_days;
+
+/// Per mille of applicable gaps planted late, and planted on the last lawful day.
+pub(crate) const VIOLATION_PER_MILLE: u32 = 25;
+pub(crate) const NEAR_MISS_PER_MILLE: u32 = 25;
+
+/// The catalog rules the synthetic province plants marks for.
+pub mod rule {
+    /// 拘留后提请批准逮捕 (3 + 4 days, in custody).
+    pub const ARREST_REQUEST: &str = "cpl-091-arrest-request";
+    /// 审查批准逮捕, suspect detained (7 days).
+    pub const ARREST_REVIEW_DETAINED: &str = "cpl-091-arrest-review";
+    /// 审查批准逮捕, suspect not detained (15 + 5 days).
+    pub const ARREST_REVIEW_NOT_DETAINED: &str = "spp-282-arrest-review-not-detained";
+    /// 审查起诉 (1 month + 15 days).
+    pub const PROSECUTION_REVIEW: &str = "cpl-172-prosecution-review";
+    /// 退回补充侦查 at most twice.
+    pub const SUPPLEMENTARY_INVESTIGATION: &str = "cpl-175-supplementary-investigation-limit";
+    /// 一审 (at the latest 3 months).
+    pub const FIRST_INSTANCE: &str = "cpl-208-first-instance";
+    /// 交付执行 (10 days).
+    pub const DELIVERY_FOR_EXECUTION: &str = "cpl-264-delivery-for-execution";
+    /// 社区矫正报到 (10 days).
+    pub const COMMUNITY_CORRECTION_REPORT: &str = "sqjz-021-community-correction-report";
+
+    /// Every rule with planted marks.
+    pub const ALL: [&str; 8] = [
+        ARREST_REQUEST,
+        ARREST_REVIEW_DETAINED,
+        ARREST_REVIEW_NOT_DETAINED,
+        PROSECUTION_REVIEW,
+        SUPPLEMENTARY_INVESTIGATION,
+        FIRST_INSTANCE,
+        DELIVERY_FOR_EXECUTION,
+        COMMUNITY_CORRECTION_REPORT,
+    ];
+}
+
+/// What was planted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    /// The rule must fire on this case.
+    Violation,
+    /// The act falls on the last lawful day: the rule must not fire.
+    NearMiss,
+}
+
+/// A statutory limit as the generator needs it: the last lawful day from a start date.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Limit {
+    /// N days, start day not counted; in custody, no rest-day extension.
+    Days(i64),
+    /// N months (same date of the later month, or its last day), then D days.
+    MonthsDays(u32, i64),
+}
+
+impl Limit {
+    /// The calendar expiry date (before any rest-day extension).
+    pub(crate) fn expiry(self, from: NaiveDate) -> NaiveDate {
+        match self {
+            Limit::Days(d) => add_days(from, d),
+            Limit::MonthsDays(m, d) => add_days(
+                from.checked_add_months(Months::new(m))
+                    .unwrap_or(NaiveDate::MAX),
+                d,
+            ),
+        }
+    }
+}
+
+/// The first Monday to Friday on or after a day: where a period not served in custody ends on a
+/// weekend, its last lawful day (刑事诉讼法 第105条第3款, with weekends as the rest days).
+pub(crate) fn first_working_day(day: NaiveDate) -> NaiveDate {
+    match day.weekday() {
+        Weekday::Sat => add_days(day, 2),
+        Weekday::Sun => add_days(day, 1),
+        _ => day,
+    }
+}
+
+/// Draws gaps and keeps the marks planted in one case.
+#[derive(Debug, Default)]
+pub(crate) struct Planner {
+    pub marks: Vec<(&'static str, Mark)>,
+}
+
+impl Planner {
+    /// The date of a closing act after `from`: usually `from + ordinary` days (a range that
+    /// must lie inside the limit), sometimes late by `late` days past the calendar expiry,
+    /// sometimes on the last lawful day. `custody` says whether a weekend expiry moves.
+    pub(crate) fn gap(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        rule: &'static str,
+        from: NaiveDate,
+        limit: Limit,
+        custody: bool,
+        ordinary: std::ops::RangeInclusive<i64>,
+    ) -> NaiveDate {
+        let r = rng.gen_range(0..1000);
+        let expiry = limit.expiry(from);
+        if r < VIOLATION_PER_MILLE {
+            self.marks.push((rule, Mark::Violation));
+            // Past the expiry by more than any weekend extension.
+            add_days(expiry, rng.gen_range(4..=30))
+        } else if r < VIOLATION_PER_MILLE + NEAR_MISS_PER_MILLE {
+            self.marks.push((rule, Mark::NearMiss));
+            if custody {
+                expiry
+            } else {
+                first_working_day(expiry)
+            }
+        } else {
+            let day = add_days(from, rng.gen_range(ordinary));
+            debug_assert!(day <= expiry, "{rule}: ordinary draw past the limit");
+            day.min(expiry)
+        }
+    }
+
+    /// Plants a mark that is not a date (a third 退回补充侦查, say) at the violation rate.
+    pub(crate) fn plant(&mut self, rng: &mut ChaCha8Rng, rule: &'static str) -> bool {
+        let planted = rng.gen_range(0..1000) < VIOLATION_PER_MILLE;
+        if planted {
+            self.marks.push((rule, Mark::Violation));
+        }
+        planted
+    }
+}
+
+/// One line of `supervision-truth.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisionTruth {
+    /// True case id, `T000123`.
+    pub case: String,
+    /// The police case number (公安案件编号), which every department's record of the case
+    /// carries or links to: how a stored case is matched to its true case.
+    pub police_case_no: String,
+    /// The catalog rule id.
+    pub rule: String,
+    pub mark: Mark,
+}
+
+/// File name of the supervision ground truth in the output directory.
+pub const FILE: &str = "supervision-truth.jsonl";
+
+/// Reads `supervision-truth.jsonl` from an output directory.
+pub fn read(out_dir: &std::path::Path) -> Result<Vec<SupervisionTruth>, crate::SynthError> {
+    let path = out_dir.join(FILE);
+    let text = std::fs::read_to_string(&path).map_err(|source| crate::SynthError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows.push(
+            serde_json::from_str(line).map_err(|source| crate::SynthError::Parse {
+                path: path.clone(),
+                line: n + 1,
+                source,
+            })?,
+        );
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::stream;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn expiry_counts_months_then_days() {
+        assert_eq!(Limit::Days(3).expiry(d(2024, 3, 1)), d(2024, 3, 4));
+        assert_eq!(
+            Limit::MonthsDays(1, 15).expiry(d(2024, 1, 31)),
+            d(2024, 3, 15)
+        );
+        assert_eq!(
+            Limit::MonthsDays(3, 0).expiry(d(2023, 11, 30)),
+            d(2024, 2, 29)
+        );
+    }
+
+    #[test]
+    fn weekend_expiry_moves_to_monday() {
+        assert_eq!(first_working_day(d(2024, 3, 9)), d(2024, 3, 11));
+        assert_eq!(first_working_day(d(2024, 3, 10)), d(2024, 3, 11));
+        assert_eq!(first_working_day(d(2024, 3, 11)), d(2024, 3, 11));
+    }
+
+    #[test]
+    fn gaps_are_inside_the_limit_unless_planted_late() {
+        let mut rng = stream(7, 99);
+        let mut planner = Planner::default();
+        let from = d(2024, 5, 3);
+        for _ in 0..5_000 {
+            let before = planner.marks.len();
+            let day = planner.gap(
+                &mut rng,
+                rule::ARREST_REQUEST,
+                from,
+                Limit::Days(7),
+                true,
+                1..=7,
+            );
+            let expiry = Limit::Days(7).expiry(from);
+            match planner.marks[before..].first() {
+                Some((_, Mark::Violation)) => assert!(day > add_days(expiry, 3)),
+                Some((_, Mark::NearMiss)) => assert_eq!(day, expiry),
+                None => assert!(day <= expiry && day > from),
+            }
+        }
+        let late = planner
+            .marks
+            .iter()
+            .filter(|m| m.1 == Mark::Violation)
+            .count();
+        assert!((75..=180).contains(&late), "{late} late of 5000");
+    }
+}
