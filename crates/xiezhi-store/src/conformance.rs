@@ -113,6 +113,28 @@ fn workflow_items_change_with_their_entries<S: Store>(store: &mut S) {
         2,
         "each change logged with it"
     );
+    let writes: Vec<WorkflowWrite> = (3..6)
+        .map(|n| WorkflowWrite {
+            kind: "risk".into(),
+            id: format!("K{n}"),
+            body: format!("{{\"n\":{n}}}"),
+            events: vec![step(n)],
+        })
+        .collect();
+    store.put_workflow_items(&writes).expect("batch");
+    let risks = store.workflow_items("risk").expect("list");
+    assert_eq!(
+        risks.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["K3", "K4", "K5"]
+    );
+    assert_eq!(risks[2].1, "{\"n\":5}");
+    assert_eq!(
+        store.ledger_len().expect("len"),
+        5,
+        "a batch logs every change"
+    );
+    let last = store.ledger_entries(4, 1).expect("entries");
+    assert!(last[0].body.contains("\"step\":5"), "{}", last[0].body);
 }
 
 fn every_write_has_its_ledger_entry<S: Store>(store: &mut S) {

@@ -216,6 +216,15 @@ pub struct LedgerEvent {
     pub body: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One workflow item's new state and the ledger entries that record the change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowWrite {
+    pub kind: String,
+    pub id: String,
+    pub body: String,
+    pub events: Vec<LedgerEvent>,
+}
+
 /// A stored ledger entry: the exact body text that is hashed into the Merkle tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerRow {
@@ -358,6 +367,14 @@ pub trait Store {
         body: &str,
         events: &[LedgerEvent],
     ) -> Result<()>;
+    /// Stores many workflow items' new states with their ledger entries, all or none. The
+    /// default writes them one by one; backends override it with one transaction.
+    fn put_workflow_items(&mut self, writes: &[WorkflowWrite]) -> Result<()> {
+        for w in writes {
+            self.put_workflow_item(&w.kind, &w.id, &w.body, &w.events)?;
+        }
+        Ok(())
+    }
     /// A workflow item's current state.
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>>;
     /// All items of a kind: (id, state), by id.

@@ -786,6 +786,21 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn put_workflow_items(&mut self, writes: &[WorkflowWrite]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for w in writes {
+            append_in_tx(&tx, w.events.clone())?;
+            let seq: Option<i64> =
+                tx.query_row("SELECT MAX(seq) FROM ledger_entry", [], |r| r.get(0))?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO workflow_item (kind, id, body, updated_seq) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![w.kind, w.id, w.body, seq])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
         Ok(self
             .conn

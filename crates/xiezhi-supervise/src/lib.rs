@@ -11,17 +11,20 @@
 //! find risks and hands out risk items, never case data.
 
 pub mod deadline;
+pub mod engine;
+pub mod lifecycle;
+pub mod measure;
 pub mod rules;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xiezhi_store::{Entity, Store, StoreError};
 
 pub use deadline::{deadline, DataCalendar, Period, RestDays, WeekendsOnly};
 pub use rules::{catalog, evaluate};
 
 /// The four warning colours of the risk worklist, most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// 红

@@ -330,7 +330,7 @@ impl Gen<'_> {
             .unwrap_or(filed);
         // A suspect held by the police is always either released or handed on; the data has no
         // release row, so a detained suspect's case is always transferred.
-        let transferred = (detained.is_some() || arrest_approved.is_some() || chance(rng, 82))
+        let transferred = (detained.is_some() || arrest_requested.is_some() || chance(rng, 82))
             .then(|| add_days(last_police, rng.gen_range(15..=60)));
 
         // Procuratorate.
@@ -825,7 +825,11 @@ mod tests {
         let transferred = w.cases.iter().filter(|c| c.transferred.is_some()).count() as f64;
         let prosecuted = w.cases.iter().filter(|c| c.prosecuted.is_some()).count() as f64;
         let judged = w.cases.iter().filter(|c| c.court.is_some()).count() as f64;
-        assert!((0.87..0.95).contains(&(transferred / n)), "{}", transferred / n);
+        assert!(
+            (0.87..0.95).contains(&(transferred / n)),
+            "{}",
+            transferred / n
+        );
         assert!((0.87..0.93).contains(&(prosecuted / transferred)));
         assert!((0.92..0.98).contains(&(judged / prosecuted)));
         let single = w.cases.iter().filter(|c| c.defendants.len() == 1).count() as f64;

@@ -1,6 +1,7 @@
 //! 退回补充侦查以二次为限: a case may be returned to the police for supplementary investigation
 //! at most twice (刑事诉讼法 第175条第3款). Fires on the third `returned_for_investigation`;
 //! the due date reported is the date of that third return, the act that broke the limit.
+//! Returns are counted by date: each suspect's record repeats the case's returns.
 
 use chrono::NaiveDate;
 
@@ -22,9 +23,11 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(facts: &CaseFacts, _as_of: NaiveDate, _calendar: &dyn RestDays) -> Vec<RiskItem> {
-    let returns: Vec<_> = indices_of(facts, "returned_for_investigation")
+    // One return is recorded once per suspect: a return is a date, not a row.
+    let mut returns: Vec<_> = indices_of(facts, "returned_for_investigation")
         .map(|i| &facts.events[i])
         .collect();
+    returns.dedup_by_key(|e| e.on);
     let Some(third) = returns.get(2) else {
         return Vec::new();
     };

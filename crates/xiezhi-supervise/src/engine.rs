@@ -1,0 +1,108 @@
+//! Running the catalog over the store: every case, or only the cases whose data changed since
+//! a ledger position.
+//!
+//! Every write to the store appends a `records_written` ledger entry naming the rows it wrote
+//! (`xiezhi-store`), so the ledger is also the change feed: the cases to look at again are the
+//! cases of the rows named after the last position evaluated. Nothing else has to remember
+//! what changed, and a crash between writing and evaluating loses nothing: the next run starts
+//! from the last position the lifecycle recorded.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use xiezhi_store::{Entity, Store, StoreError};
+
+use crate::deadline::RestDays;
+use crate::{evaluate, facts_from_store, RiskItem};
+
+/// The findings of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    /// The cases evaluated (every case they name was looked at, found or not).
+    pub cases: Vec<String>,
+    pub items: Vec<RiskItem>,
+    /// The ledger length when the run read the store: the next incremental run starts here.
+    pub ledger_seq: i64,
+}
+
+/// Every stored case's uid, in id order.
+pub fn all_cases<S: Store>(store: &S) -> Result<Vec<String>, StoreError> {
+    let last = store.next_ids()?.case;
+    Ok((1..=last).map(|n| format!("C{n:08}")).collect())
+}
+
+/// The cases whose rows were written at or after ledger position `from`.
+pub fn changed_cases<S: Store>(store: &S, from: i64) -> Result<BTreeSet<String>, StoreError> {
+    let mut cases = BTreeSet::new();
+    let mut seq = from;
+    loop {
+        let page = store.ledger_entries(seq, 10_000)?;
+        let Some(last) = page.last() else { break };
+        seq = last.seq + 1;
+        for entry in page.iter().filter(|e| e.kind == "records_written") {
+            let body: serde_json::Value = serde_json::from_str(&entry.body)
+                .map_err(|e| StoreError::Corrupt(format!("ledger entry {}: {e}", entry.seq)))?;
+            for row in body["rows"].as_array().into_iter().flatten() {
+                let (Some(entity), Some(uid)) = (row["entity"].as_str(), row["uid"].as_str())
+                else {
+                    continue;
+                };
+                match Entity::from_name(entity) {
+                    Some(Entity::Case) => {
+                        cases.insert(uid.to_string());
+                    }
+                    Some(e) if e.is_dependent() => {
+                        if let Some(case) = store.get(e, uid)?.and_then(|r| r.case_uid) {
+                            cases.insert(case);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(cases)
+}
+
+/// Evaluates the named cases as of a date (cases not stored are skipped).
+pub fn evaluate_cases<S: Store>(
+    store: &S,
+    cases: impl IntoIterator<Item = String>,
+    as_of: NaiveDate,
+    calendar: &dyn RestDays,
+) -> Result<Findings, StoreError> {
+    let ledger_seq = store.ledger_len()?;
+    let mut findings = Findings {
+        ledger_seq,
+        ..Findings::default()
+    };
+    for case in cases {
+        if let Some(facts) = facts_from_store(store, &case)? {
+            findings.items.extend(evaluate(&facts, as_of, calendar));
+            findings.cases.push(case);
+        }
+    }
+    Ok(findings)
+}
+
+/// Evaluates every stored case.
+pub fn evaluate_all<S: Store>(
+    store: &S,
+    as_of: NaiveDate,
+    calendar: &dyn RestDays,
+) -> Result<Findings, StoreError> {
+    evaluate_cases(store, all_cases(store)?, as_of, calendar)
+}
+
+/// Evaluates only the cases changed since ledger position `from`.
+pub fn evaluate_changed<S: Store>(
+    store: &S,
+    from: i64,
+    as_of: NaiveDate,
+    calendar: &dyn RestDays,
+) -> Result<Findings, StoreError> {
+    let ledger_seq = store.ledger_len()?;
+    let mut findings = evaluate_cases(store, changed_cases(store, from)?, as_of, calendar)?;
+    findings.ledger_seq = ledger_seq;
+    Ok(findings)
+}
