@@ -90,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SuperviseAction,
     },
+    /// 风险处置：预警、核查、整改、销号 (risk worklist lifecycle)
+    Risk {
+        #[command(subcommand)]
+        action: RiskAction,
+    },
     /// 电子卷宗：按内容哈希存档文件并登记入账本 (e-dossier: store a file by content, logged)
     Dossier {
         file: PathBuf,
@@ -226,7 +231,7 @@ pub enum RequestAction {
 pub enum SuperviseAction {
     /// 规则目录 (the rules, their legal basis and severity)
     Catalog,
-    /// 对全部案件运行规则，输出预警清单 (evaluate every case)
+    /// 运行规则并更新风险清单：同一日期下只评估数据有变化的案件 (evaluate, update the worklist)
     Run {
         /// Evaluate as of this date (YYYY-MM-DD); default today.
         #[arg(long)]
@@ -234,6 +239,73 @@ pub enum SuperviseAction {
         /// How many items to show with their explanation.
         #[arg(long, default_value_t = 5)]
         show: usize,
+        /// Evaluate every case even when only some changed since the last run.
+        #[arg(long)]
+        full: bool,
+    },
+    /// 以合成省份植入的违规为真值，逐规则计算召回率与精确率 (recall and precision per rule)
+    Eval {
+        /// The synthetic export directory (default: the data directory's `export`).
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// Evaluate as of this date; default the export's date.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RiskAction {
+    /// 列出风险事项
+    List {
+        /// warned | confirmed | dismissed | rectified | closed (or 预警 …)
+        #[arg(long)]
+        status: Option<String>,
+        /// 红 | 橙 | 黄 | 蓝 (or red …)
+        #[arg(long)]
+        colour: Option<String>,
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// 查看一项风险：解释、依据、所用事实、处置经过
+    Show { id: String },
+    /// 转办给其他机构
+    Assign {
+        id: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value = "supervisor")]
+        by: String,
+    },
+    /// 核查：属实（--confirm）或不属实（--dismiss），须写明理由
+    Verify {
+        id: String,
+        #[arg(long, conflicts_with = "dismiss", required_unless_present = "dismiss")]
+        confirm: bool,
+        #[arg(long)]
+        dismiss: bool,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "supervisor")]
+        by: String,
+    },
+    /// 报告整改完成
+    Rectify {
+        id: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long, default_value = "handler")]
+        by: String,
+    },
+    /// 销号
+    Close {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, default_value = "supervisor")]
+        by: String,
     },
 }
 

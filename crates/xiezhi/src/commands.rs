@@ -20,7 +20,7 @@ use xiezhi_ledger::{verify_consistency, verify_inclusion, Checkpoint, Verifier};
 use crate::access_cmd;
 use crate::cli::{
     AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction, RequestAction,
-    SuperviseAction,
+    RiskAction, SuperviseAction,
 };
 use crate::report;
 use crate::request_cmd::{self, Step};
@@ -39,18 +39,85 @@ pub fn run(cli: Cli) -> Result<i32> {
                 supervise_cmd::print_catalog();
                 Ok(0)
             }
-            SuperviseAction::Run { as_of, show } => {
-                let as_of = match as_of {
-                    Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                        .with_context(|| format!("--as-of `{s}` 应为 YYYY-MM-DD"))?,
-                    None => chrono::Local::now().date_naive(),
-                };
-                let store = open_store(&data)?;
-                let items = supervise_cmd::run(&store, as_of)?;
-                supervise_cmd::print_worklist(&items, show);
+            SuperviseAction::Run { as_of, show, full } => {
+                let as_of = parse_as_of(as_of.as_deref())?
+                    .unwrap_or_else(|| chrono::Local::now().date_naive());
+                let mut store = open_store(&data)?;
+                let report = supervise_cmd::run(&mut store, as_of, full)?;
+                supervise_cmd::print_run(&report, &store, show)?;
                 Ok(0)
             }
+            SuperviseAction::Eval { export, as_of } => {
+                let export = export.unwrap_or_else(|| data.join("export"));
+                let as_of = parse_as_of(as_of.as_deref())?
+                    .or_else(|| export_as_of(&export))
+                    .unwrap_or_else(|| chrono::Local::now().date_naive());
+                let store = open_store(&data)?;
+                let card = supervise_cmd::measure(&store, &export, as_of)?;
+                Ok(if supervise_cmd::print_scorecard(&card) {
+                    0
+                } else {
+                    1
+                })
+            }
         },
+        Command::Risk { action } => {
+            let mut store = open_store(&data)?;
+            use xiezhi_supervise::lifecycle::Action;
+            match action {
+                RiskAction::List {
+                    status,
+                    colour,
+                    rule,
+                    limit,
+                } => {
+                    supervise_cmd::list(
+                        &store,
+                        status.as_deref(),
+                        colour.as_deref(),
+                        rule.as_deref(),
+                        limit,
+                    )?;
+                    Ok(0)
+                }
+                RiskAction::Show { id } => {
+                    match xiezhi_supervise::lifecycle::record(&store, &id)? {
+                        Some(r) => {
+                            supervise_cmd::print_record(&r);
+                            Ok(0)
+                        }
+                        None => {
+                            eprintln!("风险事项 `{id}` 不存在");
+                            Ok(2)
+                        }
+                    }
+                }
+                RiskAction::Assign { id, org, by } => {
+                    supervise_cmd::act(&mut store, &id, Action::Assign { org }, &by)
+                }
+                RiskAction::Verify {
+                    id,
+                    confirm,
+                    dismiss: _,
+                    reason,
+                    by,
+                } => supervise_cmd::act(
+                    &mut store,
+                    &id,
+                    Action::Verify {
+                        confirmed: confirm,
+                        reason,
+                    },
+                    &by,
+                ),
+                RiskAction::Rectify { id, note, by } => {
+                    supervise_cmd::act(&mut store, &id, Action::Rectify { note }, &by)
+                }
+                RiskAction::Close { id, note, by } => {
+                    supervise_cmd::act(&mut store, &id, Action::Close { note }, &by)
+                }
+            }
+        }
         Command::Dossier { file, case, kind } => {
             let mut store = open_store(&data)?;
             let name = file
@@ -531,6 +598,14 @@ fn ingest_dir(
     Ok(reports)
 }
 
+fn parse_as_of(s: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
+    s.map(|s| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("--as-of `{s}` 应为 YYYY-MM-DD"))
+    })
+    .transpose()
+}
+
 fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
     let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -596,10 +671,17 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
             access_cmd::check(data, &mut store, who, sample, today, false)?;
         }
     }
-    println!("\n执法监督（刑事诉讼法期限规则，截至导出日期）：");
+    println!("\n执法监督（截至导出日期，风险逐项记入账本）：");
     let as_of = opts.as_of.unwrap_or(today);
-    let items = supervise_cmd::run(&store, as_of)?;
-    supervise_cmd::print_worklist(&items, 2);
+    let started = Instant::now();
+    let run = supervise_cmd::run(&mut store, as_of, true)?;
+    let secs = started.elapsed().as_secs_f64();
+    supervise_cmd::print_run(&run, &store, 2)?;
+    println!("（全量评估与入账耗时 {secs:.1} 秒）");
+    println!("\n规则质量（以合成省份植入的违规与临界未违规为真值）：");
+    let card = supervise_cmd::measure(&store, &export, as_of)?;
+    supervise_cmd::print_scorecard(&card);
+    supervise_cmd::demo_lifecycle(&mut store, today)?;
     let ids: Vec<String> = access_cmd::load_principals(data)?
         .iter()
         .map(|p| p.id().to_string())

@@ -1,10 +1,16 @@
-//! `xiezhi supervise`: the rule catalog and a worklist of procedural risks over every stored case.
+//! `xiezhi supervise` and `xiezhi risk`: the rule catalog, runs of the engine into the risk
+//! worklist, the measurement against the synthetic ground truth, and the lifecycle actions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use anyhow::Result;
-use xiezhi_store::{SqliteStore, Store};
-use xiezhi_supervise::{catalog, evaluate, facts_from_store, DataCalendar, RiskItem};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use xiezhi_store::SqliteStore;
+use xiezhi_supervise::engine::{evaluate_all, evaluate_changed, Findings};
+use xiezhi_supervise::lifecycle::{self, Action, RiskRecord, Status, SyncReport};
+use xiezhi_supervise::measure::{score, Expected, Scorecard};
+use xiezhi_supervise::{catalog, DataCalendar, Severity};
 
 /// Prints the rule catalog.
 pub fn print_catalog() {
@@ -20,40 +26,258 @@ pub fn print_catalog() {
     }
 }
 
-/// Evaluates every stored case as of a date and returns the risk items.
-pub fn run(store: &SqliteStore, as_of: chrono::NaiveDate) -> Result<Vec<RiskItem>> {
+/// Evaluates the store as of a date and brings the worklist in line. Incremental (only the
+/// cases changed since the last run) when the last run was for the same date, unless `full`.
+pub fn run(store: &mut SqliteStore, as_of: NaiveDate, full: bool) -> Result<SyncReport> {
     let calendar = DataCalendar::shipped()?;
-    let last = store.next_ids()?.case;
-    let mut items = Vec::new();
-    for n in 1..=last {
-        if let Some(facts) = facts_from_store(store, &format!("C{n:08}"))? {
-            items.extend(evaluate(&facts, as_of, &calendar));
-        }
-    }
-    Ok(items)
+    let cursor = lifecycle::cursor(store)?;
+    let incremental = !full && cursor.is_some_and(|c| c.as_of == as_of);
+    let findings: Findings = match cursor {
+        Some(c) if incremental => evaluate_changed(store, c.ledger_seq, as_of, &calendar)?,
+        _ => evaluate_all(store, as_of, &calendar)?,
+    };
+    Ok(lifecycle::sync(store, &findings, as_of, incremental)?)
 }
 
-/// Prints the worklist summary by colour and rule, and the first items with their explanation.
-pub fn print_worklist(items: &[RiskItem], show: usize) {
-    let mut by_rule: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
-    for i in items {
-        *by_rule
-            .entry((i.severity.name_zh(), i.rule_id, i.title_zh))
-            .or_default() += 1;
+/// Prints what a run changed and the open worklist by colour and rule.
+pub fn print_run(report: &SyncReport, store: &SqliteStore, show: usize) -> Result<()> {
+    println!(
+        "{}评估案件 {} 件，发现 {} 项；新增预警 {}，更新 {}，重新预警 {}，未变 {}，数据已不再显示问题 {}",
+        if report.incremental {
+            "增量"
+        } else {
+            "全量"
+        },
+        report.cases_evaluated,
+        report.findings,
+        report.new,
+        report.updated,
+        report.reopened,
+        report.unchanged,
+        report.no_longer_found
+    );
+    print_worklist(&lifecycle::records(store)?, show);
+    Ok(())
+}
+
+/// Prints the open worklist summary by colour and rule, and the first items explained.
+pub fn print_worklist(records: &[RiskRecord], show: usize) {
+    let open: Vec<&RiskRecord> = records.iter().filter(|r| r.status.is_open()).collect();
+    let mut by_colour: BTreeMap<Severity, usize> = BTreeMap::new();
+    let mut by_rule: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for r in &open {
+        *by_colour.entry(r.colour).or_default() += 1;
+        *by_rule.entry((&r.rule_id, &r.title_zh)).or_default() += 1;
     }
-    println!("风险预警 {} 条：", items.len());
-    for ((colour, id, title), n) in &by_rule {
-        println!("  [{colour}] {title:<28} {n:>6}  ({id})");
+    let colours: Vec<String> = by_colour
+        .iter()
+        .map(|(c, n)| format!("{} {n}", c.name_zh()))
+        .collect();
+    println!("在办风险 {} 项（{}）：", open.len(), colours.join("，"));
+    for ((id, title), n) in &by_rule {
+        println!("  {title:<28} {n:>6}  ({id})");
     }
-    for i in items.iter().take(show) {
+    let mut first: Vec<&&RiskRecord> = open.iter().collect();
+    first.sort_by_key(|r| (r.colour, std::cmp::Reverse(r.overdue_days), &r.id));
+    for r in first.into_iter().take(show) {
+        print_record_head(r);
+    }
+}
+
+fn print_record_head(r: &RiskRecord) {
+    println!(
+        "\n  ▸ [{}] {} · {} · {} · 期限 {} · 超期 {} 日 · 承办 {}",
+        r.colour.name_zh(),
+        r.id,
+        r.title_zh,
+        r.status.name_zh(),
+        r.due,
+        r.overdue_days,
+        r.assignee
+    );
+    println!("    依据：{}", r.basis);
+    println!("    {}", r.explanation_zh);
+}
+
+/// Prints one record with its facts and history.
+pub fn print_record(r: &RiskRecord) {
+    print_record_head(r);
+    println!("    法条原文：{}", r.basis_quote);
+    println!("    所用事实：{}", r.facts_used.join("；"));
+    println!(
+        "    首次发现 {}，最近发现 {}，重新预警 {} 次",
+        r.first_detected, r.last_detected, r.reopened
+    );
+    for s in &r.history {
+        println!("    {} {:<10} {:<16} {}", s.on, s.action, s.by, s.note);
+    }
+}
+
+/// Lists stored items, filtered.
+pub fn list(
+    store: &SqliteStore,
+    status: Option<&str>,
+    colour: Option<&str>,
+    rule: Option<&str>,
+    limit: usize,
+) -> Result<()> {
+    let records = lifecycle::records(store)?;
+    let shown: Vec<&RiskRecord> = records
+        .iter()
+        .filter(|r| {
+            status.is_none_or(|s| {
+                serde_json::to_value(r.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    == Some(s.to_string())
+                    || r.status.name_zh() == s
+            })
+        })
+        .filter(|r| colour.is_none_or(|c| r.colour.name_zh() == c || colour_en(r.colour) == c))
+        .filter(|r| rule.is_none_or(|x| r.rule_id == x))
+        .collect();
+    println!("共 {} 项（显示前 {}）", shown.len(), limit.min(shown.len()));
+    for r in shown.into_iter().take(limit) {
         println!(
-            "\n  ▸ [{}] 案件 {} · {} · 期限 {}",
-            i.severity.name_zh(),
-            i.case_uid,
-            i.title_zh,
-            i.due
+            "{:<52} [{}] {:<10} {:<28} 期限 {} 承办 {}",
+            r.id,
+            r.colour.name_zh(),
+            r.status.name_zh(),
+            r.title_zh,
+            r.due,
+            r.assignee
         );
-        println!("    依据：{}", i.basis.cite());
-        println!("    {}", i.explanation_zh);
     }
+    Ok(())
+}
+
+fn colour_en(c: Severity) -> &'static str {
+    match c {
+        Severity::Red => "red",
+        Severity::Orange => "orange",
+        Severity::Yellow => "yellow",
+        Severity::Blue => "blue",
+    }
+}
+
+/// Applies a lifecycle action and prints the new state.
+pub fn act(store: &mut SqliteStore, id: &str, action: Action, by: &str) -> Result<i32> {
+    let today = chrono::Local::now().date_naive();
+    match lifecycle::act(store, id, &action, by, today) {
+        Ok(r) => {
+            println!("已记录：{} 现为「{}」", r.id, r.status.name_zh());
+            print_record(&r);
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("操作被拒绝：{e}");
+            Ok(2)
+        }
+    }
+}
+
+/// The ground truth of a synthetic export directory, and the police numbers of the cases
+/// with a quarantined record (left out of the measurement).
+pub fn truth(export: &Path) -> Result<(Vec<Expected>, BTreeSet<String>)> {
+    let marks = xiezhi_synth::violations::read(export)
+        .with_context(|| format!("无法读取 `{}` 中的监督真值", export.display()))?;
+    let police_no: BTreeMap<String, String> = marks
+        .iter()
+        .map(|m| (m.case.clone(), m.police_case_no.clone()))
+        .collect();
+    let expected = marks
+        .iter()
+        .map(|m| Expected {
+            police_case_no: m.police_case_no.clone(),
+            rule: m.rule.clone(),
+            violation: m.mark == xiezhi_synth::violations::Mark::Violation,
+        })
+        .collect();
+    // Cases with a quarantined record: only those whose number the truth carries can be
+    // named here; the others are caught because a quarantined police row leaves no case.
+    let records = xiezhi_synth::truth::read(export)?;
+    let excluded = records
+        .iter()
+        .filter(|r| r.expect == xiezhi_synth::truth::Expect::Quarantined)
+        .filter_map(|r| police_no.get(&r.case).cloned())
+        .collect();
+    Ok((expected, excluded))
+}
+
+/// Measures every rule against a synthetic export's ground truth.
+pub fn measure(store: &SqliteStore, export: &Path, as_of: NaiveDate) -> Result<Scorecard> {
+    let (expected, excluded) = truth(export)?;
+    let calendar = DataCalendar::shipped()?;
+    let findings = evaluate_all(store, as_of, &calendar)?;
+    Ok(score(store, &expected, &excluded, &findings.items)?)
+}
+
+/// Prints a scorecard; returns whether every measured rule reached recall and precision 1.
+pub fn print_scorecard(card: &Scorecard) -> bool {
+    println!(
+        "评估案件 {} 件（含隔离记录而排除 {} 件，归并拆分排除 {} 件，范围外标注 {} 条）",
+        card.scored_cases, card.excluded_cases, card.split_cases, card.marks_out_of_scope
+    );
+    println!(
+        "{:<44} {:>6} {:>6} {:>6} {:>8} {:>8} {:>10}",
+        "规则", "植入", "检出", "误报", "召回率", "精确率", "临界未报"
+    );
+    let mut perfect = true;
+    let pct = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{:.3}", v));
+    for s in &card.rules {
+        perfect &= s.detected == s.planted && s.false_alarms == 0 && s.near_misses_fired == 0;
+        println!(
+            "{:<44} {:>6} {:>6} {:>6} {:>8} {:>8} {:>5}/{:<4}",
+            s.rule,
+            s.planted,
+            s.detected,
+            s.false_alarms,
+            pct(s.recall()),
+            pct(s.precision()),
+            s.near_misses - s.near_misses_fired,
+            s.near_misses
+        );
+    }
+    perfect
+}
+
+/// Works the first warned item through 核查, 整改 and 销号, for the demo.
+pub fn demo_lifecycle(store: &mut SqliteStore, on: NaiveDate) -> Result<()> {
+    let Some(first) = lifecycle::records(store)?
+        .into_iter()
+        .find(|r| r.status == Status::Warned)
+    else {
+        return Ok(());
+    };
+    println!(
+        "\n风险处置示范：{}（预警 → 核查 → 整改 → 销号，每一步记入账本）",
+        first.id
+    );
+    let steps = [
+        (
+            Action::Verify {
+                confirmed: true,
+                reason: "调阅卷宗核查，超期属实".into(),
+            },
+            "supervisor",
+        ),
+        (
+            Action::Rectify {
+                note: "承办机构已书面说明原因并落实整改".into(),
+            },
+            first.assignee.as_str(),
+        ),
+        (
+            Action::Close {
+                note: "整改到位，予以销号".into(),
+            },
+            "supervisor",
+        ),
+    ];
+    let mut last = first.clone();
+    for (action, by) in steps {
+        last = lifecycle::act(store, &first.id, &action, by, on)?;
+    }
+    print_record(&last);
+    Ok(())
 }
