@@ -171,6 +171,9 @@
 //! `violation`: the rule must report the case; `near_miss`: the act fell on the last lawful
 //! day and the rule must not.
 //!
+//! ## `case-numbers.tsv`
+//! Every true case id and its police case number, tab-separated, in case order.
+//!
 //! ## `manifest.json`
 //! Generator name and version, seed, cases, persons, dirty rate, province, export date, dirty
 //! record count and every file above with its record count and SHA-256 (the same list as
@@ -336,6 +339,7 @@ pub fn generate_with_progress(
     let dirty_records = truth.dirty;
     files.push(truth.out.finish()?);
     files.push(export::write_supervision_truth(&world, out_dir)?);
+    files.push(export::write_case_numbers(&world, out_dir)?);
 
     let summary = SynthSummary {
         cases: world.cases.len(),

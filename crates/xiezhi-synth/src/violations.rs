@@ -161,6 +161,25 @@ pub struct SupervisionTruth {
 /// File name of the supervision ground truth in the output directory.
 pub const FILE: &str = "supervision-truth.jsonl";
 
+/// File name of the true case id → police case number table.
+pub const CASE_NUMBERS: &str = "case-numbers.tsv";
+
+/// Reads `case-numbers.tsv`: (true case id, police case number) in case order.
+pub fn read_case_numbers(
+    out_dir: &std::path::Path,
+) -> Result<Vec<(String, String)>, crate::SynthError> {
+    let path = out_dir.join(CASE_NUMBERS);
+    let text = std::fs::read_to_string(&path).map_err(|source| crate::SynthError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect())
+}
+
 /// Reads `supervision-truth.jsonl` from an output directory.
 pub fn read(out_dir: &std::path::Path) -> Result<Vec<SupervisionTruth>, crate::SynthError> {
     let path = out_dir.join(FILE);

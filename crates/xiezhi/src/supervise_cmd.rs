@@ -181,10 +181,10 @@ pub fn act(store: &mut SqliteStore, id: &str, action: Action, by: &str) -> Resul
 pub fn truth(export: &Path) -> Result<(Vec<Expected>, BTreeSet<String>)> {
     let marks = xiezhi_synth::violations::read(export)
         .with_context(|| format!("无法读取 `{}` 中的监督真值", export.display()))?;
-    let police_no: BTreeMap<String, String> = marks
-        .iter()
-        .map(|m| (m.case.clone(), m.police_case_no.clone()))
-        .collect();
+    let police_no: BTreeMap<String, String> =
+        xiezhi_synth::violations::read_case_numbers(export)?
+            .into_iter()
+            .collect();
     let expected = marks
         .iter()
         .map(|m| Expected {
@@ -193,8 +193,7 @@ pub fn truth(export: &Path) -> Result<(Vec<Expected>, BTreeSet<String>)> {
             violation: m.mark == xiezhi_synth::violations::Mark::Violation,
         })
         .collect();
-    // Cases with a quarantined record: only those whose number the truth carries can be
-    // named here; the others are caught because a quarantined police row leaves no case.
+    // Cases with a quarantined record lack facts the rules need: left out.
     let records = xiezhi_synth::truth::read(export)?;
     let excluded = records
         .iter()

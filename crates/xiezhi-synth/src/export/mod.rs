@@ -177,3 +177,20 @@ pub(crate) fn write_supervision_truth(
     }
     out.finish()
 }
+
+/// Writes `case-numbers.tsv`: every true case id and its police case number, so that measures
+/// over stored cases can name the true case of each.
+pub(crate) fn write_case_numbers(world: &World, out_dir: &Path) -> Result<FileSummary, SynthError> {
+    let mut out = Output::create(out_dir, crate::violations::CASE_NUMBERS, "supervision")?;
+    let mut line = String::with_capacity(48);
+    for (i, case) in world.cases.iter().enumerate() {
+        line.clear();
+        line.push_str(&truth::case_id(i));
+        line.push('\t');
+        line.push_str(&case.police_no);
+        line.push('\n');
+        out.write(line.as_bytes())?;
+        out.records += 1;
+    }
+    out.finish()
+}
