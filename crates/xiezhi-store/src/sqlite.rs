@@ -539,64 +539,35 @@ impl Store for SqliteStore {
     }
 
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
-        let fields = entity.fields();
-        let mut cols = vec!["uid", "lineage"];
-        if entity.is_dependent() {
-            cols.extend(["case_uid", "person_uid"]);
-        }
-        cols.extend(fields.iter().map(|f| f.name));
-        let sql = format!(
+        let cols = read_columns(entity);
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {} FROM {} WHERE uid = ?1",
             cols.join(", "),
             table(entity)
-        );
-        let raw: Option<Vec<rusqlite::types::Value>> = self
-            .conn
-            .query_row(&sql, [uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())
+        ))?;
+        let raw: Option<Vec<rusqlite::types::Value>> = stmt
+            .query_row([uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())
             .optional()?;
-        let Some(mut raw) = raw else { return Ok(None) };
-        let field_values = raw.split_off(cols.len() - fields.len());
-        let text = |v: &rusqlite::types::Value| match v {
-            rusqlite::types::Value::Text(s) => Some(s.clone()),
-            _ => None,
-        };
-        let mut record = Record::new(entity);
-        for (f, v) in fields.iter().zip(field_values) {
-            if let Some(v) = parse_value(f.ty, v)? {
-                record.fields.insert(f.name, v);
-            }
-        }
-        let lineage_json: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&text(&raw[1]).unwrap_or_default())?;
-        let lineage = lineage_json
-            .into_iter()
-            .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
-            .collect();
-        Ok(Some(StoredEntity {
-            uid: text(&raw[0]).unwrap_or_default(),
-            case_uid: raw.get(2).and_then(text),
-            person_uid: raw.get(3).and_then(text),
-            record,
-            lineage,
-        }))
+        raw.map(|raw| stored_entity(entity, raw)).transpose()
     }
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
         if !entity.is_dependent() {
             return Ok(Vec::new());
         }
+        // One query per entity and case: the supervision engine reads every case this way.
+        let cols = read_columns(entity);
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT uid FROM {} WHERE case_uid = ?1 ORDER BY uid",
+            "SELECT {} FROM {} WHERE case_uid = ?1 ORDER BY uid",
+            cols.join(", "),
             table(entity)
         ))?;
-        let uids: Vec<String> = stmt
-            .query_map([case_uid], |r| r.get(0))?
+        let raws: Vec<Vec<rusqlite::types::Value>> = stmt
+            .query_map([case_uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())?
             .collect::<std::result::Result<_, _>>()?;
-        let mut rows = Vec::with_capacity(uids.len());
-        for uid in uids {
-            rows.extend(self.get(entity, &uid)?);
-        }
-        Ok(rows)
+        raws.into_iter()
+            .map(|raw| stored_entity(entity, raw))
+            .collect()
     }
 
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
@@ -887,4 +858,43 @@ mod tests {
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.count(Entity::Person).unwrap(), 1);
     }
+}
+
+/// The columns `get` and `rows_of_case` read: uid, lineage, (case, person,) then the fields.
+fn read_columns(entity: Entity) -> Vec<&'static str> {
+    let mut cols = vec!["uid", "lineage"];
+    if entity.is_dependent() {
+        cols.extend(["case_uid", "person_uid"]);
+    }
+    cols.extend(entity.fields().iter().map(|f| f.name));
+    cols
+}
+
+/// A stored row, read in [`read_columns`] order, as a standard record with its lineage.
+fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result<StoredEntity> {
+    let fields = entity.fields();
+    let field_values = raw.split_off(raw.len() - fields.len());
+    let text = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Text(s) => Some(s.clone()),
+        _ => None,
+    };
+    let mut record = Record::new(entity);
+    for (f, v) in fields.iter().zip(field_values) {
+        if let Some(v) = parse_value(f.ty, v)? {
+            record.fields.insert(f.name, v);
+        }
+    }
+    let lineage_json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text(&raw[1]).unwrap_or_default())?;
+    let lineage = lineage_json
+        .into_iter()
+        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+        .collect();
+    Ok(StoredEntity {
+        uid: text(&raw[0]).unwrap_or_default(),
+        case_uid: raw.get(2).and_then(text),
+        person_uid: raw.get(3).and_then(text),
+        record,
+        lineage,
+    })
 }

@@ -352,6 +352,14 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// synth → ingest → full supervision run, then 1 % of cases re-sent and evaluated
+    /// incrementally; prints seconds and cases/s
+    Supervise {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 fn parse_edit(s: &str) -> Result<(String, String), String> {

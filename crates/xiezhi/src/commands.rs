@@ -173,6 +173,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Ingest { cases, seed },
         } => bench_ingest(cases, seed),
+        Command::Bench {
+            what: BenchWhat::Supervise { cases, seed },
+        } => supervise_cmd::bench(cases, seed),
     }
 }
 
