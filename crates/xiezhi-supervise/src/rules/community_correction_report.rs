@@ -37,10 +37,14 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
             .iter()
             .rposition(|e| e.kind == "judgment_effective" || e.kind == "parole_ruled");
         let Some(start) = start else { continue };
+        // Each offender reports on his own: judge this report, not the first report of the
+        // case (co-defendants report separately).
+        let mut own = CaseFacts::new(&facts.case_uid);
+        own.events = vec![facts.events[start].clone(), report.clone()];
         let check = LimitCheck {
             rule: &RULE,
-            facts,
-            start,
+            facts: &own,
+            start: 0,
             from: facts.events[start].on,
             ends: &["community_correction_report"],
             period: Period::Days(10),
@@ -52,6 +56,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
         };
         items.extend(check.run(as_of, calendar));
     }
+    items.dedup_by(|a, b| a.due == b.due && a.explanation_zh == b.explanation_zh);
     items
 }
 
@@ -76,6 +81,15 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].due, d(2024, 4, 11));
         assert!(items[0].explanation_zh.contains("社区矫正报到于2024-04-12"));
+    }
+
+    #[test]
+    fn each_co_defendant_is_judged_on_his_own_report() {
+        let f = case(d(2024, 4, 5)).with("community_correction_report", d(2024, 4, 20), "SF2");
+        let items = check(&f, d(2024, 6, 1), &WeekendsOnly);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert!(items[0].explanation_zh.contains("2024-04-20"));
+        assert!(items[0].facts_used[1].ends_with("SF2"));
     }
 
     #[test]
