@@ -14,6 +14,7 @@
 //! assert_eq!(table(CodeTable::Charge).get("C264.1").unwrap().name, "盗窃罪");
 //! ```
 
+pub mod calendar;
 pub mod codes;
 pub mod issue;
 pub mod schema;

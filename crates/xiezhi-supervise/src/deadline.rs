@@ -16,10 +16,9 @@
 //! text says only that periods are counted in months; this is the convention the platform
 //! adopts). Travel time (路途上的时间) is not modelled here.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use chrono::{Days, Months, NaiveDate};
 use serde::Serialize;
 
 /// A statutory period.
@@ -43,110 +42,17 @@ impl Period {
     }
 }
 
-/// Which days are rest days (节假日) for the holiday extension of Art. 105.
-pub trait RestDays {
-    fn is_rest_day(&self, day: NaiveDate) -> bool;
-}
+pub use xiezhi_standard::calendar::{
+    first_working_day, CalendarError, DataCalendar, RestDays, WeekendsOnly, SHIPPED_REST_DAYS,
+};
 
-/// Saturdays and Sundays only: the calendar to use where no official holiday notice is loaded.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WeekendsOnly;
-
-impl RestDays for WeekendsOnly {
-    fn is_rest_day(&self, day: NaiveDate) -> bool {
-        matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
-    }
-}
-
-/// Weekends plus the dates of a data file: `rest` rows add holidays, `work` rows make a weekend
-/// day a working day (调休上班). Every row names its source, the 国务院办公厅 notice.
-#[derive(Debug, Clone, Default)]
-pub struct DataCalendar {
-    /// date → (is rest day, name, source).
-    days: BTreeMap<NaiveDate, (bool, String, String)>,
-}
-
-/// Errors reading a calendar file.
-#[derive(Debug, thiserror::Error)]
-pub enum CalendarError {
-    #[error("cannot read calendar `{path}`: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("calendar line {line}: {message}")]
-    Parse { line: usize, message: String },
-}
-
-/// The shipped calendar file (header only until official notices are added).
-pub const SHIPPED_REST_DAYS: &str = include_str!("../data/rest-days.tsv");
-
-impl DataCalendar {
-    /// The calendar shipped in `data/rest-days.tsv`.
-    pub fn shipped() -> Result<DataCalendar, CalendarError> {
-        DataCalendar::from_tsv(SHIPPED_REST_DAYS)
-    }
-
-    pub fn load(path: &Path) -> Result<DataCalendar, CalendarError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CalendarError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        DataCalendar::from_tsv(&text)
-    }
-
-    /// Parses `date<TAB>name<TAB>source[<TAB>kind]` rows; `#` lines and the header are skipped.
-    /// A row without a source is refused: every date must be traceable to its notice.
-    pub fn from_tsv(text: &str) -> Result<DataCalendar, CalendarError> {
-        let mut days = BTreeMap::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let row = raw.trim_end_matches('\r');
-            if row.trim().is_empty() || row.starts_with('#') || row.starts_with("date\t") {
-                continue;
-            }
-            let cols: Vec<&str> = row.split('\t').map(str::trim).collect();
-            let err = |message: String| CalendarError::Parse { line, message };
-            if cols.len() < 3 {
-                return Err(err(format!("expected date, name, source; got `{row}`")));
-            }
-            let date = NaiveDate::parse_from_str(cols[0], "%Y-%m-%d")
-                .map_err(|e| err(format!("bad date `{}`: {e}", cols[0])))?;
-            if cols[2].is_empty() {
-                return Err(err(format!("{date} has no source")));
-            }
-            let rest = match cols.get(3).copied().unwrap_or("") {
-                "" | "rest" => true,
-                "work" => false,
-                other => return Err(err(format!("unknown kind `{other}`"))),
-            };
-            if days
-                .insert(date, (rest, cols[1].to_string(), cols[2].to_string()))
-                .is_some()
-            {
-                return Err(err(format!("{date} listed twice")));
-            }
-        }
-        Ok(DataCalendar { days })
-    }
-
-    /// Number of dated rows.
-    pub fn len(&self) -> usize {
-        self.days.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.days.is_empty()
-    }
-}
-
-impl RestDays for DataCalendar {
-    fn is_rest_day(&self, day: NaiveDate) -> bool {
-        match self.days.get(&day) {
-            Some((rest, _, _)) => *rest,
-            None => WeekendsOnly.is_rest_day(day),
-        }
-    }
+/// Reads a calendar file other than the shipped one (a province's own notice list, say).
+pub fn load_calendar(path: &Path) -> Result<DataCalendar, CalendarError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CalendarError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    DataCalendar::from_tsv(&text)
 }
 
 /// The calendar expiry of a period, before any holiday extension: the start day is not counted;
@@ -192,6 +98,7 @@ pub fn deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -242,10 +149,27 @@ mod tests {
 
     #[test]
     fn data_calendar_reads_rows_and_refuses_sourceless_ones() {
+        // The shipped calendar carries the 国务院办公厅 notices: 2024 国庆节 runs 10-01..10-07
+        // and Saturday 10-12 is worked (国办发明电〔2023〕7号).
         let shipped = DataCalendar::shipped().unwrap();
-        assert!(
-            shipped.is_empty(),
-            "no holiday dates may ship without a source"
+        let from = d(2024, 9, 21);
+        assert_eq!(
+            deadline(from, Period::Days(10), false, &shipped),
+            d(2024, 10, 8),
+            "a holiday last day moves past the whole holiday"
+        );
+        assert_eq!(
+            deadline(from, Period::Days(10), true, &shipped),
+            d(2024, 10, 1)
+        );
+        assert_eq!(
+            deadline(d(2024, 10, 2), Period::Days(10), false, &shipped),
+            d(2024, 10, 12),
+            "a 调休 Saturday is a working day"
+        );
+        assert_eq!(
+            deadline(d(2024, 10, 2), Period::Days(10), false, &WeekendsOnly),
+            d(2024, 10, 14)
         );
         let cal = DataCalendar::from_tsv(
             "date\tname\tsource\tkind\n2099-01-05\t测试假日\ttest fixture\trest\n2099-01-03\t测试调休\ttest fixture\twork\n",

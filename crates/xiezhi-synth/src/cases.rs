@@ -808,7 +808,11 @@ mod tests {
                         assert!(e.report > stage.delivered);
                     } else if !late_report {
                         assert!(e.report > stage.effective);
-                        assert!(e.report <= add_days(stage.effective, 12));
+                        let last = crate::violations::last_lawful_day(
+                            add_days(stage.effective, 10),
+                            false,
+                        );
+                        assert!(e.report <= last);
                     }
                     assert!(e.start <= e.end && e.report <= export_date());
                 }

@@ -10,10 +10,14 @@
 //! The limits themselves are the statute's (刑事诉讼法 第91条, 第172条, 第175条, 第208条,
 //! 第264条; 社区矫正法 第21条); the rule ids are those of the `xiezhi-supervise` catalog.
 
-use chrono::{Datelike, Months, NaiveDate, Weekday};
+use std::sync::OnceLock;
+
+use chrono::{Months, NaiveDate};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use xiezhi_standard::calendar::{first_working_day, DataCalendar};
 
 use crate::util::add_days;
 
@@ -86,13 +90,19 @@ impl Limit {
     }
 }
 
-/// The first Monday to Friday on or after a day: where a period not served in custody ends on a
-/// weekend, its last lawful day (刑事诉讼法 第105条第3款, with weekends as the rest days).
-pub(crate) fn first_working_day(day: NaiveDate) -> NaiveDate {
-    match day.weekday() {
-        Weekday::Sat => add_days(day, 2),
-        Weekday::Sun => add_days(day, 1),
-        _ => day,
+/// The official rest-day calendar the supervision engine also counts with.
+fn calendar() -> &'static DataCalendar {
+    static CALENDAR: OnceLock<DataCalendar> = OnceLock::new();
+    CALENDAR.get_or_init(|| DataCalendar::shipped().unwrap_or_default())
+}
+
+/// The last lawful day of a period: its calendar expiry, moved past rest days unless the
+/// person is in custody (刑事诉讼法 第105条第3款).
+pub(crate) fn last_lawful_day(expiry: NaiveDate, custody: bool) -> NaiveDate {
+    if custody {
+        expiry
+    } else {
+        first_working_day(expiry, calendar())
     }
 }
 
@@ -117,17 +127,13 @@ impl Planner {
     ) -> NaiveDate {
         let r = rng.gen_range(0..1000);
         let expiry = limit.expiry(from);
+        let last = last_lawful_day(expiry, custody);
         if r < VIOLATION_PER_MILLE {
             self.marks.push((rule, Mark::Violation));
-            // Past the expiry by more than any weekend extension.
-            add_days(expiry, rng.gen_range(4..=30))
+            add_days(last, rng.gen_range(1..=30))
         } else if r < VIOLATION_PER_MILLE + NEAR_MISS_PER_MILLE {
             self.marks.push((rule, Mark::NearMiss));
-            if custody {
-                expiry
-            } else {
-                first_working_day(expiry)
-            }
+            last
         } else {
             let day = add_days(from, rng.gen_range(ordinary));
             debug_assert!(day <= expiry, "{rule}: ordinary draw past the limit");
@@ -226,10 +232,12 @@ mod tests {
     }
 
     #[test]
-    fn weekend_expiry_moves_to_monday() {
-        assert_eq!(first_working_day(d(2024, 3, 9)), d(2024, 3, 11));
-        assert_eq!(first_working_day(d(2024, 3, 10)), d(2024, 3, 11));
-        assert_eq!(first_working_day(d(2024, 3, 11)), d(2024, 3, 11));
+    fn rest_day_expiry_moves_unless_in_custody() {
+        assert_eq!(last_lawful_day(d(2024, 3, 9), false), d(2024, 3, 11));
+        assert_eq!(last_lawful_day(d(2024, 3, 9), true), d(2024, 3, 9));
+        assert_eq!(last_lawful_day(d(2024, 3, 11), false), d(2024, 3, 11));
+        // 2024 国庆节 10-01..10-07 (国办发明电〔2023〕7号).
+        assert_eq!(last_lawful_day(d(2024, 10, 1), false), d(2024, 10, 8));
     }
 
     #[test]
@@ -249,7 +257,7 @@ mod tests {
             );
             let expiry = Limit::Days(7).expiry(from);
             match planner.marks[before..].first() {
-                Some((_, Mark::Violation)) => assert!(day > add_days(expiry, 3)),
+                Some((_, Mark::Violation)) => assert!(day > expiry),
                 Some((_, Mark::NearMiss)) => assert_eq!(day, expiry),
                 None => assert!(day <= expiry && day > from),
             }
