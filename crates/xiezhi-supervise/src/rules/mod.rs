@@ -2,17 +2,26 @@
 //! `RULE` (id, Chinese title, legal basis, severity) and `check`, a pure function of the case's
 //! facts, the evaluation date and the rest-day calendar.
 //!
-//! Shared here: the time-limit check most rules are made of ([`LimitCheck`]), the custody test
-//! that decides whether a period may be extended for a holiday, and the formatting of facts.
+//! Shared here: the time-limit check most rules are made of ([`LimitCheck`]), the check for an
+//! act done without the act that must precede it ([`PriorCheck`]), the custody test that decides
+//! whether a period may be extended for a holiday, and the formatting of facts.
+//!
+//! Not a rule: the notification of the family within 24 hours of 拘留 or 逮捕 (刑事诉讼法 第85条
+//! 第2款, 第93条). The event table has no notification event, so the data cannot show it.
 
 pub mod arrest_request;
 pub mod arrest_review_detained;
 pub mod arrest_review_not_detained;
+pub mod arrest_without_approval;
+pub mod arrest_without_request;
 pub mod community_correction_report;
 pub mod delivery_for_execution;
+pub mod execution_without_judgment;
 pub mod first_instance;
 pub mod prosecution_review;
+pub mod prosecution_without_transfer;
 pub mod supplementary_investigation;
+pub mod trial_without_prosecution;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -49,6 +58,24 @@ const RULES: &[(Rule, Check)] = &[
     (
         community_correction_report::RULE,
         community_correction_report::check,
+    ),
+    // Procedural legality: an act without the act the law requires before it.
+    (arrest_without_request::RULE, arrest_without_request::check),
+    (
+        arrest_without_approval::RULE,
+        arrest_without_approval::check,
+    ),
+    (
+        prosecution_without_transfer::RULE,
+        prosecution_without_transfer::check,
+    ),
+    (
+        trial_without_prosecution::RULE,
+        trial_without_prosecution::check,
+    ),
+    (
+        execution_without_judgment::RULE,
+        execution_without_judgment::check,
     ),
 ];
 
@@ -198,6 +225,81 @@ impl LimitCheck<'_> {
             explanation_zh: format!("{head}{tail}{}", self.note),
             facts_used,
         })
+    }
+}
+
+/// A procedural act that the law allows only after another act (批准逮捕 only upon a 提请批准逮捕,
+/// say). Fires once per case, on the first act with no prior act on or before its date; the due
+/// date reported is the date of that act.
+pub(crate) struct PriorCheck<'a> {
+    pub rule: &'a Rule,
+    /// The acts judged.
+    pub acts: &'a [&'a str],
+    /// Any one of these on or before the act makes it regular.
+    pub priors: &'a [&'a str],
+    /// The case is judged only when it shows at least one of these kinds (the upstream organ's
+    /// record is present at all); empty: always judged.
+    pub gate: &'a [&'a str],
+    /// What is missing, in Chinese, e.g. `提请批准逮捕`.
+    pub prior_zh: &'a str,
+    /// Extra sentence(s) for the explanation: what the data cannot show.
+    pub note: &'a str,
+}
+
+impl PriorCheck<'_> {
+    pub fn run(&self, facts: &CaseFacts) -> Vec<RiskItem> {
+        let has = |kinds: &[&str]| {
+            facts
+                .events
+                .iter()
+                .any(|e| kinds.contains(&e.kind.as_str()))
+        };
+        if !self.gate.is_empty() && !has(self.gate) {
+            return Vec::new();
+        }
+        let Some(act) = facts.events.iter().find(|a| {
+            self.acts.contains(&a.kind.as_str())
+                && !facts
+                    .events
+                    .iter()
+                    .any(|p| p.on <= a.on && self.priors.contains(&p.kind.as_str()))
+        }) else {
+            return Vec::new();
+        };
+        let mut facts_used = vec![fact(act)];
+        let later: Vec<&CaseEvent> = facts
+            .events
+            .iter()
+            .filter(|p| p.on > act.on && self.priors.contains(&p.kind.as_str()))
+            .collect();
+        let seen = match later.first() {
+            Some(p) => {
+                facts_used.push(fact(p));
+                format!("{}记录最早见于{}，晚于该行为。", kind_zh(&p.kind), p.on)
+            }
+            None => "案件中无该记录。".to_string(),
+        };
+        vec![RiskItem {
+            rule_id: self.rule.id,
+            title_zh: self.rule.title_zh,
+            basis: self.rule.basis,
+            severity: self.rule.severity,
+            case_uid: facts.case_uid.clone(),
+            due: act.on,
+            explanation_zh: format!(
+                "{}于{}（{}）；依{}，此前应有{}，但截至{}未见{}记录，{}{}",
+                kind_zh(&act.kind),
+                act.on,
+                act.org_code,
+                self.rule.basis.cite(),
+                self.prior_zh,
+                act.on,
+                self.prior_zh,
+                seen,
+                self.note
+            ),
+            facts_used,
+        }]
     }
 }
 
