@@ -14,13 +14,17 @@ pub mod arrest_review_detained;
 pub mod arrest_review_not_detained;
 pub mod arrest_without_approval;
 pub mod arrest_without_request;
+pub mod bail_limit;
 pub mod community_correction_report;
 pub mod delivery_for_execution;
 pub mod execution_without_judgment;
 pub mod first_instance;
+pub mod investigation_custody;
 pub mod prosecution_review;
 pub mod prosecution_without_transfer;
+pub mod second_instance;
 pub mod supplementary_investigation;
+pub mod surveillance_limit;
 pub mod trial_without_prosecution;
 
 use chrono::NaiveDate;
@@ -59,6 +63,10 @@ const RULES: &[(Rule, Check)] = &[
         community_correction_report::RULE,
         community_correction_report::check,
     ),
+    (investigation_custody::RULE, investigation_custody::check),
+    (bail_limit::RULE, bail_limit::check),
+    (surveillance_limit::RULE, surveillance_limit::check),
+    (second_instance::RULE, second_instance::check),
     // Procedural legality: an act without the act the law requires before it.
     (arrest_without_request::RULE, arrest_without_request::check),
     (
