@@ -17,14 +17,21 @@ pub mod arrest_without_request;
 pub mod bail_limit;
 pub mod community_correction_report;
 pub mod delivery_for_execution;
+pub mod detention_range;
 pub mod execution_without_judgment;
 pub mod first_instance;
+pub mod fixed_term_range;
 pub mod investigation_custody;
+pub mod probation_eligibility;
+pub mod probation_period;
+pub mod probation_recidivist;
 pub mod prosecution_review;
 pub mod prosecution_without_transfer;
 pub mod second_instance;
+pub mod statutory_band;
 pub mod supplementary_investigation;
 pub mod surveillance_limit;
+pub mod surveillance_range;
 pub mod trial_without_prosecution;
 
 use chrono::NaiveDate;
@@ -32,7 +39,7 @@ use serde::Serialize;
 use xiezhi_standard::codes::{table, CodeTable};
 
 use crate::deadline::{deadline, Period, RestDays};
-use crate::{Basis, CaseEvent, CaseFacts, RiskItem, Severity};
+use crate::{Basis, CaseEvent, CaseFacts, RiskItem, SentenceFacts, Severity};
 
 /// A rule's catalog entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,6 +92,14 @@ const RULES: &[(Rule, Check)] = &[
         execution_without_judgment::RULE,
         execution_without_judgment::check,
     ),
+    // Sentencing: the declared penalty against the Criminal Law.
+    (statutory_band::RULE, statutory_band::check),
+    (fixed_term_range::RULE, fixed_term_range::check),
+    (detention_range::RULE, detention_range::check),
+    (surveillance_range::RULE, surveillance_range::check),
+    (probation_eligibility::RULE, probation_eligibility::check),
+    (probation_recidivist::RULE, probation_recidivist::check),
+    (probation_period::RULE, probation_period::check),
 ];
 
 /// Every rule, in catalog order.
@@ -311,6 +326,90 @@ impl PriorCheck<'_> {
     }
 }
 
+/// A risk item of a rule, with the rule's catalog fields filled in.
+pub(crate) fn item(
+    rule: &Rule,
+    facts: &CaseFacts,
+    due: NaiveDate,
+    explanation_zh: String,
+    facts_used: Vec<String>,
+) -> RiskItem {
+    RiskItem {
+        rule_id: rule.id,
+        title_zh: rule.title_zh,
+        basis: rule.basis,
+        severity: rule.severity,
+        case_uid: facts.case_uid.clone(),
+        due,
+        explanation_zh,
+        facts_used,
+    }
+}
+
+/// The Chinese name of a code of a table, or the code when the table does not know it.
+pub(crate) fn code_zh(t: CodeTable, code: &str) -> String {
+    table(t)
+        .get(code)
+        .map_or_else(|| code.to_string(), |e| e.name.clone())
+}
+
+/// The day a sentence was pronounced: its `judgment_date`, else the case's first
+/// `verdict_announced`. A sentence with neither is not judged, since a finding needs a date.
+pub(crate) fn sentence_day(facts: &CaseFacts, s: &SentenceFacts) -> Option<NaiveDate> {
+    s.judgment_date.or_else(|| {
+        facts
+            .events
+            .iter()
+            .find(|e| e.kind == "verdict_announced")
+            .map(|e| e.on)
+    })
+}
+
+/// One fact line for a sentence: `sentence 2024-03-01 FY1 fixed_term 48m probation 60m
+/// charges C264.1 circumstances recidivist`.
+pub(crate) fn sentence_fact(day: NaiveDate, s: &SentenceFacts) -> String {
+    let mut line = format!(
+        "sentence {day} {} {}",
+        s.court_code,
+        s.principal_penalty.as_deref().unwrap_or("-")
+    );
+    if let Some(t) = s.term_months {
+        line += &format!(" {t}m");
+    }
+    if let Some(p) = s.probation_months.filter(|p| *p > 0) {
+        line += &format!(" probation {p}m");
+    }
+    line += &format!(" charges {}", s.charges.join(";"));
+    if !s.circumstances.is_empty() {
+        line += &format!(" circumstances {}", s.circumstances.join(";"));
+    }
+    line
+}
+
+/// `有期徒刑48个月（缓刑60个月）` for an explanation.
+pub(crate) fn sentence_zh(s: &SentenceFacts) -> String {
+    let mut text = s.principal_penalty.as_deref().map_or_else(
+        || "主刑不详".to_string(),
+        |p| code_zh(CodeTable::PenaltyKind, p),
+    );
+    if let Some(t) = s.term_months.filter(|t| *t > 0) {
+        text += &format!("{t}个月");
+    }
+    if let Some(p) = s.probation_months.filter(|p| *p > 0) {
+        text += &format!("（缓刑考验期{p}个月）");
+    }
+    text
+}
+
+/// `盗窃罪、诈骗罪`.
+pub(crate) fn charges_zh(charges: &[String]) -> String {
+    charges
+        .iter()
+        .map(|c| code_zh(CodeTable::Charge, c))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 /// Indices of the events of a kind.
 pub(crate) fn indices_of<'a>(
     facts: &'a CaseFacts,
@@ -329,8 +428,37 @@ pub(crate) mod testing {
     //! Helpers for the rules' tests.
     use chrono::NaiveDate;
 
+    use crate::{CaseFacts, SentenceFacts};
+
     pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// A case with one 盗窃罪 sentence of 12 months suspended for 24, judged 2024-05-06.
+    pub fn suspended(circumstances: &[&str]) -> CaseFacts {
+        let mut f = CaseFacts::new("C1");
+        f.sentences.push(SentenceFacts {
+            charges: vec!["C264.1".into()],
+            principal_penalty: Some("fixed_term".into()),
+            term_months: Some(12),
+            probation_months: Some(24),
+            circumstances: circumstances.iter().map(|c| c.to_string()).collect(),
+            judgment_date: Some(d(2024, 5, 6)),
+            court_code: "FY1".into(),
+            ..SentenceFacts::default()
+        });
+        f
+    }
+
+    /// A case with one sentence of a penalty kind and term, not suspended.
+    pub fn sentenced(penalty: &str, term: i64, charges: &[&str]) -> CaseFacts {
+        let mut f = suspended(&[]);
+        let s = &mut f.sentences[0];
+        s.principal_penalty = Some(penalty.into());
+        s.term_months = Some(term);
+        s.probation_months = None;
+        s.charges = charges.iter().map(|c| c.to_string()).collect();
+        f
     }
 }
 
