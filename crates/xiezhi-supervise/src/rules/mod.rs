@@ -27,6 +27,8 @@ pub mod probation_period;
 pub mod probation_recidivist;
 pub mod prosecution_review;
 pub mod prosecution_without_transfer;
+pub mod required_documents;
+pub mod required_evidence;
 pub mod second_instance;
 pub mod statutory_band;
 pub mod supplementary_investigation;
@@ -100,6 +102,9 @@ const RULES: &[(Rule, Check)] = &[
     (probation_eligibility::RULE, probation_eligibility::check),
     (probation_recidivist::RULE, probation_recidivist::check),
     (probation_period::RULE, probation_period::check),
+    // Completeness: the documents and evidence an act requires (data/required-documents.tsv).
+    (required_documents::RULE, required_documents::check),
+    (required_evidence::RULE, required_evidence::check),
 ];
 
 /// Every rule, in catalog order.
