@@ -16,12 +16,16 @@ pub mod arrest_without_approval;
 pub mod arrest_without_request;
 pub mod bail_limit;
 pub mod community_correction_report;
+pub mod commutation_half_term;
+pub mod commutation_interval;
 pub mod delivery_for_execution;
 pub mod detention_range;
 pub mod execution_without_judgment;
+pub mod first_commutation;
 pub mod first_instance;
 pub mod fixed_term_range;
 pub mod investigation_custody;
+pub mod parole_exclusion;
 pub mod probation_eligibility;
 pub mod probation_period;
 pub mod probation_recidivist;
@@ -41,7 +45,7 @@ use serde::Serialize;
 use xiezhi_standard::codes::{table, CodeTable};
 
 use crate::deadline::{deadline, Period, RestDays};
-use crate::{Basis, CaseEvent, CaseFacts, RiskItem, SentenceFacts, Severity};
+use crate::{Basis, CaseEvent, CaseFacts, ExecutionFacts, RiskItem, SentenceFacts, Severity};
 
 /// A rule's catalog entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -105,6 +109,11 @@ const RULES: &[(Rule, Check)] = &[
     // Completeness: the documents and evidence an act requires (data/required-documents.tsv).
     (required_documents::RULE, required_documents::check),
     (required_evidence::RULE, required_evidence::check),
+    // Commutation and parole (刑法 第78、81条; 最高法减刑假释规定 2016).
+    (commutation_half_term::RULE, commutation_half_term::check),
+    (first_commutation::RULE, first_commutation::check),
+    (commutation_interval::RULE, commutation_interval::check),
+    (parole_exclusion::RULE, parole_exclusion::check),
 ];
 
 /// Every rule, in catalog order.
@@ -406,6 +415,46 @@ pub(crate) fn sentence_zh(s: &SentenceFacts) -> String {
     text
 }
 
+/// The sentence of an execution row: the sentence of the same person, or the case's only
+/// sentence when the rows carry no person.
+pub(crate) fn sentence_of<'a>(
+    facts: &'a CaseFacts,
+    e: &ExecutionFacts,
+) -> Option<&'a SentenceFacts> {
+    match &e.person_uid {
+        Some(p) => facts
+            .sentences
+            .iter()
+            .find(|s| s.person_uid.as_ref() == Some(p))
+            .or_else(|| single(&facts.sentences)),
+        None => single(&facts.sentences),
+    }
+}
+
+fn single<T>(rows: &[T]) -> Option<&T> {
+    match rows {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// The one convict of a case whose commutation and parole events can be read as theirs: the
+/// events carry no person, so a case with several execution rows is not judged on them.
+pub(crate) fn sole_convict(facts: &CaseFacts) -> Option<(&ExecutionFacts, &SentenceFacts)> {
+    let e = single(&facts.executions)?;
+    Some((e, sentence_of(facts, e)?))
+}
+
+/// One fact line for an execution row: `execution 2022-01-05 JY1 prison reduced 6m`.
+pub(crate) fn execution_fact(start: NaiveDate, e: &ExecutionFacts) -> String {
+    format!(
+        "execution {start} {} {} reduced {}m",
+        e.org_code,
+        e.kind.as_deref().unwrap_or("-"),
+        e.reduced_months.unwrap_or(0)
+    )
+}
+
 /// `盗窃罪、诈骗罪`.
 pub(crate) fn charges_zh(charges: &[String]) -> String {
     charges
@@ -433,7 +482,7 @@ pub(crate) mod testing {
     //! Helpers for the rules' tests.
     use chrono::NaiveDate;
 
-    use crate::{CaseFacts, SentenceFacts};
+    use crate::{CaseFacts, ExecutionFacts, SentenceFacts};
 
     pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -451,6 +500,24 @@ pub(crate) mod testing {
             judgment_date: Some(d(2024, 5, 6)),
             court_code: "FY1".into(),
             ..SentenceFacts::default()
+        });
+        f
+    }
+
+    /// A case with one convict serving a fixed term in prison from 2022-01-05 (admitted the
+    /// same day), with a cumulative reduction.
+    pub fn serving(term: i64, reduced: i64) -> CaseFacts {
+        let mut f = sentenced("fixed_term", term, &["C264.1"])
+            .with("judgment_effective", d(2021, 12, 20), "FY1")
+            .with("prison_admission", d(2022, 1, 5), "JY1");
+        f.sentences[0].person_uid = Some("P1".into());
+        f.executions.push(ExecutionFacts {
+            person_uid: Some("P1".into()),
+            kind: Some("prison".into()),
+            org_code: "JY1".into(),
+            start: Some(d(2022, 1, 5)),
+            end: None,
+            reduced_months: Some(reduced),
         });
         f
     }
