@@ -8,7 +8,7 @@ use xiezhi_ingest::IngestOptions;
 use xiezhi_store::SqliteStore;
 use xiezhi_supervise::{evaluate, facts_from_store, CaseFacts, WeekendsOnly};
 
-const NEW_RULES: [&str; 22] = [
+const NEW_RULES: [&str; 23] = [
     "cpl-087-arrest-without-request",
     "cpl-080-arrest-without-approval",
     "cpl-162-prosecution-without-transfer",
@@ -31,6 +31,7 @@ const NEW_RULES: [&str; 22] = [
     "jx16-006-first-commutation",
     "jx16-006-commutation-interval",
     "cl-081-parole-exclusion",
+    "cl-081-parole-half-term",
 ];
 
 fn as_of() -> NaiveDate {

@@ -26,6 +26,7 @@ pub mod first_instance;
 pub mod fixed_term_range;
 pub mod investigation_custody;
 pub mod parole_exclusion;
+pub mod parole_half_term;
 pub mod probation_eligibility;
 pub mod probation_period;
 pub mod probation_recidivist;
@@ -114,6 +115,7 @@ const RULES: &[(Rule, Check)] = &[
     (first_commutation::RULE, first_commutation::check),
     (commutation_interval::RULE, commutation_interval::check),
     (parole_exclusion::RULE, parole_exclusion::check),
+    (parole_half_term::RULE, parole_half_term::check),
 ];
 
 /// Every rule, in catalog order.
