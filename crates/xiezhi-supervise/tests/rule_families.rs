@@ -64,10 +64,21 @@ fn province() -> Vec<CaseFacts> {
         .collect()
 }
 
+/// Whether the rule fires; every item it gives names its basis, its date and each fact's date.
 fn fires(facts: &CaseFacts, rule: &str) -> bool {
-    evaluate(facts, as_of(), &WeekendsOnly)
-        .iter()
-        .any(|i| i.rule_id == rule)
+    let items: Vec<_> = evaluate(facts, as_of(), &WeekendsOnly)
+        .into_iter()
+        .filter(|i| i.rule_id == rule)
+        .collect();
+    for i in &items {
+        assert!(i.explanation_zh.contains(&i.basis.cite()), "{i:?}");
+        assert!(i.explanation_zh.contains(&i.due.to_string()), "{i:?}");
+        for used in &i.facts_used {
+            let date = used.split(' ').nth(1).unwrap();
+            assert!(i.explanation_zh.contains(date), "{date} not in {i:?}");
+        }
+    }
+    !items.is_empty()
 }
 
 fn has(c: &CaseFacts, kind: &str) -> bool {

@@ -55,8 +55,11 @@ pub(crate) fn term_check(rule: &Rule, range: &TermRange, facts: &CaseFacts) -> V
             let day = sentence_day(facts, s)?;
             let limit = if joined {
                 format!(
-                    "数罪并罚，依《刑法》(2023) 第69条第1款，{}（{}至{}个月）",
-                    range.joined_zh, lo, hi
+                    "数罪并罚，依{}及《刑法》(2023) 第69条第1款，{}（{}至{}个月）",
+                    rule.basis.cite(),
+                    range.joined_zh,
+                    lo,
+                    hi
                 )
             } else {
                 format!(
@@ -129,5 +132,6 @@ mod tests {
         let items = check(&f, d(2024, 6, 1), &WeekendsOnly);
         assert_eq!(items.len(), 1);
         assert!(items[0].explanation_zh.contains("第69条"));
+        assert!(items[0].explanation_zh.contains(&RULE.basis.cite()));
     }
 }
