@@ -8,13 +8,14 @@ use xiezhi_ingest::IngestOptions;
 use xiezhi_store::SqliteStore;
 use xiezhi_supervise::{evaluate, facts_from_store, CaseFacts, WeekendsOnly};
 
-const NEW_RULES: [&str; 23] = [
+const NEW_RULES: [&str; 24] = [
     "cpl-087-arrest-without-request",
     "cpl-080-arrest-without-approval",
     "cpl-162-prosecution-without-transfer",
     "cpl-186-trial-without-prosecution",
     "cpl-259-execution-without-effective-judgment",
     "cpl-156-investigation-custody",
+    "cpl-175-supplementary-investigation-period",
     "cpl-079-bail-limit",
     "cpl-079-surveillance-limit",
     "cpl-243-second-instance",

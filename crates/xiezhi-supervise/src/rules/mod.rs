@@ -37,6 +37,7 @@ pub mod required_evidence;
 pub mod second_instance;
 pub mod statutory_band;
 pub mod supplementary_investigation;
+pub mod supplementary_investigation_period;
 pub mod surveillance_limit;
 pub mod surveillance_range;
 pub mod trial_without_prosecution;
@@ -76,6 +77,10 @@ const RULES: &[(Rule, Check)] = &[
     (
         community_correction_report::RULE,
         community_correction_report::check,
+    ),
+    (
+        supplementary_investigation_period::RULE,
+        supplementary_investigation_period::check,
     ),
     (investigation_custody::RULE, investigation_custody::check),
     (bail_limit::RULE, bail_limit::check),
