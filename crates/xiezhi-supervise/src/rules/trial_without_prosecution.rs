@@ -2,8 +2,8 @@
 //! (刑事诉讼法 第186条). A `court_accepted`, `trial_opened` or `verdict_announced` with no
 //! `prosecuted` on or before its date is a trial without a prosecution.
 //!
-//! 自诉案件 (private prosecutions, 第210条) come to court without one: a case whose category is
-//! `private_prosecution` is not judged. Judged only when the case carries some record from
+//! 自诉案件 (private prosecutions, 第210条) and 减刑假释案件 come to court without one: a case
+//! whose category is `private_prosecution` or `commutation_parole` is not judged. Judged only when the case carries some record from
 //! before the court (`case_filed`, `detention`, `transferred_for_prosecution`, ...): a case known
 //! only from the court's export (a judgment the resolution could not link to its investigation)
 //! lacks the prosecution because the other exports are not linked, not because it is missing.
@@ -28,7 +28,10 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(facts: &CaseFacts, _as_of: NaiveDate, _calendar: &dyn RestDays) -> Vec<RiskItem> {
-    if facts.category.as_deref() == Some("private_prosecution") {
+    if matches!(
+        facts.category.as_deref(),
+        Some("private_prosecution" | "commutation_parole")
+    ) {
         return Vec::new();
     }
     PriorCheck {
@@ -84,6 +87,8 @@ mod tests {
             .with("verdict_announced", d(2024, 6, 10), "FY1");
         assert_eq!(check(&f, d(2024, 7, 1), &WeekendsOnly).len(), 1);
         f.category = Some("private_prosecution".into());
+        assert!(check(&f, d(2024, 7, 1), &WeekendsOnly).is_empty());
+        f.category = Some("commutation_parole".into());
         assert!(check(&f, d(2024, 7, 1), &WeekendsOnly).is_empty());
     }
 }
