@@ -18,6 +18,7 @@ pub mod rules;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use xiezhi_standard::value::{Record, Value};
 use xiezhi_store::{Entity, Store, StoreError};
 
 pub use deadline::{deadline, DataCalendar, Period, RestDays, WeekendsOnly};
@@ -84,6 +85,63 @@ pub struct CaseEvent {
     pub org_code: String,
 }
 
+/// A document number an event names (`document_no` of the event row): the act's own
+/// document, which tells that the organ's system records documents for this act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CitedDocument {
+    /// The event kind that cites it.
+    pub event_kind: String,
+    pub on: NaiveDate,
+    pub document_no: String,
+}
+
+/// A stored legal document (文书) of the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseDocument {
+    /// Document kind code (`document-kinds.tsv`).
+    pub kind: String,
+    pub document_no: Option<String>,
+    pub issued_on: Option<NaiveDate>,
+}
+
+/// A stored evidence item (证据) of the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseEvidence {
+    /// Statutory evidence kind code (`evidence-kinds.tsv`).
+    pub kind: String,
+    /// 证据名称, e.g. `血液酒精含量检验鉴定意见`.
+    pub name: String,
+}
+
+/// A stored judgment result (判决结果) of one defendant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct SentenceFacts {
+    pub person_uid: Option<String>,
+    /// Charge codes (`charges.tsv`), principal charge first.
+    pub charges: Vec<String>,
+    /// Penalty kind code (`penalty-kinds.tsv`).
+    pub principal_penalty: Option<String>,
+    pub term_months: Option<i64>,
+    pub probation_months: Option<i64>,
+    /// Circumstance codes (`circumstances.tsv`).
+    pub circumstances: Vec<String>,
+    pub judgment_date: Option<NaiveDate>,
+    pub court_code: String,
+}
+
+/// A stored execution (刑罚执行) row of one convict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ExecutionFacts {
+    pub person_uid: Option<String>,
+    /// Execution kind code (`execution-kinds.tsv`).
+    pub kind: Option<String>,
+    pub org_code: String,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    /// 累计减刑（月）.
+    pub reduced_months: Option<i64>,
+}
+
 /// What the rules see of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct CaseFacts {
@@ -92,6 +150,16 @@ pub struct CaseFacts {
     pub events: Vec<CaseEvent>,
     /// Event rows left out because they had no kind or no date.
     pub incomplete_events: usize,
+    /// 案件类别 code (`case-categories.tsv`), when stored.
+    pub category: Option<String>,
+    /// Charge codes of the case (罪名), as the case row carries them.
+    pub charges: Vec<String>,
+    /// Document numbers named by event rows, in date order.
+    pub cited_documents: Vec<CitedDocument>,
+    pub documents: Vec<CaseDocument>,
+    pub evidence: Vec<CaseEvidence>,
+    pub sentences: Vec<SentenceFacts>,
+    pub executions: Vec<ExecutionFacts>,
 }
 
 impl CaseFacts {
@@ -134,26 +202,97 @@ pub fn facts_from_store<S: Store>(
     store: &S,
     case_uid: &str,
 ) -> Result<Option<CaseFacts>, StoreError> {
-    if store.get(Entity::Case, case_uid)?.is_none() {
+    let Some(case) = store.get(Entity::Case, case_uid)? else {
         return Ok(None);
-    }
+    };
     let mut facts = CaseFacts::new(case_uid);
+    facts.category = text(&case.record, "category");
+    facts.charges = codes(&case.record, "charges");
     for row in store.rows_of_case(Entity::Event, case_uid)? {
         let field = |name: &str| row.record.fields.get(name);
         let kind = field("kind").and_then(|v| v.as_str());
         let on = field("occurred_at").and_then(|v| v.as_date());
         match (kind, on) {
-            (Some(kind), Some(on)) => facts.events.push(CaseEvent {
-                kind: kind.to_string(),
-                on,
-                org_code: field("org_code")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-            }),
+            (Some(kind), Some(on)) => {
+                if let Some(no) = text(&row.record, "document_no") {
+                    facts.cited_documents.push(CitedDocument {
+                        event_kind: kind.to_string(),
+                        on,
+                        document_no: no,
+                    });
+                }
+                facts.events.push(CaseEvent {
+                    kind: kind.to_string(),
+                    on,
+                    org_code: text(&row.record, "org_code").unwrap_or_default(),
+                })
+            }
             _ => facts.incomplete_events += 1,
         }
     }
     facts.events.sort_by_key(|e| e.on);
+    facts.cited_documents.sort_by_key(|c| c.on);
+    for row in store.rows_of_case(Entity::Document, case_uid)? {
+        if let Some(kind) = text(&row.record, "kind") {
+            facts.documents.push(CaseDocument {
+                kind,
+                document_no: text(&row.record, "document_no"),
+                issued_on: date(&row.record, "issued_on"),
+            });
+        }
+    }
+    for row in store.rows_of_case(Entity::Evidence, case_uid)? {
+        if let Some(kind) = text(&row.record, "kind") {
+            facts.evidence.push(CaseEvidence {
+                kind,
+                name: text(&row.record, "name").unwrap_or_default(),
+            });
+        }
+    }
+    for row in store.rows_of_case(Entity::Sentence, case_uid)? {
+        let r = &row.record;
+        facts.sentences.push(SentenceFacts {
+            person_uid: row.person_uid.clone(),
+            charges: codes(r, "charges"),
+            principal_penalty: text(r, "principal_penalty"),
+            term_months: int(r, "term_months"),
+            probation_months: int(r, "probation_months"),
+            circumstances: codes(r, "circumstances"),
+            judgment_date: date(r, "judgment_date"),
+            court_code: text(r, "court_code").unwrap_or_default(),
+        });
+    }
+    for row in store.rows_of_case(Entity::Execution, case_uid)? {
+        let r = &row.record;
+        facts.executions.push(ExecutionFacts {
+            person_uid: row.person_uid.clone(),
+            kind: text(r, "kind"),
+            org_code: text(r, "org_code").unwrap_or_default(),
+            start: date(r, "start_date"),
+            end: date(r, "end_date"),
+            reduced_months: int(r, "reduced_months"),
+        });
+    }
     Ok(Some(facts))
+}
+
+fn text(r: &Record, name: &str) -> Option<String> {
+    r.get(name).and_then(Value::as_str).map(str::to_string)
+}
+
+fn date(r: &Record, name: &str) -> Option<NaiveDate> {
+    r.get(name).and_then(Value::as_date)
+}
+
+fn int(r: &Record, name: &str) -> Option<i64> {
+    r.get(name).and_then(Value::as_int)
+}
+
+/// A code list field; a single code counts as a list of one.
+fn codes(r: &Record, name: &str) -> Vec<String> {
+    match r.get(name) {
+        Some(Value::Codes(c)) => c.clone(),
+        Some(v) => v.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
+        None => Vec::new(),
+    }
 }

@@ -2,24 +2,52 @@
 //! `RULE` (id, Chinese title, legal basis, severity) and `check`, a pure function of the case's
 //! facts, the evaluation date and the rest-day calendar.
 //!
-//! Shared here: the time-limit check most rules are made of ([`LimitCheck`]), the custody test
-//! that decides whether a period may be extended for a holiday, and the formatting of facts.
+//! Shared here: the time-limit check most rules are made of ([`LimitCheck`]), the check for an
+//! act done without the act that must precede it ([`PriorCheck`]), the custody test that decides
+//! whether a period may be extended for a holiday, and the formatting of facts.
+//!
+//! Not a rule: the notification of the family within 24 hours of 拘留 or 逮捕 (刑事诉讼法 第85条
+//! 第2款, 第93条). The event table has no notification event, so the data cannot show it.
 
 pub mod arrest_request;
 pub mod arrest_review_detained;
 pub mod arrest_review_not_detained;
+pub mod arrest_without_approval;
+pub mod arrest_without_request;
+pub mod bail_limit;
 pub mod community_correction_report;
+pub mod commutation_half_term;
+pub mod commutation_interval;
 pub mod delivery_for_execution;
+pub mod detention_range;
+pub mod execution_without_judgment;
+pub mod first_commutation;
 pub mod first_instance;
+pub mod fixed_term_range;
+pub mod investigation_custody;
+pub mod parole_exclusion;
+pub mod parole_half_term;
+pub mod probation_eligibility;
+pub mod probation_period;
+pub mod probation_recidivist;
 pub mod prosecution_review;
+pub mod prosecution_without_transfer;
+pub mod required_documents;
+pub mod required_evidence;
+pub mod second_instance;
+pub mod statutory_band;
 pub mod supplementary_investigation;
+pub mod supplementary_investigation_period;
+pub mod surveillance_limit;
+pub mod surveillance_range;
+pub mod trial_without_prosecution;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use xiezhi_standard::codes::{table, CodeTable};
 
 use crate::deadline::{deadline, Period, RestDays};
-use crate::{Basis, CaseEvent, CaseFacts, RiskItem, Severity};
+use crate::{Basis, CaseEvent, CaseFacts, ExecutionFacts, RiskItem, SentenceFacts, Severity};
 
 /// A rule's catalog entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +78,49 @@ const RULES: &[(Rule, Check)] = &[
         community_correction_report::RULE,
         community_correction_report::check,
     ),
+    (
+        supplementary_investigation_period::RULE,
+        supplementary_investigation_period::check,
+    ),
+    (investigation_custody::RULE, investigation_custody::check),
+    (bail_limit::RULE, bail_limit::check),
+    (surveillance_limit::RULE, surveillance_limit::check),
+    (second_instance::RULE, second_instance::check),
+    // Procedural legality: an act without the act the law requires before it.
+    (arrest_without_request::RULE, arrest_without_request::check),
+    (
+        arrest_without_approval::RULE,
+        arrest_without_approval::check,
+    ),
+    (
+        prosecution_without_transfer::RULE,
+        prosecution_without_transfer::check,
+    ),
+    (
+        trial_without_prosecution::RULE,
+        trial_without_prosecution::check,
+    ),
+    (
+        execution_without_judgment::RULE,
+        execution_without_judgment::check,
+    ),
+    // Sentencing: the declared penalty against the Criminal Law.
+    (statutory_band::RULE, statutory_band::check),
+    (fixed_term_range::RULE, fixed_term_range::check),
+    (detention_range::RULE, detention_range::check),
+    (surveillance_range::RULE, surveillance_range::check),
+    (probation_eligibility::RULE, probation_eligibility::check),
+    (probation_recidivist::RULE, probation_recidivist::check),
+    (probation_period::RULE, probation_period::check),
+    // Completeness: the documents and evidence an act requires (data/required-documents.tsv).
+    (required_documents::RULE, required_documents::check),
+    (required_evidence::RULE, required_evidence::check),
+    // Commutation and parole (刑法 第78、81条; 最高法减刑假释规定 2016).
+    (commutation_half_term::RULE, commutation_half_term::check),
+    (first_commutation::RULE, first_commutation::check),
+    (commutation_interval::RULE, commutation_interval::check),
+    (parole_exclusion::RULE, parole_exclusion::check),
+    (parole_half_term::RULE, parole_half_term::check),
 ];
 
 /// Every rule, in catalog order.
@@ -201,6 +272,205 @@ impl LimitCheck<'_> {
     }
 }
 
+/// A procedural act that the law allows only after another act (批准逮捕 only upon a 提请批准逮捕,
+/// say). Fires once per case, on the first act with no prior act on or before its date; the due
+/// date reported is the date of that act.
+pub(crate) struct PriorCheck<'a> {
+    pub rule: &'a Rule,
+    /// The acts judged.
+    pub acts: &'a [&'a str],
+    /// Any one of these on or before the act makes it regular.
+    pub priors: &'a [&'a str],
+    /// The case is judged only when it shows at least one of these kinds (the upstream organ's
+    /// record is present at all); empty: always judged.
+    pub gate: &'a [&'a str],
+    /// What is missing, in Chinese, e.g. `提请批准逮捕`.
+    pub prior_zh: &'a str,
+    /// Extra sentence(s) for the explanation: what the data cannot show.
+    pub note: &'a str,
+}
+
+impl PriorCheck<'_> {
+    pub fn run(&self, facts: &CaseFacts) -> Vec<RiskItem> {
+        let has = |kinds: &[&str]| {
+            facts
+                .events
+                .iter()
+                .any(|e| kinds.contains(&e.kind.as_str()))
+        };
+        if !self.gate.is_empty() && !has(self.gate) {
+            return Vec::new();
+        }
+        let Some(act) = facts.events.iter().find(|a| {
+            self.acts.contains(&a.kind.as_str())
+                && !facts
+                    .events
+                    .iter()
+                    .any(|p| p.on <= a.on && self.priors.contains(&p.kind.as_str()))
+        }) else {
+            return Vec::new();
+        };
+        let mut facts_used = vec![fact(act)];
+        let later: Vec<&CaseEvent> = facts
+            .events
+            .iter()
+            .filter(|p| p.on > act.on && self.priors.contains(&p.kind.as_str()))
+            .collect();
+        let seen = match later.first() {
+            Some(p) => {
+                facts_used.push(fact(p));
+                format!("{}记录最早见于{}，晚于该行为。", kind_zh(&p.kind), p.on)
+            }
+            None => "案件中无该记录。".to_string(),
+        };
+        vec![RiskItem {
+            rule_id: self.rule.id,
+            title_zh: self.rule.title_zh,
+            basis: self.rule.basis,
+            severity: self.rule.severity,
+            case_uid: facts.case_uid.clone(),
+            due: act.on,
+            explanation_zh: format!(
+                "{}于{}（{}）；依{}，此前应有{}，但截至{}未见{}记录，{}{}",
+                kind_zh(&act.kind),
+                act.on,
+                act.org_code,
+                self.rule.basis.cite(),
+                self.prior_zh,
+                act.on,
+                self.prior_zh,
+                seen,
+                self.note
+            ),
+            facts_used,
+        }]
+    }
+}
+
+/// A risk item of a rule, with the rule's catalog fields filled in.
+pub(crate) fn item(
+    rule: &Rule,
+    facts: &CaseFacts,
+    due: NaiveDate,
+    explanation_zh: String,
+    facts_used: Vec<String>,
+) -> RiskItem {
+    RiskItem {
+        rule_id: rule.id,
+        title_zh: rule.title_zh,
+        basis: rule.basis,
+        severity: rule.severity,
+        case_uid: facts.case_uid.clone(),
+        due,
+        explanation_zh,
+        facts_used,
+    }
+}
+
+/// The Chinese name of a code of a table, or the code when the table does not know it.
+pub(crate) fn code_zh(t: CodeTable, code: &str) -> String {
+    table(t)
+        .get(code)
+        .map_or_else(|| code.to_string(), |e| e.name.clone())
+}
+
+/// The day a sentence was pronounced: its `judgment_date`, else the case's first
+/// `verdict_announced`. A sentence with neither is not judged, since a finding needs a date.
+pub(crate) fn sentence_day(facts: &CaseFacts, s: &SentenceFacts) -> Option<NaiveDate> {
+    s.judgment_date.or_else(|| {
+        facts
+            .events
+            .iter()
+            .find(|e| e.kind == "verdict_announced")
+            .map(|e| e.on)
+    })
+}
+
+/// One fact line for a sentence: `sentence 2024-03-01 FY1 fixed_term 48m probation 60m
+/// charges C264.1 circumstances recidivist`.
+pub(crate) fn sentence_fact(day: NaiveDate, s: &SentenceFacts) -> String {
+    let mut line = format!(
+        "sentence {day} {} {}",
+        s.court_code,
+        s.principal_penalty.as_deref().unwrap_or("-")
+    );
+    if let Some(t) = s.term_months {
+        line += &format!(" {t}m");
+    }
+    if let Some(p) = s.probation_months.filter(|p| *p > 0) {
+        line += &format!(" probation {p}m");
+    }
+    line += &format!(" charges {}", s.charges.join(";"));
+    if !s.circumstances.is_empty() {
+        line += &format!(" circumstances {}", s.circumstances.join(";"));
+    }
+    line
+}
+
+/// `有期徒刑48个月（缓刑60个月）` for an explanation.
+pub(crate) fn sentence_zh(s: &SentenceFacts) -> String {
+    let mut text = s.principal_penalty.as_deref().map_or_else(
+        || "主刑不详".to_string(),
+        |p| code_zh(CodeTable::PenaltyKind, p),
+    );
+    if let Some(t) = s.term_months.filter(|t| *t > 0) {
+        text += &format!("{t}个月");
+    }
+    if let Some(p) = s.probation_months.filter(|p| *p > 0) {
+        text += &format!("（缓刑考验期{p}个月）");
+    }
+    text
+}
+
+/// The sentence of an execution row: the sentence of the same person, or the case's only
+/// sentence when the rows carry no person.
+pub(crate) fn sentence_of<'a>(
+    facts: &'a CaseFacts,
+    e: &ExecutionFacts,
+) -> Option<&'a SentenceFacts> {
+    match &e.person_uid {
+        Some(p) => facts
+            .sentences
+            .iter()
+            .find(|s| s.person_uid.as_ref() == Some(p))
+            .or_else(|| single(&facts.sentences)),
+        None => single(&facts.sentences),
+    }
+}
+
+fn single<T>(rows: &[T]) -> Option<&T> {
+    match rows {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// The one convict of a case whose commutation and parole events can be read as theirs: the
+/// events carry no person, so a case with several execution rows is not judged on them.
+pub(crate) fn sole_convict(facts: &CaseFacts) -> Option<(&ExecutionFacts, &SentenceFacts)> {
+    let e = single(&facts.executions)?;
+    Some((e, sentence_of(facts, e)?))
+}
+
+/// One fact line for an execution row: `execution 2022-01-05 JY1 prison reduced 6m`.
+pub(crate) fn execution_fact(start: NaiveDate, e: &ExecutionFacts) -> String {
+    format!(
+        "execution {start} {} {} reduced {}m",
+        e.org_code,
+        e.kind.as_deref().unwrap_or("-"),
+        e.reduced_months.unwrap_or(0)
+    )
+}
+
+/// `盗窃罪、诈骗罪`.
+pub(crate) fn charges_zh(charges: &[String]) -> String {
+    charges
+        .iter()
+        .map(|c| code_zh(CodeTable::Charge, c))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 /// Indices of the events of a kind.
 pub(crate) fn indices_of<'a>(
     facts: &'a CaseFacts,
@@ -219,8 +489,55 @@ pub(crate) mod testing {
     //! Helpers for the rules' tests.
     use chrono::NaiveDate;
 
+    use crate::{CaseFacts, ExecutionFacts, SentenceFacts};
+
     pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// A case with one 盗窃罪 sentence of 12 months suspended for 24, judged 2024-05-06.
+    pub fn suspended(circumstances: &[&str]) -> CaseFacts {
+        let mut f = CaseFacts::new("C1");
+        f.sentences.push(SentenceFacts {
+            charges: vec!["C264.1".into()],
+            principal_penalty: Some("fixed_term".into()),
+            term_months: Some(12),
+            probation_months: Some(24),
+            circumstances: circumstances.iter().map(|c| c.to_string()).collect(),
+            judgment_date: Some(d(2024, 5, 6)),
+            court_code: "FY1".into(),
+            ..SentenceFacts::default()
+        });
+        f
+    }
+
+    /// A case with one convict serving a fixed term in prison from 2022-01-05 (admitted the
+    /// same day), with a cumulative reduction.
+    pub fn serving(term: i64, reduced: i64) -> CaseFacts {
+        let mut f = sentenced("fixed_term", term, &["C264.1"])
+            .with("judgment_effective", d(2021, 12, 20), "FY1")
+            .with("prison_admission", d(2022, 1, 5), "JY1");
+        f.sentences[0].person_uid = Some("P1".into());
+        f.executions.push(ExecutionFacts {
+            person_uid: Some("P1".into()),
+            kind: Some("prison".into()),
+            org_code: "JY1".into(),
+            start: Some(d(2022, 1, 5)),
+            end: None,
+            reduced_months: Some(reduced),
+        });
+        f
+    }
+
+    /// A case with one sentence of a penalty kind and term, not suspended.
+    pub fn sentenced(penalty: &str, term: i64, charges: &[&str]) -> CaseFacts {
+        let mut f = suspended(&[]);
+        let s = &mut f.sentences[0];
+        s.principal_penalty = Some(penalty.into());
+        s.term_months = Some(term);
+        s.probation_months = None;
+        s.charges = charges.iter().map(|c| c.to_string()).collect();
+        f
     }
 }
 
