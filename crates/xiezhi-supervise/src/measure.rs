@@ -34,6 +34,9 @@ pub struct RuleScore {
     pub false_alarms: usize,
     pub near_misses: usize,
     pub near_misses_fired: usize,
+    /// Stored cases of the first misses and false alarms, to look at.
+    pub missed_cases: Vec<String>,
+    pub false_alarm_cases: Vec<String>,
 }
 
 impl RuleScore {
@@ -86,12 +89,14 @@ pub fn score<S: Store>(
     }
     let mut card = Scorecard::default();
     let mut number_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut uid_of: BTreeMap<String, String> = BTreeMap::new();
     for (no, uids) in holders {
         if excluded.contains(&no) {
             card.excluded_cases += 1;
         } else if uids.len() > 1 {
             card.split_cases += 1;
         } else {
+            uid_of.insert(no.clone(), uids[0].clone());
             number_of.insert(uids[0].clone(), no);
         }
     }
@@ -123,7 +128,11 @@ pub fn score<S: Store>(
         for &(no, r) in &violations {
             if r == rule.id {
                 s.planted += 1;
-                s.detected += usize::from(fired.contains(&(no, r)));
+                if fired.contains(&(no, r)) {
+                    s.detected += 1;
+                } else if s.missed_cases.len() < 10 {
+                    s.missed_cases.push(uid_of[no].clone());
+                }
             }
         }
         for &(no, r) in &near {
@@ -132,10 +141,14 @@ pub fn score<S: Store>(
                 s.near_misses_fired += usize::from(fired.contains(&(no, r)));
             }
         }
-        s.false_alarms = fired
-            .iter()
-            .filter(|&&(no, r)| r == rule.id && !violations.contains(&(no, r)))
-            .count();
+        for &(no, r) in &fired {
+            if r == rule.id && !violations.contains(&(no, r)) {
+                s.false_alarms += 1;
+                if s.false_alarm_cases.len() < 10 {
+                    s.false_alarm_cases.push(uid_of[no].clone());
+                }
+            }
+        }
         card.rules.push(s);
     }
     Ok(card)

@@ -11,7 +11,7 @@ use xiezhi_store::{SqliteStore, Store};
 use xiezhi_supervise::engine::{evaluate_all, evaluate_changed};
 use xiezhi_supervise::lifecycle::{self, act, Action, Status};
 use xiezhi_supervise::measure::{score, Expected};
-use xiezhi_supervise::WeekendsOnly;
+use xiezhi_supervise::DataCalendar;
 use xiezhi_synth::violations::{self, Mark};
 
 fn province(dir: &Path, cases: usize, dirty_rate: f64) -> SqliteStore {
@@ -49,6 +49,11 @@ fn expected(dir: &Path) -> Vec<Expected> {
         .collect()
 }
 
+/// The calendar the engine ships with: the synthetic province counts with the same one.
+fn calendar() -> DataCalendar {
+    DataCalendar::shipped().unwrap()
+}
+
 fn export_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
 }
@@ -57,7 +62,7 @@ fn export_date() -> NaiveDate {
 fn every_planted_violation_is_found_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let store = province(dir.path(), 1500, 0.0);
-    let findings = evaluate_all(&store, export_date(), &WeekendsOnly).unwrap();
+    let findings = evaluate_all(&store, export_date(), &calendar()).unwrap();
     let truth = expected(dir.path());
     let card = score(&store, &truth, &BTreeSet::new(), &findings.items).unwrap();
     assert_eq!(card.split_cases, 0);
@@ -80,7 +85,7 @@ fn every_planted_violation_is_found_and_nothing_else() {
 fn the_worklist_aggregates_reopens_and_keeps_every_step_in_the_ledger() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = province(dir.path(), 400, 0.0);
-    let findings = evaluate_all(&store, export_date(), &WeekendsOnly).unwrap();
+    let findings = evaluate_all(&store, export_date(), &calendar()).unwrap();
     assert!(!findings.items.is_empty());
     let first = lifecycle::sync(&mut store, &findings, export_date(), false).unwrap();
     assert_eq!(first.new, lifecycle::records(&store).unwrap().len());
@@ -96,7 +101,7 @@ fn the_worklist_aggregates_reopens_and_keeps_every_step_in_the_ledger() {
 
     // Incremental: no data changed since the cursor, so no case is evaluated.
     let cursor = lifecycle::cursor(&store).unwrap().unwrap();
-    let none = evaluate_changed(&store, cursor.ledger_seq, export_date(), &WeekendsOnly).unwrap();
+    let none = evaluate_changed(&store, cursor.ledger_seq, export_date(), &calendar()).unwrap();
     assert!(none.cases.is_empty());
 
     // 预警 → 核查 → 整改 → 销号.

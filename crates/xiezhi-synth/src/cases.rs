@@ -95,6 +95,12 @@ pub(crate) struct Case {
     pub court_no: String,
     /// Violations and near-misses planted in this case, by catalog rule id.
     pub marks: Vec<(&'static str, Mark)>,
+    /// Planted: the arrest is approved with no 提请批准逮捕 on record (the police export leaves
+    /// the request date out).
+    pub hide_arrest_request: bool,
+    /// Planted: the executing organ acts on a judgment with no 生效 on record (the court export
+    /// leaves the effective date out).
+    pub hide_effective: bool,
 }
 
 pub(crate) struct World {
@@ -290,7 +296,7 @@ impl Gen<'_> {
             }
             Some(_) => None,
             // Now and then the police ask for the arrest of a suspect who was never detained.
-            None if chance(rng, 4) => Some(add_days(filed, rng.gen_range(5..=30))),
+            None if chance(rng, 10) => Some(add_days(filed, rng.gen_range(5..=30))),
             None => None,
         };
         let (mut arrest_approved, mut arrest_denied) = (None, None);
@@ -330,8 +336,20 @@ impl Gen<'_> {
             .unwrap_or(filed);
         // A suspect held by the police is always either released or handed on; the data has no
         // release row, so a detained suspect's case is always transferred.
-        let transferred = (detained.is_some() || arrest_requested.is_some() || chance(rng, 82))
-            .then(|| add_days(last_police, rng.gen_range(15..=60)));
+        let transfer = detained.is_some() || arrest_requested.is_some() || chance(rng, 82);
+        let transferred = match arrest_approved {
+            // After arrest, the investigation custody limit of 2 months runs (第156条).
+            Some(a) if transfer => Some(plan.gap(
+                rng,
+                rule::INVESTIGATION_CUSTODY,
+                a,
+                Limit::MonthsDays(2, 0),
+                true,
+                15..=58,
+            )),
+            _ if transfer => Some(add_days(last_police, rng.gen_range(15..=60))),
+            _ => None,
+        };
 
         // Procuratorate.
         let mut returns = Vec::new();
@@ -343,7 +361,8 @@ impl Gen<'_> {
                 10..12 => 2,
                 _ => 0,
             };
-            let n_returns = if n_returns == 2 && plan.plant(rng, rule::SUPPLEMENTARY_INVESTIGATION)
+            let n_returns = if n_returns == 2
+                && plan.plant_per_mille(rng, rule::SUPPLEMENTARY_INVESTIGATION, 200)
             {
                 3
             } else {
@@ -417,6 +436,22 @@ impl Gen<'_> {
                 not_prosecuted = Some(decided);
             }
         }
+        // A missing record is planted only where no late act measured from it is planted too.
+        let late = |plan: &Planner, rules: &[&str]| {
+            plan.marks
+                .iter()
+                .any(|(r, m)| *m == Mark::Violation && rules.contains(r))
+        };
+        let hide_arrest_request = arrest_approved.is_some()
+            && !late(
+                &plan,
+                &[
+                    rule::ARREST_REQUEST,
+                    rule::ARREST_REVIEW_DETAINED,
+                    rule::ARREST_REVIEW_NOT_DETAINED,
+                ],
+            )
+            && plan.plant(rng, rule::ARREST_WITHOUT_REQUEST);
         let last_date = court
             .as_ref()
             .map(|c| c.effective)
@@ -560,6 +595,15 @@ impl Gen<'_> {
                 execution,
             });
         }
+        let hide_effective = court.is_some()
+            && !late(
+                &plan,
+                &[
+                    rule::DELIVERY_FOR_EXECUTION,
+                    rule::COMMUNITY_CORRECTION_REPORT,
+                ],
+            )
+            && plan.plant(&mut self.rng, rule::EXECUTION_WITHOUT_JUDGMENT);
         let facts = self.facts(charge, county, occurred, &ids, amount_fen);
         Case {
             county,
@@ -583,6 +627,8 @@ impl Gen<'_> {
             indictment_no: String::new(),
             court_no: String::new(),
             marks: plan.marks,
+            hide_arrest_request,
+            hide_effective,
         }
     }
 

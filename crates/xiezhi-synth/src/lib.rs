@@ -51,8 +51,8 @@
 //!   1–10 days after 生效, 入监 1–20 days after 交付执行. Every date is on or before the export
 //!   date 2026-09-30.
 //! * Supervision ground truth ([`violations`]): 2.5 % of each applicable gap is planted late
-//!   and 2.5 % lands exactly on the last lawful day; 2.5 % of cases returned twice get a third
-//!   return. `supervision-truth.jsonl` names the case, its police case number, the rule and
+//!   and 2.5 % lands exactly on the last lawful day; 20 % of cases returned twice get a third
+//!   return; 2.5 % of arrests have no request on record and 2.5 % of judgments no 生效. `supervision-truth.jsonl` names the case, its police case number, the rule and
 //!   the mark (`violation`: must fire; `near_miss`: must not).
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances

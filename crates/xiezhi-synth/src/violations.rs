@@ -7,7 +7,7 @@
 //! last lawful day (the boundary the engine must not report). Each planted mark is written to
 //! `supervision-truth.jsonl` with the id of the catalog rule that must (or must not) fire.
 //!
-//! The limits themselves are the statute's (刑事诉讼法 第91条, 第172条, 第175条, 第208条,
+//! The limits themselves are the statute's (刑事诉讼法 第91条, 第156条, 第172条, 第175条, 第208条,
 //! 第264条; 社区矫正法 第21条); the rule ids are those of the `xiezhi-supervise` catalog.
 
 use std::sync::OnceLock;
@@ -33,6 +33,12 @@ pub mod rule {
     pub const ARREST_REVIEW_DETAINED: &str = "cpl-091-arrest-review";
     /// 审查批准逮捕, suspect not detained (15 + 5 days).
     pub const ARREST_REVIEW_NOT_DETAINED: &str = "spp-282-arrest-review-not-detained";
+    /// 侦查羁押 after arrest (2 months).
+    pub const INVESTIGATION_CUSTODY: &str = "cpl-156-investigation-custody";
+    /// 批准逮捕 with no 提请批准逮捕 before it.
+    pub const ARREST_WITHOUT_REQUEST: &str = "cpl-087-arrest-without-request";
+    /// 交付执行 / 入监 / 社区矫正报到 with no 判决生效 before it.
+    pub const EXECUTION_WITHOUT_JUDGMENT: &str = "cpl-259-execution-without-effective-judgment";
     /// 审查起诉 (1 month + 15 days).
     pub const PROSECUTION_REVIEW: &str = "cpl-172-prosecution-review";
     /// 退回补充侦查 at most twice.
@@ -45,10 +51,13 @@ pub mod rule {
     pub const COMMUNITY_CORRECTION_REPORT: &str = "sqjz-021-community-correction-report";
 
     /// Every rule with planted marks.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 11] = [
+        ARREST_WITHOUT_REQUEST,
+        EXECUTION_WITHOUT_JUDGMENT,
         ARREST_REQUEST,
         ARREST_REVIEW_DETAINED,
         ARREST_REVIEW_NOT_DETAINED,
+        INVESTIGATION_CUSTODY,
         PROSECUTION_REVIEW,
         SUPPLEMENTARY_INVESTIGATION,
         FIRST_INSTANCE,
@@ -141,9 +150,19 @@ impl Planner {
         }
     }
 
-    /// Plants a mark that is not a date (a third 退回补充侦查, say) at the violation rate.
+    /// Plants a mark that is not a date (a missing record, say) at the violation rate.
     pub(crate) fn plant(&mut self, rng: &mut ChaCha8Rng, rule: &'static str) -> bool {
-        let planted = rng.gen_range(0..1000) < VIOLATION_PER_MILLE;
+        self.plant_per_mille(rng, rule, VIOLATION_PER_MILLE)
+    }
+
+    /// Plants a mark at a rate of its own, for a rule whose opportunity is rare.
+    pub(crate) fn plant_per_mille(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        rule: &'static str,
+        per_mille: u32,
+    ) -> bool {
+        let planted = rng.gen_range(0..1000) < per_mille;
         if planted {
             self.marks.push((rule, Mark::Violation));
         }

@@ -441,8 +441,11 @@ fn small_province_is_sound() {
                 let accepted = date(tag(block, "收案日期").unwrap()).unwrap();
                 let hearing = date(tag(block, "开庭日期").unwrap()).unwrap();
                 let verdict = date(tag(block, "宣判日期").unwrap()).unwrap();
-                let effective = date(tag(block, "生效日期").unwrap()).unwrap();
-                assert!(accepted <= hearing && hearing <= verdict && verdict < effective);
+                assert!(accepted <= hearing && hearing <= verdict);
+                // Left out only where a missing 生效 is planted for the supervision engine.
+                if let Some(effective) = tag(block, "生效日期") {
+                    assert!(verdict < date(effective).unwrap());
+                }
                 for c in tags(block, "罪名") {
                     assert!(charge_known(c), "{c}");
                 }

@@ -7,8 +7,8 @@
 //!
 //! Fires when `delivered_for_execution` comes after the limit, or is missing past it while the
 //! case shows no later act (an admission to prison or a community-correction report implies the
-//! documents arrived; an acquittal has nothing to deliver, and the case data does not yet say
-//! which judgments carry a penalty). Custody is read from the latest coercive measure on the
+//! documents arrived; an acquittal has nothing to deliver, nor has a judgment exempting every
+//! defendant from punishment). Custody is read from the latest coercive measure on the
 //! day the judgment took effect.
 
 use chrono::NaiveDate;
@@ -31,6 +31,13 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Vec<RiskItem> {
+    // A judgment that exempts every defendant from punishment (免予刑事处罚, 刑法 第37条) has
+    // no penalty to execute: a missing delivery is not judged then.
+    let nothing_to_execute = !facts.sentences.is_empty()
+        && facts
+            .sentences
+            .iter()
+            .all(|s| s.principal_penalty.as_deref() == Some("exempted"));
     indices_of(facts, "judgment_effective")
         .filter_map(|start| {
             let from = facts.events[start].on;
@@ -44,7 +51,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 custody: in_custody_at(facts, from),
                 act_zh: "将有关法律文书送达公安机关、监狱或者其他执行机关",
                 same_stage: &[],
-                judge_missing: true,
+                judge_missing: !nothing_to_execute,
                 note: "判决生效后十日期限约束法院送达法律文书；公安机关送交监狱的一个月期限（监狱法第15条）另行计算。".to_string(),
             }
             .run(as_of, calendar)
@@ -56,7 +63,22 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
 mod tests {
     use super::*;
     use crate::rules::testing::d;
-    use crate::WeekendsOnly;
+    use crate::{SentenceFacts, WeekendsOnly};
+
+    #[test]
+    fn an_exemption_has_nothing_to_deliver() {
+        let mut f = CaseFacts::new("C1").with("judgment_effective", d(2024, 4, 1), "FY1");
+        f.sentences.push(SentenceFacts {
+            principal_penalty: Some("exempted".into()),
+            ..SentenceFacts::default()
+        });
+        assert!(check(&f, d(2024, 6, 1), &WeekendsOnly).is_empty());
+        f.sentences.push(SentenceFacts {
+            principal_penalty: Some("fixed_term".into()),
+            ..SentenceFacts::default()
+        });
+        assert_eq!(check(&f, d(2024, 6, 1), &WeekendsOnly).len(), 1);
+    }
 
     fn case(delivered: NaiveDate) -> CaseFacts {
         // Effective Monday 2024-04-01 + 10 = Thursday 2024-04-11.

@@ -116,7 +116,9 @@ pub(crate) fn write(
                 Some(v) => element(&mut x, "    ", "宣判日期", v),
                 None => date_element(&mut x, "宣判日期", stage.verdict),
             }
-            date_element(&mut x, "生效日期", stage.effective);
+            if !c.hide_effective {
+                date_element(&mut x, "生效日期", stage.effective);
+            }
             if s.penalty != Penalty::Exempt {
                 date_element(&mut x, "交付执行日期", stage.delivered);
             }

@@ -93,7 +93,7 @@ pub(crate) fn write(
             if let Some(x) = c.detained {
                 write_date(DateFmt::Compact, x, &mut f[18]);
             }
-            if let Some(x) = c.arrest_requested {
+            if let Some(x) = c.arrest_requested.filter(|_| !c.hide_arrest_request) {
                 write_date(DateFmt::Compact, x, &mut f[TQPBSJ]);
             }
             if let Some(x) = c.transferred {
