@@ -300,6 +300,16 @@ fn round_trip_with_lineage<S: Store>(store: &mut S) {
         .rows_of_case(Entity::Event, "C2")
         .expect("rows")
         .is_empty());
+    let block = ["C0".to_string(), "C1".to_string(), "C2".to_string()];
+    let events = store.rows_of_cases(Entity::Event, &block).expect("rows");
+    assert_eq!(events, of_case, "a block holds the same rows as its cases");
+    let cases = store.rows_of_cases(Entity::Case, &block).expect("rows");
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].record, case);
+    assert!(store
+        .rows_of_cases(Entity::Event, &["C0".to_string(), "C2".to_string()])
+        .expect("rows")
+        .is_empty());
     assert_eq!(
         store.source_record(7).expect("get").map(|s| s.line),
         Some(8)

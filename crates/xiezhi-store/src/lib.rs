@@ -322,6 +322,21 @@ pub trait Store {
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>>;
     /// Every stored row of a dependent entity that belongs to a case, by uid.
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>>;
+    /// The rows of an entity for many cases at once (for [`Entity::Case`], the cases
+    /// themselves), ordered by case. Readers of every case (the supervision engine) pass
+    /// blocks of neighbouring case uids. The default reads case by case; a backend may read
+    /// the block in one query.
+    fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
+        let mut rows = Vec::new();
+        for case in cases {
+            if entity == Entity::Case {
+                rows.extend(self.get(entity, case)?);
+            } else {
+                rows.extend(self.rows_of_case(entity, case)?);
+            }
+        }
+        Ok(rows)
+    }
     /// For each field of the entity, how many stored rows carry it.
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>>;
     /// (entity, rule, count) over the merge explanations.

@@ -754,7 +754,8 @@ impl Store for PgStore {
         Ok(self
             .client
             .borrow_mut()
-            .query_one("SELECT COUNT(*) FROM ledger_entry", &[])?
+            // Gapless numbering (see the SQLite backend): the last number plus one.
+            .query_one("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entry", &[])?
             .get(0))
     }
 

@@ -570,6 +570,43 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
+        let (Some(first), Some(last)) = (cases.iter().min(), cases.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let key = match entity {
+            Entity::Case => "uid",
+            e if e.is_dependent() => "case_uid",
+            _ => return Ok(Vec::new()),
+        };
+        // One range scan over the block, then only the cases asked for.
+        let wanted: std::collections::HashSet<&str> = cases.iter().map(String::as_str).collect();
+        let cols = read_columns(entity);
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM {} WHERE {key} BETWEEN ?1 AND ?2 ORDER BY {key}, uid",
+            cols.join(", "),
+            table(entity)
+        ))?;
+        let raws: Vec<Vec<rusqlite::types::Value>> = stmt
+            .query_map([first, last], |r| {
+                (0..cols.len()).map(|i| r.get(i)).collect()
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut rows = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let row = stored_entity(entity, raw)?;
+            let case = if entity == Entity::Case {
+                Some(row.uid.as_str())
+            } else {
+                row.case_uid.as_deref()
+            };
+            if case.is_some_and(|c| wanted.contains(c)) {
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
         let exprs: Vec<String> = entity
             .fields()
@@ -652,7 +689,13 @@ impl Store for SqliteStore {
     fn ledger_len(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM ledger_entry", [], |r| r.get(0))?)
+            // Entries are numbered 0, 1, 2 … without gaps (appends take MAX + 1), so the
+            // length is the last number plus one: an index lookup, not a count of every row.
+            .query_row(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entry",
+                [],
+                |r| r.get(0),
+            )?)
     }
 
     fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>> {

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use xiezhi_store::{Entity, Store, StoreError};
 
 use crate::deadline::RestDays;
-use crate::{evaluate, facts_from_store, RiskItem};
+use crate::{evaluate, facts_of_cases, RiskItem};
 
 /// The findings of one run.
 #[derive(Debug, Clone, Default)]
@@ -76,10 +76,13 @@ pub fn evaluate_cases<S: Store>(
         ledger_seq,
         ..Findings::default()
     };
-    for case in cases {
-        if let Some(facts) = facts_from_store(store, &case)? {
+    let mut cases: Vec<String> = cases.into_iter().collect();
+    cases.sort_unstable();
+    // Blocks of neighbouring cases: one read per entity and block.
+    for block in cases.chunks(512) {
+        for facts in facts_of_cases(store, block)? {
             findings.items.extend(evaluate(&facts, as_of, calendar));
-            findings.cases.push(case);
+            findings.cases.push(facts.case_uid);
         }
     }
     Ok(findings)

@@ -16,6 +16,8 @@ pub mod lifecycle;
 pub mod measure;
 pub mod rules;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use xiezhi_standard::value::{Record, Value};
@@ -202,13 +204,23 @@ pub fn facts_from_store<S: Store>(
     store: &S,
     case_uid: &str,
 ) -> Result<Option<CaseFacts>, StoreError> {
-    let Some(case) = store.get(Entity::Case, case_uid)? else {
-        return Ok(None);
-    };
-    let mut facts = CaseFacts::new(case_uid);
-    facts.category = text(&case.record, "category");
-    facts.charges = codes(&case.record, "charges");
-    for row in store.rows_of_case(Entity::Event, case_uid)? {
+    Ok(facts_of_cases(store, &[case_uid.to_string()])?.pop())
+}
+
+/// The facts of many stored cases, read entity by entity for the whole block (one query per
+/// entity with a backend that reads blocks), in the order given; cases not stored are left out.
+pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseFacts>, StoreError> {
+    let mut by_case: HashMap<String, CaseFacts> = HashMap::with_capacity(cases.len());
+    for case in store.rows_of_cases(Entity::Case, cases)? {
+        let mut facts = CaseFacts::new(&case.uid);
+        facts.category = text(&case.record, "category");
+        facts.charges = codes(&case.record, "charges");
+        by_case.insert(case.uid.clone(), facts);
+    }
+    for row in store.rows_of_cases(Entity::Event, cases)? {
+        let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
         let field = |name: &str| row.record.fields.get(name);
         let kind = field("kind").and_then(|v| v.as_str());
         let on = field("occurred_at").and_then(|v| v.as_date());
@@ -230,9 +242,10 @@ pub fn facts_from_store<S: Store>(
             _ => facts.incomplete_events += 1,
         }
     }
-    facts.events.sort_by_key(|e| e.on);
-    facts.cited_documents.sort_by_key(|c| c.on);
-    for row in store.rows_of_case(Entity::Document, case_uid)? {
+    for row in store.rows_of_cases(Entity::Document, cases)? {
+        let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
         if let Some(kind) = text(&row.record, "kind") {
             facts.documents.push(CaseDocument {
                 kind,
@@ -241,7 +254,10 @@ pub fn facts_from_store<S: Store>(
             });
         }
     }
-    for row in store.rows_of_case(Entity::Evidence, case_uid)? {
+    for row in store.rows_of_cases(Entity::Evidence, cases)? {
+        let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
         if let Some(kind) = text(&row.record, "kind") {
             facts.evidence.push(CaseEvidence {
                 kind,
@@ -249,7 +265,10 @@ pub fn facts_from_store<S: Store>(
             });
         }
     }
-    for row in store.rows_of_case(Entity::Sentence, case_uid)? {
+    for row in store.rows_of_cases(Entity::Sentence, cases)? {
+        let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
         let r = &row.record;
         facts.sentences.push(SentenceFacts {
             person_uid: row.person_uid.clone(),
@@ -262,7 +281,10 @@ pub fn facts_from_store<S: Store>(
             court_code: text(r, "court_code").unwrap_or_default(),
         });
     }
-    for row in store.rows_of_case(Entity::Execution, case_uid)? {
+    for row in store.rows_of_cases(Entity::Execution, cases)? {
+        let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
         let r = &row.record;
         facts.executions.push(ExecutionFacts {
             person_uid: row.person_uid.clone(),
@@ -273,7 +295,16 @@ pub fn facts_from_store<S: Store>(
             reduced_months: int(r, "reduced_months"),
         });
     }
-    Ok(Some(facts))
+    Ok(cases
+        .iter()
+        .filter_map(|c| by_case.remove(c))
+        .map(|mut facts| {
+            // Rows come in uid order; the rules read events in date order (stable for ties).
+            facts.events.sort_by_key(|e| e.on);
+            facts.cited_documents.sort_by_key(|c| c.on);
+            facts
+        })
+        .collect())
 }
 
 fn text(r: &Record, name: &str) -> Option<String> {
