@@ -484,7 +484,7 @@ impl Gen<'_> {
                 },
                 _ => 0,
             };
-            let s = sentence::sentence(
+            let mut s = sentence::sentence(
                 &mut self.rng,
                 charge,
                 &Facts {
@@ -495,6 +495,21 @@ impl Gen<'_> {
                 },
             );
             let rng = &mut self.rng;
+            // Planted: probation for a 累犯 (刑法 第74条), with an otherwise lawful term and
+            // probation period, so that only that rule is broken.
+            let eligible = s.circumstances & RECIDIVIST != 0
+                && s.probation_months == 0
+                && match s.penalty {
+                    Penalty::FixedTerm => s.term_months <= 36,
+                    Penalty::Detention => true,
+                    _ => false,
+                };
+            if eligible && plan.plant_per_mille(rng, rule::PROBATION_RECIDIVIST, 500) {
+                s.probation_months = match s.penalty {
+                    Penalty::FixedTerm => s.term_months.clamp(12, 60),
+                    _ => s.term_months.clamp(2, 12),
+                };
+            }
             let custody_from = if arrest_approved.is_some() {
                 detained
             } else {

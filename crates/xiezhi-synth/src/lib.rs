@@ -52,7 +52,8 @@
 //!   date 2026-09-30.
 //! * Supervision ground truth ([`violations`]): 2.5 % of each applicable gap is planted late
 //!   and 2.5 % lands exactly on the last lawful day; 20 % of cases returned twice get a third
-//!   return; 2.5 % of arrests have no request on record and 2.5 % of judgments no 生效. `supervision-truth.jsonl` names the case, its police case number, the rule and
+//!   return; 2.5 % of arrests have no request on record, 2.5 % of judgments no 生效, and half
+//!   the 累犯 with a term that could be suspended are given probation (刑法 第74条). `supervision-truth.jsonl` names the case, its police case number, the rule and
 //!   the mark (`violation`: must fire; `near_miss`: must not).
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances

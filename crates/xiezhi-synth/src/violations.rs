@@ -39,6 +39,8 @@ pub mod rule {
     pub const ARREST_WITHOUT_REQUEST: &str = "cpl-087-arrest-without-request";
     /// 交付执行 / 入监 / 社区矫正报到 with no 判决生效 before it.
     pub const EXECUTION_WITHOUT_JUDGMENT: &str = "cpl-259-execution-without-effective-judgment";
+    /// 缓刑 for a 累犯 (刑法 第74条).
+    pub const PROBATION_RECIDIVIST: &str = "cl-074-probation-recidivist";
     /// 审查起诉 (1 month + 15 days).
     pub const PROSECUTION_REVIEW: &str = "cpl-172-prosecution-review";
     /// 退回补充侦查 at most twice.
@@ -51,7 +53,8 @@ pub mod rule {
     pub const COMMUNITY_CORRECTION_REPORT: &str = "sqjz-021-community-correction-report";
 
     /// Every rule with planted marks.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 12] = [
+        PROBATION_RECIDIVIST,
         ARREST_WITHOUT_REQUEST,
         EXECUTION_WITHOUT_JUDGMENT,
         ARREST_REQUEST,
