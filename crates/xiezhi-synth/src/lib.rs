@@ -58,7 +58,7 @@
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances
 //!   (自首, 坦白, 认罪认罚, 退赃退赔, 取得谅解, 从犯, 犯罪未遂, 累犯, 前科). About 30 % of terms of
-//!   拘役 or 有期徒刑 ≤ 36 months are suspended (never for 累犯). No life or death sentences.
+//!   拘役 or 有期徒刑 ≤ 36 months are suspended (never for 累犯, but where planted: see below). No life or death sentences.
 //! * Execution: 有期徒刑 > 12 months without probation → a prison (women to the women's
 //!   prison); 管制 and every suspended sentence → the community-corrections organ of the
 //!   person's county of residence; 拘役 without probation (executed by police), 有期徒刑 ≤ 12
