@@ -1,11 +1,14 @@
 //! The procedural-legality, time-limit, sentencing, completeness and commutation rules over a
-//! synthetic province: silent on its cases as generated, and firing on copies of real cases
-//! with one fact changed (the near-miss and the trigger of each rule).
+//! synthetic province: silent on its cases as generated (but where the province planted a
+//! violation of the rule), and firing on copies of real cases with one fact changed (the
+//! near-miss and the trigger of each rule).
+
+use std::collections::BTreeSet;
 
 use chrono::{Days, NaiveDate};
 use xiezhi_ingest::export::{ingest_export, shipped_plans};
 use xiezhi_ingest::IngestOptions;
-use xiezhi_store::SqliteStore;
+use xiezhi_store::{Entity, SqliteStore, Store};
 use xiezhi_supervise::{evaluate, facts_from_store, CaseFacts, WeekendsOnly};
 
 const NEW_RULES: [&str; 24] = [
@@ -36,10 +39,11 @@ const NEW_RULES: [&str; 24] = [
 ];
 
 fn as_of() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+    NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
 }
 
-fn province() -> Vec<CaseFacts> {
+/// The stored cases, and the (stored case, rule) pairs the province planted a violation of.
+fn province() -> (Vec<CaseFacts>, BTreeSet<(String, String)>) {
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("export");
     xiezhi_synth::generate(
@@ -60,9 +64,27 @@ fn province() -> Vec<CaseFacts> {
         &mut |_, _, _| {},
     )
     .unwrap();
-    (1..)
+    let cases: Vec<CaseFacts> = (1..)
         .map_while(|n| facts_from_store(&store, &format!("C{n:08}")).unwrap())
-        .collect()
+        .collect();
+    let planted_numbers: BTreeSet<(String, String)> = xiezhi_synth::violations::read(&export)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.mark == xiezhi_synth::violations::Mark::Violation)
+        .map(|t| (t.police_case_no, t.rule))
+        .collect();
+    let mut planted = BTreeSet::new();
+    for c in &cases {
+        let case = store.get(Entity::Case, &c.case_uid).unwrap().unwrap();
+        if let Some(no) = case.record.get("police_case_no").and_then(|v| v.as_str()) {
+            for (n, rule) in &planted_numbers {
+                if n == no {
+                    planted.insert((c.case_uid.clone(), rule.clone()));
+                }
+            }
+        }
+    }
+    (cases, planted)
 }
 
 /// Whether the rule fires; every item it gives names its basis, its date and each fact's date.
@@ -94,7 +116,7 @@ fn without(c: &CaseFacts, kind: &str) -> CaseFacts {
 
 #[test]
 fn silent_on_the_province_and_firing_on_one_changed_fact() {
-    let cases = province();
+    let (cases, planted) = province();
     assert!(cases.len() >= 70, "{} cases", cases.len());
     assert!(cases.iter().any(|c| !c.sentences.is_empty()));
     assert!(cases.iter().any(|c| !c.documents.is_empty()));
@@ -104,8 +126,9 @@ fn silent_on_the_province_and_firing_on_one_changed_fact() {
     assert!(NEW_RULES.iter().all(|r| catalog.contains(r)));
     for c in &cases {
         for i in evaluate(c, as_of(), &WeekendsOnly) {
+            let expected = planted.contains(&(c.case_uid.clone(), i.rule_id.to_string()));
             assert!(
-                !NEW_RULES.contains(&i.rule_id),
+                !NEW_RULES.contains(&i.rule_id) || expected,
                 "fires on a generated case: {i:?}"
             );
         }
