@@ -848,6 +848,45 @@ impl Store for SqliteStore {
     }
 }
 
+/// The columns `get` and `rows_of_case` read: uid, lineage, (case, person,) then the fields.
+fn read_columns(entity: Entity) -> Vec<&'static str> {
+    let mut cols = vec!["uid", "lineage"];
+    if entity.is_dependent() {
+        cols.extend(["case_uid", "person_uid"]);
+    }
+    cols.extend(entity.fields().iter().map(|f| f.name));
+    cols
+}
+
+/// A stored row, read in [`read_columns`] order, as a standard record with its lineage.
+fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result<StoredEntity> {
+    let fields = entity.fields();
+    let field_values = raw.split_off(raw.len() - fields.len());
+    let text = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Text(s) => Some(s.clone()),
+        _ => None,
+    };
+    let mut record = Record::new(entity);
+    for (f, v) in fields.iter().zip(field_values) {
+        if let Some(v) = parse_value(f.ty, v)? {
+            record.fields.insert(f.name, v);
+        }
+    }
+    let lineage_json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text(&raw[1]).unwrap_or_default())?;
+    let lineage = lineage_json
+        .into_iter()
+        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+        .collect();
+    Ok(StoredEntity {
+        uid: text(&raw[0]).unwrap_or_default(),
+        case_uid: raw.get(2).and_then(text),
+        person_uid: raw.get(3).and_then(text),
+        record,
+        lineage,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -892,43 +931,4 @@ mod tests {
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.count(Entity::Person).unwrap(), 1);
     }
-}
-
-/// The columns `get` and `rows_of_case` read: uid, lineage, (case, person,) then the fields.
-fn read_columns(entity: Entity) -> Vec<&'static str> {
-    let mut cols = vec!["uid", "lineage"];
-    if entity.is_dependent() {
-        cols.extend(["case_uid", "person_uid"]);
-    }
-    cols.extend(entity.fields().iter().map(|f| f.name));
-    cols
-}
-
-/// A stored row, read in [`read_columns`] order, as a standard record with its lineage.
-fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result<StoredEntity> {
-    let fields = entity.fields();
-    let field_values = raw.split_off(raw.len() - fields.len());
-    let text = |v: &rusqlite::types::Value| match v {
-        rusqlite::types::Value::Text(s) => Some(s.clone()),
-        _ => None,
-    };
-    let mut record = Record::new(entity);
-    for (f, v) in fields.iter().zip(field_values) {
-        if let Some(v) = parse_value(f.ty, v)? {
-            record.fields.insert(f.name, v);
-        }
-    }
-    let lineage_json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&text(&raw[1]).unwrap_or_default())?;
-    let lineage = lineage_json
-        .into_iter()
-        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
-        .collect();
-    Ok(StoredEntity {
-        uid: text(&raw[0]).unwrap_or_default(),
-        case_uid: raw.get(2).and_then(text),
-        person_uid: raw.get(3).and_then(text),
-        record,
-        lineage,
-    })
 }
