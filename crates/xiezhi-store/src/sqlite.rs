@@ -465,6 +465,16 @@ impl Store for SqliteStore {
         }
         events.extend(batch.events.iter().cloned());
         append_in_tx(&tx, events)?;
+        if !batch.workflow.is_empty() {
+            let seq: Option<i64> =
+                tx.query_row("SELECT MAX(seq) FROM ledger_entry", [], |r| r.get(0))?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO workflow_item (kind, id, body, updated_seq) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for w in &batch.workflow {
+                stmt.execute(params![w.kind, w.id, w.body, seq])?;
+            }
+        }
         tx.commit()?;
         Ok(())
     }
@@ -802,6 +812,21 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT id, body FROM workflow_item WHERE kind = ?1 ORDER BY id")?;
         let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn workflow_items_after(
+        &self,
+        kind: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, body FROM workflow_item WHERE kind = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![kind, after, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
