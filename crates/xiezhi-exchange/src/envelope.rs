@@ -340,6 +340,9 @@ mod tests {
     }
 
     proptest! {
+        // Each case signs and verifies several times; 64 cases keep the debug run short.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         /// The wire form round-trips and the signature survives it: the receiver's re-encoding
         /// of a parsed body is byte-identical to the sender's.
         #[test]

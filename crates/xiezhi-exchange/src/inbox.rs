@@ -17,10 +17,8 @@ use crate::envelope::{sha256_hex, Envelope, Receipt, ReceiptBody, ReceiptStatus}
 use crate::keys::{Keyring, Registry};
 use crate::kind::{OrganKind, TransferKind};
 use crate::outbox::Outcome;
-use crate::state::{
-    check_contents, queue, seq_id, InboxItem, InboxState, Pending, RefusalRecord, INBOX, RECEIPT,
-    REFUSAL,
-};
+use crate::state::{check_contents, queue, seq_id, Pending, INBOX, RECEIPT, REFUSAL};
+pub use crate::state::{InboxItem, InboxState, RefusalRecord};
 use crate::{ExchangeError, Refusal};
 
 /// Whether verified transfers are applied on receipt or wait for a person.

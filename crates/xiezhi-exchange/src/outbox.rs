@@ -16,9 +16,8 @@ use xiezhi_store::{Batch, Store};
 use crate::envelope::{Attachment, DocumentRef, Envelope, EnvelopeBody, Payload, Receipt};
 use crate::keys::{Keyring, Registry};
 use crate::kind::TransferKind;
-use crate::state::{
-    check_contents, seq_id, Attempt, InboxItem, OutboxItem, OutboxState, Pending, INBOX, OUTBOX,
-};
+use crate::state::{check_contents, seq_id, InboxItem, Pending, INBOX, OUTBOX};
+pub use crate::state::{Attempt, OutboxItem, OutboxState};
 use crate::{ExchangeError, Refusal};
 
 /// A document to send: its bytes travel as an attachment, its hash in the signed body.

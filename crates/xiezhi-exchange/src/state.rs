@@ -291,8 +291,13 @@ pub(crate) fn check_contents(body: &EnvelopeBody, registry: &Registry) -> Result
                 message,
             })?;
     }
+    // A payload is part of a case: the field rules apply, the whole-record ones (a case must
+    // carry some department's number) do not.
     let issues = validate_record(&mut record, &ValidationContext { as_of: None });
-    if let Some(i) = issues.iter().find(|i| i.severity == Severity::Error) {
+    if let Some(i) = issues
+        .iter()
+        .find(|i| i.severity == Severity::Error && body.payload.case.contains_key(&i.field))
+    {
         return Err(Refusal::InvalidField {
             field: i.field.clone(),
             rule: i.rule.to_string(),
