@@ -114,8 +114,9 @@ fn take_in<S: Store>(
         return Ok(Ok(Outcome::Delivered(receipts_in(store, p, &b.id)?)));
     }
     // Order first: an envelope that overtook an earlier one of its case waits, whatever it
-    // holds. From here on the envelope occupies its place in the case's order, refused or not,
-    // so one refused transfer does not hold up the case.
+    // holds. Once intact, the envelope occupies its place in the case's order, refused or not,
+    // so one refused transfer does not hold up the case; one damaged in transit does not take
+    // the place its intact copy will need.
     let order = format!("recv_seq:{}|{}", b.from, b.case_uid);
     let expected = p.counter(store, &order)? as u64 + 1;
     if b.case_seq < expected {
@@ -131,7 +132,6 @@ fn take_in<S: Store>(
             b.case_uid, b.from, b.case_seq
         ))));
     }
-    p.set_counter(&order, expected as i64);
     if env.attachments.len() != b.payload.documents.len() {
         return Ok(Err(Refusal::AttachmentCount {
             documents: b.payload.documents.len(),
@@ -153,6 +153,7 @@ fn take_in<S: Store>(
             }));
         }
     }
+    p.set_counter(&order, expected as i64);
     let record = match check_contents(b, registry) {
         Ok(r) => r,
         Err(reason) => return Ok(Err(reason)),

@@ -107,6 +107,17 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Whether the envelope may have been damaged on the way (the sender's copy can still be
+    /// good): the sender tries again rather than giving up.
+    pub fn in_transit(&self) -> bool {
+        matches!(
+            self,
+            Refusal::BadSignature { .. }
+                | Refusal::DocumentTampered { .. }
+                | Refusal::AttachmentCount { .. }
+        )
+    }
+
     /// The machine-readable reason code (`bad_signature`, …).
     pub fn code(&self) -> String {
         serde_json::to_value(self)

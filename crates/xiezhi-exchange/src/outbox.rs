@@ -302,7 +302,8 @@ pub enum Outcome {
     Delivered(Vec<Receipt>),
     /// It may not have arrived (no answer, connection lost, receiver busy): try again later.
     Retry(String),
-    /// The receiver refused it for good.
+    /// The receiver refused it. Refusals of what the sender wrote are final; those that may
+    /// stem from damage on the way ([`Refusal::in_transit`]) are retried.
     Refused(Refusal),
 }
 
@@ -352,6 +353,9 @@ pub fn record<S: Store>(
                     None if receipts.is_empty() => Outcome::Retry("no receipt".into()),
                     None => Outcome::Delivered(receipts),
                 }
+            }
+            Outcome::Refused(reason) if reason.in_transit() => {
+                Outcome::Retry(format!("refused as damaged in transit: {reason}"))
             }
             other => other,
         };
