@@ -17,6 +17,7 @@
 //! entries; no in-memory state survives a call, so a process killed at any point resumes from
 //! the store. Nothing refused is dropped: each refusal is stored and logged with its reason.
 
+pub mod bench;
 pub mod deadline;
 pub mod envelope;
 pub mod inbox;
