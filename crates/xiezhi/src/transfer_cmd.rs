@@ -44,8 +44,10 @@ pub fn organs(data: &Path, store: &mut SqliteStore, now: NaiveDateTime) -> Resul
     Ok(Organs { keys, registry })
 }
 
+/// Local time to the second: the precision of the standard's date-times.
 fn now() -> NaiveDateTime {
-    chrono::Local::now().naive_local()
+    let t = chrono::Local::now().naive_local();
+    t - chrono::Duration::nanoseconds(i64::from(t.and_utc().timestamp_subsec_nanos()))
 }
 
 /// Delivers everything due inside this installation (receivers answer for their organs here)
@@ -260,7 +262,12 @@ fn status(store: &SqliteStore, o: &Organs, id: Option<&str>, at: NaiveDateTime) 
                 d.sha256
             );
         }
-        println!("  发件箱状态 {:?}，尝试 {} 次", item.state, item.attempts);
+        let state = match item.state {
+            OutboxState::Pending => "待送",
+            OutboxState::Delivered => "已送达",
+            OutboxState::Dead => "死信",
+        };
+        println!("  发件箱状态：{state}，投递失败 {} 次", item.attempts);
         for f in &item.failures {
             println!("  {} 失败：{}", f.at, f.error);
         }
