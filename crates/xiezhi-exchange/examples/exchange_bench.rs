@@ -22,6 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.receive.as_secs_f64(),
         r.record.as_secs_f64()
     );
-    println!("  total {:.2} s → {:.0} transfers/s", r.total.as_secs_f64(), r.per_second());
+    println!(
+        "  total {:.2} s → {:.0} transfers/s",
+        r.total.as_secs_f64(),
+        r.per_second()
+    );
     Ok(())
 }

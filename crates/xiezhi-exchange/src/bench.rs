@@ -52,7 +52,14 @@ pub fn run(
         .enumerate()
     {
         let key = SigningKey::from_bytes(&[i as u8 + 7; 32]);
-        register(&mut sender, organ, organ, kind, &key.verifying_key(), "bench")?;
+        register(
+            &mut sender,
+            organ,
+            organ,
+            kind,
+            &key.verifying_key(),
+            "bench",
+        )?;
         keys.insert(organ, key);
     }
     let registry = Registry::load(&sender)?;
@@ -78,8 +85,7 @@ pub fn run(
                     .insert("name".into(), WireValue::Text(format!("{case} 盗窃案")));
                 d.case
                     .insert("charges".into(), WireValue::Codes(vec!["C264.1".into()]));
-                d.case
-                    .insert("amount".into(), WireValue::Money(1_234_500));
+                d.case.insert("amount".into(), WireValue::Money(1_234_500));
                 d
             })
             .collect();

@@ -50,27 +50,61 @@ pub fn receive<S: Store>(
     let mut p = Pending::default();
     let mut apply = Apply::default();
     let mut out = Vec::with_capacity(envelopes.len());
-    for env in envelopes {
+    // The pure work first, across the cores: each envelope's digest and signature check.
+    let checks = crate::parallel::map(&envelopes, |e| {
+        (
+            registry.key(&e.body.from).map(|k| e.signature_valid(k)),
+            e.digest(),
+        )
+    });
+    let mut unsigned: Vec<(usize, ReceiptBody)> = Vec::new();
+    for (env, (signed, digest)) in envelopes.into_iter().zip(checks) {
+        let check = Check { signed, digest };
         let outcome = match take_in(
-            store,
-            &mut p,
-            &mut apply,
-            keys,
-            registry,
-            env.clone(),
-            mode,
-            now,
+            store, &mut p, &mut apply, keys, registry, &env, &check, mode, now,
         )? {
-            Ok(outcome) => outcome,
+            Ok(Taken::Answered(outcome)) => outcome,
+            Ok(Taken::ToSign(bodies)) => {
+                unsigned.extend(bodies.into_iter().map(|b| (out.len(), b)));
+                Outcome::Delivered(Vec::new())
+            }
             Err(reason) => {
-                refuse(store, &mut p, &env, reason.clone(), now)?;
+                refuse(store, &mut p, &env, &check.digest, reason.clone(), now)?;
                 Outcome::Refused(reason)
             }
         };
         out.push(outcome);
     }
+    // Receipts are signed across the cores too, then stored with the rest.
+    let signed = crate::parallel::map(&unsigned, |(_, body)| {
+        keys.get(&body.by).map(|k| body.clone().sign(k))
+    });
+    for ((index, body), receipt) in unsigned.iter().zip(signed) {
+        let receipt = receipt.ok_or_else(|| ExchangeError::Key {
+            organ: body.by.clone(),
+            reason: "no private key for this organ".into(),
+        })?;
+        p.receipt(&receipt)?;
+        if let Some(Outcome::Delivered(receipts)) = out.get_mut(*index) {
+            receipts.push(receipt);
+        }
+    }
     commit(store, p, apply, now)?;
     Ok(out)
+}
+
+/// What was computed for an envelope before the sequential checks.
+struct Check {
+    /// Whether the registered sender key verifies the signature; `None` for an unknown sender.
+    signed: Option<bool>,
+    digest: String,
+}
+
+/// A verified envelope: answered already (a redelivery, or one that must wait) or taken in
+/// with receipts to sign.
+enum Taken {
+    Answered(Outcome),
+    ToSign(Vec<ReceiptBody>),
 }
 
 #[allow(clippy::too_many_arguments)] // one envelope's whole context; splitting it hides the order of checks
@@ -80,28 +114,32 @@ fn take_in<S: Store>(
     apply: &mut Apply,
     keys: &Keyring,
     registry: &Registry,
-    env: Envelope,
+    env: &Envelope,
+    check: &Check,
     mode: Mode,
     now: NaiveDateTime,
-) -> Result<Result<Outcome, Refusal>, ExchangeError> {
+) -> Result<Result<Taken, Refusal>, ExchangeError> {
     let b = &env.body;
-    let Some(sender_key) = registry.key(&b.from) else {
-        return Ok(Err(Refusal::UnknownSender {
-            organ: b.from.clone(),
-        }));
-    };
-    if !env.signature_valid(sender_key) {
-        return Ok(Err(Refusal::BadSignature {
-            organ: b.from.clone(),
-        }));
+    match check.signed {
+        None => {
+            return Ok(Err(Refusal::UnknownSender {
+                organ: b.from.clone(),
+            }))
+        }
+        Some(false) => {
+            return Ok(Err(Refusal::BadSignature {
+                organ: b.from.clone(),
+            }))
+        }
+        Some(true) => {}
     }
-    let Some(receiver_key) = keys.get(&b.to) else {
+    if keys.get(&b.to).is_none() {
         return Ok(Err(Refusal::WrongReceiver {
             to: b.to.clone(),
             at: keys.organs().collect::<Vec<_>>().join(","),
         }));
-    };
-    let digest = env.digest();
+    }
+    let digest = check.digest.clone();
     if let Some(held) = p.get::<S, InboxItem>(store, INBOX, &b.id)? {
         if held.digest != digest {
             return Ok(Err(Refusal::IdReused { id: b.id.clone() }));
@@ -111,7 +149,9 @@ fn take_in<S: Store>(
             &b.case_uid,
             serde_json::json!({"envelope": b.id, "envelope_sha256": digest, "state": held.state}),
         );
-        return Ok(Ok(Outcome::Delivered(receipts_in(store, p, &b.id)?)));
+        return Ok(Ok(Taken::Answered(Outcome::Delivered(receipts_in(
+            store, p, &b.id,
+        )?))));
     }
     // Order first: an envelope that overtook an earlier one of its case waits, whatever it
     // holds. Once intact, the envelope occupies its place in the case's order, refused or not,
@@ -127,10 +167,10 @@ fn take_in<S: Store>(
         }));
     }
     if b.case_seq > expected {
-        return Ok(Ok(Outcome::Retry(format!(
+        return Ok(Ok(Taken::Answered(Outcome::Retry(format!(
             "case {} from {}: waiting for sequence {expected}, got {}",
             b.case_uid, b.from, b.case_seq
-        ))));
+        )))));
     }
     if env.attachments.len() != b.payload.documents.len() {
         return Ok(Err(Refusal::AttachmentCount {
@@ -180,11 +220,13 @@ fn take_in<S: Store>(
         at: now,
         reason: None,
         receiver_case_no: None,
-    }
-    .sign(receiver_key);
-    p.receipt(&delivered)?;
+    };
     let mut item = InboxItem {
-        envelope: env.clone(),
+        envelope: Envelope {
+            body: b.clone(),
+            signature: env.signature.clone(),
+            attachments: Vec::new(),
+        },
         digest,
         state: InboxState::Received,
         received_at: now,
@@ -196,19 +238,11 @@ fn take_in<S: Store>(
     let mut receipts = vec![delivered];
     if mode == Mode::AutoAccept {
         receipts.push(apply_one(
-            store,
-            p,
-            apply,
-            receiver_key,
-            registry,
-            &mut item,
-            record,
-            None,
-            now,
+            store, p, apply, registry, &mut item, record, None, now,
         )?);
     }
     p.put(INBOX, &b.id, &item)?;
-    Ok(Ok(Outcome::Delivered(receipts)))
+    Ok(Ok(Taken::ToSign(receipts)))
 }
 
 fn receipts_in<S: Store>(
@@ -233,11 +267,12 @@ fn refuse<S: Store>(
     store: &S,
     p: &mut Pending,
     env: &Envelope,
+    digest: &str,
     reason: Refusal,
     now: NaiveDateTime,
 ) -> Result<(), ExchangeError> {
     let b = &env.body;
-    let digest = env.digest();
+    let digest = digest.to_string();
     let n = p.next(store, "refusal_seq")?;
     p.event(
         "transfer_refused",
@@ -268,19 +303,18 @@ fn refuse<S: Store>(
 
 /// Writes what an accepted transfer means for the case: the receiver's own case number, the
 /// procedural events of both organs and the documents with their hashes, so the case's history
-/// reads as one across organs. Returns the signed `accepted` receipt.
+/// reads as one across organs. Returns the `accepted` receipt, to be signed.
 #[allow(clippy::too_many_arguments)] // the acceptance needs each of these; a struct would only rename them
 fn apply_one<S: Store>(
     store: &S,
     p: &mut Pending,
     apply: &mut Apply,
-    receiver_key: &ed25519_dalek::SigningKey,
     registry: &Registry,
     item: &mut InboxItem,
     mut case: Record,
     number: Option<String>,
     now: NaiveDateTime,
-) -> Result<Receipt, ExchangeError> {
+) -> Result<ReceiptBody, ExchangeError> {
     let b = item.envelope.body.clone();
     let spec = b.kind.spec();
     let source_id = match apply.next_source_id {
@@ -404,9 +438,7 @@ fn apply_one<S: Store>(
         at: now,
         reason: None,
         receiver_case_no: receiver_case_no.clone(),
-    }
-    .sign(receiver_key);
-    p.receipt(&receipt)?;
+    };
     item.state = InboxState::Accepted;
     item.answered_at.get_or_insert(now);
     item.receiver_case_no = receiver_case_no;
@@ -527,8 +559,10 @@ pub fn accept<S: Store>(
             reason: Box::new(reason),
         })?;
     let receipt = apply_one(
-        store, &mut p, &mut apply, key, registry, &mut item, record, number, now,
-    )?;
+        store, &mut p, &mut apply, registry, &mut item, record, number, now,
+    )?
+    .sign(key);
+    p.receipt(&receipt)?;
     p.put(INBOX, envelope_id, &item)?;
     commit(store, p, apply, now)?;
     Ok(receipt)

@@ -24,6 +24,7 @@ pub mod inbox;
 pub mod keys;
 pub mod kind;
 pub mod outbox;
+mod parallel;
 mod state;
 
 pub use envelope::{Envelope, Receipt, ReceiptStatus};

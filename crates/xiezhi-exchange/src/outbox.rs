@@ -16,7 +16,9 @@ use xiezhi_store::{Batch, Store};
 use crate::envelope::{Attachment, DocumentRef, Envelope, EnvelopeBody, Payload, Receipt};
 use crate::keys::{Keyring, Registry};
 use crate::kind::TransferKind;
-use crate::state::{check_contents, seq_id, InboxItem, Pending, INBOX, OUTBOX};
+use crate::state::{
+    check_contents, seq_id, InboxItem, Pending, StoredOutbox, ENVELOPE, INBOX, OUTBOX,
+};
 pub use crate::state::{Attempt, OutboxItem, OutboxState};
 use crate::{ExchangeError, Refusal};
 
@@ -220,12 +222,17 @@ pub fn send<S: Store>(
                 "signature": envelope.signature,
             }),
         );
+        p.put(ENVELOPE, &seq_id(seq), &envelope)?;
         p.put(
             OUTBOX,
             &seq_id(seq),
-            &OutboxItem {
+            &StoredOutbox {
                 seq,
-                envelope: envelope.clone(),
+                envelope_id: id.clone(),
+                from: draft.from.clone(),
+                to: draft.to.clone(),
+                case_uid: draft.case_uid.clone(),
+                digest: envelope.digest(),
                 state: OutboxState::Pending,
                 attempts: 0,
                 next_attempt_at: now,
@@ -268,12 +275,12 @@ pub fn due<S: Store>(
         let last = page.len() < PAGE;
         for (id, body) in page {
             cursor = id;
-            let item: OutboxItem = serde_json::from_str(&body)
+            let item: StoredOutbox = serde_json::from_str(&body)
                 .map_err(|e| ExchangeError::Corrupt(format!("outbox `{cursor}`: {e}")))?;
             if item.state == OutboxState::Delivered {
                 continue;
             }
-            let b = &item.envelope.body;
+            let b = &item;
             // An entry that never arrived blocks its case: later transfers must not overtake
             // it. One the receiver refused has taken its place in the order and does not.
             if item.refused.is_some() {
@@ -283,7 +290,8 @@ pub fn due<S: Store>(
                 continue;
             }
             if item.state == OutboxState::Pending && item.next_attempt_at <= now {
-                out.push(item);
+                let envelope = envelope(store, item.seq)?;
+                out.push(item.with(envelope));
                 if out.len() >= limit {
                     return Ok(out);
                 }
@@ -327,26 +335,40 @@ pub fn record<S: Store>(
 ) -> Result<Recorded, ExchangeError> {
     let mut p = Pending::default();
     let mut done = Recorded::default();
+    // Every receipt's signature, checked across the cores before the sequential part.
+    let receipts: Vec<(&Receipt, &str)> = outcomes
+        .iter()
+        .flat_map(|(_, o)| match o {
+            Outcome::Delivered(rs) => rs.iter().collect(),
+            _ => Vec::new(),
+        })
+        .map(|r| (r, r.body.by.as_str()))
+        .collect();
+    let valid = crate::parallel::all(&receipts, |(r, by)| {
+        registry.key(by).is_some_and(|k| r.signature_valid(k))
+    });
+    let mut valid = valid.into_iter();
     for (seq, outcome) in outcomes {
+        let signed: Vec<bool> = match &outcome {
+            Outcome::Delivered(rs) => valid.by_ref().take(rs.len()).collect(),
+            _ => Vec::new(),
+        };
         let id = seq_id(seq);
-        let mut item: OutboxItem = p
+        let mut item: StoredOutbox = p
             .get(store, OUTBOX, &id)?
             .ok_or_else(|| ExchangeError::Corrupt(format!("no outbox entry {seq}")))?;
         if item.state != OutboxState::Pending {
             continue;
         }
-        let env = &item.envelope;
         let outcome = match outcome {
             Outcome::Delivered(receipts) => {
-                let digest = env.digest();
-                let key = registry.key(&env.body.to);
-                match receipts.iter().find(|r| {
-                    r.body.envelope_id != env.body.id
-                        || r.body.envelope_sha256 != digest
-                        || r.body.by != env.body.to
-                        || !key.is_some_and(|k| r.signature_valid(k))
+                match receipts.iter().zip(signed).find(|(r, signed)| {
+                    r.body.envelope_id != item.envelope_id
+                        || r.body.envelope_sha256 != item.digest
+                        || r.body.by != item.to
+                        || !signed
                 }) {
-                    Some(r) => Outcome::Retry(format!(
+                    Some((r, _)) => Outcome::Retry(format!(
                         "receipt `{}` does not verify for this envelope",
                         r.body.status.code()
                     )),
@@ -359,8 +381,8 @@ pub fn record<S: Store>(
             }
             other => other,
         };
-        let case_uid = env.body.case_uid.clone();
-        let env_id = env.body.id.clone();
+        let case_uid = item.case_uid.clone();
+        let env_id = item.envelope_id.clone();
         match outcome {
             Outcome::Delivered(receipts) => {
                 item.state = OutboxState::Delivered;
@@ -426,7 +448,7 @@ pub fn record<S: Store>(
     let mut new_mark = mark;
     loop {
         let next = seq_id(new_mark + 1);
-        let item: Option<OutboxItem> = p.get(store, OUTBOX, &next)?;
+        let item: Option<StoredOutbox> = p.get(store, OUTBOX, &next)?;
         match item {
             Some(i) if i.state == OutboxState::Delivered || i.refused.is_some() => new_mark += 1,
             _ => break,
@@ -439,16 +461,24 @@ pub fn record<S: Store>(
     Ok(done)
 }
 
+fn envelope<S: Store>(store: &S, seq: i64) -> Result<Envelope, ExchangeError> {
+    let body = store
+        .workflow_item(ENVELOPE, &seq_id(seq))?
+        .ok_or_else(|| ExchangeError::Corrupt(format!("outbox entry {seq} has no envelope")))?;
+    serde_json::from_str(&body)
+        .map_err(|e| ExchangeError::Corrupt(format!("envelope of outbox entry {seq}: {e}")))
+}
+
 /// Every outbox entry, oldest first.
 pub fn list<S: Store>(store: &S) -> Result<Vec<OutboxItem>, ExchangeError> {
-    store
-        .workflow_items(OUTBOX)?
-        .into_iter()
-        .map(|(id, body)| {
-            serde_json::from_str(&body)
-                .map_err(|e| ExchangeError::Corrupt(format!("outbox `{id}`: {e}")))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (id, body) in store.workflow_items(OUTBOX)? {
+        let item: StoredOutbox = serde_json::from_str(&body)
+            .map_err(|e| ExchangeError::Corrupt(format!("outbox `{id}`: {e}")))?;
+        let env = envelope(store, item.seq)?;
+        out.push(item.with(env));
+    }
+    Ok(out)
 }
 
 /// One outbox entry by envelope id.
@@ -462,7 +492,8 @@ pub fn find<S: Store>(store: &S, envelope_id: &str) -> Result<Option<OutboxItem>
     let Some(body) = store.workflow_item(OUTBOX, &seq_id(seq))? else {
         return Ok(None);
     };
-    Ok(Some(serde_json::from_str(&body).map_err(|e| {
-        ExchangeError::Corrupt(format!("outbox `{envelope_id}`: {e}"))
-    })?))
+    let item: StoredOutbox = serde_json::from_str(&body)
+        .map_err(|e| ExchangeError::Corrupt(format!("outbox `{envelope_id}`: {e}")))?;
+    let env = envelope(store, seq)?;
+    Ok(Some(item.with(env)))
 }

@@ -14,6 +14,7 @@ use crate::kind::OrganKind;
 use crate::{ExchangeError, Refusal};
 
 pub(crate) const OUTBOX: &str = "exchange.outbox";
+pub(crate) const ENVELOPE: &str = "exchange.envelope";
 pub(crate) const INBOX: &str = "exchange.inbox";
 pub(crate) const RECEIPT: &str = "exchange.receipt";
 pub(crate) const REFUSAL: &str = "exchange.refusal";
@@ -47,12 +48,13 @@ pub struct Attempt {
     pub error: String,
 }
 
-/// An outbox entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An outbox entry with its envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
     pub seq: i64,
     pub envelope: Envelope,
     pub state: OutboxState,
+    /// Failed attempts so far.
     pub attempts: u32,
     pub next_attempt_at: NaiveDateTime,
     pub failures: Vec<Attempt>,
@@ -60,6 +62,39 @@ pub struct OutboxItem {
     pub receipts: Vec<ReceiptStatus>,
     /// Why the receiver refused it, when it did.
     pub refused: Option<Refusal>,
+}
+
+/// The stored delivery state of an outbox entry: small, rewritten on every attempt, while the
+/// envelope (documents included) is written once under [`ENVELOPE`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredOutbox {
+    pub seq: i64,
+    pub envelope_id: String,
+    pub from: String,
+    pub to: String,
+    pub case_uid: String,
+    pub digest: String,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: NaiveDateTime,
+    pub failures: Vec<Attempt>,
+    pub receipts: Vec<ReceiptStatus>,
+    pub refused: Option<Refusal>,
+}
+
+impl StoredOutbox {
+    pub fn with(self, envelope: Envelope) -> OutboxItem {
+        OutboxItem {
+            seq: self.seq,
+            envelope,
+            state: self.state,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at,
+            failures: self.failures,
+            receipts: self.receipts,
+            refused: self.refused,
+        }
+    }
 }
 
 /// State of an inbox entry.
@@ -81,7 +116,8 @@ impl InboxState {
     }
 }
 
-/// An inbox entry: the envelope as received and what became of it.
+/// An inbox entry: the envelope as received (its attachments' bytes stay in the sender's stored
+/// envelope; the signed body keeps their hashes) and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxItem {
     pub envelope: Envelope,

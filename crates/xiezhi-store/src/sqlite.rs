@@ -797,13 +797,11 @@ impl Store for SqliteStore {
     }
 
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
+        // Cached: the exchange reads several items per transfer.
         Ok(self
             .conn
-            .query_row(
-                "SELECT body FROM workflow_item WHERE kind = ?1 AND id = ?2",
-                params![kind, id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT body FROM workflow_item WHERE kind = ?1 AND id = ?2")?
+            .query_row(params![kind, id], |r| r.get(0))
             .optional()?)
     }
 
