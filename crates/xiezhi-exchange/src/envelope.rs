@@ -193,6 +193,50 @@ impl Envelope {
     }
 }
 
+/// Checks many signatures: each group of one thread's share in one Ed25519 batch
+/// verification (about twice as fast per signature), one by one only when a batch fails, so
+/// the answer per signature is the same as [`VerifyingKey::verify`] gives for honest input.
+pub(crate) fn verify_all(items: &[(&[u8], &str, &VerifyingKey)]) -> Vec<bool> {
+    let decoded: Vec<Option<Signature>> = items
+        .iter()
+        .map(|(_, sig, _)| {
+            STANDARD
+                .decode(sig)
+                .ok()
+                .and_then(|raw| Signature::from_slice(&raw).ok())
+        })
+        .collect();
+    let indices: Vec<usize> = (0..items.len()).filter(|&i| decoded[i].is_some()).collect();
+    let chunk = indices.len().div_ceil(2).max(1);
+    let groups: Vec<&[usize]> = indices.chunks(chunk).collect();
+    let verdicts = crate::parallel::map(&groups, |group| {
+        let msgs: Vec<&[u8]> = group.iter().map(|&i| items[i].0).collect();
+        let sigs: Vec<Signature> = group.iter().filter_map(|&i| decoded[i]).collect();
+        let keys: Vec<VerifyingKey> = group.iter().map(|&i| *items[i].2).collect();
+        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
+            vec![true; group.len()]
+        } else {
+            group
+                .iter()
+                .zip(&sigs)
+                .map(|(&i, sig)| items[i].2.verify(items[i].0, sig).is_ok())
+                .collect()
+        }
+    });
+    let mut out = vec![false; items.len()];
+    for (group, verdict) in groups.iter().zip(verdicts) {
+        for (&i, ok) in group.iter().zip(verdict) {
+            out[i] = ok;
+        }
+    }
+    out
+}
+
+/// The bytes a receipt's signature covers.
+pub(crate) fn receipt_bytes(body: &ReceiptBody) -> Vec<u8> {
+    canonical(RECEIPT_DOMAIN, body)
+}
+
 fn verify(key: &VerifyingKey, bytes: &[u8], signature_b64: &str) -> bool {
     let Ok(raw) = STANDARD.decode(signature_b64) else {
         return false;
@@ -392,6 +436,29 @@ mod tests {
             canonical(RECEIPT_DOMAIN, &r.body),
             canonical(ENVELOPE_DOMAIN, &r.body)
         );
+    }
+
+    #[test]
+    fn batch_verification_names_each_bad_signature() {
+        let keys: Vec<SigningKey> = (1..=5).map(key).collect();
+        let msgs: Vec<Vec<u8>> = (0..70u8).map(|i| vec![i; 40]).collect();
+        let mut sigs: Vec<String> = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| STANDARD.encode(keys[i % 5].sign(m).to_bytes()))
+            .collect();
+        sigs[3] = sigs[4].clone();
+        sigs[50] = "not base64".into();
+        let public: Vec<VerifyingKey> = keys.iter().map(|k| k.verifying_key()).collect();
+        let items: Vec<(&[u8], &str, &VerifyingKey)> = msgs
+            .iter()
+            .zip(&sigs)
+            .enumerate()
+            .map(|(i, (m, s))| (m.as_slice(), s.as_str(), &public[i % 5]))
+            .collect();
+        let got = verify_all(&items);
+        let want: Vec<bool> = (0..70).map(|i| i != 3 && i != 50).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

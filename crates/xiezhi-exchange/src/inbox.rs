@@ -51,12 +51,27 @@ pub fn receive<S: Store>(
     let mut apply = Apply::default();
     let mut out = Vec::with_capacity(envelopes.len());
     // The pure work first, across the cores: each envelope's digest and signature check.
-    let checks = crate::parallel::map(&envelopes, |e| {
-        (
-            registry.key(&e.body.from).map(|k| e.signature_valid(k)),
-            e.digest(),
-        )
-    });
+    let bytes = crate::parallel::map(&envelopes, |e| e.body.signing_bytes());
+    let known: Vec<(usize, (&[u8], &str, &ed25519_dalek::VerifyingKey))> = envelopes
+        .iter()
+        .zip(&bytes)
+        .enumerate()
+        .filter_map(|(i, (e, b))| {
+            registry
+                .key(&e.body.from)
+                .map(|k| (i, (b.as_slice(), e.signature.as_str(), k)))
+        })
+        .collect();
+    let triples: Vec<_> = known.iter().map(|(_, t)| *t).collect();
+    let mut signed: Vec<Option<bool>> = vec![None; envelopes.len()];
+    for ((i, _), ok) in known.iter().zip(crate::envelope::verify_all(&triples)) {
+        signed[*i] = Some(ok);
+    }
+    let checks: Vec<(Option<bool>, String)> = signed
+        .into_iter()
+        .zip(&bytes)
+        .map(|(s, b)| (s, sha256_hex(b)))
+        .collect();
     let mut unsigned: Vec<(usize, ReceiptBody)> = Vec::new();
     for (env, (signed, digest)) in envelopes.into_iter().zip(checks) {
         let check = Check { signed, digest };

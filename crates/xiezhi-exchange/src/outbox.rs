@@ -167,9 +167,9 @@ pub fn send<S: Store>(
         };
         check_contents(&body, registry).map_err(refuse)?;
         let spec = draft.kind.spec();
-        let count_name = format!("count:{}|{}", draft.case_uid, draft.kind.code());
-        let count = p.next(store, &count_name)?;
         if let Some((max, basis)) = spec.max_per_case {
+            let count_name = format!("count:{}|{}", draft.case_uid, draft.kind.code());
+            let count = p.next(store, &count_name)?;
             if count > i64::from(max) {
                 return Err(refuse(Refusal::LimitReached {
                     max,
@@ -336,17 +336,29 @@ pub fn record<S: Store>(
     let mut p = Pending::default();
     let mut done = Recorded::default();
     // Every receipt's signature, checked across the cores before the sequential part.
-    let receipts: Vec<(&Receipt, &str)> = outcomes
+    let receipts: Vec<&Receipt> = outcomes
         .iter()
         .flat_map(|(_, o)| match o {
             Outcome::Delivered(rs) => rs.iter().collect(),
             _ => Vec::new(),
         })
-        .map(|r| (r, r.body.by.as_str()))
         .collect();
-    let valid = crate::parallel::all(&receipts, |(r, by)| {
-        registry.key(by).is_some_and(|k| r.signature_valid(k))
-    });
+    let bytes = crate::parallel::map(&receipts, |r| crate::envelope::receipt_bytes(&r.body));
+    let mut valid: Vec<bool> = vec![false; receipts.len()];
+    let known: Vec<(usize, (&[u8], &str, &ed25519_dalek::VerifyingKey))> = receipts
+        .iter()
+        .zip(&bytes)
+        .enumerate()
+        .filter_map(|(i, (r, b))| {
+            registry
+                .key(&r.body.by)
+                .map(|k| (i, (b.as_slice(), r.signature.as_str(), k)))
+        })
+        .collect();
+    let triples: Vec<_> = known.iter().map(|(_, t)| *t).collect();
+    for ((i, _), ok) in known.iter().zip(crate::envelope::verify_all(&triples)) {
+        valid[*i] = ok;
+    }
     let mut valid = valid.into_iter();
     for (seq, outcome) in outcomes {
         let signed: Vec<bool> = match &outcome {

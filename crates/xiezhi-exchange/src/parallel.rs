@@ -30,11 +30,6 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
     })
 }
 
-/// Whether `f` holds, per item.
-pub(crate) fn all<T: Sync>(items: &[T], f: impl Fn(&T) -> bool + Sync) -> Vec<bool> {
-    map(items, f)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
