@@ -2,6 +2,10 @@
 //! `cargo run --release -p xiezhi-exchange --example exchange_bench -- [transfers] [batch]`.
 //! `xiezhi bench exchange` runs the same loop.
 
+/// As in the `xiezhi` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let transfers: usize = args.next().map_or(Ok(20_000), |a| a.parse())?;

@@ -193,10 +193,13 @@ impl Envelope {
     }
 }
 
+/// A message, its base64 signature and the key that should have made it.
+pub(crate) type Triple<'a> = (&'a [u8], &'a str, &'a VerifyingKey);
+
 /// Checks many signatures: each group of one thread's share in one Ed25519 batch
 /// verification (about twice as fast per signature), one by one only when a batch fails, so
 /// the answer per signature is the same as [`VerifyingKey::verify`] gives for honest input.
-pub(crate) fn verify_all(items: &[(&[u8], &str, &VerifyingKey)]) -> Vec<bool> {
+pub(crate) fn verify_all(items: &[Triple<'_>]) -> Vec<bool> {
     let decoded: Vec<Option<Signature>> = items
         .iter()
         .map(|(_, sig, _)| {

@@ -52,7 +52,7 @@ pub fn receive<S: Store>(
     let mut out = Vec::with_capacity(envelopes.len());
     // The pure work first, across the cores: each envelope's digest and signature check.
     let bytes = crate::parallel::map(&envelopes, |e| e.body.signing_bytes());
-    let known: Vec<(usize, (&[u8], &str, &ed25519_dalek::VerifyingKey))> = envelopes
+    let known: Vec<(usize, crate::envelope::Triple<'_>)> = envelopes
         .iter()
         .zip(&bytes)
         .enumerate()

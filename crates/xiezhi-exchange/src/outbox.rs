@@ -110,6 +110,7 @@ pub fn send<S: Store>(
 ) -> Result<Vec<Envelope>, ExchangeError> {
     let mut p = Pending::default();
     let mut sent = Vec::with_capacity(drafts.len());
+    let mut bodies = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let seq = p.next(store, "outbox_seq")?;
         let id = format!("TR{}", seq_id(seq));
@@ -202,12 +203,20 @@ pub fn send<S: Store>(
             original.answered_at = Some(now);
             p.put(INBOX, answer_to, &original)?;
         }
-        let attachments = draft
+        let attachments: Vec<Attachment> = draft
             .documents
             .iter()
             .map(|d| Attachment::new(&d.content))
             .collect();
-        let envelope = body.sign(key, attachments);
+        bodies.push((seq, draft, body, attachments, key));
+    }
+    // Signing is pure: across the cores, then everything stored in order.
+    let envelopes = crate::parallel::map(&bodies, |(_, _, body, attachments, key)| {
+        body.clone().sign(key, attachments.clone())
+    });
+    for ((seq, draft, _, _, _), envelope) in bodies.iter().zip(envelopes) {
+        let (seq, id, case_seq) = (*seq, envelope.body.id.clone(), envelope.body.case_seq);
+        let digest = envelope.digest();
         p.event(
             "transfer_sent",
             &draft.case_uid,
@@ -217,7 +226,7 @@ pub fn send<S: Store>(
                 "from": draft.from,
                 "to": draft.to,
                 "case_seq": case_seq,
-                "envelope_sha256": envelope.digest(),
+                "envelope_sha256": digest,
                 "documents": envelope.body.payload.documents.iter().map(|d| d.sha256.clone()).collect::<Vec<_>>(),
                 "signature": envelope.signature,
             }),
@@ -232,7 +241,7 @@ pub fn send<S: Store>(
                 from: draft.from.clone(),
                 to: draft.to.clone(),
                 case_uid: draft.case_uid.clone(),
-                digest: envelope.digest(),
+                digest,
                 state: OutboxState::Pending,
                 attempts: 0,
                 next_attempt_at: now,
@@ -345,7 +354,7 @@ pub fn record<S: Store>(
         .collect();
     let bytes = crate::parallel::map(&receipts, |r| crate::envelope::receipt_bytes(&r.body));
     let mut valid: Vec<bool> = vec![false; receipts.len()];
-    let known: Vec<(usize, (&[u8], &str, &ed25519_dalek::VerifyingKey))> = receipts
+    let known: Vec<(usize, crate::envelope::Triple<'_>)> = receipts
         .iter()
         .zip(&bytes)
         .enumerate()
