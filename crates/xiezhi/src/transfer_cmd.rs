@@ -348,17 +348,32 @@ type Step<'a> = (
 pub fn demo(data: &Path, store: &mut SqliteStore, case: &str) -> Result<bool> {
     let at = now();
     let o = organs(data, store, at)?;
-    let first = |kind: OrganKind| {
+    // Police, procuratorate and court of one county where the master data has all three
+    // (organ codes carry their division in characters 3–8), else of the province.
+    let division = |code: &str| code.get(2..8).unwrap_or_default().to_string();
+    let of = |kind: OrganKind, div: &str| {
         o.registry
             .entries()
-            .find(|e| e.kind == kind)
+            .find(|e| e.kind == kind && division(&e.organ) == div)
             .map(|e| e.organ.clone())
-            .with_context(|| format!("机构主数据中没有{}", kind.name_zh()))
     };
-    let police = first(OrganKind::Police)?;
-    let procuratorate = first(OrganKind::Procuratorate)?;
-    let court = first(OrganKind::Court)?;
-    let prison = first(OrganKind::Prison)?;
+    let chosen = o
+        .registry
+        .entries()
+        .filter(|e| e.kind == OrganKind::Police)
+        .map(|e| division(&e.organ))
+        .filter(|d| of(OrganKind::Procuratorate, d).is_some() && of(OrganKind::Court, d).is_some())
+        .max_by_key(|d| !d.ends_with("00"))
+        .context("机构主数据中没有同一地区的公安、检察、法院")?;
+    let police = of(OrganKind::Police, &chosen).context("公安机关")?;
+    let procuratorate = of(OrganKind::Procuratorate, &chosen).context("人民检察院")?;
+    let court = of(OrganKind::Court, &chosen).context("人民法院")?;
+    let prison = o
+        .registry
+        .entries()
+        .find(|e| e.kind == OrganKind::Prison)
+        .map(|e| e.organ.clone())
+        .context("机构主数据中没有监狱")?;
     let events_before = store.count(Entity::Event)?;
     let steps: [Step; 5] = [
         (
