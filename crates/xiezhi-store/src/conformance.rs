@@ -68,6 +68,65 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     counters_keys_and_runs(&mut make());
     every_write_has_its_ledger_entry(&mut make());
     workflow_items_change_with_their_entries(&mut make());
+    batch_workflow_items_commit_with_the_batch(&mut make());
+}
+
+/// Workflow items written in a batch commit with its rows and entries, or not at all; a
+/// cursor reads a kind's items after a given id.
+fn batch_workflow_items_commit_with_the_batch<S: Store>(store: &mut S) {
+    write_sample(store);
+    let run = run_of(store);
+    let item = |id: &str| WorkflowWrite {
+        kind: "queue".into(),
+        id: id.into(),
+        body: format!("{{\"n\":\"{id}\"}}"),
+        events: Vec::new(),
+    };
+    let failing = Batch {
+        resolved: vec![999],
+        workflow: vec![item("0001")],
+        ..Batch::default()
+    };
+    assert!(store.write_batch(run, &failing).is_err());
+    assert_eq!(store.workflow_item("queue", "0001").expect("get"), None);
+    let before = store.ledger_len().expect("len");
+    let batch = Batch {
+        events: vec![LedgerEvent {
+            kind: "transfer_applied".into(),
+            entity: None,
+            uid: None,
+            body: serde_json::Map::new(),
+        }],
+        workflow: vec![item("0001"), item("0002"), item("0003")],
+        ..Batch::default()
+    };
+    store.write_batch(run, &batch).expect("write");
+    assert_eq!(store.ledger_len().expect("len"), before + 1);
+    assert_eq!(
+        store
+            .workflow_item("queue", "0002")
+            .expect("get")
+            .as_deref(),
+        Some("{\"n\":\"0002\"}")
+    );
+    let after: Vec<String> = store
+        .workflow_items_after("queue", "0001", 10)
+        .expect("cursor")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(after, ["0002", "0003"]);
+    let first: Vec<String> = store
+        .workflow_items_after("queue", "", 1)
+        .expect("cursor")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(first, ["0001"]);
+    assert!(store
+        .workflow_items_after("queue", "0003", 10)
+        .expect("cursor")
+        .is_empty());
 }
 
 fn workflow_items_change_with_their_entries<S: Store>(store: &mut S) {

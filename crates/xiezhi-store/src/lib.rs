@@ -195,6 +195,9 @@ pub struct Batch {
     pub case_keys: Vec<(String, String)>,
     /// Further ledger entries to append in the same transaction (workflow steps, decisions).
     pub events: Vec<LedgerEvent>,
+    /// Workflow items to store in the same transaction, so a state change (a transfer
+    /// applied to its case, say) and the records it wrote commit together or not at all.
+    pub workflow: Vec<WorkflowWrite>,
 }
 
 impl Batch {
@@ -216,7 +219,8 @@ pub struct LedgerEvent {
     pub body: serde_json::Map<String, serde_json::Value>,
 }
 
-/// One workflow item's new state and the ledger entries that record the change.
+/// One workflow item's new state and the ledger entries that record the change (written
+/// alone by `put_workflow_items`, or as part of a [`Batch`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowWrite {
     pub kind: String,
@@ -394,4 +398,20 @@ pub trait Store {
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>>;
     /// All items of a kind: (id, state), by id.
     fn workflow_items(&self, kind: &str) -> Result<Vec<(String, String)>>;
+    /// Up to `limit` items of a kind whose id sorts after `after`, by id: a cursor over a
+    /// queue whose ids are zero-padded sequence numbers. Backends override the default
+    /// (which reads the whole kind) with a range query.
+    fn workflow_items_after(
+        &self,
+        kind: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .workflow_items(kind)?
+            .into_iter()
+            .filter(|(id, _)| id.as_str() > after)
+            .take(limit)
+            .collect())
+    }
 }

@@ -474,7 +474,20 @@ impl Store for PgStore {
             tx.execute(&stmt, &[k, uid])?;
         }
         events.extend(batch.events.iter().cloned());
+        events.extend(batch.workflow.iter().flat_map(|w| w.events.iter().cloned()));
         append_in_tx(&mut tx, events)?;
+        if !batch.workflow.is_empty() {
+            let seq: Option<i64> = tx
+                .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
+                .get(0);
+            let stmt = tx.prepare(
+                "INSERT INTO workflow_item (kind, id, body, updated_seq) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
+            )?;
+            for w in &batch.workflow {
+                tx.execute(&stmt, &[&w.kind, &w.id, &w.body, &seq])?;
+            }
+        }
         tx.commit()?;
         Ok(())
     }
@@ -856,6 +869,21 @@ impl Store for PgStore {
         let rows = self.client.borrow_mut().query(
             "SELECT id, body FROM workflow_item WHERE kind = $1 ORDER BY id COLLATE \"C\"",
             &[&kind],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn workflow_items_after(
+        &self,
+        kind: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.client.borrow_mut().query(
+            "SELECT id, body FROM workflow_item WHERE kind = $1 AND id COLLATE \"C\" > $2 \
+             ORDER BY id COLLATE \"C\" LIMIT $3",
+            &[&kind, &after, &limit],
         )?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }

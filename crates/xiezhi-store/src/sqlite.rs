@@ -464,7 +464,18 @@ impl Store for SqliteStore {
             }
         }
         events.extend(batch.events.iter().cloned());
+        events.extend(batch.workflow.iter().flat_map(|w| w.events.iter().cloned()));
         append_in_tx(&tx, events)?;
+        if !batch.workflow.is_empty() {
+            let seq: Option<i64> =
+                tx.query_row("SELECT MAX(seq) FROM ledger_entry", [], |r| r.get(0))?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO workflow_item (kind, id, body, updated_seq) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for w in &batch.workflow {
+                stmt.execute(params![w.kind, w.id, w.body, seq])?;
+            }
+        }
         tx.commit()?;
         Ok(())
     }
@@ -807,13 +818,11 @@ impl Store for SqliteStore {
     }
 
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
+        // Cached: the exchange reads several items per transfer.
         Ok(self
             .conn
-            .query_row(
-                "SELECT body FROM workflow_item WHERE kind = ?1 AND id = ?2",
-                params![kind, id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT body FROM workflow_item WHERE kind = ?1 AND id = ?2")?
+            .query_row(params![kind, id], |r| r.get(0))
             .optional()?)
     }
 
@@ -822,6 +831,21 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT id, body FROM workflow_item WHERE kind = ?1 ORDER BY id")?;
         let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn workflow_items_after(
+        &self,
+        kind: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, body FROM workflow_item WHERE kind = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![kind, after, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 

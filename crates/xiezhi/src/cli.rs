@@ -110,6 +110,70 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchWhat,
     },
+    /// 跨部门移送：发送、收件箱、接收、退回、状态 (transfers between organs)
+    Transfer {
+        #[command(subcommand)]
+        action: TransferAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TransferAction {
+    /// 签名并发送一件移送 (sign, store in the outbox and deliver)
+    Send {
+        /// Kind: code or Chinese name (提请批准逮捕, 移送审查起诉, 提起公诉, 判决/执行通知 …).
+        #[arg(long)]
+        kind: String,
+        /// Organization code of the sending organ.
+        #[arg(long)]
+        from: String,
+        /// Organization code of the receiving organ.
+        #[arg(long)]
+        to: String,
+        /// Platform case uid.
+        #[arg(long)]
+        case: String,
+        /// A document: `kind:number:path` (e.g. `arrest_request:某公提捕字〔2024〕1号:提捕书.pdf`).
+        #[arg(long)]
+        doc: Vec<String>,
+        /// A case field that travels: `name=value` (only those the kind carries).
+        #[arg(long)]
+        field: Vec<String>,
+        /// The decision carried (`approve`/`deny`, `commutation`/`parole`).
+        #[arg(long)]
+        decision: Option<String>,
+        /// The transfer this one answers.
+        #[arg(long)]
+        answer_to: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// 收件箱：按游标拉取 (pull an organ's received transfers after a cursor)
+    Inbox {
+        #[arg(long)]
+        organ: String,
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// 接收一件移送并写入本机关案件 (accept: apply to the case, signed receipt)
+    Accept {
+        id: String,
+        /// The receiving organ's own case number; allocated when absent.
+        #[arg(long)]
+        number: Option<String>,
+    },
+    /// 退回一件移送并说明理由 (reject with a reason, signed receipt)
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 重新投递发件箱中到期的移送 (deliver what is due in the outbox)
+    Deliver,
+    /// 移送状态、回执、拒收与待答复期限 (status, receipts, refusals, answer deadlines)
+    Status { id: Option<String> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -359,6 +423,14 @@ pub enum BenchWhat {
         cases: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// sign → outbox → deliver → verify → apply → receipts, on SQLite; prints transfers/s
+    Exchange {
+        #[arg(long, default_value_t = 20_000)]
+        transfers: usize,
+        /// Transfers per transaction of each step.
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
     },
 }
 

@@ -25,6 +25,7 @@ use crate::cli::{
 use crate::report;
 use crate::request_cmd::{self, Step};
 use crate::supervise_cmd;
+use crate::transfer_cmd;
 
 /// Runs a command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
@@ -176,6 +177,15 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Supervise { cases, seed },
         } => supervise_cmd::bench(cases, seed),
+        Command::Bench {
+            what: BenchWhat::Exchange { transfers, batch },
+        } => bench_exchange(transfers, batch),
+        Command::Transfer { action } => {
+            let mut store = open_store(&data)?;
+            let code = transfer_cmd::run(&data, &mut store, action)?;
+            seal(&data, &mut store)?;
+            Ok(code)
+        }
     }
 }
 
@@ -728,6 +738,8 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
         println!();
         access_cmd::check(data, &mut store, "other-judge", sample, today, false)?;
     }
+    println!("\n跨部门移送（签名信封、回执、发件箱/收件箱）：本案从提请批准逮捕到入监：");
+    let transfers_ok = transfer_cmd::demo(data, &mut store, sample)?;
     seal(data, &mut store)?;
     let log = open_log(data)?;
     let check = verify_all(data, &store, log.verifier())?;
@@ -756,7 +768,7 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
         data.display()
     );
     Ok(
-        if reconciles(&reports) && ev.mismatches.is_empty() && check.intact() {
+        if reconciles(&reports) && ev.mismatches.is_empty() && check.intact() && transfers_ok {
             0
         } else {
             1
@@ -898,6 +910,32 @@ fn quarantine(data: &Path, action: QuarantineAction) -> Result<i32> {
             Ok(if still == 0 { 0 } else { 1 })
         }
     }
+}
+
+fn bench_exchange(transfers: usize, batch: usize) -> Result<i32> {
+    let dir = tempfile::tempdir()?;
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .context("start time")?;
+    let r =
+        xiezhi_exchange::bench::run(&dir.path().join("bench.db"), transfers, batch.max(1), start)?;
+    println!(
+        "bench exchange: transfers={} batch={batch} delivered={} ledger entries={}",
+        r.transfers, r.delivered, r.ledger_entries
+    );
+    println!(
+        "  sign+outbox {:.2} s, due {:.2} s, verify+apply+receipts {:.2} s, record receipts {:.2} s",
+        r.send.as_secs_f64(),
+        r.due.as_secs_f64(),
+        r.receive.as_secs_f64(),
+        r.record.as_secs_f64()
+    );
+    println!(
+        "  total {:.2} s → {:.0} transfers/s end to end",
+        r.total.as_secs_f64(),
+        r.per_second()
+    );
+    Ok(if r.delivered == r.transfers { 0 } else { 1 })
 }
 
 fn bench_ingest(cases: usize, seed: u64) -> Result<i32> {

@@ -7,6 +7,7 @@ mod commands;
 mod report;
 mod request_cmd;
 mod supervise_cmd;
+mod transfer_cmd;
 
 use clap::Parser;
 

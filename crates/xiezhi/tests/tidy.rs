@@ -17,6 +17,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "xiezhi-supervise",
         &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
     ),
+    (
+        "xiezhi-exchange",
+        &[
+            "xiezhi-standard",
+            "xiezhi-store",
+            "xiezhi-crypto",
+            "xiezhi-access",
+            "xiezhi-ledger",
+        ],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {
