@@ -258,37 +258,109 @@ pub fn sync<S: Store>(
             existing.insert(r.id.clone(), r);
         }
     }
+    let fresh = findings.items.iter().map(|item| fresh_record(item, as_of));
+    let mut writes = merge(&mut existing, fresh, as_of, &mut report)?;
+    report.no_longer_found = existing.values().filter(|r| r.status.is_open()).count();
+    let cursor = Cursor {
+        ledger_seq: findings.ledger_seq,
+        as_of,
+    };
+    let mut run = serde_json::Map::new();
+    run.insert("as_of".into(), as_of.to_string().into());
+    run.insert("from_ledger_seq".into(), findings.ledger_seq.into());
+    run.insert("report".into(), serde_json::to_value(&report)?);
+    writes.push(WorkflowWrite {
+        kind: CURSOR_KIND.to_string(),
+        id: "engine".to_string(),
+        body: serde_json::to_string(&cursor)?,
+        events: vec![LedgerEvent {
+            kind: "supervision_run".into(),
+            entity: None,
+            uid: None,
+            body: run,
+        }],
+    });
+    store.put_workflow_items(&writes)?;
+    Ok(report)
+}
+
+/// Brings findings made outside the rule catalog into the same worklist: a transfer left
+/// unanswered past its statutory period, found by the exchange, say. Each record arrives with
+/// its id, rule, basis, explanation and facts; the worklist aggregates, colours and logs it
+/// like any other.
+pub fn sync_external<S: Store>(
+    store: &mut S,
+    fresh: Vec<RiskRecord>,
+    as_of: NaiveDate,
+) -> Result<SyncReport, StoreError> {
+    let mut report = SyncReport {
+        findings: fresh.len(),
+        ..SyncReport::default()
+    };
+    let ids: BTreeSet<&str> = fresh.iter().map(|r| r.id.as_str()).collect();
+    let mut existing: BTreeMap<String, RiskRecord> = records(store)?
+        .into_iter()
+        .filter(|r| ids.contains(r.id.as_str()))
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let fresh: Vec<RiskRecord> = fresh
+        .into_iter()
+        .map(|mut r| {
+            r.colour = colour(r.severity, r.overdue_days);
+            r.status = Status::Warned;
+            r.first_detected = as_of;
+            r.last_detected = as_of;
+            r.history.clear();
+            r
+        })
+        .collect();
+    let writes = merge(&mut existing, fresh.into_iter(), as_of, &mut report)?;
+    store.put_workflow_items(&writes)?;
+    Ok(report)
+}
+
+/// A new record for a finding, as first detected on `as_of`.
+fn fresh_record(item: &RiskItem, as_of: NaiveDate) -> RiskRecord {
+    let overdue = overdue_days(item, as_of);
+    RiskRecord {
+        id: record_id(item),
+        case_uid: item.case_uid.clone(),
+        rule_id: item.rule_id.to_string(),
+        title_zh: item.title_zh.to_string(),
+        basis: item.basis.cite(),
+        basis_quote: item.basis.quote.to_string(),
+        severity: item.severity,
+        colour: colour(item.severity, overdue),
+        status: Status::Warned,
+        assignee: assignee(item),
+        due: item.due,
+        overdue_days: overdue,
+        ongoing: is_ongoing(item),
+        explanation_zh: item.explanation_zh.clone(),
+        facts_used: item.facts_used.clone(),
+        first_detected: as_of,
+        last_detected: as_of,
+        reopened: 0,
+        history: Vec::new(),
+    }
+}
+
+/// Merges fresh records into the existing ones (taken out of `existing` as they are matched):
+/// new ones are warned, changed ones updated, closed ongoing ones reopened. Returns the writes.
+fn merge(
+    existing: &mut BTreeMap<String, RiskRecord>,
+    fresh: impl Iterator<Item = RiskRecord>,
+    as_of: NaiveDate,
+    report: &mut SyncReport,
+) -> Result<Vec<WorkflowWrite>, StoreError> {
     let mut writes = Vec::new();
     let mut found = BTreeSet::new();
-    for item in &findings.items {
-        let id = record_id(item);
-        if !found.insert(id.clone()) {
+    for fresh in fresh {
+        if !found.insert(fresh.id.clone()) {
             // A rule may fire twice on one case (two late periods): one item, first finding.
             continue;
         }
-        let overdue = overdue_days(item, as_of);
-        let fresh = RiskRecord {
-            id: id.clone(),
-            case_uid: item.case_uid.clone(),
-            rule_id: item.rule_id.to_string(),
-            title_zh: item.title_zh.to_string(),
-            basis: item.basis.cite(),
-            basis_quote: item.basis.quote.to_string(),
-            severity: item.severity,
-            colour: colour(item.severity, overdue),
-            status: Status::Warned,
-            assignee: assignee(item),
-            due: item.due,
-            overdue_days: overdue,
-            ongoing: is_ongoing(item),
-            explanation_zh: item.explanation_zh.clone(),
-            facts_used: item.facts_used.clone(),
-            first_detected: as_of,
-            last_detected: as_of,
-            reopened: 0,
-            history: Vec::new(),
-        };
-        match existing.remove(&id) {
+        match existing.remove(&fresh.id) {
             None => {
                 let mut r = fresh;
                 r.history.push(Step {
@@ -342,28 +414,7 @@ pub fn sync<S: Store>(
             }
         }
     }
-    report.no_longer_found = existing.values().filter(|r| r.status.is_open()).count();
-    let cursor = Cursor {
-        ledger_seq: findings.ledger_seq,
-        as_of,
-    };
-    let mut run = serde_json::Map::new();
-    run.insert("as_of".into(), as_of.to_string().into());
-    run.insert("from_ledger_seq".into(), findings.ledger_seq.into());
-    run.insert("report".into(), serde_json::to_value(&report)?);
-    writes.push(WorkflowWrite {
-        kind: CURSOR_KIND.to_string(),
-        id: "engine".to_string(),
-        body: serde_json::to_string(&cursor)?,
-        events: vec![LedgerEvent {
-            kind: "supervision_run".into(),
-            entity: None,
-            uid: None,
-            body: run,
-        }],
-    });
-    store.put_workflow_items(&writes)?;
-    Ok(report)
+    Ok(writes)
 }
 
 /// A supervisor's or assignee's action on an item.
@@ -463,4 +514,75 @@ pub fn act<S: Store>(
     let e = event(kind, &r, by, &note);
     store.put_workflow_items(&[write(&r, vec![e])?])?;
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xiezhi_store::SqliteStore;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn unanswered(overdue_days: i64) -> RiskRecord {
+        RiskRecord {
+            id: "C1:xchg-unanswered:T1".into(),
+            case_uid: "C1".into(),
+            rule_id: "xchg-unanswered-arrest_request".into(),
+            title_zh: "提请批准逮捕逾期未答复".into(),
+            basis: "《刑事诉讼法》第九十一条第三款".into(),
+            basis_quote: "人民检察院应当自接到公安机关提请批准逮捕书后的七日以内……".into(),
+            severity: Severity::Orange,
+            colour: Severity::Blue,
+            status: Status::Closed,
+            assignee: "JC1".into(),
+            due: d(2024, 3, 8),
+            overdue_days,
+            ongoing: true,
+            explanation_zh: format!("已超期{overdue_days}日"),
+            facts_used: vec!["transfer_received 2024-03-01 JC1".into()],
+            first_detected: d(2000, 1, 1),
+            last_detected: d(2000, 1, 1),
+            reopened: 0,
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn external_findings_join_the_worklist_coloured_and_logged() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        let first = sync_external(&mut store, vec![unanswered(2)], d(2024, 3, 10)).unwrap();
+        assert_eq!(first.new, 1);
+        let r = record(&store, "C1:xchg-unanswered:T1").unwrap().unwrap();
+        // Whatever the caller passed, a new finding starts warned, coloured by its overdue days.
+        assert_eq!((r.status, r.colour), (Status::Warned, Severity::Orange));
+        assert_eq!(r.first_detected, d(2024, 3, 10));
+        // Found again unchanged: nothing written; 40 days on: one level more urgent.
+        let same = sync_external(&mut store, vec![unanswered(2)], d(2024, 3, 10)).unwrap();
+        assert_eq!((same.new, same.unchanged), (0, 1));
+        let later = sync_external(&mut store, vec![unanswered(40)], d(2024, 4, 17)).unwrap();
+        assert_eq!(later.updated, 1);
+        let r = record(&store, "C1:xchg-unanswered:T1").unwrap().unwrap();
+        assert_eq!(
+            (r.colour, r.first_detected),
+            (Severity::Red, d(2024, 3, 10))
+        );
+        let kinds: Vec<String> = store
+            .ledger_entries(0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["risk_detected", "risk_updated"]);
+    }
+
+    #[test]
+    fn colour_escalates_with_days_overdue() {
+        assert_eq!(colour(Severity::Blue, 0), Severity::Blue);
+        assert_eq!(colour(Severity::Blue, 30), Severity::Yellow);
+        assert_eq!(colour(Severity::Blue, 90), Severity::Orange);
+        assert_eq!(colour(Severity::Orange, 90), Severity::Red);
+        assert_eq!(colour(Severity::Red, 500), Severity::Red);
+    }
 }

@@ -36,7 +36,62 @@ pub fn run(store: &mut SqliteStore, as_of: NaiveDate, full: bool) -> Result<Sync
         Some(c) if incremental => evaluate_changed(store, c.ledger_seq, as_of, &calendar)?,
         _ => evaluate_all(store, as_of, &calendar)?,
     };
-    Ok(lifecycle::sync(store, &findings, as_of, incremental)?)
+    let mut report = lifecycle::sync(store, &findings, as_of, incremental)?;
+    let transfers = lifecycle::sync_external(store, unanswered_transfers(store, as_of)?, as_of)?;
+    report.findings += transfers.findings;
+    report.new += transfers.new;
+    report.updated += transfers.updated;
+    report.unchanged += transfers.unchanged;
+    Ok(report)
+}
+
+/// Transfers received and left unanswered past their statutory answer period (审查批捕 7 日 …),
+/// as risk records: the exchange finds them, the worklist keeps them.
+fn unanswered_transfers(store: &SqliteStore, as_of: NaiveDate) -> Result<Vec<RiskRecord>> {
+    let end_of_day = as_of.and_hms_opt(23, 59, 59).context("date")?;
+    let overdue = xiezhi_exchange::deadline::overdue(store, end_of_day)?;
+    Ok(overdue
+        .into_iter()
+        .map(|u| {
+            let basis = format!("《{}》{}", u.basis.law, u.basis.article);
+            RiskRecord {
+                id: format!("{}:xchg-unanswered:{}", u.case_uid, u.envelope_id),
+                case_uid: u.case_uid.clone(),
+                rule_id: format!("xchg-unanswered-{}", u.kind.code()),
+                title_zh: format!("{}逾期未答复", u.kind.name_zh()),
+                basis: basis.clone(),
+                basis_quote: u.basis.quote.to_string(),
+                severity: Severity::Orange,
+                colour: Severity::Orange,
+                status: Status::Warned,
+                assignee: u.to.clone(),
+                due: u.deadline,
+                overdue_days: u.days_overdue,
+                ongoing: true,
+                explanation_zh: format!(
+                    "{}（交换件 {}）由 {} 于{}送达 {}；依{}，应在{}内答复，期限自次日起算，期满日为{}。截至{}未见答复，已超期{}日。",
+                    u.kind.name_zh(),
+                    u.envelope_id,
+                    u.from,
+                    u.received_on,
+                    u.to,
+                    basis,
+                    u.period.zh(),
+                    u.deadline,
+                    as_of,
+                    u.days_overdue
+                ),
+                facts_used: vec![
+                    format!("transfer_received {} {}", u.received_on, u.to),
+                    format!("as_of {as_of}"),
+                ],
+                first_detected: as_of,
+                last_detected: as_of,
+                reopened: 0,
+                history: Vec::new(),
+            }
+        })
+        .collect())
 }
 
 /// Prints what a run changed and the open worklist by colour and rule.
