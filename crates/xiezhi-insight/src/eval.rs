@@ -1,0 +1,93 @@
+//! Held-out evaluation: train on one part of the shared data, score on the rest.
+
+use serde::Serialize;
+
+use crate::cail::{label_scores, term_score, LabelScores, Record};
+use crate::predict::{Predictor, TrainConfig};
+
+/// Prediction quality on held-out records.
+#[derive(Debug, Clone, Serialize)]
+pub struct PredictionReport {
+    pub train: usize,
+    pub test: usize,
+    pub charges: LabelScores,
+    pub articles: LabelScores,
+    /// Mean CAIL2018 term score (0..1).
+    pub term_score: f64,
+    /// Accuracy of always answering the most frequent training charge.
+    pub majority_baseline: f64,
+    /// Share of test records whose charge the statute, not the learned model, decided.
+    pub statute_decided: f64,
+    pub train_seconds: f64,
+    pub predict_docs_per_second: f64,
+}
+
+/// Trains on `train` and scores on `test`.
+pub fn evaluate_prediction(
+    train: &[Record],
+    test: &[Record],
+    criminal_law: &str,
+    cfg: TrainConfig,
+) -> (Predictor, PredictionReport) {
+    let t0 = std::time::Instant::now();
+    let model = Predictor::train(train, criminal_law, cfg);
+    let train_seconds = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    let preds: Vec<_> = test.iter().map(|r| model.predict(&r.fact)).collect();
+    let secs = t1.elapsed().as_secs_f64().max(1e-9);
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for r in train {
+        for a in &r.meta.accusation {
+            *counts.entry(a).or_default() += 1;
+        }
+    }
+    let majority = counts.iter().max_by_key(|p| p.1).map(|p| *p.0).unwrap_or("");
+    let n = test.len().max(1) as f64;
+    let report = PredictionReport {
+        train: train.len(),
+        test: test.len(),
+        charges: label_scores(
+            &preds
+                .iter()
+                .zip(test)
+                .map(|(p, r)| (p.labels.accusation.clone(), r.meta.accusation.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        articles: label_scores(
+            &preds
+                .iter()
+                .zip(test)
+                .map(|(p, r)| {
+                    (
+                        p.labels.relevant_articles.clone(),
+                        r.meta.relevant_articles.clone(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        term_score: preds
+            .iter()
+            .zip(test)
+            .map(|(p, r)| term_score(&p.labels.term_of_imprisonment, &r.meta.term_of_imprisonment))
+            .sum::<f64>()
+            / n,
+        majority_baseline: test
+            .iter()
+            .filter(|r| r.meta.accusation.iter().any(|a| a == majority))
+            .count() as f64
+            / n,
+        statute_decided: preds
+            .iter()
+            .filter(|p| {
+                p.explanation
+                    .charges
+                    .iter()
+                    .any(|c| c.decided_by == "statute")
+            })
+            .count() as f64
+            / n,
+        train_seconds,
+        predict_docs_per_second: test.len() as f64 / secs,
+    };
+    (model, report)
+}
