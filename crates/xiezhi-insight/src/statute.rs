@@ -113,7 +113,8 @@ pub struct StatuteMatch {
     pub index: usize,
     /// Cosine between the fact and the charge's name and article text.
     pub similarity: f32,
-    /// Whether the charge's name (without 罪) occurs literally in the fact.
+    /// Whether the fact names the charge: its name (without 罪) followed by 罪, or the name
+    /// twice (once alone is often a negation such as 不存在刑讯逼供).
     pub name_in_text: bool,
 }
 
@@ -126,7 +127,56 @@ impl StatuteMatch {
 
 impl StatuteKnowledge {
     /// Builds the profiles from the charge table and the text of 刑法 (`laws/刑法.md`).
-    pub fn new(criminal_law_md: &str) -> StatuteKnowledge {
+    /// `background` (fact texts) lowers the weight of words every fact uses (被告人, 有期徒刑);
+    /// pass the vocabulary back through [`StatuteKnowledge::vocabulary`] to rebuild the same
+    /// profiles later without the facts.
+    pub fn new<'a>(
+        criminal_law_md: &str,
+        background: impl Iterator<Item = &'a str>,
+    ) -> StatuteKnowledge {
+        let charges = charges_of(criminal_law_md);
+        let docs = docs_of(&charges);
+        let mut vocab = Vocabulary::build_min_len(docs.iter().map(String::as_str), 1, 200_000, 2);
+        vocab.reweight(docs.iter().map(String::as_str), background);
+        StatuteKnowledge::assemble(charges, docs, vocab)
+    }
+
+    /// Rebuilds the knowledge with a vocabulary saved from [`StatuteKnowledge::new`].
+    pub fn with_vocabulary(criminal_law_md: &str, vocab: Vocabulary) -> StatuteKnowledge {
+        let charges = charges_of(criminal_law_md);
+        let docs = docs_of(&charges);
+        StatuteKnowledge::assemble(charges, docs, vocab)
+    }
+
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocab
+    }
+
+    fn assemble(charges: Vec<StatuteCharge>, docs: Vec<String>, vocab: Vocabulary) -> StatuteKnowledge {
+        let profiles = docs.iter().map(|d| vocab.vectorize(d)).collect();
+        StatuteKnowledge {
+            charges,
+            vocab,
+            profiles,
+        }
+    }
+}
+
+/// The conduct part (罪状) of an article paragraph: the text before its first penalty clause
+/// (`，处…`), which describes the punishment rather than the act.
+fn conduct(paragraph: &str) -> &str {
+    paragraph.split("，处").next().unwrap_or(paragraph)
+}
+
+fn docs_of(charges: &[StatuteCharge]) -> Vec<String> {
+    charges
+        .iter()
+        .map(|c| format!("{} {} {}", c.core, c.core, c.text))
+        .collect()
+}
+
+fn charges_of(criminal_law_md: &str) -> Vec<StatuteCharge> {
+    {
         let articles = parse_articles(criminal_law_md);
         let mut charges = Vec::new();
         for e in table(CodeTable::Charge).entries() {
@@ -138,8 +188,8 @@ impl StatuteKnowledge {
             };
             let paras = articles.get(&key).cloned().unwrap_or_default();
             let text = match para {
-                Some(p) if p >= 1 && p <= paras.len() => paras[p - 1].clone(),
-                _ => paras.join(""),
+                Some(p) if p >= 1 && p <= paras.len() => conduct(&paras[p - 1]).to_string(),
+                _ => paras.iter().map(|p| conduct(p)).collect::<Vec<_>>().join("。"),
             };
             let core = e.name.strip_suffix('罪').unwrap_or(&e.name).to_string();
             charges.push(StatuteCharge {
@@ -151,19 +201,11 @@ impl StatuteKnowledge {
                 text,
             });
         }
-        let docs: Vec<String> = charges
-            .iter()
-            .map(|c| format!("{} {} {}", c.core, c.core, c.text))
-            .collect();
-        let vocab = Vocabulary::build(docs.iter().map(String::as_str), 1, 200_000);
-        let profiles = docs.iter().map(|d| vocab.vectorize(d)).collect();
-        StatuteKnowledge {
-            charges,
-            vocab,
-            profiles,
-        }
+        charges
     }
+}
 
+impl StatuteKnowledge {
     /// Every charge scored against the fact, best first.
     pub fn rank(&self, fact: &str) -> Vec<StatuteMatch> {
         let x = self.vocab.vectorize(fact);
@@ -174,8 +216,7 @@ impl StatuteKnowledge {
             .map(|(i, p)| StatuteMatch {
                 index: i,
                 similarity: dot(&x, p),
-                name_in_text: self.charges[i].core.chars().count() >= 2
-                    && fact.contains(&self.charges[i].core),
+                name_in_text: names(fact, &self.charges[i].core),
             })
             .collect();
         m.sort_by(|a, b| b.score().total_cmp(&a.score()).then(a.index.cmp(&b.index)));
@@ -185,6 +226,11 @@ impl StatuteKnowledge {
     pub fn by_core_name(&self, core: &str) -> Option<usize> {
         self.charges.iter().position(|c| c.core == core)
     }
+}
+
+fn names(fact: &str, core: &str) -> bool {
+    core.chars().count() >= 2
+        && (fact.contains(&format!("{core}罪")) || fact.matches(core).count() >= 2)
 }
 
 #[cfg(test)]

@@ -75,11 +75,24 @@ impl Vocabulary {
         min_df: u32,
         max_features: usize,
     ) -> Vocabulary {
+        Vocabulary::build_min_len(docs, min_df, max_features, 1)
+    }
+
+    /// As [`Vocabulary::build`], keeping only n-grams of at least `min_len` characters.
+    pub fn build_min_len<'a>(
+        docs: impl Iterator<Item = &'a str>,
+        min_df: u32,
+        max_features: usize,
+        min_len: usize,
+    ) -> Vocabulary {
         let mut df: HashMap<String, u32> = HashMap::new();
         let mut n_docs = 0u32;
         for d in docs {
             n_docs += 1;
-            for g in ngram_counts(d).into_keys() {
+            for g in ngram_counts(d)
+                .into_keys()
+                .filter(|g| g.chars().count() >= min_len)
+            {
                 *df.entry(g).or_default() += 1;
             }
         }
@@ -99,6 +112,30 @@ impl Vocabulary {
         };
         v.reindex();
         v
+    }
+
+    /// Recomputes the IDF of the kept terms over two collections of documents together.
+    pub fn reweight<'b, 'c>(
+        &mut self,
+        first: impl Iterator<Item = &'b str>,
+        second: impl Iterator<Item = &'c str>,
+    ) {
+        let docs: Vec<&str> = first.collect();
+        let docs2: Vec<&str> = second.collect();
+        let mut df = vec![0u32; self.terms.len()];
+        let mut n = 0u32;
+        for d in docs.into_iter().chain(docs2) {
+            n += 1;
+            for g in ngram_counts(d).into_keys() {
+                if let Some(&i) = self.index.get(&g) {
+                    df[i as usize] += 1;
+                }
+            }
+        }
+        self.idf = df
+            .iter()
+            .map(|&c| ((1.0 + n as f32) / (1.0 + c as f32)).ln() + 1.0)
+            .collect();
     }
 
     /// Rebuilds the lookup table after deserialisation.
