@@ -6,9 +6,11 @@ pub mod batch;
 pub mod cail;
 pub mod data;
 pub mod eval;
+pub mod extract;
 pub mod linear;
 pub mod predict;
 pub mod statute;
+pub mod tagger;
 pub mod text;
 
 /// Errors of the insight operations.
