@@ -4,14 +4,19 @@
 
 pub mod batch;
 pub mod cail;
+pub mod corpus;
 pub mod data;
+pub mod elements;
 pub mod eval;
 pub mod extract;
 pub mod linear;
 pub mod predict;
+pub mod search;
 pub mod statute;
+pub mod stats;
 pub mod tagger;
 pub mod text;
+pub mod warning;
 
 /// Errors of the insight operations.
 #[derive(Debug, thiserror::Error)]

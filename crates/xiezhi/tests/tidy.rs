@@ -17,6 +17,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "xiezhi-supervise",
         &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
     ),
+    (
+        "xiezhi-insight",
+        &["xiezhi-standard", "xiezhi-store", "xiezhi-graph"],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {
