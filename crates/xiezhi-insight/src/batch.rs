@@ -89,8 +89,10 @@ mod tests {
         );
         assert_eq!(String::from_utf8(out).unwrap(), "1\n2\n");
         let err = String::from_utf8(err).unwrap();
-        let lines: Vec<serde_json::Value> =
-            err.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = err
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines[0]["line"], 3);
         assert_eq!(lines[1]["line"], 4);
         assert!(lines[1]["error"].as_str().unwrap().contains("UTF-8"));

@@ -21,13 +21,22 @@ pub fn cjrc_docs(path: &Path) -> Result<Vec<SearchDoc>, InsightError> {
     })?;
     let mut out = Vec::new();
     for (i, case) in v["data"].as_array().into_iter().flatten().enumerate() {
-        for (j, p) in case["paragraphs"].as_array().into_iter().flatten().enumerate() {
+        for (j, p) in case["paragraphs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let context = p["context"].as_str().unwrap_or_default().to_string();
             let name = p["casename"].as_str().unwrap_or_default().to_string();
             out.push(SearchDoc {
                 id: format!("cjrc-{i}-{j}"),
                 source: "cjrc".into(),
-                charges: if name.ends_with('罪') { vec![name.clone()] } else { Vec::new() },
+                charges: if name.ends_with('罪') {
+                    vec![name.clone()]
+                } else {
+                    Vec::new()
+                },
                 title: name,
                 year: year_of(&context),
                 term_months: None,
@@ -45,14 +54,20 @@ pub fn cail2018_docs(path: &Path) -> Result<Vec<SearchDoc>, InsightError> {
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let charges: Vec<String> = r.meta.accusation.iter().map(|a| charge_name_of_label(a)).collect();
+            let charges: Vec<String> = r
+                .meta
+                .accusation
+                .iter()
+                .map(|a| charge_name_of_label(a))
+                .collect();
             let t = r.meta.term_of_imprisonment;
             SearchDoc {
                 id: format!("cail2018-{}", i + 1),
                 source: "cail2018".into(),
                 title: charges.join("、"),
                 year: year_of(&r.fact),
-                term_months: (!t.death_penalty && !t.life_imprisonment).then_some(u64::from(t.imprisonment)),
+                term_months: (!t.death_penalty && !t.life_imprisonment)
+                    .then_some(u64::from(t.imprisonment)),
                 charges,
                 text: r.fact,
             }
@@ -96,27 +111,54 @@ pub struct SearchQuality {
 }
 
 /// Scores the index on the judged queries (binary relevance by charge).
-pub fn search_quality(ix: &SearchIndex, docs: &[SearchDoc], set: &[Judged]) -> Result<SearchQuality, crate::search::SearchError> {
+pub fn search_quality(
+    ix: &SearchIndex,
+    docs: &[SearchDoc],
+    set: &[Judged],
+) -> Result<SearchQuality, crate::search::SearchError> {
     let (mut n, mut skipped, mut p10, mut mrr, mut ndcg) = (0usize, 0usize, 0.0, 0.0, 0.0);
     for j in set {
-        let total = docs.iter().filter(|d| d.charges.iter().any(|c| j.relevant.contains(c))).count();
+        let total = docs
+            .iter()
+            .filter(|d| d.charges.iter().any(|c| j.relevant.contains(c)))
+            .count();
         if total == 0 {
             skipped += 1;
             continue;
         }
         n += 1;
-        let hits = ix.search(&SearchQuery { text: j.query.clone(), limit: 10, ..Default::default() })?;
-        let rel: Vec<bool> = hits.iter().map(|h| h.charges.iter().any(|c| j.relevant.contains(c))).collect();
+        let hits = ix.search(&SearchQuery {
+            text: j.query.clone(),
+            limit: 10,
+            ..Default::default()
+        })?;
+        let rel: Vec<bool> = hits
+            .iter()
+            .map(|h| h.charges.iter().any(|c| j.relevant.contains(c)))
+            .collect();
         p10 += rel.iter().filter(|r| **r).count() as f64 / 10.0;
         if let Some(k) = rel.iter().position(|r| *r) {
             mrr += 1.0 / (k as f64 + 1.0);
         }
-        let dcg: f64 = rel.iter().enumerate().filter(|p| *p.1).map(|(k, _)| 1.0 / (k as f64 + 2.0).log2()).sum();
-        let idcg: f64 = (0..total.min(10)).map(|k| 1.0 / (k as f64 + 2.0).log2()).sum();
+        let dcg: f64 = rel
+            .iter()
+            .enumerate()
+            .filter(|p| *p.1)
+            .map(|(k, _)| 1.0 / (k as f64 + 2.0).log2())
+            .sum();
+        let idcg: f64 = (0..total.min(10))
+            .map(|k| 1.0 / (k as f64 + 2.0).log2())
+            .sum();
         ndcg += dcg / idcg;
     }
     let d = n.max(1) as f64;
-    Ok(SearchQuality { queries: n, skipped, precision_at_10: p10 / d, mrr: mrr / d, ndcg_at_10: ndcg / d })
+    Ok(SearchQuality {
+        queries: n,
+        skipped,
+        precision_at_10: p10 / d,
+        mrr: mrr / d,
+        ndcg_at_10: ndcg / d,
+    })
 }
 
 /// `n` synthetic documents recombined from sentences of the real ones (seeded): each takes
@@ -125,7 +167,12 @@ pub fn synthetic_docs(real: &[SearchDoc], n: usize, seed: u64) -> Vec<SearchDoc>
     let sentences: Vec<(usize, &str)> = real
         .iter()
         .enumerate()
-        .flat_map(|(i, d)| d.text.split('。').filter(|s| s.chars().count() > 8).map(move |s| (i, s)))
+        .flat_map(|(i, d)| {
+            d.text
+                .split('。')
+                .filter(|s| s.chars().count() > 8)
+                .map(move |s| (i, s))
+        })
         .collect();
     if sentences.is_empty() {
         return Vec::new();
@@ -133,7 +180,8 @@ pub fn synthetic_docs(real: &[SearchDoc], n: usize, seed: u64) -> Vec<SearchDoc>
     let mut rng = SplitMix(seed);
     (0..n)
         .map(|k| {
-            let pick = |rng: &mut SplitMix| sentences[(rng.next_u64() % sentences.len() as u64) as usize];
+            let pick =
+                |rng: &mut SplitMix| sentences[(rng.next_u64() % sentences.len() as u64) as usize];
             let (first, s1) = pick(&mut rng);
             let (_, s2) = pick(&mut rng);
             let (_, s3) = pick(&mut rng);
@@ -159,7 +207,9 @@ mod tests {
     fn the_shipped_judged_set_parses() {
         let j = judged(JUDGED);
         assert!(j.len() >= 20);
-        assert!(j.iter().all(|q| q.relevant.iter().all(|c| c.ends_with('罪'))));
+        assert!(j
+            .iter()
+            .all(|q| q.relevant.iter().all(|c| c.ends_with('罪'))));
     }
 
     #[test]
@@ -175,7 +225,10 @@ mod tests {
         }];
         let a = synthetic_docs(&real, 5, 1);
         let b = synthetic_docs(&real, 5, 1);
-        assert_eq!(a.iter().map(|d| &d.text).collect::<Vec<_>>(), b.iter().map(|d| &d.text).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|d| &d.text).collect::<Vec<_>>(),
+            b.iter().map(|d| &d.text).collect::<Vec<_>>()
+        );
         assert_eq!(a[0].charges, vec!["盗窃罪".to_string()]);
     }
 }

@@ -113,10 +113,16 @@ pub fn elements(text: &str) -> Elements {
     while i < chars.len() {
         if chars[i].1.is_ascii_digit() {
             let s = i;
-            while i < chars.len() && (chars[i].1.is_ascii_digit() || chars[i].1 == '.' || chars[i].1 == ',') {
+            while i < chars.len()
+                && (chars[i].1.is_ascii_digit() || chars[i].1 == '.' || chars[i].1 == ',')
+            {
                 i += 1;
             }
-            let num: String = chars[s..i].iter().map(|p| p.1).filter(|c| *c != ',').collect();
+            let num: String = chars[s..i]
+                .iter()
+                .map(|p| p.1)
+                .filter(|c| *c != ',')
+                .collect();
             let rest = &text[chars.get(i).map_or(text.len(), |p| p.0)..];
             if let Ok(v) = num.parse::<f64>() {
                 if rest.starts_with("万元") {

@@ -41,7 +41,11 @@ pub fn evaluate_prediction(
             *counts.entry(a).or_default() += 1;
         }
     }
-    let majority = counts.iter().max_by_key(|p| p.1).map(|p| *p.0).unwrap_or("");
+    let majority = counts
+        .iter()
+        .max_by_key(|p| p.1)
+        .map(|p| *p.0)
+        .unwrap_or("");
     let n = test.len().max(1) as f64;
     let report = PredictionReport {
         train: train.len(),
@@ -106,20 +110,36 @@ pub struct UnseenReport {
 /// Trains without any record of `held_out` charges and tests on the records that have one.
 pub fn evaluate_unseen(records: &[Record], held_out: &[&str], criminal_law: &str) -> UnseenReport {
     use crate::cail::charge_name_of_label;
-    let has = |r: &Record| r.meta.accusation.iter().any(|a| held_out.contains(&a.as_str()));
+    let has = |r: &Record| {
+        r.meta
+            .accusation
+            .iter()
+            .any(|a| held_out.contains(&a.as_str()))
+    };
     let train: Vec<Record> = records.iter().filter(|r| !has(r)).cloned().collect();
     let test: Vec<&Record> = records.iter().filter(|r| has(r)).collect();
     let model = Predictor::train(&train, criminal_law, TrainConfig::default());
     let (mut hit, mut statute) = (0usize, 0usize);
     for r in &test {
         let p = model.predict(&r.fact);
-        let predicted: Vec<String> = p.labels.accusation.iter().map(|a| charge_name_of_label(a)).collect();
-        if r.meta.accusation.iter().any(|a| {
-            held_out.contains(&a.as_str()) && predicted.contains(&charge_name_of_label(a))
-        }) {
+        let predicted: Vec<String> = p
+            .labels
+            .accusation
+            .iter()
+            .map(|a| charge_name_of_label(a))
+            .collect();
+        if r.meta
+            .accusation
+            .iter()
+            .any(|a| held_out.contains(&a.as_str()) && predicted.contains(&charge_name_of_label(a)))
+        {
             hit += 1;
         }
-        if p.explanation.charges.iter().any(|c| c.decided_by == "statute") {
+        if p.explanation
+            .charges
+            .iter()
+            .any(|c| c.decided_by == "statute")
+        {
             statute += 1;
         }
     }
@@ -175,7 +195,10 @@ pub fn evaluate_extraction(
         .iter()
         .map(|l| {
             let only = |v: &Vec<crate::tagger::Span>| {
-                v.iter().filter(|s| &s.label == l).cloned().collect::<Vec<_>>()
+                v.iter()
+                    .filter(|s| &s.label == l)
+                    .cloned()
+                    .collect::<Vec<_>>()
             };
             let p: Vec<_> = pairs.iter().map(|(a, b)| (only(a), only(b))).collect();
             (l.clone(), span_scores(&p).f1)

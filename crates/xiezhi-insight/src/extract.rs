@@ -80,7 +80,12 @@ pub fn parse_example(line: &str, format: IeFormat) -> Result<Example, String> {
                     .get("label")
                     .and_then(Value::as_str)
                     .ok_or_else(|| format!("entities[{i}]: missing `label`"))?;
-                for s in e.get("span").and_then(Value::as_array).into_iter().flatten() {
+                for s in e
+                    .get("span")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let s = s.as_str().unwrap_or_default();
                     let (a, b) = s
                         .split_once(';')
@@ -123,13 +128,15 @@ pub fn drug_relations(text: &[char], spans: &[Span]) -> Vec<Value> {
     };
     let people: Vec<&Span> = spans.iter().filter(|x| x.label == "Nh").collect();
     let drugs: Vec<&Span> = spans.iter().filter(|x| x.label == "NDR").collect();
-    let Some(defendant) = people.iter().find(|p| before(p, 3).ends_with("被告人")).copied() else {
+    let Some(defendant) = people
+        .iter()
+        .find(|p| before(p, 3).ends_with("被告人"))
+        .copied()
+    else {
         return Vec::new();
     };
     let txt = |sp: &Span| -> String { text[sp.start..sp.end].iter().collect() };
-    let rel = |a: &Span, b: &Span, label: &str| {
-        json!({"e1start": a.start, "em1Text": txt(a), "e21start": b.start, "em2Text": txt(b), "label": label})
-    };
+    let rel = |a: &Span, b: &Span, label: &str| json!({"e1start": a.start, "em1Text": txt(a), "e21start": b.start, "em2Text": txt(b), "label": label});
     let mut out = Vec::new();
     let trade = ["贩卖", "运输", "走私", "制造", "出售", "销售"]
         .iter()
@@ -215,18 +222,34 @@ mod tests {
         let e = parse_example(l21, IeFormat::Cail2021).unwrap();
         assert_eq!((e.spans[0].start, e.spans[0].end), (3, 6));
         let bad = r#"{"id":"x","context":"短","entities":[{"label":"NHCS","span":["3;6"]}]}"#;
-        assert!(parse_example(bad, IeFormat::Cail2021).unwrap_err().contains("outside"));
+        assert!(parse_example(bad, IeFormat::Cail2021)
+            .unwrap_err()
+            .contains("outside"));
         let bad = r#"{"id":"x","context":"短","entities":[{"label":"NHCS","span":["3-6"]}]}"#;
-        assert!(parse_example(bad, IeFormat::Cail2021).unwrap_err().contains("start;end"));
+        assert!(parse_example(bad, IeFormat::Cail2021)
+            .unwrap_err()
+            .contains("start;end"));
     }
 
     #[test]
     fn relations_follow_the_wording() {
         let text: Vec<char> = "被告人林某贩卖海洛因给吸毒人员徐某".chars().collect();
         let spans = vec![
-            Span { start: 3, end: 5, label: "Nh".into() },
-            Span { start: 7, end: 10, label: "NDR".into() },
-            Span { start: 15, end: 17, label: "Nh".into() },
+            Span {
+                start: 3,
+                end: 5,
+                label: "Nh".into(),
+            },
+            Span {
+                start: 7,
+                end: 10,
+                label: "NDR".into(),
+            },
+            Span {
+                start: 15,
+                end: 17,
+                label: "Nh".into(),
+            },
         ];
         let r = drug_relations(&text, &spans);
         assert_eq!(r[0]["label"], "traffic_in");

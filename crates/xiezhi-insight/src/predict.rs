@@ -351,12 +351,16 @@ impl Predictor {
     pub fn save(&self, path: &Path) -> Result<(), InsightError> {
         let io = |e: std::io::Error| InsightError::Io(path.display().to_string(), e);
         let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
-        let header = serde_json::to_vec(&self.header).map_err(|e| InsightError::Model(e.to_string()))?;
-        f.write_all(&(header.len() as u64).to_le_bytes()).map_err(io)?;
+        let header =
+            serde_json::to_vec(&self.header).map_err(|e| InsightError::Model(e.to_string()))?;
+        f.write_all(&(header.len() as u64).to_le_bytes())
+            .map_err(io)?;
         f.write_all(&header).map_err(io)?;
         for m in [&self.charge, &self.article, &self.term] {
-            f.write_all(&(m.n_labels as u64).to_le_bytes()).map_err(io)?;
-            f.write_all(&(m.n_features as u64).to_le_bytes()).map_err(io)?;
+            f.write_all(&(m.n_labels as u64).to_le_bytes())
+                .map_err(io)?;
+            f.write_all(&(m.n_features as u64).to_le_bytes())
+                .map_err(io)?;
             for w in m.bias.iter().chain(&m.weights) {
                 f.write_all(&w.to_le_bytes()).map_err(io)?;
             }

@@ -11,8 +11,8 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
-    STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, TantivyDocument, Term};
@@ -112,9 +112,11 @@ pub fn year_of(text: &str) -> Option<u64> {
     let c: Vec<char> = text.chars().collect();
     c.windows(5).find_map(|w| {
         let digits: String = w[..4].iter().collect();
-        (w[4] == '年' && digits.chars().all(|d| d.is_ascii_digit()) && (digits.starts_with("19") || digits.starts_with("20")))
-            .then(|| digits.parse().ok())
-            .flatten()
+        (w[4] == '年'
+            && digits.chars().all(|d| d.is_ascii_digit())
+            && (digits.starts_with("19") || digits.starts_with("20")))
+        .then(|| digits.parse().ok())
+        .flatten()
     })
 }
 
@@ -281,9 +283,14 @@ impl SearchIndex {
         if should.is_empty() {
             return Ok(Vec::new());
         }
-        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         if let Some(c) = &q.charge {
-            let name = if c.ends_with('罪') { c.clone() } else { format!("{c}罪") };
+            let name = if c.ends_with('罪') {
+                c.clone()
+            } else {
+                format!("{c}罪")
+            };
             must.push((
                 Occur::Must,
                 Box::new(TermQuery::new(
@@ -297,7 +304,11 @@ impl SearchIndex {
             if lo.is_none() && hi.is_none() {
                 return None;
             }
-            let b = |v: Option<u64>| v.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_u64(field, v)));
+            let b = |v: Option<u64>| {
+                v.map_or(Bound::Unbounded, |v| {
+                    Bound::Included(Term::from_field_u64(field, v))
+                })
+            };
             Some(Box::new(RangeQuery::new(b(lo), b(hi))))
         };
         if let Some(r) = range(f.year, q.year_from, q.year_to) {
@@ -315,19 +326,43 @@ impl SearchIndex {
         let mut hits = Vec::new();
         for (bm25, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
-            let s = |fl: Field| d.get_first(fl).and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let s = |fl: Field| {
+                d.get_first(fl)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
             let u = |fl: Field| d.get_first(fl).and_then(|v| v.as_u64());
-            let charges: Vec<String> = d.get_all(f.charges).filter_map(|v| v.as_str().map(str::to_string)).collect();
+            let charges: Vec<String> = d
+                .get_all(f.charges)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
             let text = s(f.text);
             let de = elements(&text);
-            let charge_bonus = if qe.charges.iter().any(|c| charges.contains(c)) { 0.3 } else { 0.0 };
-            let amount_bonus = match (qe.amounts.iter().cloned().fold(0.0, f64::max), de.amounts.iter().cloned().fold(0.0, f64::max)) {
-                (a, b) if a > 0.0 && b > 0.0 => (0.2 * (1.0 - ((a.log10() - b.log10()).abs() / 3.0)).max(0.0)) as f32,
+            let charge_bonus = if qe.charges.iter().any(|c| charges.contains(c)) {
+                0.3
+            } else {
+                0.0
+            };
+            let amount_bonus = match (
+                qe.amounts.iter().cloned().fold(0.0, f64::max),
+                de.amounts.iter().cloned().fold(0.0, f64::max),
+            ) {
+                (a, b) if a > 0.0 && b > 0.0 => {
+                    (0.2 * (1.0 - ((a.log10() - b.log10()).abs() / 3.0)).max(0.0)) as f32
+                }
                 _ => 0.0,
             };
-            let shared = qe.circumstances.iter().filter(|c| de.circumstances.contains(c)).count();
+            let shared = qe
+                .circumstances
+                .iter()
+                .filter(|c| de.circumstances.contains(c))
+                .count();
             let union = qe.circumstances.len() + de.circumstances.len() - shared;
-            let circumstance_bonus = if union == 0 { 0.0 } else { 0.1 * shared as f32 / union as f32 };
+            let circumstance_bonus = if union == 0 {
+                0.0
+            } else {
+                0.1 * shared as f32 / union as f32
+            };
             hits.push(Hit {
                 id: s(f.id),
                 source: s(f.source),
@@ -367,28 +402,75 @@ mod tests {
 
     #[test]
     fn the_legal_dictionary_keeps_charge_names_whole() {
-        assert!(tokens("被告人构成非法吸收公众存款罪").iter().any(|t| t == "非法吸收公众存款"));
+        assert!(tokens("被告人构成非法吸收公众存款罪")
+            .iter()
+            .any(|t| t == "非法吸收公众存款"));
     }
 
     #[test]
     fn bm25_filters_and_reranking() {
         let mut ix = SearchIndex::create(None).unwrap();
         ix.add(&[
-            d("a", "被告人张某入户盗窃手机一部，价值人民币3000元，到案后如实供述。", "盗窃罪", 2016, 8),
-            d("b", "被告人李某醉酒驾驶机动车，血液酒精含量为180mg/100ml。", "危险驾驶罪", 2017, 3),
-            d("c", "被告人王某盗窃电动车一辆，价值人民币2800元，取得谅解。", "盗窃罪", 2018, 6),
-            d("d", "被告人赵某以非法占有为目的骗取他人财物3000元。", "诈骗罪", 2016, 10),
+            d(
+                "a",
+                "被告人张某入户盗窃手机一部，价值人民币3000元，到案后如实供述。",
+                "盗窃罪",
+                2016,
+                8,
+            ),
+            d(
+                "b",
+                "被告人李某醉酒驾驶机动车，血液酒精含量为180mg/100ml。",
+                "危险驾驶罪",
+                2017,
+                3,
+            ),
+            d(
+                "c",
+                "被告人王某盗窃电动车一辆，价值人民币2800元，取得谅解。",
+                "盗窃罪",
+                2018,
+                6,
+            ),
+            d(
+                "d",
+                "被告人赵某以非法占有为目的骗取他人财物3000元。",
+                "诈骗罪",
+                2016,
+                10,
+            ),
         ])
         .unwrap();
         assert_eq!(ix.num_docs(), 4);
-        let q = |text: &str| SearchQuery { text: text.into(), limit: 10, ..Default::default() };
+        let q = |text: &str| SearchQuery {
+            text: text.into(),
+            limit: 10,
+            ..Default::default()
+        };
         let hits = ix.search(&q("盗窃罪 价值人民币3000元的手机")).unwrap();
         assert_eq!(hits[0].id, "a");
         assert!(hits[0].charge_bonus > 0.0 && hits[0].amount_bonus > 0.0);
-        let hits = ix.search(&SearchQuery { charge: Some("盗窃".into()), year_from: Some(2017), ..q("盗窃") }).unwrap();
-        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["c"]);
-        let hits = ix.search(&SearchQuery { term_max: Some(4), ..q("被告人") }).unwrap();
-        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["b"]);
+        let hits = ix
+            .search(&SearchQuery {
+                charge: Some("盗窃".into()),
+                year_from: Some(2017),
+                ..q("盗窃")
+            })
+            .unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            vec!["c"]
+        );
+        let hits = ix
+            .search(&SearchQuery {
+                term_max: Some(4),
+                ..q("被告人")
+            })
+            .unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            vec!["b"]
+        );
         assert!(ix.search(&q("，。")).unwrap().is_empty());
     }
 

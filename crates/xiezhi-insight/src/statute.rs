@@ -73,7 +73,10 @@ pub fn parse_basis(basis: &str) -> Option<(String, Option<usize>, u32)> {
     let mut key = format!("第{}条", chinese_number(n));
     let mut rest = rest;
     if let Some(r) = rest.strip_prefix('之') {
-        let suffix: String = r.chars().take_while(|c| "一二三四五六七八九十".contains(*c)).collect();
+        let suffix: String = r
+            .chars()
+            .take_while(|c| "一二三四五六七八九十".contains(*c))
+            .collect();
         key.push('之');
         key.push_str(&suffix);
         rest = &r[suffix.len()..];
@@ -152,7 +155,11 @@ impl StatuteKnowledge {
         &self.vocab
     }
 
-    fn assemble(charges: Vec<StatuteCharge>, docs: Vec<String>, vocab: Vocabulary) -> StatuteKnowledge {
+    fn assemble(
+        charges: Vec<StatuteCharge>,
+        docs: Vec<String>,
+        vocab: Vocabulary,
+    ) -> StatuteKnowledge {
         let profiles = docs.iter().map(|d| vocab.vectorize(d)).collect();
         StatuteKnowledge {
             charges,
@@ -189,7 +196,11 @@ fn charges_of(criminal_law_md: &str) -> Vec<StatuteCharge> {
             let paras = articles.get(&key).cloned().unwrap_or_default();
             let text = match para {
                 Some(p) if p >= 1 && p <= paras.len() => conduct(&paras[p - 1]).to_string(),
-                _ => paras.iter().map(|p| conduct(p)).collect::<Vec<_>>().join("。"),
+                _ => paras
+                    .iter()
+                    .map(|p| conduct(p))
+                    .collect::<Vec<_>>()
+                    .join("。"),
             };
             let core = e.name.strip_suffix('罪').unwrap_or(&e.name).to_string();
             charges.push(StatuteCharge {
@@ -253,7 +264,10 @@ mod tests {
             parse_basis("刑法第133条之一第2款"),
             Some(("第一百三十三条之一".into(), Some(2), 133))
         );
-        assert_eq!(parse_basis("刑法第264条"), Some(("第二百六十四条".into(), None, 264)));
+        assert_eq!(
+            parse_basis("刑法第264条"),
+            Some(("第二百六十四条".into(), None, 264))
+        );
         assert_eq!(parse_basis("全国人大常委会关于…决定第1条"), None);
     }
 

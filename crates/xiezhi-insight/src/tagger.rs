@@ -90,9 +90,12 @@ pub struct Tagger {
     weights: HashMap<u64, Vec<f32>>,
 }
 
+/// Per feature: current weights, running totals for the average, step of the last update.
+type Averaged = (Vec<f32>, Vec<f32>, Vec<u32>);
+
 struct Trainer {
     n: usize,
-    w: HashMap<u64, (Vec<f32>, Vec<f32>, Vec<u32>)>,
+    w: HashMap<u64, Averaged>,
     step: u32,
 }
 
@@ -137,7 +140,10 @@ impl Tagger {
         let mut spans = ex.spans.clone();
         spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
         for s in spans {
-            if s.end > ex.text.len() || s.start >= s.end || g[s.start..s.end].iter().any(|&t| t != 0) {
+            if s.end > ex.text.len()
+                || s.start >= s.end
+                || g[s.start..s.end].iter().any(|&t| t != 0)
+            {
                 continue;
             }
             g[s.start] = Tagger::tag_index(tags, &format!("B-{}", s.label));
@@ -198,18 +204,17 @@ impl Tagger {
             }
         }
         let step = tr.step;
-        let weights = tr
-            .w
-            .into_iter()
-            .map(|(f, (w, mut total, last))| {
-                for t in 0..n {
-                    total[t] += (step - last[t]) as f32 * w[t];
-                    total[t] /= step.max(1) as f32;
-                }
-                (f, total)
-            })
-            .filter(|(_, w)| w.iter().any(|x| *x != 0.0))
-            .collect();
+        let weights =
+            tr.w.into_iter()
+                .map(|(f, (w, mut total, last))| {
+                    for t in 0..n {
+                        total[t] += (step - last[t]) as f32 * w[t];
+                        total[t] /= step.max(1) as f32;
+                    }
+                    (f, total)
+                })
+                .filter(|(_, w)| w.iter().any(|x| *x != 0.0))
+                .collect();
         Tagger { tags, weights }
     }
 
@@ -278,7 +283,10 @@ impl Tagger {
         r.read_to_end(&mut bytes)
             .map_err(|e| InsightError::Io("tagger model".into(), e))?;
         let bad = |m: &str| InsightError::Model(format!("tagger model: {m}"));
-        let nl = bytes.iter().position(|&b| b == b'\n').ok_or_else(|| bad("no header"))?;
+        let nl = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| bad("no header"))?;
         let tags: Vec<String> =
             serde_json::from_slice(&bytes[..nl]).map_err(|e| bad(&e.to_string()))?;
         let n = tags.len();

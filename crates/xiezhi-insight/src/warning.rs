@@ -147,7 +147,8 @@ pub fn evaluate_simulated(n_series: usize, seed: u64, d: Detector) -> WarningRep
         });
         let series: Vec<f64> = (0..weeks)
             .map(|t| {
-                let season = 1.0 + 0.3 * ((t as f64 + phase) * std::f64::consts::TAU / SEASON as f64).sin();
+                let season =
+                    1.0 + 0.3 * ((t as f64 + phase) * std::f64::consts::TAU / SEASON as f64).sin();
                 let mut lambda = level * season;
                 if let Some((start, mult)) = surge {
                     if t >= start && t < start + 3 {
@@ -205,9 +206,17 @@ mod tests {
 
     #[test]
     fn seasonal_peaks_do_not_alert() {
-        // Every year the same week doubles: that is the season, not a surge.
-        let s: Vec<f64> = (0..3 * SEASON).map(|t| if t % SEASON == 20 { 20.0 } else { 10.0 }).collect();
-        assert!(Detector::default().check(&s, 2 * SEASON + 20).is_none());
+        // Every summer the count doubles: that is the season, not a surge.
+        let s: Vec<f64> = (0..3 * SEASON)
+            .map(|t| {
+                (15.0 + 8.0 * (t as f64 * std::f64::consts::TAU / SEASON as f64).sin()).round()
+            })
+            .collect();
+        assert!((2 * SEASON..3 * SEASON).all(|t| Detector::default().check(&s, t).is_none()));
+        // The same series with one week tripled does alert.
+        let mut s = s;
+        s[2 * SEASON + 13] *= 3.0;
+        assert!(Detector::default().check(&s, 2 * SEASON + 13).is_some());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use xiezhi_insight::predict::{Predictor, TrainConfig};
 use xiezhi_insight::{batch, data, eval};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn slice() -> (Vec<Record>, Vec<Record>, String) {
@@ -62,7 +64,12 @@ fn the_statute_names_a_charge_no_example_shows() {
     let fact = "某某市人民检察院指控：2016年5月3日晚，被告人张某在某路段持刀对被害人李某实施抢劫，\
                 以暴力、胁迫方法劫取李某现金人民币2000元及手机一部。被告人张某以抢劫罪被提起公诉。";
     let p = m.predict(fact);
-    assert_eq!(p.labels.accusation, vec!["抢劫".to_string()], "{:?}", p.explanation);
+    assert_eq!(
+        p.labels.accusation,
+        vec!["抢劫".to_string()],
+        "{:?}",
+        p.explanation
+    );
     assert_eq!(p.labels.relevant_articles, vec![263]);
     let c = &p.explanation.charges[0];
     assert_eq!(c.decided_by, "statute");
@@ -72,8 +79,12 @@ fn the_statute_names_a_charge_no_example_shows() {
 #[test]
 fn prediction_lines_need_a_fact() {
     assert!(parse_fact(r#"{"fact": "被告人盗窃"}"#).is_ok());
-    assert!(parse_fact(r#"{"facts": "x"}"#).unwrap_err().contains("missing field `fact`"));
-    assert!(parse_fact(r#"{"fact": 3}"#).unwrap_err().contains("not a string"));
+    assert!(parse_fact(r#"{"facts": "x"}"#)
+        .unwrap_err()
+        .contains("missing field `fact`"));
+    assert!(parse_fact(r#"{"fact": 3}"#)
+        .unwrap_err()
+        .contains("not a string"));
     assert!(parse_fact("{").unwrap_err().contains("invalid JSON"));
 }
 
@@ -94,8 +105,14 @@ fn tagger_learns_entities_from_a_slice_and_writes_the_input_shape() {
     assert_eq!(out["articleId"], input["articleId"]);
     let text: Vec<char> = out["sentText"].as_str().unwrap().chars().collect();
     for m in out["entityMentions"].as_array().unwrap() {
-        let (s, e) = (m["start"].as_u64().unwrap() as usize, m["end"].as_u64().unwrap() as usize);
-        assert_eq!(m["text"].as_str().unwrap(), text[s..e].iter().collect::<String>());
+        let (s, e) = (
+            m["start"].as_u64().unwrap() as usize,
+            m["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            m["text"].as_str().unwrap(),
+            text[s..e].iter().collect::<String>()
+        );
     }
     assert!(out["relationMentions"].is_array());
 }

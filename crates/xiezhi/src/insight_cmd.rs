@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use xiezhi_insight::cail::{self, parse_fact};
 use xiezhi_insight::extract::{self, IeFormat};
 use xiezhi_insight::predict::{Predictor, TrainConfig};
-use xiezhi_insight::tagger::Tagger;
 use xiezhi_insight::search::{SearchDoc, SearchIndex, SearchQuery};
+use xiezhi_insight::tagger::Tagger;
 use xiezhi_insight::{batch, corpus, data, eval, warning};
 
 /// Seed of every split, so figures reproduce.
@@ -214,7 +214,10 @@ pub fn predict(data_dir: &Path, args: BatchArgs) -> Result<i32> {
     }
     let path = model_path(data_dir, &args.format, args.model.as_deref());
     let model = Predictor::load(&path).with_context(|| {
-        format!("请先运行 `xiezhi train --format cail2018`（模型 `{}`）", path.display())
+        format!(
+            "请先运行 `xiezhi train --format cail2018`（模型 `{}`）",
+            path.display()
+        )
     })?;
     let explain = args.explain;
     run_batch(&args.format, args.errors, |line| {
@@ -260,7 +263,10 @@ fn real_docs(shared: &Path) -> Result<Vec<SearchDoc>> {
 pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
     let dir = index_dir(data_dir, args.index.as_deref());
     if !dir.join("meta.json").exists() {
-        bail!("没有检索索引 `{}`：请先运行 `xiezhi insight index`", dir.display());
+        bail!(
+            "没有检索索引 `{}`：请先运行 `xiezhi insight index`",
+            dir.display()
+        );
     }
     let ix = SearchIndex::open(&dir)?;
     let hits = ix.search(&SearchQuery {
@@ -324,11 +330,19 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
             );
             Ok(0)
         }
-        InsightAction::Bench { shared, docs, queries } => {
+        InsightAction::Bench {
+            shared,
+            docs,
+            queries,
+        } => {
             let shared = shared_dir(shared.as_deref());
             let real = real_docs(&shared)?;
             let mut all = real.clone();
-            all.extend(corpus::synthetic_docs(&real, docs.saturating_sub(real.len()), SEED));
+            all.extend(corpus::synthetic_docs(
+                &real,
+                docs.saturating_sub(real.len()),
+                SEED,
+            ));
             all.truncate(docs);
             let dir = tempfile::tempdir()?;
             let t0 = std::time::Instant::now();
@@ -341,11 +355,16 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
                 let d = &real[(rng.next_u64() % real.len() as u64) as usize];
                 let text: String = d.text.chars().take(40).collect();
                 let t = std::time::Instant::now();
-                ix.search(&SearchQuery { text, limit: 10, ..Default::default() })?;
+                ix.search(&SearchQuery {
+                    text,
+                    limit: 10,
+                    ..Default::default()
+                })?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             lat.sort_by(f64::total_cmp);
-            let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
+            let pct =
+                |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
             println!(
                 "检索基准：{} 篇（真实 {}，合成 {}），建索引 {:.1} 秒（{:.0} 篇/秒）；{} 次查询（40 字案情，前 10 条，含重排），p50 {:.1} ms，p99 {:.1} ms",
                 all.len(),
@@ -362,13 +381,18 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
         InsightAction::Eval { shared, json } => {
             let shared = shared_dir(shared.as_deref());
             let law = criminal_law(&shared)?;
-            let records = data::read_jsonl(&shared.join("cail2018/train.json"), cail::parse_record)?;
+            let records =
+                data::read_jsonl(&shared.join("cail2018/train.json"), cail::parse_record)?;
             let (train, test) = data::split(&records, TEST_SHARE, SEED);
             let (_, pred) = eval::evaluate_prediction(&train, &test, &law, TrainConfig::default());
             let unseen = eval::evaluate_unseen(&records, &eval::UNSEEN_CHECK, &law);
             let mut ext = Vec::new();
             for format in [IeFormat::Cail2022, IeFormat::Cail2021] {
-                let name = if format == IeFormat::Cail2022 { "cail2022" } else { "cail2021" };
+                let name = if format == IeFormat::Cail2022 {
+                    "cail2022"
+                } else {
+                    "cail2021"
+                };
                 let ex = data::read_jsonl(&shared.join(ie_file(format)), |l| {
                     extract::parse_example(l, format)
                 })?;
@@ -385,16 +409,28 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(0);
             }
-            println!("== 罪名/法条/刑期预测（CAIL2018 样本，种子 {SEED}，留出 {:.0}%）==", TEST_SHARE * 100.0);
-            println!("训练 {} 条，测试 {} 条；训练用时 {:.1} 秒，预测 {:.0} 条/秒", pred.train, pred.test, pred.train_seconds, pred.predict_docs_per_second);
-            for (name, s) in [("罪名 (charges)", &pred.charges), ("法条 (articles)", &pred.articles)] {
+            println!(
+                "== 罪名/法条/刑期预测（CAIL2018 样本，种子 {SEED}，留出 {:.0}%）==",
+                TEST_SHARE * 100.0
+            );
+            println!(
+                "训练 {} 条，测试 {} 条；训练用时 {:.1} 秒，预测 {:.0} 条/秒",
+                pred.train, pred.test, pred.train_seconds, pred.predict_docs_per_second
+            );
+            for (name, s) in [
+                ("罪名 (charges)", &pred.charges),
+                ("法条 (articles)", &pred.articles),
+            ] {
                 println!(
                     "{name}: 首位准确率 {:.3}，完全一致率 {:.3}，micro-F1 {:.3}，macro-F1 {:.3}",
                     s.top1_accuracy, s.exact_accuracy, s.micro_f1, s.macro_f1
                 );
             }
             println!("刑期得分 (CAIL2018 term score): {:.3}", pred.term_score);
-            println!("多数类基线 (majority charge): {:.3}；由法条知识决定的比例 {:.3}", pred.majority_baseline, pred.statute_decided);
+            println!(
+                "多数类基线 (majority charge): {:.3}；由法条知识决定的比例 {:.3}",
+                pred.majority_baseline, pred.statute_decided
+            );
             println!(
                 "未见罪名检验（训练中剔除 {}）：{} 条，召回 {:.3}，其中法条知识决定 {:.3}",
                 unseen.held_out_charges.join("、"),
@@ -407,7 +443,11 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
                     "== 实体抽取 {}：训练 {} 句，测试 {} 句 == P {:.3} R {:.3} F1 {:.3}；{:.0} 句/秒",
                     e.format, e.train, e.test, e.entities.precision, e.entities.recall, e.entities.f1, e.extract_docs_per_second
                 );
-                let per: Vec<String> = e.per_label.iter().map(|(l, f)| format!("{l} {f:.3}")).collect();
+                let per: Vec<String> = e
+                    .per_label
+                    .iter()
+                    .map(|(l, f)| format!("{l} {f:.3}"))
+                    .collect();
                 println!("  各标签 F1: {}", per.join("，"));
             }
             println!(
