@@ -81,33 +81,39 @@ fn number_before(s: &str, end: usize) -> Option<(u32, usize)> {
     Some((parse_number(&head[start..])?, start))
 }
 
-/// Extracts the elements of one text.
-pub fn elements(text: &str) -> Elements {
-    let mut e = Elements::default();
-    // Charges: longest names first, masking what matched so 诈骗罪 is not found inside 合同诈骗罪.
-    let mut names: Vec<&str> = table(CodeTable::Charge)
+/// Charge names found in a text, longest first, masking what matched so 诈骗罪 is not found
+/// inside 合同诈骗罪. With `bare`, names without the final 罪 count too (a query such as
+/// 入户盗窃手机 names 盗窃罪 without saying 罪).
+pub fn charges_in(text: &str, bare: bool) -> Vec<String> {
+    let mut names: Vec<(&str, &str)> = table(CodeTable::Charge)
         .entries()
         .iter()
         .filter(|c| c.is_current())
-        .map(|c| c.name.as_str())
+        .map(|c| {
+            let shown = if bare {
+                c.name.strip_suffix('罪').unwrap_or(&c.name)
+            } else {
+                c.name.as_str()
+            };
+            (shown, c.name.as_str())
+        })
+        .filter(|(shown, _)| shown.chars().count() >= 2)
         .collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+    names.sort_by_key(|n| std::cmp::Reverse(n.0.chars().count()));
+    let mut out = Vec::new();
     let mut masked = text.to_string();
-    for n in names {
-        if masked.contains(n) {
-            e.charges.push(n.to_string());
-            masked = masked.replace(n, &"□".repeat(n.chars().count()));
+    for (shown, name) in names {
+        if masked.contains(shown) {
+            out.push(name.to_string());
+            masked = masked.replace(shown, &"□".repeat(shown.chars().count()));
         }
     }
-    // Articles: 第…条.
-    for (i, _) in text.match_indices('条') {
-        if let Some((n, start)) = number_before(text, i) {
-            if text[..start].ends_with('第') && !e.articles.contains(&n) {
-                e.articles.push(n);
-            }
-        }
-    }
-    // Amounts: digits followed by 元 or 万元.
+    out
+}
+
+/// Amounts in yuan: digits followed by 元 or 万元.
+pub fn amounts(text: &str) -> Vec<f64> {
+    let mut out = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -126,18 +132,41 @@ pub fn elements(text: &str) -> Elements {
             let rest = &text[chars.get(i).map_or(text.len(), |p| p.0)..];
             if let Ok(v) = num.parse::<f64>() {
                 if rest.starts_with("万元") {
-                    e.amounts.push(v * 10_000.0);
+                    out.push(v * 10_000.0);
                 } else if rest.starts_with('元') {
-                    e.amounts.push(v);
+                    out.push(v);
                 }
             }
         } else {
             i += 1;
         }
     }
-    for (code, words) in CIRCUMSTANCE_WORDS {
-        if words.iter().any(|w| text.contains(w)) {
-            e.circumstances.push((*code).to_string());
+    out
+}
+
+/// Circumstance codes whose wording occurs in the text.
+pub fn circumstances(text: &str) -> Vec<String> {
+    CIRCUMSTANCE_WORDS
+        .iter()
+        .filter(|(_, words)| words.iter().any(|w| text.contains(w)))
+        .map(|(code, _)| (*code).to_string())
+        .collect()
+}
+
+/// Extracts the elements of one text.
+pub fn elements(text: &str) -> Elements {
+    let mut e = Elements {
+        charges: charges_in(text, false),
+        amounts: amounts(text),
+        circumstances: circumstances(text),
+        ..Elements::default()
+    };
+    // Articles: 第…条.
+    for (i, _) in text.match_indices('条') {
+        if let Some((n, start)) = number_before(text, i) {
+            if text[..start].ends_with('第') && !e.articles.contains(&n) {
+                e.articles.push(n);
+            }
         }
     }
     // Principal penalty: 有期徒刑X年Y个月 or 拘役X个月, the first one stated.
@@ -210,5 +239,15 @@ mod tests {
     #[test]
     fn detention_in_months() {
         assert_eq!(elements("判处拘役四个月").term_months, Some(4));
+    }
+
+    #[test]
+    fn bare_charge_names_in_queries() {
+        assert_eq!(charges_in("入户盗窃手机", true), vec!["盗窃罪".to_string()]);
+        assert_eq!(
+            charges_in("以签订合同为名诈骗", true),
+            vec!["诈骗罪".to_string()]
+        );
+        assert!(charges_in("入户盗窃手机", false).is_empty());
     }
 }

@@ -18,7 +18,7 @@ use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, TantivyDocument, Term};
 use xiezhi_standard::codes::{table, CodeTable};
 
-use crate::elements::elements;
+use crate::elements::{amounts, charges_in, circumstances};
 
 const TOKENIZER: &str = "zh_legal";
 
@@ -193,7 +193,7 @@ pub struct Hit {
     pub score: f32,
     /// BM25 of the text match.
     pub bm25: f32,
-    /// Re-ranking bonus for a charge the query text names too.
+    /// Re-ranking bonus for a charge the query names (with or without 罪) or filters on.
     pub charge_bonus: f32,
     /// Bonus for amounts of similar size (log scale).
     pub amount_bonus: f32,
@@ -321,7 +321,16 @@ impl SearchIndex {
         let limit = q.limit.max(1);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit((limit * 5).max(50)))?;
-        let qe = elements(&q.text);
+        let mut q_charges = charges_in(&q.text, true);
+        if let Some(c) = &q.charge {
+            q_charges.push(if c.ends_with('罪') {
+                c.clone()
+            } else {
+                format!("{c}罪")
+            });
+        }
+        let q_amount = amounts(&q.text).into_iter().fold(0.0, f64::max);
+        let q_circ = circumstances(&q.text);
         let max_bm25 = top.first().map_or(1.0, |t| t.0.max(1e-6));
         let mut hits = Vec::new();
         for (bm25, addr) in top {
@@ -337,27 +346,20 @@ impl SearchIndex {
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
             let text = s(f.text);
-            let de = elements(&text);
-            let charge_bonus = if qe.charges.iter().any(|c| charges.contains(c)) {
+            let charge_bonus = if q_charges.iter().any(|c| charges.contains(c)) {
                 0.3
             } else {
                 0.0
             };
-            let amount_bonus = match (
-                qe.amounts.iter().cloned().fold(0.0, f64::max),
-                de.amounts.iter().cloned().fold(0.0, f64::max),
-            ) {
+            let amount_bonus = match (q_amount, amounts(&text).into_iter().fold(0.0, f64::max)) {
                 (a, b) if a > 0.0 && b > 0.0 => {
                     (0.2 * (1.0 - ((a.log10() - b.log10()).abs() / 3.0)).max(0.0)) as f32
                 }
                 _ => 0.0,
             };
-            let shared = qe
-                .circumstances
-                .iter()
-                .filter(|c| de.circumstances.contains(c))
-                .count();
-            let union = qe.circumstances.len() + de.circumstances.len() - shared;
+            let d_circ = circumstances(&text);
+            let shared = q_circ.iter().filter(|c| d_circ.contains(c)).count();
+            let union = q_circ.len() + d_circ.len() - shared;
             let circumstance_bonus = if union == 0 {
                 0.0
             } else {
