@@ -151,7 +151,7 @@ pub fn train(data_dir: &Path, args: TrainArgs) -> Result<i32> {
         let model = Predictor::train(&records, &criminal_law(&shared)?, TrainConfig::default());
         model.save(&out)?;
         println!(
-            "已训练罪名/法条/刑期模型：{} 条样本，{} 个罪名（另有刑法分则罪名 {} 个由法条文本覆盖），用时 {:.1} 秒 -> {}",
+            "已训练罪名/法条/刑期模型：{} 条样本，有标注罪名 {} 个，法条知识覆盖现行刑法罪名 {} 个，用时 {:.1} 秒 -> {}",
             records.len(),
             model.charges().len(),
             model.statute().charges.len(),
