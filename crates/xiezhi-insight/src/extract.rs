@@ -209,6 +209,32 @@ pub fn extract_line(tagger: &Tagger, line: &str, format: IeFormat) -> Result<Str
     serde_json::to_string(&v).map_err(|e| e.to_string())
 }
 
+/// Extraction from a whole judgment or indictment (`text` or `fact` field): the tagger's
+/// entities (persons, drugs, weights, dates, places with the CAIL2022 model) plus the rule
+/// elements the statute wording fixes (charges, articles, amounts, penalty, circumstances).
+pub fn extract_judgment(tagger: &Tagger, line: &str) -> Result<String, String> {
+    let mut v: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let text = match (v.get("text"), v.get("fact")) {
+        (Some(Value::String(s)), _) | (None, Some(Value::String(s))) => s.clone(),
+        (Some(_), _) => return Err("field `text` is not a string".into()),
+        (None, Some(_)) => return Err("field `fact` is not a string".into()),
+        (None, None) => return Err("missing field `text` (or `fact`)".into()),
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let spans = tagger.tag(&chars);
+    let entities: Vec<Value> = spans
+        .iter()
+        .map(|s| {
+            let t: String = chars[s.start..s.end].iter().collect();
+            json!({"start": s.start, "end": s.end, "text": t, "label": s.label})
+        })
+        .collect();
+    v["entities"] = Value::Array(entities);
+    v["elements"] =
+        serde_json::to_value(crate::elements::elements(&text)).map_err(|e| e.to_string())?;
+    serde_json::to_string(&v).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

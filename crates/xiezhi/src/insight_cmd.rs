@@ -33,11 +33,14 @@ pub struct TrainArgs {
     /// Shared data directory (default: $XIEZHI_SHARED_DATA or ../shared/data).
     #[arg(long)]
     pub shared: Option<PathBuf>,
+    /// 刑法 text (default: ../reference/laws/刑法.md beside the shared data).
+    #[arg(long)]
+    pub criminal_law: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct BatchArgs {
-    /// cail2018 for predict; cail2022 | cail2021 for extract
+    /// cail2018 for predict; cail2022 | cail2021 | judgment (`text` field) for extract
     #[arg(long)]
     pub format: String,
     /// Model file (default: <data-dir>/models/<format>.model).
@@ -119,8 +122,11 @@ fn model_path(data_dir: &Path, format: &str, flag: Option<&Path>) -> PathBuf {
 }
 
 fn criminal_law(shared: &Path) -> Result<String> {
-    let p = data::reference_dir(shared).join("laws/刑法.md");
-    std::fs::read_to_string(&p).with_context(|| format!("读取刑法文本 `{}`", p.display()))
+    read_law(&data::reference_dir(shared).join("laws/刑法.md"))
+}
+
+fn read_law(p: &Path) -> Result<String> {
+    std::fs::read_to_string(p).with_context(|| format!("读取刑法文本 `{}`", p.display()))
 }
 
 fn ie_format(format: &str) -> Result<IeFormat> {
@@ -148,7 +154,11 @@ pub fn train(data_dir: &Path, args: TrainArgs) -> Result<i32> {
             .input
             .unwrap_or_else(|| shared.join("cail2018/train.json"));
         let records = data::read_jsonl(&input, cail::parse_record)?;
-        let model = Predictor::train(&records, &criminal_law(&shared)?, TrainConfig::default());
+        let law = match &args.criminal_law {
+            Some(p) => read_law(p)?,
+            None => criminal_law(&shared)?,
+        };
+        let model = Predictor::train(&records, &law, TrainConfig::default());
         model.save(&out)?;
         println!(
             "已训练罪名/法条/刑期模型：{} 条样本，有标注罪名 {} 个，法条知识覆盖现行刑法罪名 {} 个，用时 {:.1} 秒 -> {}",
@@ -231,8 +241,22 @@ pub fn predict(data_dir: &Path, args: BatchArgs) -> Result<i32> {
     })
 }
 
-/// `xiezhi extract --format cail2022 | cail2021`.
+/// `xiezhi extract --format cail2022 | cail2021 | judgment`.
 pub fn extract(data_dir: &Path, args: BatchArgs) -> Result<i32> {
+    if args.format == "judgment" {
+        // Whole judgments: the drug-case tagger's entities plus the rule elements.
+        let path = model_path(data_dir, "cail2022", args.model.as_deref());
+        let file = std::fs::File::open(&path).with_context(|| {
+            format!(
+                "请先运行 `xiezhi train --format cail2022`（模型 `{}`）",
+                path.display()
+            )
+        })?;
+        let tagger = Tagger::read(BufReader::new(file))?;
+        return run_batch(&args.format, args.errors, |line| {
+            extract::extract_judgment(&tagger, line)
+        });
+    }
     let format = ie_format(&args.format)?;
     let path = model_path(data_dir, &args.format, args.model.as_deref());
     let file = std::fs::File::open(&path).with_context(|| {
