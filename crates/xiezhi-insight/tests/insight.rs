@@ -118,6 +118,14 @@ fn tagger_learns_entities_from_a_slice_and_writes_the_input_shape() {
 }
 
 proptest! {
+    /// Article numbers survive the trip to Chinese numerals (as the statute writes them) and
+    /// back (as judgments cite them).
+    #[test]
+    fn article_numerals_round_trip(n in 1u32..1000) {
+        let zh = xiezhi_insight::statute::chinese_number(n);
+        prop_assert_eq!(xiezhi_insight::elements::parse_number(&zh), Some(n));
+    }
+
     /// Whatever bytes come in, the batch never panics and every non-blank line is either
     /// written or reported.
     #[test]
