@@ -110,11 +110,13 @@ pub struct SearchQuality {
     pub ndcg_at_10: f64,
 }
 
-/// Scores the index on the judged queries (binary relevance by charge).
+/// Scores the index on the judged queries (binary relevance by charge); `bm25_only` turns the
+/// element re-ranking off for the baseline figure.
 pub fn search_quality(
     ix: &SearchIndex,
     docs: &[SearchDoc],
     set: &[Judged],
+    bm25_only: bool,
 ) -> Result<SearchQuality, crate::search::SearchError> {
     let (mut n, mut skipped, mut p10, mut mrr, mut ndcg) = (0usize, 0usize, 0.0, 0.0, 0.0);
     for j in set {
@@ -130,6 +132,7 @@ pub fn search_quality(
         let hits = ix.search(&SearchQuery {
             text: j.query.clone(),
             limit: 10,
+            bm25_only,
             ..Default::default()
         })?;
         let rel: Vec<bool> = hits

@@ -178,6 +178,8 @@ pub struct SearchQuery {
     pub term_min: Option<u64>,
     pub term_max: Option<u64>,
     pub limit: usize,
+    /// Rank by BM25 alone (the baseline the element re-ranking is measured against).
+    pub bm25_only: bool,
 }
 
 /// One hit with the parts of its score.
@@ -373,7 +375,11 @@ impl SearchIndex {
                 year: u(f.year),
                 term_months: u(f.term),
                 snippet: text.chars().take(120).collect(),
-                score: bm25 / max_bm25 + charge_bonus + amount_bonus + circumstance_bonus,
+                score: if q.bm25_only {
+                    bm25 / max_bm25
+                } else {
+                    bm25 / max_bm25 + charge_bonus + amount_bonus + circumstance_bonus
+                },
                 bm25,
                 charge_bonus,
                 amount_bonus,

@@ -301,6 +301,7 @@ pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
         term_min: args.term_min,
         term_max: args.term_max,
         limit: args.limit,
+        bm25_only: false,
     })?;
     if args.json {
         for h in &hits {
@@ -426,10 +427,12 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
             let docs = real_docs(&shared)?;
             let mut ix = SearchIndex::create(None)?;
             ix.add(&docs)?;
-            let quality = corpus::search_quality(&ix, &docs, &corpus::judged(corpus::JUDGED))?;
+            let judged = corpus::judged(corpus::JUDGED);
+            let quality = corpus::search_quality(&ix, &docs, &judged, false)?;
+            let baseline = corpus::search_quality(&ix, &docs, &judged, true)?;
             let warn = warning::evaluate_simulated(1000, SEED, warning::Detector::default());
             if json {
-                let v = serde_json::json!({"prediction": pred, "unseen_charges": unseen, "extraction": ext, "search": quality, "early_warning": warn});
+                let v = serde_json::json!({"prediction": pred, "unseen_charges": unseen, "extraction": ext, "search": quality, "search_bm25_only": baseline, "early_warning": warn});
                 println!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(0);
             }
@@ -482,6 +485,10 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
                 quality.precision_at_10,
                 quality.mrr,
                 quality.ndcg_at_10
+            );
+            println!(
+                "  仅 BM25（不重排）：P@10 {:.3}，MRR {:.3}，nDCG@10 {:.3}",
+                baseline.precision_at_10, baseline.mrr, baseline.ndcg_at_10
             );
             println!(
                 "== 预警（模拟泊松周序列 {} 条，注入激增 {} 次，评估第三年 {} 个序列周）== 召回 {:.3}，每千序列周误报 {:.2}，平均延迟 {:.2} 周",
