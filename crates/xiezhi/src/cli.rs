@@ -105,6 +105,19 @@ pub enum Command {
         #[arg(long, default_value = "evidence")]
         kind: String,
     },
+    /// 训练罪名/法条/刑期预测或实体抽取模型 (train a predictor or an entity tagger)
+    Train(crate::insight_cmd::TrainArgs),
+    /// 批量预测罪名、法条、刑期：stdin JSON 行 -> stdout (batch prediction, CAIL2018 shape)
+    Predict(crate::insight_cmd::BatchArgs),
+    /// 批量抽取实体与关系：stdin JSON 行 -> stdout (batch extraction, CAIL2021/2022 shape)
+    Extract(crate::insight_cmd::BatchArgs),
+    /// 类案检索 (similar-case search over the indexed judgments and facts)
+    Search(crate::insight_cmd::SearchArgs),
+    /// 智能分析：建索引、评估、检索基准 (insight: index, evaluation, search benchmark)
+    Insight {
+        #[command(subcommand)]
+        action: crate::insight_cmd::InsightAction,
+    },
     /// 性能基准 (benchmarks)
     Bench {
         #[command(subcommand)]

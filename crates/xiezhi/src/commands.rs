@@ -33,6 +33,11 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
         Command::Ledger { action } => ledger(&data, action),
+        Command::Train(args) => crate::insight_cmd::train(&data, args),
+        Command::Predict(args) => crate::insight_cmd::predict(&data, args),
+        Command::Extract(args) => crate::insight_cmd::extract(&data, args),
+        Command::Search(args) => crate::insight_cmd::search(&data, args),
+        Command::Insight { action } => crate::insight_cmd::insight(&data, action),
         Command::Access { action } => access(&data, action),
         Command::Request { action } => request(&data, action),
         Command::Supervise { action } => match action {

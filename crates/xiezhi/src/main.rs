@@ -4,6 +4,7 @@
 mod access_cmd;
 mod cli;
 mod commands;
+mod insight_cmd;
 mod report;
 mod request_cmd;
 mod supervise_cmd;

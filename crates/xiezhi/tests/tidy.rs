@@ -27,6 +27,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "xiezhi-ledger",
         ],
     ),
+    (
+        "xiezhi-insight",
+        &["xiezhi-standard", "xiezhi-store", "xiezhi-graph"],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {

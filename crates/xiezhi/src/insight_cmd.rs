@@ -1,0 +1,505 @@
+//! `xiezhi train | predict | extract | insight eval`: the insight models on the shared data.
+
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use xiezhi_insight::cail::{self, parse_fact};
+use xiezhi_insight::extract::{self, IeFormat};
+use xiezhi_insight::predict::{Predictor, TrainConfig};
+use xiezhi_insight::search::{SearchDoc, SearchIndex, SearchQuery};
+use xiezhi_insight::tagger::Tagger;
+use xiezhi_insight::{batch, corpus, data, eval, warning};
+
+/// Seed of every split, so figures reproduce.
+const SEED: u64 = 2018;
+/// Share of each data set held out for evaluation.
+const TEST_SHARE: f64 = 0.2;
+/// Perceptron passes of the entity tagger.
+const TAGGER_EPOCHS: usize = 5;
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// cail2018 (charge/article/term predictor) | cail2022 | cail2021 (entity tagger)
+    #[arg(long)]
+    pub format: String,
+    /// Labeled JSON-lines file (default: the shared data set of that format).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Where to write the model (default: <data-dir>/models/<format>.model).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Shared data directory (default: $XIEZHI_SHARED_DATA or ../shared/data).
+    #[arg(long)]
+    pub shared: Option<PathBuf>,
+    /// 刑法 text (default: ../reference/laws/刑法.md beside the shared data).
+    #[arg(long)]
+    pub criminal_law: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// cail2018 for predict; cail2022 | cail2021 | judgment (`text` field) for extract
+    #[arg(long)]
+    pub format: String,
+    /// Model file (default: <data-dir>/models/<format>.model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Where malformed lines are reported (default: <format>-errors.jsonl).
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
+    /// Add the evidence of each prediction (`explanation`: top features, statute matches).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// 案情描述 (the case facts to find similar cases for)
+    pub text: String,
+    /// 罪名过滤 (charge, with or without 罪)
+    #[arg(long)]
+    pub charge: Option<String>,
+    #[arg(long)]
+    pub year_from: Option<u64>,
+    #[arg(long)]
+    pub year_to: Option<u64>,
+    /// Minimum term of imprisonment in months.
+    #[arg(long)]
+    pub term_min: Option<u64>,
+    /// Maximum term of imprisonment in months.
+    #[arg(long)]
+    pub term_max: Option<u64>,
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Index directory (default: <data-dir>/search-index, built by `xiezhi insight index`).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Print hits as JSON lines with every part of the score.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InsightAction {
+    /// 建立类案检索索引：CJRC 裁判文书与 CAIL2018 案情 (index the shared judgments and facts)
+    Index {
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Index directory (default: <data-dir>/search-index); replaced if it exists.
+        #[arg(long)]
+        index: Option<PathBuf>,
+    },
+    /// 检索性能基准：真实+合成文书 (search benchmark on real + synthetic documents)
+    Bench {
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long, default_value_t = 100_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
+    /// 在共享数据上训练并在留出部分评估 (train on the shared data, report on the held-out part)
+    Eval {
+        /// Shared data directory (default: $XIEZHI_SHARED_DATA or ../shared/data).
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn shared_dir(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(data::shared_data_dir)
+}
+
+fn model_path(data_dir: &Path, format: &str, flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(|| data_dir.join("models").join(format!("{format}.model")))
+}
+
+fn criminal_law(shared: &Path) -> Result<String> {
+    read_law(&data::reference_dir(shared).join("laws/刑法.md"))
+}
+
+fn read_law(p: &Path) -> Result<String> {
+    std::fs::read_to_string(p).with_context(|| format!("读取刑法文本 `{}`", p.display()))
+}
+
+fn ie_format(format: &str) -> Result<IeFormat> {
+    IeFormat::parse(format)
+        .with_context(|| format!("不支持的格式 `{format}`（可用：cail2022、cail2021）"))
+}
+
+fn ie_file(format: IeFormat) -> &'static str {
+    match format {
+        IeFormat::Cail2022 => "cail2022-ie/train.json",
+        IeFormat::Cail2021 => "cail2021-ie/train.json",
+    }
+}
+
+/// `xiezhi train`.
+pub fn train(data_dir: &Path, args: TrainArgs) -> Result<i32> {
+    let shared = shared_dir(args.shared.as_deref());
+    let out = model_path(data_dir, &args.format, args.out.as_deref());
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let t0 = std::time::Instant::now();
+    if args.format == "cail2018" {
+        let input = args
+            .input
+            .unwrap_or_else(|| shared.join("cail2018/train.json"));
+        let records = data::read_jsonl(&input, cail::parse_record)?;
+        let law = match &args.criminal_law {
+            Some(p) => read_law(p)?,
+            None => criminal_law(&shared)?,
+        };
+        let model = Predictor::train(&records, &law, TrainConfig::default());
+        model.save(&out)?;
+        println!(
+            "已训练罪名/法条/刑期模型：{} 条样本，有标注罪名 {} 个，法条知识覆盖现行刑法罪名 {} 个，用时 {:.1} 秒 -> {}",
+            records.len(),
+            model.charges().len(),
+            model.statute().charges.len(),
+            t0.elapsed().as_secs_f64(),
+            out.display()
+        );
+    } else {
+        let format = ie_format(&args.format)?;
+        let input = args.input.unwrap_or_else(|| shared.join(ie_file(format)));
+        let examples = data::read_jsonl(&input, |l| extract::parse_example(l, format))?;
+        let tagger = Tagger::train(&examples, TAGGER_EPOCHS, SEED);
+        let f = std::fs::File::create(&out).with_context(|| format!("写入 `{}`", out.display()))?;
+        tagger.write(BufWriter::new(f))?;
+        println!(
+            "已训练实体抽取模型（{}）：{} 句，标签 {}，用时 {:.1} 秒 -> {}",
+            args.format,
+            examples.len(),
+            tagger.tags.len(),
+            t0.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(0)
+}
+
+fn run_batch(
+    format: &str,
+    errors: Option<PathBuf>,
+    f: impl FnMut(&str) -> Result<String, String>,
+) -> Result<i32> {
+    let err_path = errors.unwrap_or_else(|| PathBuf::from(format!("{format}-errors.jsonl")));
+    let err_file = std::fs::File::create(&err_path)
+        .with_context(|| format!("创建错误文件 `{}`", err_path.display()))?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let s = batch::run(
+        BufReader::new(stdin.lock()),
+        BufWriter::new(stdout.lock()),
+        BufWriter::new(err_file),
+        f,
+    )?;
+    eprintln!(
+        "读取 {} 行，输出 {} 行，格式错误 {} 行{}",
+        s.read,
+        s.written,
+        s.failed,
+        if s.failed > 0 {
+            format!("（逐行记录于 `{}`）", err_path.display())
+        } else {
+            String::new()
+        }
+    );
+    Ok(if s.failed > 0 { 1 } else { 0 })
+}
+
+/// `xiezhi predict --format cail2018`.
+pub fn predict(data_dir: &Path, args: BatchArgs) -> Result<i32> {
+    if args.format != "cail2018" {
+        bail!("不支持的格式 `{}`（可用：cail2018）", args.format);
+    }
+    let path = model_path(data_dir, &args.format, args.model.as_deref());
+    let model = Predictor::load(&path).with_context(|| {
+        format!(
+            "请先运行 `xiezhi train --format cail2018`（模型 `{}`）",
+            path.display()
+        )
+    })?;
+    let explain = args.explain;
+    run_batch(&args.format, args.errors, |line| {
+        let fact = parse_fact(line)?;
+        let p = model.predict(&fact);
+        let mut v = serde_json::to_value(&p.labels).map_err(|e| e.to_string())?;
+        if explain {
+            v["explanation"] = serde_json::to_value(&p.explanation).map_err(|e| e.to_string())?;
+        }
+        Ok(v.to_string())
+    })
+}
+
+/// `xiezhi extract --format cail2022 | cail2021 | judgment`.
+pub fn extract(data_dir: &Path, args: BatchArgs) -> Result<i32> {
+    if args.format == "judgment" {
+        // Whole judgments: the drug-case tagger's entities plus the rule elements.
+        let path = model_path(data_dir, "cail2022", args.model.as_deref());
+        let file = std::fs::File::open(&path).with_context(|| {
+            format!(
+                "请先运行 `xiezhi train --format cail2022`（模型 `{}`）",
+                path.display()
+            )
+        })?;
+        let tagger = Tagger::read(BufReader::new(file))?;
+        return run_batch(&args.format, args.errors, |line| {
+            extract::extract_judgment(&tagger, line)
+        });
+    }
+    let format = ie_format(&args.format)?;
+    let path = model_path(data_dir, &args.format, args.model.as_deref());
+    let file = std::fs::File::open(&path).with_context(|| {
+        format!(
+            "请先运行 `xiezhi train --format {}`（模型 `{}`）",
+            args.format,
+            path.display()
+        )
+    })?;
+    let tagger = Tagger::read(BufReader::new(file))?;
+    run_batch(&args.format, args.errors, |line| {
+        extract::extract_line(&tagger, line, format)
+    })
+}
+
+fn index_dir(data_dir: &Path, flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(|| data_dir.join("search-index"))
+}
+
+fn real_docs(shared: &Path) -> Result<Vec<SearchDoc>> {
+    let mut docs = corpus::cjrc_docs(&shared.join("judgments/cjrc_dev.json"))?;
+    docs.extend(corpus::cail2018_docs(&shared.join("cail2018/train.json"))?);
+    Ok(docs)
+}
+
+/// `xiezhi search`.
+pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
+    let dir = index_dir(data_dir, args.index.as_deref());
+    if !dir.join("meta.json").exists() {
+        bail!(
+            "没有检索索引 `{}`：请先运行 `xiezhi insight index`",
+            dir.display()
+        );
+    }
+    let ix = SearchIndex::open(&dir)?;
+    let hits = ix.search(&SearchQuery {
+        text: args.text,
+        charge: args.charge,
+        year_from: args.year_from,
+        year_to: args.year_to,
+        term_min: args.term_min,
+        term_max: args.term_max,
+        limit: args.limit,
+        bm25_only: false,
+    })?;
+    if args.json {
+        for h in &hits {
+            println!("{}", serde_json::to_string(h)?);
+        }
+        return Ok(0);
+    }
+    if hits.is_empty() {
+        println!("未找到类案");
+    }
+    for (i, h) in hits.iter().enumerate() {
+        println!(
+            "{}. [{}] {} 罪名：{} 年份：{} 刑期：{}  得分 {:.3}（BM25 {:.2}，罪名 +{:.2}，金额 +{:.2}，情节 +{:.2}）",
+            i + 1,
+            h.id,
+            h.title,
+            if h.charges.is_empty() { "—".into() } else { h.charges.join("、") },
+            h.year.map_or("—".into(), |y| y.to_string()),
+            h.term_months.map_or("—".into(), |t| format!("{t}个月")),
+            h.score,
+            h.bm25,
+            h.charge_bonus,
+            h.amount_bonus,
+            h.circumstance_bonus
+        );
+        println!("   {}…", h.snippet);
+    }
+    Ok(0)
+}
+
+/// `xiezhi insight …`.
+pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
+    match action {
+        InsightAction::Index { shared, index } => {
+            let shared = shared_dir(shared.as_deref());
+            let dir = index_dir(data_dir, index.as_deref());
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            let docs = real_docs(&shared)?;
+            let t0 = std::time::Instant::now();
+            let mut ix = SearchIndex::create(Some(&dir))?;
+            ix.add(&docs)?;
+            let secs = t0.elapsed().as_secs_f64();
+            println!(
+                "已建立类案检索索引：{} 篇（CJRC 裁判文书与 CAIL2018 案情），用时 {:.1} 秒（{:.0} 篇/秒）-> {}",
+                ix.num_docs(),
+                secs,
+                docs.len() as f64 / secs,
+                dir.display()
+            );
+            Ok(0)
+        }
+        InsightAction::Bench {
+            shared,
+            docs,
+            queries,
+        } => {
+            let shared = shared_dir(shared.as_deref());
+            let real = real_docs(&shared)?;
+            let mut all = real.clone();
+            all.extend(corpus::synthetic_docs(
+                &real,
+                docs.saturating_sub(real.len()),
+                SEED,
+            ));
+            all.truncate(docs);
+            let dir = tempfile::tempdir()?;
+            let t0 = std::time::Instant::now();
+            let mut ix = SearchIndex::create(Some(dir.path()))?;
+            ix.add(&all)?;
+            let index_secs = t0.elapsed().as_secs_f64();
+            let mut rng = xiezhi_insight::linear::SplitMix(SEED);
+            let mut lat = Vec::new();
+            for _ in 0..queries {
+                let d = &real[(rng.next_u64() % real.len() as u64) as usize];
+                let text: String = d.text.chars().take(40).collect();
+                let t = std::time::Instant::now();
+                ix.search(&SearchQuery {
+                    text,
+                    limit: 10,
+                    ..Default::default()
+                })?;
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            lat.sort_by(f64::total_cmp);
+            let pct =
+                |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
+            println!(
+                "检索基准：{} 篇（真实 {}，合成 {}），建索引 {:.1} 秒（{:.0} 篇/秒）；{} 次查询（40 字案情，前 10 条，含重排），p50 {:.1} ms，p99 {:.1} ms",
+                all.len(),
+                real.len().min(all.len()),
+                all.len().saturating_sub(real.len()),
+                index_secs,
+                all.len() as f64 / index_secs,
+                lat.len(),
+                pct(0.5),
+                pct(0.99)
+            );
+            Ok(0)
+        }
+        InsightAction::Eval { shared, json } => {
+            let shared = shared_dir(shared.as_deref());
+            let law = criminal_law(&shared)?;
+            let records =
+                data::read_jsonl(&shared.join("cail2018/train.json"), cail::parse_record)?;
+            let (train, test) = data::split(&records, TEST_SHARE, SEED);
+            let (_, pred) = eval::evaluate_prediction(&train, &test, &law, TrainConfig::default());
+            let unseen = eval::evaluate_unseen(&records, &eval::UNSEEN_CHECK, &law);
+            let mut ext = Vec::new();
+            for format in [IeFormat::Cail2022, IeFormat::Cail2021] {
+                let name = if format == IeFormat::Cail2022 {
+                    "cail2022"
+                } else {
+                    "cail2021"
+                };
+                let ex = data::read_jsonl(&shared.join(ie_file(format)), |l| {
+                    extract::parse_example(l, format)
+                })?;
+                let (tr, te) = data::split(&ex, TEST_SHARE, SEED);
+                ext.push(eval::evaluate_extraction(name, &tr, &te, TAGGER_EPOCHS).1);
+            }
+            let docs = real_docs(&shared)?;
+            let mut ix = SearchIndex::create(None)?;
+            ix.add(&docs)?;
+            let judged = corpus::judged(corpus::JUDGED);
+            let quality = corpus::search_quality(&ix, &docs, &judged, false)?;
+            let baseline = corpus::search_quality(&ix, &docs, &judged, true)?;
+            let warn = warning::evaluate_simulated(1000, SEED, warning::Detector::default());
+            if json {
+                let v = serde_json::json!({"prediction": pred, "unseen_charges": unseen, "extraction": ext, "search": quality, "search_bm25_only": baseline, "early_warning": warn});
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(0);
+            }
+            println!(
+                "== 罪名/法条/刑期预测（CAIL2018 样本，种子 {SEED}，留出 {:.0}%）==",
+                TEST_SHARE * 100.0
+            );
+            println!(
+                "训练 {} 条，测试 {} 条；训练用时 {:.1} 秒，预测 {:.0} 条/秒",
+                pred.train, pred.test, pred.train_seconds, pred.predict_docs_per_second
+            );
+            for (name, s) in [
+                ("罪名 (charges)", &pred.charges),
+                ("法条 (articles)", &pred.articles),
+            ] {
+                println!(
+                    "{name}: 首位准确率 {:.3}，完全一致率 {:.3}，micro-F1 {:.3}，macro-F1 {:.3}",
+                    s.top1_accuracy, s.exact_accuracy, s.micro_f1, s.macro_f1
+                );
+            }
+            println!("刑期得分 (CAIL2018 term score): {:.3}", pred.term_score);
+            println!(
+                "多数类基线 (majority charge): {:.3}；由法条知识决定的比例 {:.3}",
+                pred.majority_baseline, pred.statute_decided
+            );
+            println!(
+                "未见罪名检验（训练中剔除 {}）：{} 条，召回 {:.3}，其中法条知识决定 {:.3}",
+                unseen.held_out_charges.join("、"),
+                unseen.test,
+                unseen.recall,
+                unseen.statute_decided
+            );
+            for e in &ext {
+                println!(
+                    "== 实体抽取 {}：训练 {} 句，测试 {} 句 == P {:.3} R {:.3} F1 {:.3}；{:.0} 句/秒",
+                    e.format, e.train, e.test, e.entities.precision, e.entities.recall, e.entities.f1, e.extract_docs_per_second
+                );
+                let per: Vec<String> = e
+                    .per_label
+                    .iter()
+                    .map(|(l, f)| format!("{l} {f:.3}"))
+                    .collect();
+                println!("  各标签 F1: {}", per.join("，"));
+            }
+            println!(
+                "== 类案检索（{} 篇；自建判定集 {} 个查询，{} 个因无相关文书跳过）== P@10 {:.3}，MRR {:.3}，nDCG@10 {:.3}",
+                docs.len(),
+                quality.queries,
+                quality.skipped,
+                quality.precision_at_10,
+                quality.mrr,
+                quality.ndcg_at_10
+            );
+            println!(
+                "  仅 BM25（不重排）：P@10 {:.3}，MRR {:.3}，nDCG@10 {:.3}",
+                baseline.precision_at_10, baseline.mrr, baseline.ndcg_at_10
+            );
+            println!(
+                "== 预警（模拟泊松周序列 {} 条，注入激增 {} 次，评估第三年 {} 个序列周）== 召回 {:.3}，每千序列周误报 {:.2}，平均延迟 {:.2} 周",
+                warn.series,
+                warn.surges,
+                warn.weeks_scored,
+                warn.recall,
+                warn.false_alarms_per_1000,
+                warn.mean_delay_weeks
+            );
+            Ok(0)
+        }
+    }
+}
