@@ -176,14 +176,6 @@ const JXCX_1: Basis = Basis {
     quote: "由罪犯服刑地的中级人民法院在收到执行机关提出的减刑、假释建议书后一个月内作出裁定",
 };
 
-const CASE_CORE: &[&str] = &[
-    "name",
-    "category",
-    "charges",
-    "occurred_at",
-    "occurred_division",
-];
-
 static KINDS: &[KindSpec] = &[
     KindSpec {
         kind: TransferKind::ArrestRequest,
@@ -451,11 +443,6 @@ pub fn document_name(code: &str) -> String {
         .get(code)
         .map(|c| c.name.clone())
         .unwrap_or_else(|| code.to_string())
-}
-
-/// Fields of the case core most kinds carry (for callers building payloads).
-pub fn core_case_fields() -> &'static [&'static str] {
-    CASE_CORE
 }
 
 #[cfg(test)]
