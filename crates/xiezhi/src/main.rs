@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod report;
 mod request_cmd;
+mod serve_cmd;
 mod supervise_cmd;
 
 use clap::Parser;

@@ -17,6 +17,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "xiezhi-supervise",
         &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
     ),
+    (
+        "xiezhi-server",
+        &[
+            "xiezhi-standard",
+            "xiezhi-crypto",
+            "xiezhi-store",
+            "xiezhi-synth",
+            "xiezhi-ingest",
+            "xiezhi-access",
+            "xiezhi-ledger",
+            "xiezhi-exchange",
+            "xiezhi-supervise",
+            "xiezhi-insight",
+            "xiezhi-graph",
+        ],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {
