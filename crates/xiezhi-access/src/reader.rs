@@ -71,6 +71,9 @@ pub struct ListedCase {
     pub fields: Vec<(&'static str, String)>,
 }
 
+/// A filter on a listed row's fields as shown.
+pub type RowFilter = dyn Fn(&[(&'static str, String)]) -> bool;
+
 /// One page of a case listing.
 #[derive(Debug, Clone)]
 pub struct CasePage {
@@ -236,7 +239,7 @@ impl<'a, S: Store> SharedReader<'a, S> {
         limit: usize,
         max_scan: usize,
         ctx: &RequestContext,
-        keep: &dyn Fn(&[(&'static str, String)]) -> bool,
+        keep: &RowFilter,
     ) -> Result<CasePage, ReadError> {
         let view = self
             .authz

@@ -22,7 +22,7 @@ use xiezhi_ingest::{IngestOptions, Ingestor};
 use xiezhi_ledger::log::{latest_entry_of, prove_entry};
 use xiezhi_ledger::{verify_inclusion, Checkpoint};
 use xiezhi_standard::Entity;
-use xiezhi_store::{hex, QuarantineEntry, SqliteStore, Store};
+use xiezhi_store::{hex, QuarantineEntry, Store};
 use xiezhi_supervise::RiskItem;
 
 use crate::auth::{self, Caller, Via};
@@ -51,16 +51,49 @@ pub fn routes() -> Router<Arc<AppState>> {
 /// The OpenAPI 3 document, generated from the handlers' annotations.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "獬豸 Xiezhi API", description = "政法跨部门数据共享、协同与监督平台 API"),
+    info(
+        title = "獬豸 Xiezhi API",
+        description = "政法跨部门数据共享、协同与监督平台 API"
+    ),
     paths(
-        login, logout, me, list_cases, read_case, case_persons, ingest, list_quarantine,
-        show_quarantine, list_requests, submit_request, list_risks, checkpoint, proof, stats,
+        login,
+        logout,
+        me,
+        list_cases,
+        read_case,
+        case_persons,
+        ingest,
+        list_quarantine,
+        show_quarantine,
+        list_requests,
+        submit_request,
+        list_risks,
+        checkpoint,
+        proof,
+        stats,
         openapi
     ),
     components(schemas(
-        Problem, crate::error::FieldError, LoginRequest, SessionInfo, CaseList, CaseSummary,
-        CaseDoc, SectionDoc, FieldDoc, IngestReport, QuarantineList, QuarantineDoc, ReasonDoc,
-        RequestList, SubmitRequest, RiskList, RiskDoc, CheckpointDoc, ProofDoc, Stats
+        Problem,
+        crate::error::FieldError,
+        LoginRequest,
+        SessionInfo,
+        CaseList,
+        CaseSummary,
+        CaseDoc,
+        SectionDoc,
+        FieldDoc,
+        IngestReport,
+        QuarantineList,
+        QuarantineDoc,
+        ReasonDoc,
+        RequestList,
+        SubmitRequest,
+        RiskList,
+        RiskDoc,
+        CheckpointDoc,
+        ProofDoc,
+        Stats
     ))
 )]
 pub struct ApiDoc;
@@ -240,8 +273,7 @@ async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, Problem> {
     let st = state.clone();
-    let (token, session) =
-        blocking(move || auth::login(&st, &req.username, &req.password)).await?;
+    let (token, session) = blocking(move || auth::login(&st, &req.username, &req.password)).await?;
     let principal = state
         .principal(&session.principal)
         .ok_or_else(Problem::unauthenticated)?
@@ -348,15 +380,13 @@ pub fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -529,7 +559,11 @@ pub fn case_doc(view: &CaseView) -> CaseDoc {
 
 /// Reads a case for a principal; a case of which not one field of the case record is
 /// permitted is a 403 naming the reason and the data request that would grant it.
-pub fn read_case_for(state: &AppState, principal: &Principal, uid: &str) -> Result<CaseDoc, Problem> {
+pub fn read_case_for(
+    state: &AppState,
+    principal: &Principal,
+    uid: &str,
+) -> Result<CaseDoc, Problem> {
     let authz = state.authz()?;
     let mut store = state.store()?;
     let ctx = today_ctx();
@@ -543,7 +577,12 @@ pub fn read_case_for(state: &AppState, principal: &Principal, uid: &str) -> Resu
     if !case_visible {
         let field = FieldRef::standard(Entity::Case, Entity::Case.fields()[0].name)
             .ok_or_else(|| Problem::internal("schema: case has no fields"))?;
-        let d = authz.decide(principal, Action::Read, &Resource::new(&view.resource, field), &ctx)?;
+        let d = authz.decide(
+            principal,
+            Action::Read,
+            &Resource::new(&view.resource, field),
+            &ctx,
+        )?;
         let mut p = Problem::forbidden(d.summary_zh());
         p.access = Some(serde_json::json!({
             "policies": d.policies,
@@ -662,9 +701,8 @@ pub fn ingest_bytes(
     file: &str,
     bytes: &[u8],
 ) -> Result<IngestReport, Problem> {
-    if let Principal::System(s) = &caller.principal {
-        let _ = s;
-    } else {
+    // Department systems push their own exports; people need the steward's role.
+    if !matches!(caller.principal, Principal::System(_)) {
         require_role(caller, GOVERNANCE, "接入部门数据")?;
     }
     if bytes.is_empty() {
@@ -683,7 +721,11 @@ pub fn ingest_bytes(
         .chars()
         .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();
-    let safe = if safe.is_empty() { "upload".into() } else { safe };
+    let safe = if safe.is_empty() {
+        "upload".into()
+    } else {
+        safe
+    };
     let dir = state.data.join("uploads");
     std::fs::create_dir_all(&dir).map_err(|e| Problem::internal(&e))?;
     let path = dir.join(format!("{}-{safe}", auth::random_token(6)));
@@ -702,9 +744,10 @@ pub fn ingest_bytes(
                 .field("file", "export"))
         }
     };
-    let _ = state
-        .log
-        .checkpoint(&mut *store, &chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string());
+    let _ = state.log.checkpoint(
+        &mut *store,
+        &chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+    );
     let quarantined = store
         .quarantine_list(None, usize::MAX)?
         .iter()
@@ -721,7 +764,11 @@ fn mappings(state: &AppState) -> Result<Vec<xiezhi_ingest::Plan>, Problem> {
     let dir = state.data.join("mappings");
     let plans = if dir.exists() {
         xiezhi_ingest::export::plans_from_dir(&dir).map_err(|errs| {
-            Problem::internal(&format!("映射目录 `{}` 中有 {} 个映射无效", dir.display(), errs.len()))
+            Problem::internal(format!(
+                "映射目录 `{}` 中有 {} 个映射无效",
+                dir.display(),
+                errs.len()
+            ))
         })?
     } else {
         xiezhi_ingest::export::shipped_plans().map_err(|e| Problem::internal(&e))?
@@ -746,7 +793,10 @@ async fn ingest(
     let bytes = axum::body::to_bytes(req.into_body(), limit)
         .await
         .map_err(|_| too_large("file", limit))?;
-    let file = q.file.clone().unwrap_or_else(|| format!("{}-upload", q.source));
+    let file = q
+        .file
+        .clone()
+        .unwrap_or_else(|| format!("{}-upload", q.source));
     blocking(move || ingest_bytes(&state, &caller, &q.source, &file, &bytes).map(Json)).await
 }
 
@@ -768,7 +818,11 @@ pub struct QuarantineList {
     pub by_rule: Vec<(String, i64)>,
 }
 
-pub fn quarantine_for(state: &AppState, caller: &Caller, q: &QuarantineQuery) -> Result<QuarantineList, Problem> {
+pub fn quarantine_for(
+    state: &AppState,
+    caller: &Caller,
+    q: &QuarantineQuery,
+) -> Result<QuarantineList, Problem> {
     require_role(caller, GOVERNANCE, "隔离区")?;
     let after: i64 = match decode_cursor(q.cursor.as_deref())?.as_str() {
         "" => 0,
@@ -882,7 +936,11 @@ pub struct SubmitRequest {
 }
 
 /// Submits a data request (申请) as a user; stored with its ledger entry.
-pub fn submit_for(state: &AppState, principal: &Principal, req: &SubmitRequest) -> Result<DataRequest, Problem> {
+pub fn submit_for(
+    state: &AppState,
+    principal: &Principal,
+    req: &SubmitRequest,
+) -> Result<DataRequest, Problem> {
     let Principal::User(user) = principal else {
         return Err(Problem::forbidden("部门系统不能办理数据申请"));
     };
@@ -918,7 +976,10 @@ async fn submit_request(
     State(state): State<Arc<AppState>>,
     JsonBody(req): JsonBody<SubmitRequest>,
 ) -> Result<(StatusCode, Json<DataRequest>), Problem> {
-    blocking(move || submit_for(&state, &caller.principal, &req).map(|r| (StatusCode::CREATED, Json(r)))).await
+    blocking(move || {
+        submit_for(&state, &caller.principal, &req).map(|r| (StatusCode::CREATED, Json(r)))
+    })
+    .await
 }
 
 // ----- risks -----
@@ -980,7 +1041,11 @@ fn risk_doc(r: &RiskItem) -> RiskDoc {
 
 /// The risk worklist (read-only output of `xiezhi_supervise::evaluate`) of the cases whose
 /// procedural events (流程节点) the principal may read.
-pub fn risks_for(state: &AppState, principal: &Principal, q: &RiskQuery) -> Result<RiskList, Problem> {
+pub fn risks_for(
+    state: &AppState,
+    principal: &Principal,
+    q: &RiskQuery,
+) -> Result<RiskList, Problem> {
     let limit = page_limit(q.limit)?;
     let after = decode_cursor(q.cursor.as_deref())?;
     let as_of = match q.as_of.as_deref() {
@@ -1018,7 +1083,9 @@ pub fn risks_for(state: &AppState, principal: &Principal, q: &RiskQuery) -> Resu
     }
     let mut by_severity = BTreeMap::new();
     for i in &items {
-        *by_severity.entry(i.severity.name_zh().to_string()).or_insert(0) += 1;
+        *by_severity
+            .entry(i.severity.name_zh().to_string())
+            .or_insert(0) += 1;
     }
     let wanted = q.severity.as_deref().filter(|s| !s.is_empty());
     let mut docs: Vec<RiskDoc> = items
@@ -1032,7 +1099,9 @@ pub fn risks_for(state: &AppState, principal: &Principal, q: &RiskQuery) -> Resu
     let more = docs.len() > limit;
     docs.truncate(limit);
     Ok(RiskList {
-        next_cursor: more.then(|| docs.last().map(|d| encode_cursor(&key(d)))).flatten(),
+        next_cursor: more
+            .then(|| docs.last().map(|d| encode_cursor(&key(d))))
+            .flatten(),
         items: docs,
         by_severity,
     })
@@ -1066,7 +1135,11 @@ pub struct CheckpointDoc {
 pub fn checkpoint_doc(state: &AppState) -> Result<CheckpointDoc, Problem> {
     let mut store = state.store()?;
     let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
-    let note = match state.log.checkpoint(&mut *store, &now).map_err(|e| Problem::internal(&e))? {
+    let note = match state
+        .log
+        .checkpoint(&mut *store, &now)
+        .map_err(|e| Problem::internal(&e))?
+    {
         Some(n) => n,
         None => store
             .checkpoints()?
@@ -1074,7 +1147,8 @@ pub fn checkpoint_doc(state: &AppState) -> Result<CheckpointDoc, Problem> {
             .map(|(_, n)| n)
             .ok_or_else(|| Problem::not_found("账本为空"))?,
     };
-    let (cp, _) = Checkpoint::open(&note, &[state.log.verifier()]).map_err(|e| Problem::internal(&e))?;
+    let (cp, _) =
+        Checkpoint::open(&note, &[state.log.verifier()]).map_err(|e| Problem::internal(&e))?;
     Ok(CheckpointDoc {
         size: cp.size,
         root_hex: hex(&cp.root),
@@ -1086,7 +1160,10 @@ pub fn checkpoint_doc(state: &AppState) -> Result<CheckpointDoc, Problem> {
 /// 审计账本最新签名检查点（先封存未封存条目）。
 #[utoipa::path(get, path = "/api/v1/ledger/checkpoint",
     responses((status = 200, body = CheckpointDoc), (status = 401, body = Problem)))]
-async fn checkpoint(_caller: Caller, State(state): State<Arc<AppState>>) -> Result<Json<CheckpointDoc>, Problem> {
+async fn checkpoint(
+    _caller: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<CheckpointDoc>, Problem> {
     blocking(move || checkpoint_doc(&state).map(Json)).await
 }
 
@@ -1120,9 +1197,8 @@ pub fn proof_doc(state: &AppState, q: &ProofQuery) -> Result<ProofDoc, Problem> 
     let seq = match (q.seq, q.entity.as_deref(), q.uid.as_deref()) {
         (Some(s), None, None) => s,
         (None, Some(e), Some(u)) => {
-            let entity = Entity::from_name(e).ok_or_else(|| {
-                Problem::bad_request("entity", "enum", format!("未知实体 `{e}`"))
-            })?;
+            let entity = Entity::from_name(e)
+                .ok_or_else(|| Problem::bad_request("entity", "enum", format!("未知实体 `{e}`")))?;
             latest_entry_of(&*store, entity, u)
                 .map_err(|e| Problem::internal(&e))?
                 .ok_or_else(|| Problem::not_found(format!("{e} {u} 没有账本记录")))?
@@ -1135,10 +1211,10 @@ pub fn proof_doc(state: &AppState, q: &ProofQuery) -> Result<ProofDoc, Problem> 
             ))
         }
     };
-    let p = prove_entry(&*store, seq).map_err(|e| {
-        Problem::not_found(format!("第 {seq} 条无法证明（未封存或不存在）：{e}"))
-    })?;
-    let (cp, _) = Checkpoint::open(&p.checkpoint, &[state.log.verifier()]).map_err(|e| Problem::internal(&e))?;
+    let p = prove_entry(&*store, seq)
+        .map_err(|e| Problem::not_found(format!("第 {seq} 条无法证明（未封存或不存在）：{e}")))?;
+    let (cp, _) = Checkpoint::open(&p.checkpoint, &[state.log.verifier()])
+        .map_err(|e| Problem::internal(&e))?;
     let verified = verify_inclusion(&p.leaf_hash, seq as u64, cp.size, &p.proof, &cp.root).is_ok();
     Ok(ProofDoc {
         seq,
@@ -1199,7 +1275,10 @@ pub fn stats_doc(state: &AppState) -> Result<Stats, Problem> {
 /// 统计：各类记录数、隔离、账本规模（汇总数，不含案件数据）。
 #[utoipa::path(get, path = "/api/v1/stats",
     responses((status = 200, body = Stats), (status = 401, body = Problem)))]
-async fn stats(_caller: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Stats>, Problem> {
+async fn stats(
+    _caller: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Stats>, Problem> {
     blocking(move || stats_doc(&state).map(Json)).await
 }
 
@@ -1209,6 +1288,3 @@ async fn openapi() -> Response {
     let body = ApiDoc::openapi().to_json().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
-
-#[allow(dead_code)]
-fn _uses(_: &SqliteStore) {}

@@ -168,7 +168,10 @@ pub fn write_credentials(
         data.join(USERS_FILE),
         serde_json::to_string_pretty(&accounts)?,
     )?;
-    std::fs::write(data.join(API_KEYS_FILE), serde_json::to_string_pretty(keys)?)?;
+    std::fs::write(
+        data.join(API_KEYS_FILE),
+        serde_json::to_string_pretty(keys)?,
+    )?;
     Ok(())
 }
 
@@ -252,7 +255,11 @@ impl LoginLimiter {
 }
 
 /// Checks a login; on success returns the session token and the session.
-pub fn login(state: &AppState, username: &str, password: &str) -> Result<(String, Session), Problem> {
+pub fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(String, Session), Problem> {
     if let Some(wait) = state.limiter.locked(username) {
         return Err(Problem::new(429, "登录尝试过多 (too many login attempts)")
             .detail(format!(
@@ -281,8 +288,10 @@ pub fn login(state: &AppState, username: &str, password: &str) -> Result<(String
         }
         _ => {
             state.limiter.failed(username);
-            Err(Problem::new(401, "用户名或密码错误 (wrong user name or password)")
-                .field("password", "login_failed"))
+            Err(
+                Problem::new(401, "用户名或密码错误 (wrong user name or password)")
+                    .field("password", "login_failed"),
+            )
         }
     }
 }
@@ -357,7 +366,8 @@ pub fn identify(state: &AppState, parts: &Parts) -> Result<Caller, Problem> {
             .principal_of(key.trim())
             .and_then(|p| state.principal(p))
             .ok_or_else(|| {
-                Problem::new(401, "API 密钥无效 (invalid API key)").field("Authorization", "api_key")
+                Problem::new(401, "API 密钥无效 (invalid API key)")
+                    .field("Authorization", "api_key")
             })?;
         return Ok(Caller {
             principal: principal.clone(),
@@ -394,13 +404,13 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let caller = identify(state, parts)?;
         if let Via::Session { session, .. } = &caller.via {
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-            let given = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok());
+            let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if !safe && given != Some(session.csrf.as_str()) {
-                return Err(Problem::new(403, "缺少或错误的 CSRF 令牌 (CSRF token missing or wrong)")
-                    .field("X-CSRF-Token", "csrf"));
+                return Err(Problem::new(
+                    403,
+                    "缺少或错误的 CSRF 令牌 (CSRF token missing or wrong)",
+                )
+                .field("X-CSRF-Token", "csrf"));
             }
         }
         Ok(caller)

@@ -115,7 +115,7 @@ impl Problem {
 
 impl From<anyhow::Error> for Problem {
     fn from(e: anyhow::Error) -> Problem {
-        Problem::internal(&format!("{e:#}"))
+        Problem::internal(format!("{e:#}"))
     }
 }
 

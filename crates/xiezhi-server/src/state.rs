@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use anyhow::{Context, Result};
 use sha2::Digest;
-use xiezhi_access::policy::{self, PolicyStore};
+use xiezhi_access::policy::PolicyStore;
 use xiezhi_access::{Authorizer, DataRequest, Principal, RequestState, Salt};
 use xiezhi_ledger::log::{AuditLog, DEFAULT_ORIGIN};
 use xiezhi_store::{SqliteStore, Store};
@@ -158,7 +158,6 @@ fn authorizer(data: &Path, store: &mut SqliteStore) -> Result<Authorizer> {
     } else {
         PolicyStore::builtin()?
     };
-    let _ = policy::SCHEMA;
     let mut authz = Authorizer::new(policies)?;
     let today = chrono::Local::now().date_naive();
     for r in requests(store)? {

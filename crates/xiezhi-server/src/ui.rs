@@ -26,11 +26,20 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("overview.html", include_str!("../templates/overview.html")),
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
-    ("supervise.html", include_str!("../templates/supervise.html")),
+    (
+        "supervise.html",
+        include_str!("../templates/supervise.html"),
+    ),
     ("sharing.html", include_str!("../templates/sharing.html")),
     ("audit.html", include_str!("../templates/audit.html")),
-    ("governance.html", include_str!("../templates/governance.html")),
-    ("ingest_result.html", include_str!("../templates/ingest_result.html")),
+    (
+        "governance.html",
+        include_str!("../templates/governance.html"),
+    ),
+    (
+        "ingest_result.html",
+        include_str!("../templates/ingest_result.html"),
+    ),
     ("error.html", include_str!("../templates/error.html")),
 ];
 
@@ -71,9 +80,21 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("htmx.min.js", "text/javascript", include_bytes!("../static/htmx.min.js")),
-    ("echarts.min.js", "text/javascript", include_bytes!("../static/echarts.min.js")),
-    ("app.js", "text/javascript", include_bytes!("../static/app.js")),
+    (
+        "htmx.min.js",
+        "text/javascript",
+        include_bytes!("../static/htmx.min.js"),
+    ),
+    (
+        "echarts.min.js",
+        "text/javascript",
+        include_bytes!("../static/echarts.min.js"),
+    ),
+    (
+        "app.js",
+        "text/javascript",
+        include_bytes!("../static/app.js"),
+    ),
     ("app.css", "text/css", include_bytes!("../static/app.css")),
 ];
 
@@ -92,7 +113,10 @@ async fn asset(Path(file): Path<String>) -> Response {
 }
 
 pub fn not_found_page() -> Response {
-    let mut res = render("error.html", context! { title => "页面不存在", message => "没有这个页面。" });
+    let mut res = render(
+        "error.html",
+        context! { title => "页面不存在", message => "没有这个页面。" },
+    );
     *res.status_mut() = StatusCode::NOT_FOUND;
     res
 }
@@ -108,7 +132,12 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for PageUser {
         state: &Arc<AppState>,
     ) -> Result<Self, Response> {
         match auth::identify(state, parts) {
-            Ok(c @ Caller { via: Via::Session { .. }, .. }) => Ok(PageUser(c)),
+            Ok(
+                c @ Caller {
+                    via: Via::Session { .. },
+                    ..
+                },
+            ) => Ok(PageUser(c)),
             _ => Err(Redirect::to("/login").into_response()),
         }
     }
@@ -330,8 +359,11 @@ async fn sharing(PageUser(caller): PageUser, State(state): State<Arc<AppState>>)
             let catalog: Vec<serde_json::Value> = xiezhi_standard::Entity::ALL
                 .iter()
                 .map(|e| {
-                    let levels: Vec<String> =
-                        e.fields().iter().map(|f| format!("{:?}", f.level)).collect();
+                    let levels: Vec<String> = e
+                        .fields()
+                        .iter()
+                        .map(|f| format!("{:?}", f.level))
+                        .collect();
                     serde_json::json!({
                         "entity": e.name(), "name_zh": e.name_zh(),
                         "fields": e.fields().len(),
@@ -374,7 +406,10 @@ async fn audit(
     let (entity, uid) = (q.entity.clone(), q.uid.clone());
     let result = run(move || {
         let cp = api::checkpoint_doc(&state)?;
-        let proof = match (q.entity.filter(|s| !s.is_empty()), q.uid.filter(|s| !s.is_empty())) {
+        let proof = match (
+            q.entity.filter(|s| !s.is_empty()),
+            q.uid.filter(|s| !s.is_empty()),
+        ) {
             (Some(e), Some(u)) => Some(api::proof_doc(
                 &state,
                 &api::ProofQuery {
@@ -438,13 +473,20 @@ async fn upload(
     req: Request,
 ) -> Response {
     let limit = state.limits.upload_bytes;
-    let mut mp = match <Multipart as axum::extract::FromRequest<Arc<AppState>>>::from_request(req, &state).await {
-        Ok(m) => m,
-        Err(e) => {
-            return error_page(&caller, &Problem::bad_request("file", "multipart", e.body_text()))
-        }
-    };
-    let (mut csrf, mut source, mut name, mut bytes) = (String::new(), String::new(), String::new(), Vec::new());
+    let mut mp =
+        match <Multipart as axum::extract::FromRequest<Arc<AppState>>>::from_request(req, &state)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                return error_page(
+                    &caller,
+                    &Problem::bad_request("file", "multipart", e.body_text()),
+                )
+            }
+        };
+    let (mut csrf, mut source, mut name, mut bytes) =
+        (String::new(), String::new(), String::new(), Vec::new());
     loop {
         match mp.next_field().await {
             Ok(Some(field)) => {
@@ -462,14 +504,21 @@ async fn upload(
                     _ => {
                         return error_page(
                             &caller,
-                            &Problem::bad_request("file", "max_bytes", format!("文件超过上限 {limit} 字节")),
+                            &Problem::bad_request(
+                                "file",
+                                "max_bytes",
+                                format!("文件超过上限 {limit} 字节"),
+                            ),
                         )
                     }
                 }
             }
             Ok(None) => break,
             Err(e) => {
-                return error_page(&caller, &Problem::bad_request("file", "multipart", e.body_text()))
+                return error_page(
+                    &caller,
+                    &Problem::bad_request("file", "multipart", e.body_text()),
+                )
             }
         }
     }

@@ -44,7 +44,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 .parse()
                 .with_context(|| format!("--addr `{addr}` 应为 IP:端口"))?;
             serve_cmd::print_logins(&logins, &key, &parsed);
-            println!("（演示账号也写在 {}）", data.join("demo-logins.txt").display());
+            println!(
+                "（演示账号也写在 {}）",
+                data.join("demo-logins.txt").display()
+            );
             if no_serve || code != 0 {
                 return Ok(code);
             }

@@ -40,7 +40,8 @@ pub fn provision_demo_logins(data: &Path) -> Result<(Vec<Login>, String)> {
         Principal::User(u) if u.org_kind == OrgKind::Police => Some(u.org_code.clone()),
         _ => None,
     });
-    if let Some(org) = police_org.filter(|_| !principals.iter().any(|p| p.id() == "police-system")) {
+    if let Some(org) = police_org.filter(|_| !principals.iter().any(|p| p.id() == "police-system"))
+    {
         principals.push(Principal::System(DepartmentSystem {
             id: "police-system".into(),
             org_code: org,
