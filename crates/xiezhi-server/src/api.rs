@@ -1039,6 +1039,42 @@ fn risk_doc(r: &RiskItem) -> RiskDoc {
     }
 }
 
+/// Every risk item of the store as of a day: `xiezhi_supervise::evaluate` over each case,
+/// cached until the number of cases or events changes.
+fn all_risks(state: &AppState, as_of: chrono::NaiveDate) -> Result<Vec<RiskItem>, Problem> {
+    let store = state.store()?;
+    let counts = (store.count(Entity::Case)?, store.count(Entity::Event)?);
+    let mut cache = state
+        .risks
+        .lock()
+        .map_err(|_| Problem::internal("risk cache lock poisoned"))?;
+    if let Some(c) = cache
+        .as_ref()
+        .filter(|c| c.as_of == as_of && c.counts == counts)
+    {
+        return Ok(c.items.clone());
+    }
+    let calendar = xiezhi_supervise::DataCalendar::shipped().map_err(Problem::internal)?;
+    let mut items = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let uids = store.uids(Entity::Case, &cursor, 512)?;
+        let Some(last) = uids.last() else { break };
+        cursor = last.clone();
+        for uid in uids {
+            if let Some(facts) = xiezhi_supervise::facts_from_store(&*store, &uid)? {
+                items.extend(xiezhi_supervise::evaluate(&facts, as_of, &calendar));
+            }
+        }
+    }
+    *cache = Some(crate::state::RiskCache {
+        as_of,
+        counts,
+        items: items.clone(),
+    });
+    Ok(items)
+}
+
 /// The risk worklist (read-only output of `xiezhi_supervise::evaluate`) of the cases whose
 /// procedural events (流程节点) the principal may read.
 pub fn risks_for(
@@ -1054,33 +1090,29 @@ pub fn risks_for(
             Problem::bad_request("as_of", "date", format!("as_of `{s}` 应为 YYYY-MM-DD"))
         })?,
     };
-    let calendar = xiezhi_supervise::DataCalendar::shipped().map_err(|e| Problem::internal(&e))?;
+    let items = all_risks(state, as_of)?;
     let authz = state.authz()?;
-    let ctx = today_ctx();
-    let view = authz.compile(principal, Action::Read, Entity::Event, &ctx)?;
+    let view = authz.compile(principal, Action::Read, Entity::Event, &today_ctx())?;
     let store = state.store()?;
-    let mut items = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let uids = store.uids(Entity::Case, &cursor, 512)?;
-        let Some(last) = uids.last() else { break };
-        cursor = last.clone();
-        for uid in uids {
-            let Some(facts) = xiezhi_supervise::facts_from_store(&*store, &uid)? else {
-                continue;
-            };
-            let found = xiezhi_supervise::evaluate(&facts, as_of, &calendar);
-            if found.is_empty() {
-                continue;
+    let mut visible: BTreeMap<String, bool> = BTreeMap::new();
+    let mut kept = Vec::new();
+    for item in items {
+        let seen = match visible.get(&item.case_uid) {
+            Some(v) => *v,
+            None => {
+                let v = match case_resource(&*store, &item.case_uid)? {
+                    Some(r) => view.row_visible(&r)?,
+                    None => false,
+                };
+                visible.insert(item.case_uid.clone(), v);
+                v
             }
-            let Some(resource) = case_resource(&*store, &uid)? else {
-                continue;
-            };
-            if view.row_visible(&resource)? {
-                items.extend(found);
-            }
+        };
+        if seen {
+            kept.push(item);
         }
     }
+    let items = kept;
     let mut by_severity = BTreeMap::new();
     for i in &items {
         *by_severity
@@ -1250,8 +1282,16 @@ pub struct Stats {
     pub documents: i64,
     pub quarantine_open: i64,
     pub ledger_entries: i64,
-    /// (source, outcome, records) per source.
-    pub sources: Vec<(String, String, i64)>,
+    /// Records per source file: accepted and quarantined.
+    pub sources: Vec<SourceCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceCount {
+    pub source: String,
+    pub file: String,
+    pub accepted: i64,
+    pub quarantined: i64,
 }
 
 pub fn stats_doc(state: &AppState) -> Result<Stats, Problem> {
@@ -1267,7 +1307,12 @@ pub fn stats_doc(state: &AppState) -> Result<Stats, Problem> {
         sources: store
             .source_outcomes()?
             .into_iter()
-            .map(|(s, o, n, _)| (s, o, n))
+            .map(|(source, file, accepted, quarantined)| SourceCount {
+                source,
+                file,
+                accepted,
+                quarantined,
+            })
             .collect(),
     })
 }

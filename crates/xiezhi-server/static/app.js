@@ -5,8 +5,9 @@ document.addEventListener("DOMContentLoaded", function () {
     var data = JSON.parse(el.getAttribute("data-chart"));
     var sources = {};
     (data.sources || []).forEach(function (s) {
-      sources[s[0]] = sources[s[0]] || {};
-      sources[s[0]][s[1]] = s[2];
+      var t = sources[s.source] = sources[s.source] || { accepted: 0, quarantined: 0 };
+      t.accepted += s.accepted;
+      t.quarantined += s.quarantined;
     });
     var names = Object.keys(sources);
     var outcomes = ["accepted", "quarantined"];
