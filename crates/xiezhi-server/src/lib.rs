@@ -76,10 +76,13 @@ async fn method_not_allowed(req: Request) -> Response {
 
 /// The whole application: API, console and static assets, with security headers.
 pub fn app(state: Arc<AppState>) -> Router {
+    // Multipart uploads from the console obey the same limit as the API's raw uploads.
+    let upload_limit = axum::extract::DefaultBodyLimit::max(state.limits.upload_bytes);
     api::routes()
         .merge(ui::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(upload_limit)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
