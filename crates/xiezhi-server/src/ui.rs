@@ -184,13 +184,52 @@ async fn run<T: Send + 'static>(
 struct LoginForm {
     username: String,
     password: String,
+    csrf: String,
+}
+
+/// The pre-session cookie of the login form: its value is also the form's hidden token
+/// (double submit), so a login posted from another site, which SameSite=Strict keeps the
+/// cookie from, is refused.
+const LOGIN_COOKIE: &str = "xz_login";
+
+fn login_form(error: Option<String>, username: &str, status: StatusCode) -> Response {
+    let token = auth::random_token(18);
+    let mut res = render(
+        "login.html",
+        context! { error, username, csrf => token.clone() },
+    );
+    *res.status_mut() = status;
+    api::set_cookie(
+        res.headers_mut(),
+        &format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800"),
+    );
+    res
 }
 
 async fn login_page() -> Response {
-    render("login.html", context! {})
+    login_form(None, "", StatusCode::OK)
 }
 
-async fn login_submit(State(state): State<Arc<AppState>>, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if f.csrf.is_empty() || cookie.as_deref() != Some(f.csrf.as_str()) {
+        return login_form(
+            Some("登录表单已失效，请重新登录 (login form expired)".into()),
+            &f.username,
+            StatusCode::FORBIDDEN,
+        );
+    }
     let st = state.clone();
     let username = f.username.clone();
     match run(move || auth::login(&st, &f.username, &f.password)).await {
@@ -199,14 +238,11 @@ async fn login_submit(State(state): State<Arc<AppState>>, Form(f): Form<LoginFor
             api::set_cookie(res.headers_mut(), &auth::session_cookie(&token));
             res
         }
-        Err(p) => {
-            let mut res = render(
-                "login.html",
-                context! { error => p.detail.clone().unwrap_or(p.title.clone()), username },
-            );
-            *res.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNAUTHORIZED);
-            res
-        }
+        Err(p) => login_form(
+            Some(p.detail.clone().unwrap_or(p.title.clone())),
+            &username,
+            StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNAUTHORIZED),
+        ),
     }
 }
 

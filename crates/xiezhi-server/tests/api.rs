@@ -457,18 +457,33 @@ async fn pages_need_a_session_and_send_security_headers() {
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
     assert_eq!(r.headers["x-frame-options"], "DENY");
     assert!(!r.text().contains("<script>"), "no inline script");
-    let r = send(
-        Request::builder()
+    // The form's token is also a pre-session cookie; without it the login is refused.
+    let login_cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
+    let login_cookie = login_cookie.split(';').next().unwrap().to_string();
+    let token = login_cookie.split_once('=').unwrap().1.to_string();
+    assert!(r.text().contains(&token));
+    let form = |cookie: Option<&str>| {
+        let mut b = Request::builder()
             .method("POST")
             .uri("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "username=judge&password={}",
-                PASSWORD.replace(' ', "+").replace('马', "%E9%A9%AC")
-            )))
-            .unwrap(),
-    )
-    .await;
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::from(format!(
+            "username=judge&password={}&csrf={token}",
+            PASSWORD.replace(' ', "+").replace('马', "%E9%A9%AC")
+        )))
+        .unwrap()
+    };
+    let r = send(form(None)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("xz_session=")));
+    let r = send(form(Some(&login_cookie))).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
     let cookie = cookie.split(';').next().unwrap();
