@@ -63,6 +63,27 @@ pub struct CaseView {
     pub decisions_logged: usize,
 }
 
+/// One case of a listing: the fields of the case record as the reader may see them.
+#[derive(Debug, Clone)]
+pub struct ListedCase {
+    pub case_uid: String,
+    /// Field → text shown (masked or redacted as decided).
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// A filter on a listed row's fields as shown.
+pub type RowFilter = dyn Fn(&[(&'static str, String)]) -> bool;
+
+/// One page of a case listing.
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    pub rows: Vec<ListedCase>,
+    /// The uid to continue after, or `None` at the end of the store.
+    pub next_after: Option<String>,
+    /// Cases considered for this page (visible or not).
+    pub scanned: usize,
+}
+
 /// Reads shared data for principals.
 pub struct SharedReader<'a, S: Store> {
     store: &'a mut S,
@@ -203,6 +224,69 @@ impl<'a, S: Store> SharedReader<'a, S> {
             resource,
             sections,
             decisions_logged: logged,
+        })
+    }
+
+    /// Lists cases after `after` (by uid) that the principal may see, decided on the compiled
+    /// path (one partial evaluation per field, then plain comparisons per row). Considers at
+    /// most `max_scan` cases, so a page costs a bounded amount even for a principal who sees
+    /// few cases; `keep` filters on the fields as shown, so a hidden value is never matched.
+    /// The listing is one ledger entry (rows considered and returned).
+    pub fn list_cases(
+        &mut self,
+        principal: &Principal,
+        after: &str,
+        limit: usize,
+        max_scan: usize,
+        ctx: &RequestContext,
+        keep: &RowFilter,
+    ) -> Result<CasePage, ReadError> {
+        let view = self
+            .authz
+            .compile(principal, Action::Read, Entity::Case, ctx)?;
+        let mut rows = Vec::new();
+        let mut scanned = 0;
+        let mut cursor = after.to_string();
+        let next_after = 'scan: loop {
+            let want = max_scan.saturating_sub(scanned).min(256);
+            if want == 0 || rows.len() >= limit {
+                break Some(cursor);
+            }
+            let uids = self.store.uids(Entity::Case, &cursor, want)?;
+            if uids.is_empty() {
+                break None;
+            }
+            for uid in uids {
+                scanned += 1;
+                cursor.clone_from(&uid);
+                let Some(resource) = case_resource(self.store, &uid)? else {
+                    continue;
+                };
+                if view.row_visible(&resource)? {
+                    if let Some(case) = self.store.get(Entity::Case, &uid)? {
+                        if let Some(fields) = view.mask_row(&resource, &case.record, self.salt)? {
+                            if keep(&fields) {
+                                rows.push(ListedCase {
+                                    case_uid: uid,
+                                    fields,
+                                });
+                            }
+                        }
+                    }
+                }
+                if rows.len() >= limit || scanned >= max_scan {
+                    break 'scan Some(cursor);
+                }
+            }
+        };
+        let event = view.listing_event(scanned as u64, rows.len() as u64);
+        let mut entry = ledger_event(&event, "");
+        entry.uid = None;
+        self.store.append_events(&[entry])?;
+        Ok(CasePage {
+            rows,
+            next_after,
+            scanned,
         })
     }
 

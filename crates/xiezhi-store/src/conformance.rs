@@ -411,6 +411,12 @@ fn merge_keeps_first_values_and_fills_gaps<S: Store>(store: &mut S) {
     assert_eq!(lineage.get("name"), Some(&1));
     assert_eq!(lineage.get("phone"), Some(&2));
     assert_eq!(store.count(Entity::Person).expect("count"), 1);
+    assert_eq!(store.uids(Entity::Person, "", 10).expect("uids"), ["P1"]);
+    assert!(store
+        .uids(Entity::Person, "P1", 10)
+        .expect("uids")
+        .is_empty());
+    assert!(store.uids(Entity::Person, "", 0).expect("uids").is_empty());
     assert_eq!(
         store.links_of(Entity::Person, "P1").expect("links").len(),
         1

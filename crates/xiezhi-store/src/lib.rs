@@ -324,6 +324,9 @@ pub trait Store {
     fn load_keys(&self) -> Result<ResolutionKeys>;
     fn count(&self, entity: Entity) -> Result<i64>;
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>>;
+    /// Up to `limit` uids of an entity greater than `after`, in byte order: keys for paging,
+    /// no field of the rows.
+    fn uids(&self, entity: Entity, after: &str, limit: usize) -> Result<Vec<String>>;
     /// Every stored row of a dependent entity that belongs to a case, by uid.
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>>;
     /// The rows of an entity for many cases at once (for [`Entity::Case`], the cases

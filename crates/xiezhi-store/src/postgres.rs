@@ -570,6 +570,18 @@ impl Store for PgStore {
             .get(0))
     }
 
+    fn uids(&self, entity: Entity, after: &str, limit: usize) -> Result<Vec<String>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.client.borrow_mut().query(
+            &format!(
+                "SELECT uid FROM {} WHERE uid COLLATE \"C\" > $1 ORDER BY uid COLLATE \"C\" LIMIT $2",
+                table(entity)
+            ),
+            &[&after, &limit],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
         let fields = entity.fields();
         let mut cols = vec!["uid", "lineage"];

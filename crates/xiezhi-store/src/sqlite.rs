@@ -549,6 +549,16 @@ impl Store for SqliteStore {
         )?)
     }
 
+    fn uids(&self, entity: Entity, after: &str, limit: usize) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT uid FROM {} WHERE uid > ?1 ORDER BY uid LIMIT ?2",
+            table(entity)
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(rusqlite::params![after, limit], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
         let cols = read_columns(entity);
         let mut stmt = self.conn.prepare_cached(&format!(

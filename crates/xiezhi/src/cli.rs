@@ -29,6 +29,18 @@ pub enum Command {
         /// Keep an existing store instead of starting afresh.
         #[arg(long)]
         keep: bool,
+        /// End without serving the web console.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address of the web console.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// 网页控制台与 REST API (serve the web console and /api/v1)
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
     },
     /// 生成合成省份的各部门导出 (write department exports of a synthetic province)
     Synth {

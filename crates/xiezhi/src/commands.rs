@@ -24,6 +24,7 @@ use crate::cli::{
 };
 use crate::report;
 use crate::request_cmd::{self, Step};
+use crate::serve_cmd;
 use crate::supervise_cmd;
 use crate::transfer_cmd;
 
@@ -31,7 +32,29 @@ use crate::transfer_cmd;
 pub fn run(cli: Cli) -> Result<i32> {
     let data = cli.data_dir;
     match cli.command {
-        Command::Demo { cases, seed, keep } => demo(&data, cases, seed, keep),
+        Command::Demo {
+            cases,
+            seed,
+            keep,
+            no_serve,
+            addr,
+        } => {
+            let code = demo(&data, cases, seed, keep)?;
+            let (logins, key) = serve_cmd::provision_demo_logins(&data)?;
+            let parsed: std::net::SocketAddr = addr
+                .parse()
+                .with_context(|| format!("--addr `{addr}` 应为 IP:端口"))?;
+            serve_cmd::print_logins(&logins, &key, &parsed);
+            println!(
+                "（演示账号也写在 {}）",
+                data.join("demo-logins.txt").display()
+            );
+            if no_serve || code != 0 {
+                return Ok(code);
+            }
+            serve_cmd::serve(&data, &addr)
+        }
+        Command::Serve { addr } => serve_cmd::serve(&data, &addr),
         Command::Ledger { action } => ledger(&data, action),
         Command::Train(args) => crate::insight_cmd::train(&data, args),
         Command::Predict(args) => crate::insight_cmd::predict(&data, args),

@@ -7,6 +7,7 @@ mod commands;
 mod insight_cmd;
 mod report;
 mod request_cmd;
+mod serve_cmd;
 mod supervise_cmd;
 mod transfer_cmd;
 

@@ -31,6 +31,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "xiezhi-insight",
         &["xiezhi-standard", "xiezhi-store", "xiezhi-graph"],
     ),
+    (
+        "xiezhi-server",
+        &[
+            "xiezhi-standard",
+            "xiezhi-crypto",
+            "xiezhi-store",
+            "xiezhi-synth",
+            "xiezhi-ingest",
+            "xiezhi-access",
+            "xiezhi-ledger",
+            "xiezhi-exchange",
+            "xiezhi-supervise",
+            "xiezhi-insight",
+            "xiezhi-graph",
+        ],
+    ),
 ];
 
 fn xiezhi_deps(manifest: &str, section: &str) -> Vec<String> {

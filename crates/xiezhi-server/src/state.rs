@@ -1,0 +1,183 @@
+//! What every request shares: the data directory, the store, the authorizer, users and sessions.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use anyhow::{Context, Result};
+use sha2::Digest;
+use xiezhi_access::policy::PolicyStore;
+use xiezhi_access::{Authorizer, DataRequest, Principal, RequestState, Salt};
+use xiezhi_ledger::log::{AuditLog, DEFAULT_ORIGIN};
+use xiezhi_store::{SqliteStore, Store};
+
+use crate::auth::{ApiKeys, LoginLimiter, Sessions, Users};
+use crate::error::Problem;
+
+/// The workflow-item kind of data requests (as `xiezhi request` stores them).
+pub const REQUEST_KIND: &str = "data_request";
+
+/// Limits of the server.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest JSON body.
+    pub json_bytes: usize,
+    /// Largest uploaded department export.
+    pub upload_bytes: usize,
+    /// Cases considered at most for one page of the case list.
+    pub list_scan: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_bytes: 64 * 1024,
+            upload_bytes: 16 * 1024 * 1024,
+            list_scan: 5_000,
+        }
+    }
+}
+
+/// Shared state of the server.
+pub struct AppState {
+    pub data: PathBuf,
+    store: Mutex<SqliteStore>,
+    authz: RwLock<Authorizer>,
+    pub salt: Salt,
+    pub principals: Vec<Principal>,
+    pub users: Users,
+    pub api_keys: ApiKeys,
+    pub sessions: Sessions,
+    pub limiter: LoginLimiter,
+    pub log: AuditLog,
+    pub limits: Limits,
+    /// The last risk evaluation, reused while the store holds the same cases and events.
+    pub risks: Mutex<Option<RiskCache>>,
+}
+
+/// Risk items of every stored case as of a day, and the store's (cases, events) counts then.
+#[derive(Debug, Clone)]
+pub struct RiskCache {
+    pub as_of: chrono::NaiveDate,
+    pub counts: (i64, i64),
+    pub items: Vec<xiezhi_supervise::RiskItem>,
+}
+
+impl AppState {
+    /// Opens the data directory written by `xiezhi demo` (or `ingest` plus `access`): the store,
+    /// the principals registry, the users and API keys, the policies and grants in force.
+    pub fn open(data: &Path, limits: Limits) -> Result<Arc<AppState>> {
+        let db = data.join("xiezhi.db");
+        if !db.exists() {
+            anyhow::bail!(
+                "数据目录 `{}` 中没有库；先运行 `xiezhi demo` (no store in the data directory)",
+                data.display()
+            );
+        }
+        let mut store = SqliteStore::open(&db)?;
+        let principals = load_principals(data)?;
+        let authz = authorizer(data, &mut store)?;
+        let salt = salt(data)?;
+        let log = AuditLog::open_or_create(&data.join("ledger.key"), DEFAULT_ORIGIN)?;
+        Ok(Arc::new(AppState {
+            data: data.to_path_buf(),
+            store: Mutex::new(store),
+            authz: RwLock::new(authz),
+            salt,
+            users: Users::load(&data.join(crate::auth::USERS_FILE))?,
+            api_keys: ApiKeys::load(&data.join(crate::auth::API_KEYS_FILE))?,
+            principals,
+            sessions: Sessions::default(),
+            limiter: LoginLimiter::default(),
+            log,
+            limits,
+            risks: Mutex::new(None),
+        }))
+    }
+
+    /// The store, locked. One SQLite connection serves every request; handlers run on the
+    /// blocking pool while they hold it.
+    pub fn store(&self) -> Result<MutexGuard<'_, SqliteStore>, Problem> {
+        self.store
+            .lock()
+            .map_err(|_| Problem::internal("store lock poisoned"))
+    }
+
+    /// The authorizer with the grants in force.
+    pub fn authz(&self) -> Result<std::sync::RwLockReadGuard<'_, Authorizer>, Problem> {
+        self.authz
+            .read()
+            .map_err(|_| Problem::internal("authorizer lock poisoned"))
+    }
+
+    /// Rebuilds the authorizer after a data-request step changed the grants.
+    pub fn reload_authz(&self, store: &mut SqliteStore) -> Result<(), Problem> {
+        let fresh = authorizer(&self.data, store).map_err(|e| Problem::internal(&e))?;
+        *self
+            .authz
+            .write()
+            .map_err(|_| Problem::internal("authorizer lock poisoned"))? = fresh;
+        Ok(())
+    }
+
+    /// A principal of the registry by id.
+    pub fn principal(&self, id: &str) -> Option<&Principal> {
+        self.principals.iter().find(|p| p.id() == id)
+    }
+}
+
+/// The principals registry of a data directory (`principals.json`).
+pub fn load_principals(data: &Path) -> Result<Vec<Principal>> {
+    let path = data.join("principals.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "没有人员名册 `{}`；先运行 demo (no principals registry)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("人员名册 `{}` 无效", path.display()))
+}
+
+/// The deployment's salt for hashed fields (`masking.salt`), created once.
+fn salt(data: &Path) -> Result<Salt> {
+    let path = data.join("masking.salt");
+    if !path.exists() {
+        let mut seed = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+        std::fs::write(&path, sha2::Sha256::digest(seed))?;
+    }
+    Ok(Salt::new(std::fs::read(&path)?))
+}
+
+/// Data requests stored as workflow items.
+pub fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
+    store
+        .workflow_items(REQUEST_KIND)?
+        .into_iter()
+        .map(|(id, body)| {
+            serde_json::from_str(&body).with_context(|| format!("数据申请 {id} 的存储内容无效"))
+        })
+        .collect()
+}
+
+/// The policies of the data directory (or the built-in set) plus every grant in force.
+/// Expiry of grants is left to `xiezhi request`, which logs it; a lapsed grant is not linked.
+fn authorizer(data: &Path, store: &mut SqliteStore) -> Result<Authorizer> {
+    let dir = data.join("policies");
+    let policies = if dir.exists() {
+        PolicyStore::from_dir(&dir)
+            .with_context(|| format!("策略目录 `{}` 无效 (invalid policies)", dir.display()))?
+    } else {
+        PolicyStore::builtin()?
+    };
+    let mut authz = Authorizer::new(policies)?;
+    let today = chrono::Local::now().date_naive();
+    for r in requests(store)? {
+        if r.state != RequestState::Granted {
+            continue;
+        }
+        if let Some(grant) = r.grant.clone().filter(|g| g.expires >= today) {
+            authz.link_grant(grant)?;
+        }
+    }
+    Ok(authz)
+}

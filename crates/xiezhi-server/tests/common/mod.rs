@@ -1,0 +1,172 @@
+//! The shared test province: 30 synthetic cases ingested into a SQLite store, principals
+//! around a case that reached a court (the judge with internal clearance L2, so police and
+//! judge see the same case masked differently), logins with small argon2 parameters.
+
+#![allow(dead_code, reason = "each test binary uses part of the shared fixture")]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use xiezhi_access::reader::case_resource;
+use xiezhi_access::{DepartmentSystem, OrgKind, Principal, Role, User};
+use xiezhi_ingest::export::{ingest_export, shipped_plans};
+use xiezhi_ingest::IngestOptions;
+use xiezhi_server::auth::{new_api_key, write_credentials};
+use xiezhi_server::{AppState, Limits};
+use xiezhi_standard::Level;
+use xiezhi_store::SqliteStore;
+
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    pub export: PathBuf,
+    pub state: Arc<AppState>,
+    pub case: String,
+    pub api_key: String,
+}
+
+pub const PASSWORD: &str = "correct horse 马";
+
+fn user(
+    id: &str,
+    org: &str,
+    kind: OrgKind,
+    division: &str,
+    role: Role,
+    clearance: Level,
+) -> Principal {
+    Principal::User(User {
+        id: id.into(),
+        name: format!("{id} 测试"),
+        org_code: org.into(),
+        org_kind: kind,
+        division: division.into(),
+        role,
+        clearance,
+    })
+}
+
+/// One province for every test of this binary: 30 cases, principals around a case that
+/// reached a court, logins with small argon2 parameters.
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let export = dir.path().join("export");
+        xiezhi_synth::generate(
+            &xiezhi_synth::SynthConfig {
+                seed: 5,
+                cases: 30,
+                ..Default::default()
+            },
+            &export,
+        )
+        .unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let mut store = SqliteStore::open(&data.join("xiezhi.db")).unwrap();
+        ingest_export(
+            &mut store,
+            &shipped_plans().unwrap(),
+            &export,
+            &IngestOptions::default(),
+            &mut |_, _, _| {},
+        )
+        .unwrap();
+        let (case, res) = (1..=30)
+            .find_map(|n| {
+                let uid = format!("C{n:08}");
+                let r = case_resource(&store, &uid).unwrap()?;
+                let has = |p: &str| r.participating_orgs.iter().any(|o| o.starts_with(p));
+                (has("GA") && has("JC") && has("FY")).then_some((uid, r))
+            })
+            .expect("a case that reached a court");
+        let org = |p: &str| {
+            res.participating_orgs
+                .iter()
+                .find(|o| o.starts_with(p))
+                .unwrap()
+                .clone()
+        };
+        let div = res.jurisdiction_divisions[0].clone();
+        let province = &div[..2];
+        let principals = vec![
+            user(
+                "police",
+                &org("GA"),
+                OrgKind::Police,
+                &div,
+                Role::CaseHandler,
+                Level::L3,
+            ),
+            user(
+                "prosecutor",
+                &org("JC"),
+                OrgKind::Procuratorate,
+                &div,
+                Role::CaseHandler,
+                Level::L2,
+            ),
+            user(
+                "judge",
+                &org("FY"),
+                OrgKind::Court,
+                &div,
+                Role::CaseHandler,
+                Level::L2,
+            ),
+            user(
+                "other-judge",
+                &format!("FY{province}000001"),
+                OrgKind::Court,
+                &format!("{province}0000"),
+                Role::CaseHandler,
+                Level::L3,
+            ),
+            user(
+                "steward",
+                &format!("ZF{province}000001"),
+                OrgKind::Zfw,
+                &format!("{province}0000"),
+                Role::DataSteward,
+                Level::L3,
+            ),
+            Principal::System(DepartmentSystem {
+                id: "police-system".into(),
+                org_code: org("GA"),
+                org_kind: OrgKind::Police,
+                public_key_hex: String::new(),
+            }),
+        ];
+        std::fs::write(
+            data.join("principals.json"),
+            serde_json::to_string(&principals).unwrap(),
+        )
+        .unwrap();
+        let logins: Vec<(String, String, String)> = principals
+            .iter()
+            .filter(|p| matches!(p, Principal::User(_)))
+            .map(|p| (p.id().to_string(), p.id().to_string(), PASSWORD.to_string()))
+            .chain(std::iter::once((
+                "locked-out".to_string(),
+                "police".to_string(),
+                PASSWORD.to_string(),
+            )))
+            .collect();
+        let (api_key, record) = new_api_key("police-system");
+        let small = argon2::Params::new(64, 1, 1, None).unwrap();
+        write_credentials(&data, &logins, &[record], small).unwrap();
+        drop(store);
+        let limits = Limits {
+            upload_bytes: 64 * 1024,
+            ..Limits::default()
+        };
+        let state = AppState::open(&data, limits).unwrap();
+        Fixture {
+            _dir: dir,
+            export,
+            state,
+            case,
+            api_key,
+        }
+    })
+}
