@@ -23,7 +23,7 @@ use xiezhi_ledger::log::{latest_entry_of, prove_entry};
 use xiezhi_ledger::{verify_inclusion, Checkpoint};
 use xiezhi_standard::Entity;
 use xiezhi_store::{hex, QuarantineEntry, Store};
-use xiezhi_supervise::RiskItem;
+use xiezhi_supervise::lifecycle::{self, Action as LifecycleAction, ActionError, RiskRecord};
 
 use crate::auth::{self, Caller, Via};
 use crate::error::Problem;
@@ -42,6 +42,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/quarantine/{id}", get(show_quarantine))
         .route("/api/v1/requests", get(list_requests).post(submit_request))
         .route("/api/v1/risks", get(list_risks))
+        .route("/api/v1/risks/run", post(run_risks))
+        .route("/api/v1/risks/{id}/actions", post(act_on_risk))
         .route("/api/v1/ledger/checkpoint", get(checkpoint))
         .route("/api/v1/ledger/proof", get(proof))
         .route("/api/v1/stats", get(stats))
@@ -68,6 +70,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         list_requests,
         submit_request,
         list_risks,
+        run_risks,
+        act_on_risk,
         checkpoint,
         proof,
         stats,
@@ -91,6 +95,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         SubmitRequest,
         RiskList,
         RiskDoc,
+        RiskStepDoc,
+        RunRequest,
+        RunReport,
+        RiskActionRequest,
         CheckpointDoc,
         ProofDoc,
         Stats
@@ -998,19 +1006,37 @@ async fn submit_request(
 pub struct RiskQuery {
     pub cursor: Option<String>,
     pub limit: Option<usize>,
-    /// `red`, `orange`, `yellow` or `blue`.
+    /// Colour: `red`, `orange`, `yellow` or `blue`.
     pub severity: Option<String>,
-    /// Evaluate as of this day (YYYY-MM-DD); default today.
-    pub as_of: Option<String>,
+    /// `warned`, `confirmed`, `dismissed`, `rectified` or `closed`; default every status.
+    pub status: Option<String>,
+    /// One item by id (`case_uid:rule_id`).
+    pub id: Option<String>,
+}
+
+/// One step of a risk item's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskStepDoc {
+    pub on: String,
+    pub action: String,
+    pub by: String,
+    pub note: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RiskDoc {
+    /// `case_uid:rule_id`.
+    pub id: String,
     pub rule_id: String,
     pub title_zh: String,
-    /// 红/橙/黄/蓝.
+    /// Colour by severity and days overdue: 红/橙/黄/蓝.
     pub severity_zh: String,
     pub severity: String,
+    /// `warned` (预警), `confirmed` (核查属实), `dismissed`, `rectified`, `closed` (销号).
+    pub status: String,
+    pub status_zh: String,
+    pub assignee: String,
+    pub overdue_days: i64,
     pub case_uid: String,
     pub due: String,
     pub explanation_zh: String,
@@ -1018,73 +1044,70 @@ pub struct RiskDoc {
     pub basis: String,
     pub basis_quote: String,
     pub facts_used: Vec<String>,
+    pub history: Vec<RiskStepDoc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RiskList {
     pub items: Vec<RiskDoc>,
     pub next_cursor: Option<String>,
-    /// Counts by colour over every visible item.
+    /// Counts by colour over every visible open item.
     pub by_severity: BTreeMap<String, usize>,
 }
 
-fn risk_doc(r: &RiskItem) -> RiskDoc {
-    let severity = serde_json::to_value(r.severity)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+fn risk_doc(r: &RiskRecord) -> RiskDoc {
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
     RiskDoc {
-        rule_id: r.rule_id.to_string(),
-        title_zh: r.title_zh.to_string(),
-        severity_zh: r.severity.name_zh().to_string(),
-        severity,
+        id: r.id.clone(),
+        rule_id: r.rule_id.clone(),
+        title_zh: r.title_zh.clone(),
+        severity_zh: r.colour.name_zh().to_string(),
+        severity: name(serde_json::to_value(r.colour)),
+        status: name(serde_json::to_value(r.status)),
+        status_zh: r.status.name_zh().to_string(),
+        assignee: r.assignee.clone(),
+        overdue_days: r.overdue_days,
         case_uid: r.case_uid.clone(),
         due: r.due.to_string(),
         explanation_zh: r.explanation_zh.clone(),
-        basis: r.basis.cite(),
-        basis_quote: r.basis.quote.to_string(),
+        basis: r.basis.clone(),
+        basis_quote: r.basis_quote.clone(),
         facts_used: r.facts_used.clone(),
+        history: r
+            .history
+            .iter()
+            .map(|h| RiskStepDoc {
+                on: h.on.to_string(),
+                action: h.action.clone(),
+                by: h.by.clone(),
+                note: h.note.clone(),
+            })
+            .collect(),
     }
 }
 
-/// Every risk item of the store as of a day: `xiezhi_supervise::evaluate` over each case,
-/// cached until the number of cases or events changes.
-fn all_risks(state: &AppState, as_of: chrono::NaiveDate) -> Result<Vec<RiskItem>, Problem> {
-    let store = state.store()?;
-    let counts = (store.count(Entity::Case)?, store.count(Entity::Event)?);
-    let mut cache = state
-        .risks
-        .lock()
-        .map_err(|_| Problem::internal("risk cache lock poisoned"))?;
-    if let Some(c) = cache
-        .as_ref()
-        .filter(|c| c.as_of == as_of && c.counts == counts)
-    {
-        return Ok(c.items.clone());
-    }
-    let calendar = xiezhi_supervise::DataCalendar::shipped().map_err(Problem::internal)?;
-    let mut items = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let uids = store.uids(Entity::Case, &cursor, 512)?;
-        let Some(last) = uids.last() else { break };
-        cursor = last.clone();
-        for uid in uids {
-            if let Some(facts) = xiezhi_supervise::facts_from_store(&*store, &uid)? {
-                items.extend(xiezhi_supervise::evaluate(&facts, as_of, &calendar));
-            }
-        }
-    }
-    *cache = Some(crate::state::RiskCache {
-        as_of,
-        counts,
-        items: items.clone(),
-    });
-    Ok(items)
+/// Whether the principal may read the procedural events (流程节点) of a case: the test for
+/// seeing its risk items.
+fn sees_case_events(
+    state: &AppState,
+    store: &xiezhi_store::SqliteStore,
+    principal: &Principal,
+    case_uid: &str,
+) -> Result<bool, Problem> {
+    let authz = state.authz()?;
+    let view = authz.compile(principal, Action::Read, Entity::Event, &today_ctx())?;
+    Ok(match case_resource(store, case_uid)? {
+        Some(r) => view.row_visible(&r)?,
+        None => false,
+    })
 }
 
-/// The risk worklist (read-only output of `xiezhi_supervise::evaluate`) of the cases whose
-/// procedural events (流程节点) the principal may read.
+/// The risk worklist (`xiezhi_supervise::lifecycle`, kept by `xiezhi supervise run` and
+/// `POST /api/v1/risks/run`) of the cases whose procedural events the principal may read.
 pub fn risks_for(
     state: &AppState,
     principal: &Principal,
@@ -1092,62 +1115,58 @@ pub fn risks_for(
 ) -> Result<RiskList, Problem> {
     let limit = page_limit(q.limit)?;
     let after = decode_cursor(q.cursor.as_deref())?;
-    let as_of = match q.as_of.as_deref() {
-        None | Some("") => chrono::Local::now().date_naive(),
-        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            Problem::bad_request("as_of", "date", format!("as_of `{s}` 应为 YYYY-MM-DD"))
-        })?,
-    };
-    let items = all_risks(state, as_of)?;
+    let store = state.store()?;
+    let records = lifecycle::records(&*store)?;
     let authz = state.authz()?;
     let view = authz.compile(principal, Action::Read, Entity::Event, &today_ctx())?;
-    let store = state.store()?;
     let mut visible: BTreeMap<String, bool> = BTreeMap::new();
     let mut kept = Vec::new();
-    for item in items {
-        let seen = match visible.get(&item.case_uid) {
+    for r in records {
+        let seen = match visible.get(&r.case_uid) {
             Some(v) => *v,
             None => {
-                let v = match case_resource(&*store, &item.case_uid)? {
-                    Some(r) => view.row_visible(&r)?,
+                let v = match case_resource(&*store, &r.case_uid)? {
+                    Some(res) => view.row_visible(&res)?,
                     None => false,
                 };
-                visible.insert(item.case_uid.clone(), v);
+                visible.insert(r.case_uid.clone(), v);
                 v
             }
         };
         if seen {
-            kept.push(item);
+            kept.push(r);
         }
     }
-    let items = kept;
     let mut by_severity = BTreeMap::new();
-    for i in &items {
+    for r in kept.iter().filter(|r| r.status.is_open()) {
         *by_severity
-            .entry(i.severity.name_zh().to_string())
+            .entry(r.colour.name_zh().to_string())
             .or_insert(0) += 1;
     }
-    let wanted = q.severity.as_deref().filter(|s| !s.is_empty());
-    let mut docs: Vec<RiskDoc> = items
+    let colour = q.severity.as_deref().filter(|s| !s.is_empty());
+    let status = q.status.as_deref().filter(|s| !s.is_empty());
+    let mut docs: Vec<RiskDoc> = kept
         .iter()
         .map(risk_doc)
-        .filter(|d| wanted.is_none_or(|w| d.severity == w))
+        .filter(|d| colour.is_none_or(|w| d.severity == w))
+        .filter(|d| status.is_none_or(|w| d.status == w))
+        .filter(|d| q.id.as_deref().is_none_or(|w| w.is_empty() || d.id == w))
         .collect();
-    docs.sort_by(|a, b| (&a.case_uid, &a.rule_id).cmp(&(&b.case_uid, &b.rule_id)));
-    let key = |d: &RiskDoc| format!("{}|{}", d.case_uid, d.rule_id);
-    docs.retain(|d| after.is_empty() || key(d) > after);
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    docs.retain(|d| after.is_empty() || d.id > after);
     let more = docs.len() > limit;
     docs.truncate(limit);
     Ok(RiskList {
         next_cursor: more
-            .then(|| docs.last().map(|d| encode_cursor(&key(d))))
+            .then(|| docs.last().map(|d| encode_cursor(&d.id)))
             .flatten(),
         items: docs,
         by_severity,
     })
 }
 
-/// 风险预警清单（执法监督）：每条附规则、法律依据、所用事实；仅含可查阅其流程节点的案件。
+/// 风险预警清单（执法监督）：每项附颜色、状态、承办机构、规则、法律依据、所用事实与处置经过；
+/// 仅含可查阅其流程节点的案件。
 #[utoipa::path(get, path = "/api/v1/risks", params(RiskQuery),
     responses((status = 200, body = RiskList), (status = 400, body = Problem),
         (status = 401, body = Problem)))]
@@ -1158,6 +1177,170 @@ async fn list_risks(
 ) -> Result<Json<RiskList>, Problem> {
     let q: RiskQuery = parse_query(uri.query())?;
     blocking(move || risks_for(&state, &caller.principal, &q).map(Json)).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    /// Evaluate as of this day (YYYY-MM-DD); default today.
+    pub as_of: Option<String>,
+}
+
+/// What a run changed in the worklist.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunReport {
+    pub incremental: bool,
+    pub cases_evaluated: usize,
+    pub findings: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub reopened: usize,
+    pub unchanged: usize,
+}
+
+/// Runs the rules (only over the cases changed since the last run for the same day) and brings
+/// the worklist in line. Supervisors and leaders only.
+pub fn run_for(
+    state: &AppState,
+    principal: &Principal,
+    req: &RunRequest,
+) -> Result<RunReport, Problem> {
+    if !matches!(principal.role(), Some(Role::Supervisor | Role::Leader)) {
+        return Err(Problem::forbidden("只有执法监督员或领导可以运行监督规则"));
+    }
+    let as_of = match req.as_of.as_deref() {
+        None | Some("") => chrono::Local::now().date_naive(),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            Problem::bad_request("as_of", "date", format!("as_of `{s}` 应为 YYYY-MM-DD"))
+        })?,
+    };
+    let calendar = xiezhi_supervise::DataCalendar::shipped().map_err(Problem::internal)?;
+    let mut store = state.store()?;
+    let cursor = lifecycle::cursor(&*store)?;
+    let findings = match cursor {
+        Some(c) if c.as_of == as_of => {
+            xiezhi_supervise::engine::evaluate_changed(&*store, c.ledger_seq, as_of, &calendar)?
+        }
+        _ => xiezhi_supervise::engine::evaluate_all(&*store, as_of, &calendar)?,
+    };
+    let incremental = cursor.is_some_and(|c| c.as_of == as_of);
+    let r = lifecycle::sync(&mut *store, &findings, as_of, incremental)?;
+    Ok(RunReport {
+        incremental: r.incremental,
+        cases_evaluated: r.cases_evaluated,
+        findings: r.findings,
+        new: r.new,
+        updated: r.updated,
+        reopened: r.reopened,
+        unchanged: r.unchanged,
+    })
+}
+
+/// 运行监督规则并更新风险清单（同一日期下仅评估数据有变化的案件）。
+#[utoipa::path(post, path = "/api/v1/risks/run", request_body = RunRequest,
+    responses((status = 200, body = RunReport), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn run_risks(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    JsonBody(req): JsonBody<RunRequest>,
+) -> Result<Json<RunReport>, Problem> {
+    blocking(move || run_for(&state, &caller.principal, &req).map(Json)).await
+}
+
+/// A lifecycle step on a risk item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskActionRequest {
+    /// `verify` (核查), `rectify` (整改), `close` (销号) or `assign` (转办).
+    pub action: String,
+    /// For `verify`: true = 属实, false = 不属实.
+    pub confirmed: Option<bool>,
+    /// The reason (核查) or note (整改, 销号).
+    pub note: Option<String>,
+    /// For `assign`: the organ code.
+    pub org: Option<String>,
+}
+
+/// Applies a lifecycle step. 核查, 转办 and 销号 are the supervisor's (or a leader's); 整改 is
+/// reported by the assigned organ or a supervisor. The caller must see the case's events.
+pub fn act_for(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    req: &RiskActionRequest,
+) -> Result<RiskDoc, Problem> {
+    let supervisor = matches!(principal.role(), Some(Role::Supervisor | Role::Leader));
+    let mut store = state.store()?;
+    let record = lifecycle::record(&*store, id)?
+        .ok_or_else(|| Problem::not_found(format!("风险事项 `{id}`")))?;
+    if !sees_case_events(state, &store, principal, &record.case_uid)? {
+        return Err(Problem::not_found(format!("风险事项 `{id}`")));
+    }
+    let note = req.note.clone().unwrap_or_default();
+    let action = match req.action.as_str() {
+        "verify" => LifecycleAction::Verify {
+            confirmed: req.confirmed.ok_or_else(|| {
+                Problem::bad_request(
+                    "confirmed",
+                    "missing_field",
+                    "核查须写明 confirmed（是否属实）",
+                )
+            })?,
+            reason: note,
+        },
+        "rectify" => LifecycleAction::Rectify { note },
+        "close" => LifecycleAction::Close { note },
+        "assign" => LifecycleAction::Assign {
+            org: req.org.clone().unwrap_or_default(),
+        },
+        other => {
+            return Err(Problem::bad_request(
+                "action",
+                "one_of",
+                format!("action `{other}` 应为 verify、rectify、close 或 assign"),
+            ))
+        }
+    };
+    let allowed = match action {
+        LifecycleAction::Rectify { .. } => {
+            supervisor || principal.org_code() == record.assignee.as_str()
+        }
+        _ => supervisor,
+    };
+    if !allowed {
+        return Err(Problem::forbidden(format!(
+            "「{}」须由执法监督员办理（整改可由承办机构 {} 报告）",
+            req.action, record.assignee
+        )));
+    }
+    let today = chrono::Local::now().date_naive();
+    match lifecycle::act(&mut *store, id, &action, principal.id(), today) {
+        Ok(r) => Ok(risk_doc(&r)),
+        Err(ActionError::Store(e)) => Err(e.into()),
+        Err(ActionError::NotFound(_)) => Err(Problem::not_found(format!("风险事项 `{id}`"))),
+        Err(e @ ActionError::MissingReason(_)) => {
+            Err(Problem::bad_request("note", "missing_field", e.to_string()))
+        }
+        Err(e @ ActionError::WrongState { .. }) => {
+            Err(Problem::new(409, e.to_string()).field("action", "state"))
+        }
+    }
+}
+
+/// 风险处置：核查（属实/不属实）、整改、销号、转办；每一步记入审计账本。
+#[utoipa::path(post, path = "/api/v1/risks/{id}/actions", request_body = RiskActionRequest,
+    params(("id" = String, Path, description = "case_uid:rule_id")),
+    responses((status = 200, body = RiskDoc), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn act_on_risk(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<RiskActionRequest>,
+) -> Result<Json<RiskDoc>, Problem> {
+    blocking(move || act_for(&state, &caller.principal, &id, &req).map(Json)).await
 }
 
 // ----- ledger -----

@@ -50,16 +50,6 @@ pub struct AppState {
     pub limiter: LoginLimiter,
     pub log: AuditLog,
     pub limits: Limits,
-    /// The last risk evaluation, reused while the store holds the same cases and events.
-    pub risks: Mutex<Option<RiskCache>>,
-}
-
-/// Risk items of every stored case as of a day, and the store's (cases, events) counts then.
-#[derive(Debug, Clone)]
-pub struct RiskCache {
-    pub as_of: chrono::NaiveDate,
-    pub counts: (i64, i64),
-    pub items: Vec<xiezhi_supervise::RiskItem>,
 }
 
 impl AppState {
@@ -90,7 +80,6 @@ impl AppState {
             limiter: LoginLimiter::default(),
             log,
             limits,
-            risks: Mutex::new(None),
         }))
     }
 

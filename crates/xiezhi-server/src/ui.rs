@@ -72,6 +72,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/cases", get(cases))
         .route("/cases/{uid}", get(case_page))
         .route("/supervise", get(supervise))
+        .route("/supervise/{id}", post(risk_action))
         .route("/sharing", get(sharing))
         .route("/audit", get(audit))
         .route("/governance", get(governance))
@@ -286,7 +287,8 @@ async fn overview(PageUser(caller): PageUser, State(state): State<Arc<AppState>>
             cursor: None,
             limit: Some(1),
             severity: None,
-            as_of: None,
+            status: None,
+            id: None,
         };
         let risks = api::risks_for(&st, &principal, &q)?;
         Ok((stats, risks.by_severity))
@@ -384,6 +386,42 @@ async fn supervise(
             "supervise.html",
             context! { me => me(&caller), page => "supervise", list, severity },
         ),
+        Err(p) => error_page(&caller, &p),
+    }
+}
+
+#[derive(Deserialize)]
+struct RiskActionForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    confirmed: Option<String>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    org: String,
+}
+
+/// A lifecycle step posted from the 监督 page; back to the page at the item.
+async fn risk_action(
+    PageUser(caller): PageUser,
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<RiskActionForm>,
+) -> Response {
+    if let Err(p) = check_csrf(&caller, &f.csrf) {
+        return error_page(&caller, &p);
+    }
+    let req = api::RiskActionRequest {
+        action: f.action,
+        confirmed: f.confirmed.as_deref().map(|c| c == "true"),
+        note: Some(f.note),
+        org: (!f.org.is_empty()).then_some(f.org),
+    };
+    let principal = caller.principal.clone();
+    let target = id.clone();
+    match run(move || api::act_for(&state, &principal, &target, &req)).await {
+        Ok(_) => Redirect::to(&format!("/supervise?id={id}")).into_response(),
         Err(p) => error_page(&caller, &p),
     }
 }

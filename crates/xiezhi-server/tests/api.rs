@@ -561,7 +561,7 @@ async fn every_route_is_in_the_openapi_document_and_back() {
 async fn risks_ledger_and_stats_answer_for_a_session() {
     let f = fixture();
     let (judge, _) = login("judge").await;
-    let risks = get_as(&judge, "/api/v1/risks?as_of=2030-01-01&limit=5").await;
+    let risks = get_as(&judge, "/api/v1/risks?limit=5").await;
     assert_eq!(risks.status, StatusCode::OK, "{}", risks.text());
     for item in risks.json()["items"].as_array().unwrap() {
         assert!(item["basis"].as_str().unwrap().starts_with('《'));
@@ -582,4 +582,95 @@ async fn risks_ledger_and_stats_answer_for_a_session() {
     assert!(stats["cases"].as_i64().unwrap() >= 25, "{stats}");
     let me = get_as(&judge, "/api/v1/session").await.json();
     assert_eq!(me["principal"], "judge");
+}
+
+async fn post_as(auth: &(String, String), uri: &str, body: Value) -> Reply {
+    send(
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::COOKIE, &auth.0)
+            .header("x-csrf-token", &auth.1)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_risk_is_worked_from_warning_to_closure_and_each_step_is_checked() {
+    let _ = fixture();
+    let sup = login("supervisor").await;
+    let police = login("police").await;
+    // Only supervisors run the rules.
+    post_as(&police, "/api/v1/risks/run", json!({}))
+        .await
+        .problem(403);
+    let run = post_as(&sup, "/api/v1/risks/run", json!({"as_of": "2030-01-01"})).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text());
+    assert!(run.json()["cases_evaluated"].as_u64().unwrap() > 0);
+    let list = get_as(&sup.0, "/api/v1/risks?status=warned&limit=50")
+        .await
+        .json();
+    let items = list["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{list}");
+    let item = &items[0];
+    let id = item["id"].as_str().unwrap().to_string();
+    assert!(item["basis"].as_str().unwrap().starts_with('《'));
+    assert_eq!(item["history"][0]["action"], "detected");
+    let act = |body: Value| {
+        let uri = format!("/api/v1/risks/{id}/actions");
+        let auth = sup.clone();
+        async move { post_as(&auth, &uri, body).await }
+    };
+    // Out of order, unknown, or without a reason: refused, naming the field.
+    let p = act(json!({"action": "close", "note": "x"}))
+        .await
+        .problem(409);
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("预警")
+            || p["title"].as_str().unwrap().contains("预警"),
+        "{p}"
+    );
+    let p = act(json!({"action": "approve"})).await.problem(400);
+    assert_eq!(p["errors"][0]["field"], "action");
+    let p = act(json!({"action": "verify", "confirmed": true, "note": " "}))
+        .await
+        .problem(400);
+    assert_eq!(p["errors"][0]["field"], "note");
+    // 核查 is the supervisor's: a case handler of another organ is refused or cannot see it.
+    let other = post_as(
+        &police,
+        &format!("/api/v1/risks/{id}/actions"),
+        json!({"action": "verify", "confirmed": true, "note": "属实"}),
+    )
+    .await;
+    assert!(
+        matches!(other.status.as_u16(), 403 | 404),
+        "{}",
+        other.text()
+    );
+    for (body, status) in [
+        (
+            json!({"action": "verify", "confirmed": true, "note": "调阅卷宗，属实"}),
+            "confirmed",
+        ),
+        (json!({"action": "rectify", "note": "已整改"}), "rectified"),
+        (json!({"action": "close", "note": "整改到位"}), "closed"),
+    ] {
+        let r = act(body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["status"], status);
+    }
+    let done = get_as(&sup.0, &format!("/api/v1/risks?id={id}"))
+        .await
+        .json();
+    let steps: Vec<&str> = done["items"][0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["detected", "confirmed", "rectified", "closed"]);
 }

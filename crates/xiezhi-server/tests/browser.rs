@@ -244,5 +244,67 @@ async fn console_in_a_real_browser() {
         .unwrap();
     assert!(reasons.contains("id_number"), "{reasons}");
     shot(&c, "ingest-result").await;
+
+    // A supervisor works a risk item from 预警 to 销号.
+    {
+        let as_of = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let calendar = xiezhi_supervise::DataCalendar::shipped().unwrap();
+        let mut store = f.state.store().unwrap();
+        let findings = xiezhi_supervise::engine::evaluate_all(&*store, as_of, &calendar).unwrap();
+        xiezhi_supervise::lifecycle::sync(&mut *store, &findings, as_of, false).unwrap();
+    }
+    login(&c, &base, "supervisor").await;
+    c.goto(&format!("{base}/supervise?status=warned"))
+        .await
+        .unwrap();
+    shot(&c, "supervise").await;
+    c.find(Locator::Css("#risk-list li details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css("#risk-list .status"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    for (note, button, after) in [
+        ("调阅卷宗，超期属实", "button[value=true]", "核查属实"),
+        ("承办机构已说明原因并整改", "button", "已整改"),
+        ("整改到位", "button", "已销号"),
+    ] {
+        c.find(Locator::Css("form.risk-action input[name=note]"))
+            .await
+            .unwrap()
+            .send_keys(note)
+            .await
+            .unwrap();
+        c.find(Locator::Css(&format!("form.risk-action {button}")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(status(&c).await, after);
+    }
+    let history = c
+        .find(Locator::Css("#risk-list .history"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("销号") && history.contains("整改到位"),
+        "{history}"
+    );
+    shot(&c, "risk-closed").await;
     c.close().await.unwrap();
 }

@@ -130,6 +130,14 @@ pub fn fixture() -> &'static Fixture {
                 Role::DataSteward,
                 Level::L3,
             ),
+            user(
+                "supervisor",
+                &format!("ZF{province}000001"),
+                OrgKind::Zfw,
+                &format!("{province}0000"),
+                Role::Supervisor,
+                Level::L2,
+            ),
             Principal::System(DepartmentSystem {
                 id: "police-system".into(),
                 org_code: org("GA"),
