@@ -101,6 +101,12 @@ pub(crate) struct Case {
     /// Planted: the executing organ acts on a judgment with no 生效 on record (the court export
     /// leaves the effective date out).
     pub hide_effective: bool,
+    /// Planted: the case is prosecuted with no 移送审查起诉 on record (police and procuratorate
+    /// leave the transfer date out).
+    pub hide_transfer: bool,
+    /// Planted: the court tries a case with no 提起公诉 on record (the procuratorate leaves the
+    /// prosecution date out).
+    pub hide_prosecuted: bool,
 }
 
 pub(crate) struct World {
@@ -610,6 +616,14 @@ impl Gen<'_> {
                 execution,
             });
         }
+        let hide_transfer = prosecuted.is_some()
+            && arrest_approved.is_none()
+            && !late(&plan, &[rule::PROSECUTION_REVIEW])
+            && plan.plant(&mut self.rng, rule::PROSECUTION_WITHOUT_TRANSFER);
+        let hide_prosecuted = court.is_some()
+            && !hide_transfer
+            && !late(&plan, &[rule::PROSECUTION_REVIEW])
+            && plan.plant(&mut self.rng, rule::TRIAL_WITHOUT_PROSECUTION);
         let hide_effective = court.is_some()
             && !late(
                 &plan,
@@ -644,6 +658,8 @@ impl Gen<'_> {
             marks: plan.marks,
             hide_arrest_request,
             hide_effective,
+            hide_transfer,
+            hide_prosecuted,
         }
     }
 

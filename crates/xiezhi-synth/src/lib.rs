@@ -53,8 +53,9 @@
 //! * Supervision ground truth ([`violations`]): 2.5 % of each applicable gap is planted late
 //!   and 2.5 % lands exactly on the last lawful day; 20 % of cases returned twice get a third
 //!   return; 2.5 % of arrests have no request on record, 2.5 % of judgments no 生效, and half
-//!   the 累犯 with a term that could be suspended are given probation (刑法 第74条). `supervision-truth.jsonl` names the case, its police case number, the rule and
-//!   the mark (`violation`: must fire; `near_miss`: must not).
+//!   the 累犯 with a term that could be suspended are given probation (刑法 第74条); 2.5 % of
+//!   prosecutions have no 移送审查起诉 on record and 2.5 % of trials no 提起公诉.
+//!   `supervision-truth.jsonl` names the case, its police case number, the rule and the mark (`violation`: must fire; `near_miss`: must not).
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances
 //!   (自首, 坦白, 认罪认罚, 退赃退赔, 取得谅解, 从犯, 犯罪未遂, 累犯, 前科). About 30 % of terms of

@@ -41,6 +41,10 @@ pub mod rule {
     pub const EXECUTION_WITHOUT_JUDGMENT: &str = "cpl-259-execution-without-effective-judgment";
     /// 缓刑 for a 累犯 (刑法 第74条).
     pub const PROBATION_RECIDIVIST: &str = "cl-074-probation-recidivist";
+    /// 提起公诉 with no 移送审查起诉 before it.
+    pub const PROSECUTION_WITHOUT_TRANSFER: &str = "cpl-162-prosecution-without-transfer";
+    /// A trial with no 提起公诉 before it.
+    pub const TRIAL_WITHOUT_PROSECUTION: &str = "cpl-186-trial-without-prosecution";
     /// 审查起诉 (1 month + 15 days).
     pub const PROSECUTION_REVIEW: &str = "cpl-172-prosecution-review";
     /// 退回补充侦查 at most twice.
@@ -53,7 +57,9 @@ pub mod rule {
     pub const COMMUNITY_CORRECTION_REPORT: &str = "sqjz-021-community-correction-report";
 
     /// Every rule with planted marks.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 14] = [
+        PROSECUTION_WITHOUT_TRANSFER,
+        TRIAL_WITHOUT_PROSECUTION,
         PROBATION_RECIDIVIST,
         ARREST_WITHOUT_REQUEST,
         EXECUTION_WITHOUT_JUDGMENT,

@@ -319,6 +319,16 @@ fn small_province_is_sound() {
     }
 
     // Procuratorate.
+    // Cases where a missing record is planted for the supervision engine.
+    let planted: BTreeSet<String> = xiezhi_synth::violations::read(dir)
+        .unwrap()
+        .into_iter()
+        .filter(|t| {
+            t.rule == xiezhi_synth::violations::rule::PROSECUTION_WITHOUT_TRANSFER
+                || t.rule == xiezhi_synth::violations::rule::TRIAL_WITHOUT_PROSECUTION
+        })
+        .map(|t| t.police_case_no)
+        .collect();
     let text = std::fs::read_to_string(dir.join("procuratorate/cases.jsonl")).unwrap();
     let proc_truth = &truth[&Source::Procuratorate];
     assert_eq!(text.lines().count(), proc_truth.len());
@@ -340,6 +350,9 @@ fn small_province_is_sound() {
         check_person(t, &seen);
         assert!(organs.contains_key(v["cbdw"].as_str().unwrap()));
         assert!(v["gaajbh"].as_str().unwrap().starts_with('A'));
+        if planted.contains(v["gaajbh"].as_str().unwrap()) {
+            continue;
+        }
         if let Some(no) = v["qsswh"].as_str() {
             parse_procuratorate_doc_no(no).unwrap();
             assert!(v["tqgsrq"].is_string());

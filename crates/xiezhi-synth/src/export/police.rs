@@ -96,7 +96,7 @@ pub(crate) fn write(
             if let Some(x) = c.arrest_requested.filter(|_| !c.hide_arrest_request) {
                 write_date(DateFmt::Compact, x, &mut f[TQPBSJ]);
             }
-            if let Some(x) = c.transferred {
+            if let Some(x) = c.transferred.filter(|_| !c.hide_transfer) {
                 write_date(DateFmt::Compact, x, &mut f[YSQSSJ]);
             }
 

@@ -87,8 +87,15 @@ pub(crate) fn write(
                 cbdw: &world.province.organs[county.procuratorate].org_code,
                 pzdbrq: c.arrest_approved.map(|x| date(DateFmt::Iso, x)),
                 bpzdbrq: c.arrest_denied.map(|x| date(DateFmt::Iso, x)),
-                slscqsrq: date(DateFmt::Iso, transferred),
-                tqgsrq: c.prosecuted.map(|x| date(DateFmt::Iso, x)),
+                slscqsrq: if c.hide_transfer {
+                    String::new()
+                } else {
+                    date(DateFmt::Iso, transferred)
+                },
+                tqgsrq: c
+                    .prosecuted
+                    .filter(|_| !c.hide_prosecuted)
+                    .map(|x| date(DateFmt::Iso, x)),
                 bqsrq: c.not_prosecuted.map(|x| date(DateFmt::Iso, x)),
                 qsswh: (!c.indictment_no.is_empty()).then_some(c.indictment_no.as_str()),
                 thbczc: c.returns.iter().map(|x| date(DateFmt::Iso, *x)).collect(),
