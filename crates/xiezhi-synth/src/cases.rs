@@ -302,7 +302,7 @@ impl Gen<'_> {
             }
             Some(_) => None,
             // Now and then the police ask for the arrest of a suspect who was never detained.
-            None if chance(rng, 10) => Some(add_days(filed, rng.gen_range(5..=30))),
+            None if chance(rng, 25) => Some(add_days(filed, rng.gen_range(5..=30))),
             None => None,
         };
         let (mut arrest_approved, mut arrest_denied) = (None, None);
@@ -342,7 +342,7 @@ impl Gen<'_> {
             .unwrap_or(filed);
         // A suspect held by the police is always either released or handed on; the data has no
         // release row, so a detained suspect's case is always transferred.
-        let transfer = detained.is_some() || arrest_requested.is_some() || chance(rng, 82);
+        let transfer = detained.is_some() || arrest_requested.is_some() || chance(rng, 75);
         let transferred = match arrest_approved {
             // After arrest, the investigation custody limit of 2 months runs (第156条).
             Some(a) if transfer => Some(plan.gap(
@@ -515,6 +515,25 @@ impl Gen<'_> {
                     Penalty::FixedTerm => s.term_months.clamp(12, 60),
                     _ => s.term_months.clamp(2, 12),
                 };
+            }
+            let first_offender = s.circumstances & RECIDIVIST == 0;
+            // Planted: probation on a term above 3 years (刑法 第72条), with a lawful period.
+            if first_offender
+                && s.penalty == Penalty::FixedTerm
+                && s.probation_months == 0
+                && (37..=60).contains(&s.term_months)
+                && plan.plant_per_mille(rng, rule::PROBATION_ELIGIBILITY, 100)
+            {
+                s.probation_months = s.term_months;
+            }
+            // Planted: a probation period shorter than the term (刑法 第73条).
+            if first_offender
+                && s.penalty == Penalty::FixedTerm
+                && s.probation_months > 0
+                && (13..=36).contains(&s.term_months)
+                && plan.plant(rng, rule::PROBATION_PERIOD)
+            {
+                s.probation_months = s.term_months - 1;
             }
             let custody_from = if arrest_approved.is_some() {
                 detained
@@ -907,7 +926,7 @@ mod tests {
         let prosecuted = w.cases.iter().filter(|c| c.prosecuted.is_some()).count() as f64;
         let judged = w.cases.iter().filter(|c| c.court.is_some()).count() as f64;
         assert!(
-            (0.87..0.95).contains(&(transferred / n)),
+            (0.87..0.96).contains(&(transferred / n)),
             "{}",
             transferred / n
         );

@@ -42,7 +42,7 @@
 //!   pending: no court record). Stage outcomes are per case; sentences per defendant.
 //! * Dates are in procedural order and, but for planted violations, inside the statutory
 //!   limits: 立案 0–10 days after the offence; 刑事拘留 0–3 days after 立案; 提请批捕 1–7 days
-//!   after 拘留 (a few suspects never detained: 5–30 days after 立案); 批捕 or 不批捕 (88 : 12)
+//!   after 拘留 (a quarter of the suspects never detained: 5–30 days after 立案); 批捕 or 不批捕 (88 : 12)
 //!   1–7 days after (1–15 for a suspect not detained); 移送审查起诉 15–60 days after the last
 //!   police act (always, for a suspect detained or arrested); 退回补充侦查 (≤ 2) 15–30 days into
 //!   review, resubmitted 10–30 days later; 提起公诉 or 不起诉 5–40 days after the transfer, or
@@ -54,7 +54,9 @@
 //!   and 2.5 % lands exactly on the last lawful day; 20 % of cases returned twice get a third
 //!   return; 2.5 % of arrests have no request on record, 2.5 % of judgments no 生效, and half
 //!   the 累犯 with a term that could be suspended are given probation (刑法 第74条); 2.5 % of
-//!   prosecutions have no 移送审查起诉 on record and 2.5 % of trials no 提起公诉.
+//!   prosecutions have no 移送审查起诉 on record and 2.5 % of trials no 提起公诉; 10 % of first
+//!   offenders with a term of 37–60 months are given probation (第72条), and 2.5 % of
+//!   suspended terms of 13–36 months a probation period one month short (第73条).
 //!   `supervision-truth.jsonl` names the case, its police case number, the rule and the mark (`violation`: must fire; `near_miss`: must not).
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances

@@ -45,6 +45,10 @@ pub mod rule {
     pub const PROSECUTION_WITHOUT_TRANSFER: &str = "cpl-162-prosecution-without-transfer";
     /// A trial with no 提起公诉 before it.
     pub const TRIAL_WITHOUT_PROSECUTION: &str = "cpl-186-trial-without-prosecution";
+    /// 缓刑 on a term above 3 years (刑法 第72条).
+    pub const PROBATION_ELIGIBILITY: &str = "cl-072-probation-eligibility";
+    /// A 缓刑 period shorter than the term (刑法 第73条).
+    pub const PROBATION_PERIOD: &str = "cl-073-probation-period";
     /// 审查起诉 (1 month + 15 days).
     pub const PROSECUTION_REVIEW: &str = "cpl-172-prosecution-review";
     /// 退回补充侦查 at most twice.
@@ -57,7 +61,9 @@ pub mod rule {
     pub const COMMUNITY_CORRECTION_REPORT: &str = "sqjz-021-community-correction-report";
 
     /// Every rule with planted marks.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 16] = [
+        PROBATION_ELIGIBILITY,
+        PROBATION_PERIOD,
         PROSECUTION_WITHOUT_TRANSFER,
         TRIAL_WITHOUT_PROSECUTION,
         PROBATION_RECIDIVIST,
