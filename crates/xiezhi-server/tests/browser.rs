@@ -75,14 +75,35 @@ async fn login(c: &Client, base: &str, user: &str) {
         .click()
         .await
         .unwrap();
+    // The click navigates: wait for the next page rather than read the old one.
     let who = c
-        .find(Locator::Id("who"))
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Id("who"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     assert!(who.contains(user), "logged in as {user}: {who}");
+}
+
+/// Waits until an element's text is `expected` (a form post navigates; under load the old
+/// page may still be shown for a moment).
+async fn wait_text(c: &Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t == expected {
+                    return;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("`{css}` shows `{last}`, not `{expected}`");
 }
 
 /// The text shown for a field of the first record of a section, and its cell's class.
@@ -228,7 +249,9 @@ async fn console_in_a_real_browser() {
         .await
         .unwrap();
     let n = c
-        .find(Locator::Id("quarantined-count"))
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(Locator::Id("quarantined-count"))
         .await
         .unwrap()
         .text()
@@ -264,17 +287,6 @@ async fn console_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let status = |c: &Client| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Css("#risk-list .status"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
     for (note, button, after) in [
         ("调阅卷宗，超期属实", "button[value=true]", "核查属实"),
         ("承办机构已说明原因并整改", "button", "已整改"),
@@ -292,7 +304,7 @@ async fn console_in_a_real_browser() {
             .click()
             .await
             .unwrap();
-        assert_eq!(status(&c).await, after);
+        wait_text(&c, "#risk-list .status", after).await;
     }
     let history = c
         .find(Locator::Css("#risk-list .history"))
