@@ -635,6 +635,17 @@ impl Gen<'_> {
                 execution,
             });
         }
+        // A judgment that exempts every defendant has nothing to deliver or execute: no
+        // delivery is exported, so no mark measured from one stands.
+        let executed = defendants.iter().any(|d: &Defendant| {
+            d.sentence
+                .as_ref()
+                .is_some_and(|s| s.penalty != Penalty::Exempt)
+        });
+        if !executed {
+            plan.marks
+                .retain(|(r, _)| *r != rule::DELIVERY_FOR_EXECUTION);
+        }
         let hide_transfer = prosecuted.is_some()
             && arrest_approved.is_none()
             && !late(&plan, &[rule::PROSECUTION_REVIEW])
@@ -643,7 +654,7 @@ impl Gen<'_> {
             && !hide_transfer
             && !late(&plan, &[rule::PROSECUTION_REVIEW])
             && plan.plant(&mut self.rng, rule::TRIAL_WITHOUT_PROSECUTION);
-        let hide_effective = court.is_some()
+        let hide_effective = executed
             && !late(
                 &plan,
                 &[

@@ -290,6 +290,12 @@ pub fn print_scorecard(card: &Scorecard) -> bool {
             s.near_misses - s.near_misses_fired,
             s.near_misses
         );
+        if !s.missed_cases.is_empty() {
+            println!("    漏报案件：{}", s.missed_cases.join("、"));
+        }
+        if !s.false_alarm_cases.is_empty() {
+            println!("    误报案件：{}", s.false_alarm_cases.join("、"));
+        }
     }
     perfect
 }
@@ -310,7 +316,7 @@ pub fn demo_lifecycle(store: &mut SqliteStore, on: NaiveDate) -> Result<()> {
         (
             Action::Verify {
                 confirmed: true,
-                reason: "调阅卷宗核查，超期属实".into(),
+                reason: "调阅卷宗核查，问题属实".into(),
             },
             "supervisor",
         ),
