@@ -1216,15 +1216,7 @@ pub fn run_for(
     };
     let calendar = xiezhi_supervise::DataCalendar::shipped().map_err(Problem::internal)?;
     let mut store = state.store()?;
-    let cursor = lifecycle::cursor(&*store)?;
-    let findings = match cursor {
-        Some(c) if c.as_of == as_of => {
-            xiezhi_supervise::engine::evaluate_changed(&*store, c.ledger_seq, as_of, &calendar)?
-        }
-        _ => xiezhi_supervise::engine::evaluate_all(&*store, as_of, &calendar)?,
-    };
-    let incremental = cursor.is_some_and(|c| c.as_of == as_of);
-    let r = lifecycle::sync(&mut *store, &findings, as_of, incremental)?;
+    let r = lifecycle::run(&mut *store, as_of, false, &calendar)?;
     Ok(RunReport {
         incremental: r.incremental,
         cases_evaluated: r.cases_evaluated,

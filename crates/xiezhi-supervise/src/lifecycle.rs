@@ -23,7 +23,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use xiezhi_store::{LedgerEvent, Store, StoreError, WorkflowWrite};
 
-use crate::engine::Findings;
+use crate::deadline::RestDays;
+use crate::engine::{evaluate_all, evaluate_changed, Findings};
 use crate::{RiskItem, Severity};
 
 /// Workflow-item kind of risk items.
@@ -282,6 +283,22 @@ pub fn sync<S: Store>(
     });
     store.put_workflow_items(&writes)?;
     Ok(report)
+}
+
+/// Runs the catalog and brings the worklist in line: only over the cases changed since the last
+/// run when that run was for the same date (and `full` is not asked), else over every case.
+pub fn run<S: Store>(
+    store: &mut S,
+    as_of: NaiveDate,
+    full: bool,
+    calendar: &dyn RestDays,
+) -> Result<SyncReport, StoreError> {
+    let last = cursor(store)?.filter(|c| !full && c.as_of == as_of);
+    let findings = match last {
+        Some(c) => evaluate_changed(store, c.ledger_seq, as_of, calendar)?,
+        None => evaluate_all(store, as_of, calendar)?,
+    };
+    sync(store, &findings, as_of, last.is_some())
 }
 
 /// Brings findings made outside the rule catalog into the same worklist: a transfer left

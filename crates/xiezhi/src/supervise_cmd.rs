@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use xiezhi_store::SqliteStore;
-use xiezhi_supervise::engine::{evaluate_all, evaluate_changed, Findings};
+use xiezhi_supervise::engine::{evaluate_all, evaluate_changed};
 use xiezhi_supervise::lifecycle::{self, Action, RiskRecord, Status, SyncReport};
 use xiezhi_supervise::measure::{score, Expected, Scorecard};
 use xiezhi_supervise::{catalog, DataCalendar, Severity};
@@ -30,13 +30,7 @@ pub fn print_catalog() {
 /// cases changed since the last run) when the last run was for the same date, unless `full`.
 pub fn run(store: &mut SqliteStore, as_of: NaiveDate, full: bool) -> Result<SyncReport> {
     let calendar = DataCalendar::shipped()?;
-    let cursor = lifecycle::cursor(store)?;
-    let incremental = !full && cursor.is_some_and(|c| c.as_of == as_of);
-    let findings: Findings = match cursor {
-        Some(c) if incremental => evaluate_changed(store, c.ledger_seq, as_of, &calendar)?,
-        _ => evaluate_all(store, as_of, &calendar)?,
-    };
-    let mut report = lifecycle::sync(store, &findings, as_of, incremental)?;
+    let mut report = lifecycle::run(store, as_of, full, &calendar)?;
     let transfers = lifecycle::sync_external(store, unanswered_transfers(store, as_of)?, as_of)?;
     report.findings += transfers.findings;
     report.new += transfers.new;
