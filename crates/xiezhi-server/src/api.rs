@@ -1093,13 +1093,10 @@ fn risk_doc(r: &RiskRecord) -> RiskDoc {
 /// Whether the principal may read the procedural events (流程节点) of a case: the test for
 /// seeing its risk items.
 fn sees_case_events(
-    state: &AppState,
+    view: &xiezhi_access::compiled::CompiledView<'_>,
     store: &xiezhi_store::SqliteStore,
-    principal: &Principal,
     case_uid: &str,
 ) -> Result<bool, Problem> {
-    let authz = state.authz()?;
-    let view = authz.compile(principal, Action::Read, Entity::Event, &today_ctx())?;
     Ok(match case_resource(store, case_uid)? {
         Some(r) => view.row_visible(&r)?,
         None => false,
@@ -1125,10 +1122,7 @@ pub fn risks_for(
         let seen = match visible.get(&r.case_uid) {
             Some(v) => *v,
             None => {
-                let v = match case_resource(&*store, &r.case_uid)? {
-                    Some(res) => view.row_visible(&res)?,
-                    None => false,
-                };
+                let v = sees_case_events(&view, &store, &r.case_uid)?;
                 visible.insert(r.case_uid.clone(), v);
                 v
             }
@@ -1266,7 +1260,9 @@ pub fn act_for(
     let mut store = state.store()?;
     let record = lifecycle::record(&*store, id)?
         .ok_or_else(|| Problem::not_found(format!("风险事项 `{id}`")))?;
-    if !sees_case_events(state, &store, principal, &record.case_uid)? {
+    let authz = state.authz()?;
+    let view = authz.compile(principal, Action::Read, Entity::Event, &today_ctx())?;
+    if !sees_case_events(&view, &store, &record.case_uid)? {
         return Err(Problem::not_found(format!("风险事项 `{id}`")));
     }
     let note = req.note.clone().unwrap_or_default();
