@@ -62,4 +62,4 @@ pub use policy::PolicyStore;
 pub use principal::{
     CaseResource, DepartmentSystem, FieldRef, OrgKind, Principal, Resource, Role, User,
 };
-pub use request::{DataRequest, Grant, RequestError, RequestState};
+pub use request::{DataRequest, Grant, RequestError, RequestState, RequestStep};

@@ -483,6 +483,112 @@ impl DataRequest {
     }
 }
 
+/// A step on a filed request as a caller asks for it (a command line or an API body), so the
+/// command line and the server take steps through one function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RequestStep {
+    /// 审核.
+    Review { approve: bool, reason: String },
+    /// 授权: an empty scope grants what was asked; no purpose keeps the requested one.
+    Grant {
+        expires: NaiveDate,
+        #[serde(default)]
+        scope: Vec<String>,
+        #[serde(default)]
+        purpose: Option<String>,
+    },
+    /// 使用.
+    Use { detail: String },
+    /// 反馈.
+    Feedback { text: String },
+    /// 撤销.
+    Revoke { reason: String },
+}
+
+impl RequestStep {
+    /// The step's name as the forms and the API spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestStep::Review { .. } => "review",
+            RequestStep::Grant { .. } => "grant",
+            RequestStep::Use { .. } => "use",
+            RequestStep::Feedback { .. } => "feedback",
+            RequestStep::Revoke { .. } => "revoke",
+        }
+    }
+}
+
+impl DataRequest {
+    /// Takes `step` as `user`; on error nothing changed.
+    pub fn take(
+        &mut self,
+        user: &User,
+        step: RequestStep,
+        at: NaiveDateTime,
+        authz: &mut Authorizer,
+    ) -> Result<AccessEvent, RequestError> {
+        match step {
+            RequestStep::Review { approve, reason } => self.review(user, approve, reason, at),
+            RequestStep::Grant {
+                expires,
+                scope,
+                purpose,
+            } => {
+                let scope = if scope.is_empty() {
+                    self.scope.clone()
+                } else {
+                    scope
+                };
+                let purpose = purpose.unwrap_or_else(|| self.purpose.clone());
+                self.grant(user, scope, purpose, expires, at, authz)
+            }
+            RequestStep::Use { detail } => self.record_use(user, detail, at),
+            RequestStep::Feedback { text } => self.feedback(user, text, at, authz),
+            RequestStep::Revoke { reason } => self.revoke(user, reason, at, authz),
+        }
+    }
+
+    /// The steps `user` may take now (`review`, `grant`, `use`, `feedback`, `revoke`), by the
+    /// same state and authority checks the steps themselves make; the console offers these.
+    pub fn steps_open_to(&self, user: &User) -> Vec<&'static str> {
+        let owner = |step| owner_authority(user, &self.owner_org, step).is_ok();
+        let requester = user.id == self.requester;
+        let mut open = Vec::new();
+        match self.state {
+            RequestState::Requested => {
+                if owner("审核") {
+                    open.push("review");
+                }
+            }
+            RequestState::Approved => {
+                if owner("授权") {
+                    open.push("grant");
+                }
+            }
+            RequestState::Granted => {
+                if requester {
+                    open.extend(["use", "feedback"]);
+                }
+            }
+            RequestState::Expired => {
+                if requester {
+                    open.push("feedback");
+                }
+            }
+            RequestState::Rejected | RequestState::Closed | RequestState::Revoked => {}
+        }
+        let revocable = matches!(
+            self.state,
+            RequestState::Requested | RequestState::Approved | RequestState::Granted
+        );
+        if revocable && (requester || owner("撤销")) {
+            open.push("revoke");
+        }
+        open
+    }
+}
+
 /// Whether granted scope `s` lies within requested scope `asked`.
 fn scope_within(s: &str, asked: &str) -> bool {
     asked == "*" || s == asked || s.split_once('.').is_some_and(|(entity, _)| entity == asked)

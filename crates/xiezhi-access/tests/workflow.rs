@@ -523,3 +523,94 @@ fn replacing_policies_keeps_grants() {
         .unwrap();
     assert!(reads_name(&authz, &requester(), at(2025, 3, 1)));
 }
+
+/// The console offers exactly the steps that would succeed: for every state, every kind of
+/// user and every step, `steps_open_to` names the step iff `take` on a copy accepts it.
+#[test]
+fn offered_steps_are_exactly_the_steps_that_succeed() {
+    use xiezhi_access::RequestStep;
+    let when = at(2025, 2, 10);
+    let users = [
+        requester(),
+        steward(),
+        user("ga-lead", "GA520102", OrgKind::Police, Role::Leader),
+        user("ga-handler", "GA520102", OrgKind::Police, Role::CaseHandler),
+        user(
+            "jc-steward",
+            "JC520102",
+            OrgKind::Procuratorate,
+            Role::DataSteward,
+        ),
+    ];
+    let steps = [
+        RequestStep::Review {
+            approve: true,
+            reason: "同意".into(),
+        },
+        RequestStep::Grant {
+            expires: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+            scope: vec![],
+            purpose: None,
+        },
+        RequestStep::Use {
+            detail: "查阅".into(),
+        },
+        RequestStep::Feedback {
+            text: "已用毕".into(),
+        },
+        RequestStep::Revoke {
+            reason: "不再需要".into(),
+        },
+    ];
+    let mut authz = Authorizer::new(xiezhi_access::PolicyStore::builtin().unwrap()).unwrap();
+    let (submitted, _) = DataRequest::submit(
+        "REQ-7",
+        &requester(),
+        &case(),
+        vec!["person".into()],
+        "办案需要",
+        at(2025, 2, 1),
+    )
+    .unwrap();
+    let mut rejected = submitted.clone();
+    rejected
+        .review(&steward(), false, "用途不明", at(2025, 2, 2))
+        .unwrap();
+    let approved = approved();
+    let mut granted = approved.clone();
+    granted
+        .take(&steward(), steps[1].clone(), at(2025, 2, 3), &mut authz)
+        .unwrap();
+    let mut expired = granted.clone();
+    expired
+        .expire_if_due(at(2025, 3, 2), &mut authz.clone())
+        .unwrap()
+        .expect("expires");
+    let mut revoked = submitted.clone();
+    revoked
+        .revoke(&requester(), "撤回", at(2025, 2, 2), &mut authz.clone())
+        .unwrap();
+    let requests = [submitted, rejected, approved, granted, expired, revoked];
+    let mut offered_total = 0;
+    for r in &requests {
+        for u in &users {
+            let offered = r.steps_open_to(u);
+            for step in &steps {
+                let mut fresh =
+                    Authorizer::new(xiezhi_access::PolicyStore::builtin().unwrap()).unwrap();
+                let ok = r.clone().take(u, step.clone(), when, &mut fresh).is_ok();
+                assert_eq!(
+                    offered.contains(&step.name()),
+                    ok,
+                    "state {:?}, user {}, step {}",
+                    r.state,
+                    u.id,
+                    step.name()
+                );
+                offered_total += usize::from(ok);
+            }
+        }
+    }
+    // Every step is open to someone in some state.
+    assert!(offered_total >= steps.len());
+}

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use xiezhi_access::reader::{case_resource, CaseView, SharedReader};
 use xiezhi_access::{
-    Action, DataRequest, FieldAction, FieldRef, Principal, RequestContext, Resource, Role,
+    Action, DataRequest, FieldAction, FieldRef, Principal, RequestContext, RequestError,
+    RequestStep, Resource, Role,
 };
 use xiezhi_ingest::{IngestOptions, Ingestor};
 use xiezhi_ledger::log::{latest_entry_of, prove_entry};
@@ -41,6 +42,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/quarantine", get(list_quarantine))
         .route("/api/v1/quarantine/{id}", get(show_quarantine))
         .route("/api/v1/requests", get(list_requests).post(submit_request))
+        .route("/api/v1/requests/{id}/actions", post(act_on_request))
         .route("/api/v1/risks", get(list_risks))
         .route("/api/v1/risks/run", post(run_risks))
         .route("/api/v1/risks/{id}/actions", post(act_on_risk))
@@ -69,6 +71,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         show_quarantine,
         list_requests,
         submit_request,
+        act_on_request,
         list_risks,
         run_risks,
         act_on_risk,
@@ -93,6 +96,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         ReasonDoc,
         RequestList,
         SubmitRequest,
+        RequestActionRequest,
         RiskList,
         RiskDoc,
         RiskStepDoc,
@@ -996,6 +1000,140 @@ async fn submit_request(
         submit_for(&state, &caller.principal, &req).map(|r| (StatusCode::CREATED, Json(r)))
     })
     .await
+}
+
+/// One workflow step on a filed data request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestActionRequest {
+    /// `review` (审核), `grant` (授权), `use` (使用), `feedback` (反馈) or `revoke` (撤销).
+    pub action: String,
+    /// For `review`: approve or reject.
+    pub approve: Option<bool>,
+    /// For `review` and `revoke`.
+    pub reason: Option<String>,
+    /// For `grant`: last valid day, `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    /// For `grant`: a narrower scope than requested; empty grants what was asked.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// For `grant`: the purpose; absent keeps the requested one.
+    pub purpose: Option<String>,
+    /// For `use`.
+    pub detail: Option<String>,
+    /// For `feedback`.
+    pub text: Option<String>,
+}
+
+impl RequestActionRequest {
+    fn step(&self) -> Result<RequestStep, Problem> {
+        let text = |v: &Option<String>, field: &str| {
+            v.clone()
+                .ok_or_else(|| Problem::bad_request(field, "required", format!("须填写 `{field}`")))
+        };
+        Ok(match self.action.as_str() {
+            "review" => RequestStep::Review {
+                approve: self.approve.ok_or_else(|| {
+                    Problem::bad_request("approve", "required", "须说明审核是否通过")
+                })?,
+                reason: text(&self.reason, "reason")?,
+            },
+            "grant" => {
+                let raw = text(&self.expires, "expires")?;
+                let expires =
+                    chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d").map_err(|_| {
+                        Problem::bad_request(
+                            "expires",
+                            "date",
+                            format!("有效期 `{raw}` 不是 YYYY-MM-DD 日期"),
+                        )
+                    })?;
+                RequestStep::Grant {
+                    expires,
+                    scope: self.scope.clone(),
+                    purpose: self.purpose.clone().filter(|p| !p.trim().is_empty()),
+                }
+            }
+            "use" => RequestStep::Use {
+                detail: text(&self.detail, "detail")?,
+            },
+            "feedback" => RequestStep::Feedback {
+                text: text(&self.text, "text")?,
+            },
+            "revoke" => RequestStep::Revoke {
+                reason: text(&self.reason, "reason")?,
+            },
+            other => {
+                return Err(Problem::bad_request(
+                    "action",
+                    "one_of",
+                    format!("未知的办理步骤 `{other}`（review、grant、use、feedback、revoke）"),
+                ))
+            }
+        })
+    }
+}
+
+/// A refused step as a problem: who may not (403), which state forbids it (409), or which
+/// value is wrong (400).
+fn request_problem(e: RequestError) -> Problem {
+    let message = e.to_string();
+    match e {
+        RequestError::NotAllowed { .. } => Problem::forbidden(message),
+        RequestError::IllegalTransition { .. } | RequestError::GrantExpired { .. } => {
+            Problem::new(409, message).field("action", "state")
+        }
+        RequestError::Empty(_) => Problem::bad_request("body", "required", message),
+        RequestError::ScopeWidened { .. } => {
+            Problem::bad_request("scope", "within_request", message)
+        }
+        RequestError::ExpiryInPast { .. } => Problem::bad_request("expires", "not_past", message),
+        RequestError::NoOwner(_) => Problem::bad_request("case_uid", "owner", message),
+        RequestError::Access(e) => Problem::internal(&e),
+    }
+}
+
+/// Takes one step on a request as a user: stored with its ledger entry, then the grants in
+/// force are rebuilt from the store so a grant or revocation takes effect at once.
+pub fn request_step_for(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    req: &RequestActionRequest,
+) -> Result<DataRequest, Problem> {
+    let Principal::User(user) = principal else {
+        return Err(Problem::forbidden("部门系统不能办理数据申请"));
+    };
+    let step = req.step()?;
+    let mut store = state.store()?;
+    let body = store
+        .workflow_item(state::REQUEST_KIND, id)?
+        .ok_or_else(|| Problem::not_found(format!("数据申请 `{id}` 不存在")))?;
+    let mut r: DataRequest = serde_json::from_str(&body).map_err(|e| Problem::internal(&e))?;
+    let mut scratch = state.authz()?.clone();
+    let event = r
+        .take(user, step, chrono::Local::now().naive_local(), &mut scratch)
+        .map_err(request_problem)?;
+    let entry = xiezhi_access::reader::ledger_event(&event, &r.case_uid);
+    let body = serde_json::to_string(&r).map_err(|e| Problem::internal(&e))?;
+    store.put_workflow_item(state::REQUEST_KIND, &r.id, &body, &[entry])?;
+    state.reload_authz(&mut store)?;
+    Ok(r)
+}
+
+/// 办理数据共享申请：审核、授权、使用、反馈、撤销；每一步记入审计账本。
+#[utoipa::path(post, path = "/api/v1/requests/{id}/actions", request_body = RequestActionRequest,
+    params(("id" = String, Path, description = "申请编号")),
+    responses((status = 200, body = Object), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn act_on_request(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<RequestActionRequest>,
+) -> Result<Json<DataRequest>, Problem> {
+    blocking(move || request_step_for(&state, &caller.principal, &id, &req).map(Json)).await
 }
 
 // ----- risks -----

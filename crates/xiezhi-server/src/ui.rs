@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use minijinja::{context, Environment};
 use serde::Deserialize;
-use xiezhi_access::Principal;
+use xiezhi_access::{Principal, Role};
 use xiezhi_standard::codes::{table, CodeTable};
 
 use crate::api::{self, CaseQuery, QuarantineQuery, RiskQuery};
@@ -74,6 +74,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/supervise", get(supervise))
         .route("/supervise/{id}", post(risk_action))
         .route("/sharing", get(sharing))
+        .route("/sharing/{id}", post(request_action))
         .route("/audit", get(audit))
         .route("/governance", get(governance))
         .route("/governance/upload", post(upload))
@@ -426,6 +427,75 @@ async fn risk_action(
     }
 }
 
+#[derive(Deserialize)]
+struct RequestForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    approve: Option<String>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    expires: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    case_uid: String,
+}
+
+/// Comma- or space-separated scope items as typed in a form.
+fn scope_items(raw: &str) -> Vec<String> {
+    raw.split([',', '，', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// A data-request step (or a new request, `action=submit`) posted from the 数据共享 page.
+async fn request_action(
+    PageUser(caller): PageUser,
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<RequestForm>,
+) -> Response {
+    if let Err(p) = check_csrf(&caller, &f.csrf) {
+        return error_page(&caller, &p);
+    }
+    let principal = caller.principal.clone();
+    let outcome = if f.action == "submit" {
+        let req = api::SubmitRequest {
+            case_uid: f.case_uid.trim().to_string(),
+            scope: scope_items(&f.scope),
+            purpose: f.purpose,
+        };
+        run(move || api::submit_for(&state, &principal, &req)).await
+    } else {
+        let non_empty = |s: String| (!s.trim().is_empty()).then_some(s);
+        let req = api::RequestActionRequest {
+            action: f.action,
+            approve: f.approve.as_deref().map(|a| a == "true"),
+            reason: non_empty(f.reason),
+            expires: non_empty(f.expires),
+            scope: scope_items(&f.scope),
+            purpose: non_empty(f.purpose),
+            detail: non_empty(f.detail),
+            text: non_empty(f.text),
+        };
+        run(move || api::request_step_for(&state, &principal, &id, &req)).await
+    };
+    match outcome {
+        Ok(r) => Redirect::to(&format!("/sharing#req-{}", r.id)).into_response(),
+        Err(p) => error_page(&caller, &p),
+    }
+}
+
 async fn sharing(PageUser(caller): PageUser, State(state): State<Arc<AppState>>) -> Response {
     let principal = caller.principal.clone();
     match run(move || api::requests_for(&state, &principal)).await {
@@ -446,20 +516,32 @@ async fn sharing(PageUser(caller): PageUser, State(state): State<Arc<AppState>>)
                     })
                 })
                 .collect();
+            let user = match &caller.principal {
+                Principal::User(u) => Some(u),
+                Principal::System(_) => None,
+            };
             let items: Vec<serde_json::Value> = list
                 .items
                 .iter()
                 .map(|r| {
+                    let steps = user.map(|u| r.steps_open_to(u)).unwrap_or_default();
                     serde_json::json!({
                         "id": r.id, "state": r.state.name_zh(), "case_uid": r.case_uid,
                         "requester": r.requester, "owner_org": r.owner_org,
                         "scope": r.scope.join(", "), "purpose": r.purpose,
+                        "review": r.review.as_ref().map(|v| format!(
+                            "{}：{}（{}）", v.reviewer, v.reason, if v.approved { "通过" } else { "不通过" })),
+                        "grant": r.grant.as_ref().map(|g| format!(
+                            "{} 至 {} 有效，范围 {}", g.granted_by, g.expires, g.scopes.join(", "))),
+                        "uses": r.uses.len(),
+                        "steps": steps,
                     })
                 })
                 .collect();
+            let can_submit = user.is_some_and(|u| u.role != Role::Public && !u.role.is_admin());
             render(
                 "sharing.html",
-                context! { me => me(&caller), page => "sharing", items, catalog },
+                context! { me => me(&caller), page => "sharing", items, catalog, can_submit },
             )
         }
         Err(p) => error_page(&caller, &p),
@@ -606,5 +688,20 @@ async fn upload(
             context! { me => me(&caller), page => "governance", report },
         ),
         Err(p) => error_page(&caller, &p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A template with a syntax error would only show as a 500 on its page; refuse it here.
+    #[test]
+    fn every_template_parses() {
+        let mut env = Environment::new();
+        for (name, text) in TEMPLATES {
+            env.add_template(name, text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 }

@@ -674,3 +674,135 @@ async fn a_risk_is_worked_from_warning_to_closure_and_each_step_is_checked() {
         .collect();
     assert_eq!(steps, ["detected", "confirmed", "rectified", "closed"]);
 }
+
+/// A data request walked through the API: the deny turns into a grant and back into a deny on
+/// revocation; wrong actors, wrong order and bad values are refused naming what is wrong; every
+/// step is a ledger entry; the console form takes the same steps.
+#[tokio::test]
+async fn a_data_request_is_reviewed_granted_and_revoked_with_each_step_checked() {
+    let f = fixture();
+    let asker = login("other-judge").await;
+    let owner = login("owner-steward").await;
+    let police = login("police").await;
+    let case_uri = format!("/api/v1/cases/{}", f.case);
+    get_as(&asker.0, &case_uri).await.problem(403);
+    let filed = post_as(
+        &asker,
+        "/api/v1/requests",
+        json!({"case_uid": f.case, "scope": ["person.name", "case"], "purpose": "审查关联案件"}),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text());
+    let id = filed.json()["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/v1/requests/{id}/actions");
+    let ledger = || f.state.store().unwrap().ledger_len_for_test();
+
+    // Not the owner organ's leader or steward; out of order; unknown step; missing field.
+    let p = post_as(
+        &police,
+        &uri,
+        json!({"action": "review", "approve": true, "reason": "同意"}),
+    )
+    .await
+    .problem(403);
+    assert!(p["detail"].as_str().unwrap().contains("审核"), "{p}");
+    post_as(
+        &owner,
+        &uri,
+        json!({"action": "grant", "expires": "2099-01-01"}),
+    )
+    .await
+    .problem(409);
+    let p = post_as(&owner, &uri, json!({"action": "approve"}))
+        .await
+        .problem(400);
+    assert_eq!(p["errors"][0]["field"], "action");
+    let p = post_as(&owner, &uri, json!({"action": "review", "reason": "同意"}))
+        .await
+        .problem(400);
+    assert_eq!(p["errors"][0]["field"], "approve");
+
+    let before = ledger();
+    let r = post_as(
+        &owner,
+        &uri,
+        json!({"action": "review", "approve": true, "reason": "用途正当"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "approved");
+    assert_eq!(ledger(), before + 1, "the review is a ledger entry");
+
+    let p = post_as(
+        &owner,
+        &uri,
+        json!({"action": "grant", "expires": "2001-01-01"}),
+    )
+    .await
+    .problem(400);
+    assert_eq!(p["errors"][0]["field"], "expires");
+    let p = post_as(
+        &owner,
+        &uri,
+        json!({"action": "grant", "expires": "2099-01-01", "scope": ["document"]}),
+    )
+    .await
+    .problem(400);
+    assert_eq!(p["errors"][0]["field"], "scope");
+    let r = post_as(
+        &owner,
+        &uri,
+        json!({"action": "grant", "expires": "2099-01-01", "scope": ["case", "person.name"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "granted");
+
+    // The grant takes effect at once: the case opens, with the granted field.
+    let read = get_as(&asker.0, &case_uri).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text());
+
+    // The console offers the requester the next steps, and its form records a use.
+    let page = get_as(&asker.0, "/sharing").await.text();
+    assert!(
+        page.contains(&format!("id=\"req-{id}\"")) && page.contains("登记使用"),
+        "{page}"
+    );
+    let form = send(
+        Request::builder()
+            .method("POST")
+            .uri(format!("/sharing/{id}"))
+            .header(header::COOKIE, &asker.0)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf={}&action=use&detail=%E6%A0%B8%E5%AF%B9%E5%A7%93%E5%90%8D",
+                asker.1
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.text());
+    let listed = get_as(&asker.0, "/api/v1/requests").await.json();
+    let mine = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["uses"][0]["detail"], "核对姓名");
+
+    // Revoked by the owner: the case closes again.
+    let r = post_as(
+        &owner,
+        &uri,
+        json!({"action": "revoke", "reason": "用途已完成"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "revoked");
+    get_as(&asker.0, &case_uri).await.problem(403);
+    post_as(&asker, &uri, json!({"action": "use", "detail": "再查"}))
+        .await
+        .problem(409);
+}

@@ -138,6 +138,23 @@ pub fn fixture() -> &'static Fixture {
                 Role::Supervisor,
                 Level::L2,
             ),
+            {
+                // The data steward of the organ that owns the case's data: reviews and grants.
+                let owner = res.owner_org().unwrap().to_string();
+                let kind = match &owner[..2] {
+                    "GA" => OrgKind::Police,
+                    "JC" => OrgKind::Procuratorate,
+                    _ => OrgKind::Court,
+                };
+                user(
+                    "owner-steward",
+                    &owner,
+                    kind,
+                    &div,
+                    Role::DataSteward,
+                    Level::L3,
+                )
+            },
             Principal::System(DepartmentSystem {
                 id: "police-system".into(),
                 org_code: org("GA"),
