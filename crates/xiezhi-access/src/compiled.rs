@@ -56,10 +56,27 @@ pub struct FastDecision {
     pub policies: Vec<String>,
 }
 
+/// The authorizer a view falls back to: borrowed for a one-off view, shared for a view kept in
+/// a cache across requests.
+enum AuthzRef<'a> {
+    Borrowed(&'a Authorizer),
+    Shared(Arc<Authorizer>),
+}
+
+impl std::ops::Deref for AuthzRef<'_> {
+    type Target = Authorizer;
+    fn deref(&self) -> &Authorizer {
+        match self {
+            AuthzRef::Borrowed(a) => a,
+            AuthzRef::Shared(a) => a,
+        }
+    }
+}
+
 /// The policy set compiled for one principal, action and entity.
 pub struct CompiledView<'a> {
-    authz: &'a Authorizer,
-    principal: &'a Principal,
+    authz: AuthzRef<'a>,
+    principal: Cow<'a, Principal>,
     action: Action,
     entity: Entity,
     ctx: RequestContext,
@@ -121,6 +138,32 @@ impl Authorizer {
         self.compile_inner(principal, action, entity, ctx, true)
     }
 
+    /// [`Authorizer::compile`] for a view that outlives the borrow: it keeps an `Arc` of the
+    /// authorizer and its own copy of the principal, so a server can cache it per principal
+    /// and policy generation ([`Authorizer::generation`]) and day.
+    pub fn compile_shared(
+        authz: &Arc<Authorizer>,
+        principal: &Principal,
+        action: Action,
+        entity: Entity,
+        ctx: &RequestContext,
+    ) -> Result<CompiledView<'static>, AccessError> {
+        let view = authz.compile_inner(principal, action, entity, ctx, true)?;
+        Ok(CompiledView {
+            authz: AuthzRef::Shared(Arc::clone(authz)),
+            principal: Cow::Owned(principal.clone()),
+            action: view.action,
+            entity: view.entity,
+            ctx: view.ctx,
+            env: view.env,
+            fields: view.fields,
+            groups: view.groups,
+            policy_ids: view.policy_ids,
+            refs: view.refs,
+            stats: view.stats,
+        })
+    }
+
     /// `interpret == false` sends every field to the per-row Cedar fallback (tests).
     pub(crate) fn compile_inner<'a>(
         &'a self,
@@ -138,8 +181,8 @@ impl Authorizer {
         let env = principal_env(self, principal);
 
         let mut view = CompiledView {
-            authz: self,
-            principal,
+            authz: AuthzRef::Borrowed(self),
+            principal: Cow::Borrowed(principal),
             action,
             entity,
             ctx: *ctx,
@@ -443,7 +486,7 @@ impl<'a> CompiledView<'a> {
                     level: *level,
                 };
                 let (permit, names, _) = self.authz.cedar_decide(
-                    self.principal,
+                    &self.principal,
                     self.action,
                     &Resource::new(case, field),
                     &self.ctx,
@@ -509,7 +552,7 @@ impl<'a> CompiledView<'a> {
             },
         );
         let event = decision_event(
-            self.principal,
+            &self.principal,
             self.action,
             &resource,
             &self.ctx,
@@ -538,6 +581,24 @@ impl<'a> CompiledView<'a> {
 
     /// The masking plan of a row, explained (as [`MaskingPlan::build`] on plain Cedar).
     pub fn plan(&self, case: &CaseResource) -> Result<MaskingPlan, AccessError> {
+        self.plan_at(case, self.ctx.now)
+    }
+
+    /// The day the view was compiled for: grants are judged by it, so a cached view serves
+    /// requests of that day only.
+    pub fn day(&self) -> chrono::NaiveDate {
+        self.ctx.today()
+    }
+
+    /// [`CompiledView::plan`] for a request made at `now` (on the view's [`CompiledView::day`]),
+    /// so a cached view stamps each read with its own time.
+    pub fn plan_at(
+        &self,
+        case: &CaseResource,
+        now: chrono::NaiveDateTime,
+    ) -> Result<MaskingPlan, AccessError> {
+        debug_assert_eq!(now.date(), self.ctx.today(), "a view serves its own day");
+        let ctx = RequestContext::new(now);
         let mut fields = Vec::new();
         let mut events = Vec::new();
         let mut ids = Vec::new();
@@ -564,10 +625,10 @@ impl<'a> CompiledView<'a> {
                 },
             );
             events.push(decision_event(
-                self.principal,
+                &self.principal,
                 self.action,
                 &resource,
-                &self.ctx,
+                &ctx,
                 permit,
                 refs.into_iter().map(|r| r.id).collect(),
                 true,

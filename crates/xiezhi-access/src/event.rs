@@ -25,6 +25,19 @@ pub enum AccessEvent {
         /// Decided by the compiled path rather than by Cedar directly.
         compiled: bool,
     },
+    /// A case read across departments: every field decision of the read in one entry, grouped
+    /// by outcome, masking and determining policies (one entry per read, not per field).
+    CaseRead {
+        at: NaiveDateTime,
+        principal: String,
+        principal_type: String,
+        org_code: String,
+        case_uid: String,
+        action: String,
+        decisions: Vec<FieldOutcome>,
+        /// Decided by the compiled path rather than by Cedar directly.
+        compiled: bool,
+    },
     /// A listing decided row by row on the compiled path: one event per listing, not per row.
     Listing {
         at: NaiveDateTime,
@@ -100,6 +113,53 @@ pub enum AccessEvent {
         policy_id: String,
         expired_on: NaiveDate,
     },
+}
+
+/// Fields of a read that share one outcome: permitted or not, how the value is shown, and the
+/// policies that determined it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldOutcome {
+    pub permit: bool,
+    /// How a permitted value is shown (`show`, a masking operator, `redact`).
+    pub shown: String,
+    pub policies: Vec<String>,
+    /// `entity.field@level` of every field with this outcome.
+    pub fields: Vec<String>,
+}
+
+impl FieldOutcome {
+    /// Groups the field decisions of masking plans, in first-seen order.
+    pub fn group<'p>(
+        plans: impl Iterator<Item = &'p crate::mask::MaskingPlan>,
+    ) -> Vec<FieldOutcome> {
+        let mut out: Vec<FieldOutcome> = Vec::new();
+        for plan in plans {
+            for f in &plan.fields {
+                let shown = match f.action {
+                    crate::mask::FieldAction::Show => "show".to_string(),
+                    crate::mask::FieldAction::Redact => "redact".to_string(),
+                    crate::mask::FieldAction::Mask(op) => serde_json::to_value(op)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|o| format!("mask:{o}")))
+                        .unwrap_or_else(|| format!("mask:{op:?}")),
+                };
+                let field = format!("{}.{}@{:?}", plan.entity.name(), f.field, f.level);
+                match out
+                    .iter_mut()
+                    .find(|o| o.permit == f.permit && o.shown == shown && o.policies == f.policies)
+                {
+                    Some(o) => o.fields.push(field),
+                    None => out.push(FieldOutcome {
+                        permit: f.permit,
+                        shown,
+                        policies: f.policies.clone(),
+                        fields: vec![field],
+                    }),
+                }
+            }
+        }
+        out
+    }
 }
 
 impl AccessEvent {

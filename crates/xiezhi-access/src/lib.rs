@@ -56,7 +56,7 @@ pub mod request;
 pub use compiled::{CompileStats, CompiledView, FastDecision};
 pub use decision::{Action, Authorizer, Decision, PolicyRef, RequestContext, RequestHint};
 pub use error::AccessError;
-pub use event::AccessEvent;
+pub use event::{AccessEvent, FieldOutcome};
 pub use mask::{FieldAction, FieldDecision, MaskOp, MaskedRecord, MaskingPlan, Salt};
 pub use policy::PolicyStore;
 pub use principal::{

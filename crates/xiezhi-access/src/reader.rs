@@ -10,9 +10,11 @@ use std::collections::BTreeSet;
 use xiezhi_standard::{Entity, Value};
 use xiezhi_store::{LedgerEvent, Store, StoreError, StoredEntity};
 
+use crate::compiled::CompiledView;
 use crate::decision::{Action, Authorizer, RequestContext};
 use crate::error::AccessError;
 use crate::event::AccessEvent;
+use crate::event::FieldOutcome;
 use crate::mask::{MaskedRecord, MaskingPlan, Salt};
 use crate::principal::{CaseResource, Principal};
 
@@ -59,8 +61,101 @@ pub struct CaseView {
     pub resource: CaseResource,
     /// Case, persons, case-person links, events, documents, sentences, executions.
     pub sections: Vec<Section>,
-    /// Ledger entries appended for this view (one per decision).
+    /// Field decisions behind this view; all of them are in the one ledger entry of the read.
     pub decisions_logged: usize,
+}
+
+/// A case read that is decided and masked but not yet in the ledger. The view is released only
+/// by [`PendingRead::logged`], which the caller calls after appending [`PendingRead::entry`]
+/// (directly, or through a group commit shared with other reads): a read the ledger does not
+/// know of never happens.
+#[derive(Debug)]
+pub struct PendingRead {
+    view: CaseView,
+    entry: LedgerEvent,
+}
+
+impl PendingRead {
+    /// The ledger entry of the read: every field decision, grouped by outcome and policies.
+    pub fn entry(&self) -> &LedgerEvent {
+        &self.entry
+    }
+
+    /// The view, once [`PendingRead::entry`] is in the ledger.
+    pub fn logged(self) -> CaseView {
+        self.view
+    }
+}
+
+/// How a read is decided: plain Cedar per field, or compiled views cached per principal,
+/// entity, policy generation and day (the server's hot path; both name the same policies, as
+/// the differential test checks).
+pub enum Decider<'a> {
+    Plain(&'a Authorizer),
+    Cached(&'a ViewCache, &'a std::sync::Arc<Authorizer>),
+}
+
+/// Compiled views kept across requests. A view is made once per (principal, entity) for a
+/// policy generation and a day; a change of either empties the cache.
+#[derive(Default)]
+pub struct ViewCache {
+    inner: std::sync::Mutex<ViewCacheInner>,
+}
+
+#[derive(Default)]
+struct ViewCacheInner {
+    stamp: Option<(u64, chrono::NaiveDate)>,
+    views: std::collections::HashMap<(String, Entity), std::sync::Arc<CompiledView<'static>>>,
+}
+
+impl ViewCache {
+    /// The view of `entity` for `principal` at `ctx`, compiled on first use.
+    pub fn view(
+        &self,
+        authz: &std::sync::Arc<Authorizer>,
+        principal: &Principal,
+        entity: Entity,
+        ctx: &RequestContext,
+    ) -> Result<std::sync::Arc<CompiledView<'static>>, AccessError> {
+        // The principal's attributes are part of the key: a registry edit makes a new view.
+        let key = (
+            serde_json::to_string(principal).unwrap_or_else(|_| principal.id().to_string()),
+            entity,
+        );
+        let stamp = Some((authz.generation(), ctx.today()));
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            if inner.stamp != stamp {
+                inner.views.clear();
+                inner.stamp = stamp;
+            }
+            if let Some(v) = inner.views.get(&key) {
+                return Ok(v.clone());
+            }
+        }
+        // Compiled outside the lock: other principals' reads go on meanwhile.
+        let view = std::sync::Arc::new(Authorizer::compile_shared(
+            authz,
+            principal,
+            Action::Read,
+            entity,
+            ctx,
+        )?);
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.stamp == stamp {
+            inner.views.insert(key, view.clone());
+        }
+        Ok(view)
+    }
+
+    /// Views held.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|i| i.views.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// One case of a listing: the fields of the case record as the reader may see them.
@@ -101,13 +196,47 @@ fn text(e: &StoredEntity, field: &str) -> Option<String> {
 /// Builds the case as access control sees it: the organs that took part (from the case, its
 /// links, events, documents and executions), the divisions of the case and those organs, and
 /// whether the investigation is still under way.
-pub fn case_resource<S: Store>(
+pub fn case_resource<S: Store + ?Sized>(
     store: &S,
     case_uid: &str,
 ) -> Result<Option<CaseResource>, StoreError> {
+    Ok(gather(store, case_uid)?.map(|g| g.resource))
+}
+
+/// The rows of a case as stored, read once, and the case as access control sees it.
+struct Gathered {
+    resource: CaseResource,
+    rows: Vec<(Entity, Vec<StoredEntity>)>,
+}
+
+fn gather<S: Store + ?Sized>(store: &S, case_uid: &str) -> Result<Option<Gathered>, StoreError> {
     let Some(case) = store.get(Entity::Case, case_uid)? else {
         return Ok(None);
     };
+    let links = store.rows_of_case(Entity::CasePerson, case_uid)?;
+    let mut persons: Vec<StoredEntity> = Vec::new();
+    for l in &links {
+        if let Some(p) = &l.person_uid {
+            if !persons.iter().any(|x| &x.uid == p) {
+                persons.extend(store.get(Entity::Person, p)?);
+            }
+        }
+    }
+    let mut rows = vec![
+        (Entity::Case, vec![case]),
+        (Entity::Person, persons),
+        (Entity::CasePerson, links),
+    ];
+    for e in [
+        Entity::Event,
+        Entity::Document,
+        Entity::Evidence,
+        Entity::Sentence,
+        Entity::Execution,
+    ] {
+        rows.push((e, store.rows_of_case(e, case_uid)?));
+    }
+
     let mut orgs: Vec<String> = Vec::new();
     let mut push = |o: Option<String>| {
         if let Some(o) = o.filter(|o| !o.is_empty()) {
@@ -116,7 +245,14 @@ pub fn case_resource<S: Store>(
             }
         }
     };
-    push(text(&case, "handling_org"));
+    let section = |e: Entity| -> &[StoredEntity] {
+        rows.iter()
+            .find(|(x, _)| *x == e)
+            .map(|(_, r)| r.as_slice())
+            .unwrap_or(&[])
+    };
+    let case = &section(Entity::Case)[0];
+    push(text(case, "handling_org"));
     let mut ongoing = true;
     for (entity, field) in [
         (Entity::Event, "org_code"),
@@ -125,28 +261,97 @@ pub fn case_resource<S: Store>(
         (Entity::Sentence, "court_code"),
         (Entity::Execution, "org_code"),
     ] {
-        for row in store.rows_of_case(entity, case_uid)? {
+        for row in section(entity) {
             if entity == Entity::Event
-                && text(&row, "kind").is_some_and(|k| PAST_INVESTIGATION.contains(&k.as_str()))
+                && text(row, "kind").is_some_and(|k| PAST_INVESTIGATION.contains(&k.as_str()))
             {
                 ongoing = false;
             }
-            push(text(&row, field));
+            push(text(row, field));
         }
     }
-    let mut divisions: BTreeSet<String> = text(&case, "occurred_division").into_iter().collect();
+    let mut divisions: BTreeSet<String> = text(case, "occurred_division").into_iter().collect();
     for org in &orgs {
         if let Some(o) = store.get(Entity::Organization, org)? {
             divisions.extend(text(&o, "division"));
         }
     }
-    Ok(Some(CaseResource {
+    let resource = CaseResource {
         case_uid: case_uid.to_string(),
         participating_orgs: orgs,
         jurisdiction_divisions: divisions.into_iter().collect(),
         ongoing_investigation: ongoing,
         ..CaseResource::default()
-    }))
+    };
+    Ok(Some(Gathered { resource, rows }))
+}
+
+/// Reads one case across departments for a principal: decided, masked, and the ledger entry
+/// prepared; nothing is released until the entry is logged (see [`PendingRead`]). Needs only a
+/// shared borrow of the store, so reads can run on a pool of read connections.
+pub fn prepare_case_read<S: Store + ?Sized>(
+    store: &S,
+    decider: &Decider<'_>,
+    salt: &Salt,
+    principal: &Principal,
+    case_uid: &str,
+    ctx: &RequestContext,
+) -> Result<PendingRead, ReadError> {
+    let Gathered { resource, rows } =
+        gather(store, case_uid)?.ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
+    let mut sections = Vec::new();
+    let mut compiled = false;
+    for (entity, stored) in rows {
+        if stored.is_empty() {
+            continue;
+        }
+        let plan = match decider {
+            Decider::Plain(authz) => {
+                MaskingPlan::build(authz, principal, Action::Read, &resource, entity, ctx)?
+            }
+            Decider::Cached(cache, authz) => {
+                compiled = true;
+                cache
+                    .view(authz, principal, entity, ctx)?
+                    .plan_at(&resource, ctx.now)?
+            }
+        };
+        let (records, withheld) = if plan.any_permitted() {
+            let masked = stored
+                .iter()
+                .map(|s| plan.apply(&s.record, salt))
+                .collect::<Result<Vec<_>, _>>()?;
+            (masked, 0)
+        } else {
+            (Vec::new(), stored.len())
+        };
+        sections.push(Section {
+            entity,
+            plan,
+            records,
+            withheld,
+        });
+    }
+    let decisions_logged = sections.iter().map(|s| s.plan.fields.len()).sum();
+    let event = AccessEvent::CaseRead {
+        at: ctx.now,
+        principal: principal.id().to_string(),
+        principal_type: principal.cedar_type().to_string(),
+        org_code: principal.org_code().to_string(),
+        case_uid: case_uid.to_string(),
+        action: Action::Read.as_str().to_string(),
+        decisions: FieldOutcome::group(sections.iter().map(|s| &s.plan)),
+        compiled,
+    };
+    let entry = ledger_event(&event, case_uid);
+    Ok(PendingRead {
+        view: CaseView {
+            resource,
+            sections,
+            decisions_logged,
+        },
+        entry,
+    })
 }
 
 impl<'a, S: Store> SharedReader<'a, S> {
@@ -155,76 +360,26 @@ impl<'a, S: Store> SharedReader<'a, S> {
         SharedReader { store, authz, salt }
     }
 
-    /// Reads one case across departments for a principal.
+    /// Reads one case across departments for a principal, decided by plain Cedar, and logs
+    /// the read before returning it.
     pub fn read_case(
         &mut self,
         principal: &Principal,
         case_uid: &str,
         ctx: &RequestContext,
     ) -> Result<CaseView, ReadError> {
-        let resource = case_resource(self.store, case_uid)?
-            .ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
-        let mut rows: Vec<(Entity, Vec<StoredEntity>)> = Vec::new();
-        let case_row = self
-            .store
-            .get(Entity::Case, case_uid)?
-            .into_iter()
-            .collect();
-        rows.push((Entity::Case, case_row));
-        let links = self.store.rows_of_case(Entity::CasePerson, case_uid)?;
-        let mut persons = Vec::new();
-        for l in &links {
-            if let Some(p) = &l.person_uid {
-                if !persons.iter().any(|x: &StoredEntity| &x.uid == p) {
-                    persons.extend(self.store.get(Entity::Person, p)?);
-                }
-            }
-        }
-        rows.push((Entity::Person, persons));
-        rows.push((Entity::CasePerson, links));
-        for e in [
-            Entity::Event,
-            Entity::Document,
-            Entity::Evidence,
-            Entity::Sentence,
-            Entity::Execution,
-        ] {
-            rows.push((e, self.store.rows_of_case(e, case_uid)?));
-        }
-        let mut sections = Vec::new();
-        let mut events: Vec<AccessEvent> = Vec::new();
-        for (entity, stored) in rows {
-            if stored.is_empty() {
-                continue;
-            }
-            let plan =
-                MaskingPlan::build(self.authz, principal, Action::Read, &resource, entity, ctx)?;
-            events.extend(plan.events.iter().cloned());
-            let (records, withheld) = if plan.any_permitted() {
-                let masked = stored
-                    .iter()
-                    .map(|s| plan.apply(&s.record, self.salt))
-                    .collect::<Result<Vec<_>, _>>()?;
-                (masked, 0)
-            } else {
-                (Vec::new(), stored.len())
-            };
-            sections.push(Section {
-                entity,
-                plan,
-                records,
-                withheld,
-            });
-        }
-        let logged = events.len();
-        let entries: Vec<LedgerEvent> = events.iter().map(|e| ledger_event(e, case_uid)).collect();
+        let pending = prepare_case_read(
+            &*self.store,
+            &Decider::Plain(self.authz),
+            self.salt,
+            principal,
+            case_uid,
+            ctx,
+        )?;
         // Logged before anything is returned: a read the ledger does not know of never happens.
-        self.store.append_events(&entries)?;
-        Ok(CaseView {
-            resource,
-            sections,
-            decisions_logged: logged,
-        })
+        self.store
+            .append_events(std::slice::from_ref(pending.entry()))?;
+        Ok(pending.logged())
     }
 
     /// Lists cases after `after` (by uid) that the principal may see, decided on the compiled
@@ -317,3 +472,9 @@ pub fn ledger_event(event: &AccessEvent, case_uid: &str) -> LedgerEvent {
         body,
     }
 }
+
+/// A server shares one cache between its worker threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<ViewCache>();
+};

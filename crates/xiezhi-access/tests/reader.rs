@@ -80,8 +80,33 @@ fn reads_are_decided_masked_and_logged() {
     assert_eq!(view.decisions_logged, decisions);
     assert_eq!(
         store.ledger_len().unwrap() - before,
-        decisions as i64,
-        "one ledger entry per decision"
+        1,
+        "one ledger entry per read"
+    );
+    // The entry names every field decision of the read, with its outcome and policies.
+    let entry = store.ledger_entries(before, 1).unwrap().remove(0);
+    let body: serde_json::Value = serde_json::from_str(&entry.body).unwrap();
+    assert_eq!(body["access_kind"], "case_read", "{body}");
+    let named: usize = body["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["fields"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(named, decisions);
+    assert!(
+        body["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["permit"] == true
+                && g["policies"] == serde_json::json!(["org-participant"])
+                && g["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f == "person.id_number@L3")),
+        "{body}"
     );
 
     // The same organ at L2 sees the ID number partly masked.
@@ -113,4 +138,103 @@ fn reads_are_decided_masked_and_logged() {
         .unwrap()
         .remove(0);
     assert!(last.body.contains("\"permit\":false"), "{}", last.body);
+}
+
+/// The server's path (compiled views from a cache, the read prepared on a shared borrow and
+/// logged by the caller) shows exactly what the plain path shows, for readers who see all,
+/// part or nothing of the case, and a second read reuses the cached views.
+#[test]
+fn cached_compiled_reads_match_plain_reads() {
+    use std::sync::Arc;
+    use xiezhi_access::reader::{prepare_case_read, Decider, ViewCache};
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    xiezhi_synth::generate(
+        &xiezhi_synth::SynthConfig {
+            seed: 11,
+            cases: 40,
+            ..Default::default()
+        },
+        &export,
+    )
+    .unwrap();
+    let mut store = SqliteStore::in_memory().unwrap();
+    ingest_export(
+        &mut store,
+        &shipped_plans().unwrap(),
+        &export,
+        &IngestOptions::default(),
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    let authz = Arc::new(Authorizer::builtin().unwrap());
+    let salt = Salt::new(b"test".to_vec());
+    let ctx = RequestContext::on(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    let cache = ViewCache::default();
+    let mut compared = 0;
+    for n in 1..=40 {
+        let uid = format!("C{n:08}");
+        let Some(resource) = case_resource(&store, &uid).unwrap() else {
+            continue;
+        };
+        let division = resource.jurisdiction_divisions[0].clone();
+        let mut readers = vec![user(
+            "o",
+            "GA99999901",
+            OrgKind::Police,
+            "990101",
+            Level::L4,
+        )];
+        for (i, org) in resource.participating_orgs.iter().enumerate() {
+            let kind = match &org[..2] {
+                "GA" => OrgKind::Police,
+                "JC" => OrgKind::Procuratorate,
+                "FY" => OrgKind::Court,
+                _ => OrgKind::CommunityCorrections,
+            };
+            let level = [Level::L2, Level::L3, Level::L4][i % 3];
+            readers.push(user(&format!("u{i}"), org, kind, &division, level));
+        }
+        for reader in &readers {
+            let plain =
+                prepare_case_read(&store, &Decider::Plain(&authz), &salt, reader, &uid, &ctx)
+                    .unwrap()
+                    .logged();
+            let fast = prepare_case_read(
+                &store,
+                &Decider::Cached(&cache, &authz),
+                &salt,
+                reader,
+                &uid,
+                &ctx,
+            )
+            .unwrap();
+            let body = &fast.entry().body;
+            assert_eq!(body["compiled"], true);
+            let fast = fast.logged();
+            assert_eq!(plain.sections.len(), fast.sections.len());
+            for (a, b) in plain.sections.iter().zip(&fast.sections) {
+                assert_eq!(a.entity, b.entity);
+                assert_eq!(a.plan.fields, b.plan.fields, "{uid} {}", reader.id());
+                assert_eq!(a.records, b.records);
+                assert_eq!(a.withheld, b.withheld);
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 60, "{compared}");
+    let views = cache.len();
+    assert!(views > 0);
+    // Reading again compiles nothing new.
+    let reader = user("o", "GA99999901", OrgKind::Police, "990101", Level::L4);
+    prepare_case_read(
+        &store,
+        &Decider::Cached(&cache, &authz),
+        &salt,
+        &reader,
+        "C00000001",
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(cache.len(), views);
 }

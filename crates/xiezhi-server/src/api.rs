@@ -14,7 +14,7 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
-use xiezhi_access::reader::{case_resource, CaseView, SharedReader};
+use xiezhi_access::reader::{case_resource, prepare_case_read, CaseView, Decider, SharedReader};
 use xiezhi_access::{
     Action, DataRequest, FieldAction, FieldRef, Principal, RequestContext, RequestError,
     RequestStep, Resource, Role,
@@ -585,11 +585,22 @@ pub fn read_case_for(
     uid: &str,
 ) -> Result<CaseDoc, Problem> {
     let authz = state.authz()?;
-    let mut store = state.store()?;
     let ctx = today_ctx();
-    let view = SharedReader::new(&mut *store, &authz, &state.salt)
-        .read_case(principal, uid, &ctx)
-        .map_err(read_error)?;
+    let pending = {
+        let reader = state.reader()?;
+        prepare_case_read(
+            &*reader,
+            &Decider::Cached(&state.views, &authz),
+            &state.salt,
+            principal,
+            uid,
+            &ctx,
+        )
+        .map_err(read_error)?
+    };
+    // In the ledger (group-committed with concurrent reads) before anything is returned.
+    state.ledger.log(pending.entry().clone())?;
+    let view = pending.logged();
     let case_visible = view
         .sections
         .iter()
@@ -1110,7 +1121,7 @@ pub fn request_step_for(
         .workflow_item(state::REQUEST_KIND, id)?
         .ok_or_else(|| Problem::not_found(format!("数据申请 `{id}` 不存在")))?;
     let mut r: DataRequest = serde_json::from_str(&body).map_err(|e| Problem::internal(&e))?;
-    let mut scratch = state.authz()?.clone();
+    let mut scratch = (*state.authz()?).clone();
     let event = r
         .take(user, step, chrono::Local::now().naive_local(), &mut scratch)
         .map_err(request_problem)?;

@@ -6,12 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use anyhow::{Context, Result};
 use sha2::Digest;
 use xiezhi_access::policy::PolicyStore;
+use xiezhi_access::reader::ViewCache;
 use xiezhi_access::{Authorizer, DataRequest, Principal, RequestState, Salt};
 use xiezhi_ledger::log::{AuditLog, DEFAULT_ORIGIN};
 use xiezhi_store::{SqliteStore, Store};
 
 use crate::auth::{ApiKeys, LoginLimiter, Sessions, Users};
 use crate::error::Problem;
+use crate::ledger_queue::LedgerQueue;
 
 /// The workflow-item kind of data requests (as `xiezhi request` stores them).
 pub const REQUEST_KIND: &str = "data_request";
@@ -40,8 +42,16 @@ impl Default for Limits {
 /// Shared state of the server.
 pub struct AppState {
     pub data: PathBuf,
-    store: Mutex<SqliteStore>,
-    authz: RwLock<Authorizer>,
+    db: PathBuf,
+    /// The writer connection: every write, and the ledger committer.
+    store: Arc<Mutex<SqliteStore>>,
+    /// Read connections for case reads (WAL lets them read beside the writer).
+    readers: Mutex<Vec<SqliteStore>>,
+    /// Group commit of read entries to the ledger.
+    pub ledger: LedgerQueue,
+    authz: RwLock<Arc<Authorizer>>,
+    /// Compiled views per principal and entity for the current policies and day.
+    pub views: ViewCache,
     pub salt: Salt,
     pub principals: Vec<Principal>,
     pub users: Users,
@@ -68,10 +78,15 @@ impl AppState {
         let authz = authorizer(data, &mut store)?;
         let salt = salt(data)?;
         let log = AuditLog::open_or_create(&data.join("ledger.key"), DEFAULT_ORIGIN)?;
+        let store = Arc::new(Mutex::new(store));
         Ok(Arc::new(AppState {
             data: data.to_path_buf(),
-            store: Mutex::new(store),
-            authz: RwLock::new(authz),
+            db,
+            ledger: LedgerQueue::start(Arc::clone(&store)),
+            store,
+            readers: Mutex::new(Vec::new()),
+            authz: RwLock::new(Arc::new(authz)),
+            views: ViewCache::default(),
             salt,
             users: Users::load(&data.join(crate::auth::USERS_FILE))?,
             api_keys: ApiKeys::load(&data.join(crate::auth::API_KEYS_FILE))?,
@@ -91,10 +106,28 @@ impl AppState {
             .map_err(|_| Problem::internal("store lock poisoned"))
     }
 
-    /// The authorizer with the grants in force.
-    pub fn authz(&self) -> Result<std::sync::RwLockReadGuard<'_, Authorizer>, Problem> {
+    /// A read connection from the pool (opened on first need), returned on drop.
+    pub fn reader(&self) -> Result<PooledReader<'_>, Problem> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| Problem::internal("reader pool lock poisoned"))?
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => SqliteStore::open(&self.db)?,
+        };
+        Ok(PooledReader {
+            pool: &self.readers,
+            conn: Some(conn),
+        })
+    }
+
+    /// The authorizer with the grants in force (a snapshot: a reload swaps in a new one).
+    pub fn authz(&self) -> Result<Arc<Authorizer>, Problem> {
         self.authz
             .read()
+            .map(|a| Arc::clone(&a))
             .map_err(|_| Problem::internal("authorizer lock poisoned"))
     }
 
@@ -104,13 +137,39 @@ impl AppState {
         *self
             .authz
             .write()
-            .map_err(|_| Problem::internal("authorizer lock poisoned"))? = fresh;
+            .map_err(|_| Problem::internal("authorizer lock poisoned"))? = Arc::new(fresh);
         Ok(())
     }
 
     /// A principal of the registry by id.
     pub fn principal(&self, id: &str) -> Option<&Principal> {
         self.principals.iter().find(|p| p.id() == id)
+    }
+}
+
+/// Read connections kept at most; more are closed on return.
+const MAX_IDLE_READERS: usize = 16;
+
+/// A read connection borrowed from the pool.
+pub struct PooledReader<'a> {
+    pool: &'a Mutex<Vec<SqliteStore>>,
+    conn: Option<SqliteStore>,
+}
+
+impl std::ops::Deref for PooledReader<'_> {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        self.conn.as_ref().expect("held until drop")
+    }
+}
+
+impl Drop for PooledReader<'_> {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.pool.lock()) {
+            if pool.len() < MAX_IDLE_READERS {
+                pool.push(conn);
+            }
+        }
     }
 }
 
