@@ -115,7 +115,7 @@ impl AppState {
             .pop();
         let conn = match pooled {
             Some(c) => c,
-            None => SqliteStore::open(&self.db)?,
+            None => SqliteStore::open_reader(&self.db)?,
         };
         Ok(PooledReader {
             pool: &self.readers,

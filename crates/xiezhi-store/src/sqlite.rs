@@ -32,6 +32,26 @@ impl SqliteStore {
         Self::init(conn)
     }
 
+    /// A read-only connection to an existing database, for a server's pool of readers beside
+    /// its one writer. The file is memory-mapped: in WAL mode every commit of the writer makes
+    /// a reader drop its page cache at its next read, and mapped pages are re-read without a
+    /// copy or a system call.
+    pub fn open_reader(path: &Path) -> Result<SqliteStore> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        conn.pragma_update(None, "mmap_size", 8_i64 << 30)?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        Ok(SqliteStore { conn })
+    }
+
     /// A private in-memory database, for tests.
     pub fn in_memory() -> Result<SqliteStore> {
         Self::init(Connection::open_in_memory()?)
@@ -964,5 +984,25 @@ mod tests {
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.count(Entity::Person).unwrap(), 1);
+    }
+
+    /// A reader sees what the writer committed after it opened, and cannot write.
+    #[test]
+    fn a_reader_follows_the_writer_and_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let mut writer = SqliteStore::open(&path).unwrap();
+        let mut reader = SqliteStore::open_reader(&path).unwrap();
+        assert_eq!(reader.count(Entity::Person).unwrap(), 0);
+        crate::conformance::write_sample(&mut writer);
+        assert_eq!(reader.count(Entity::Person).unwrap(), 1);
+        assert_eq!(reader.ledger_len().unwrap(), writer.ledger_len().unwrap());
+        let entry = LedgerEvent {
+            kind: "test".into(),
+            entity: None,
+            uid: None,
+            body: serde_json::Map::new(),
+        };
+        assert!(reader.append_events(&[entry]).is_err());
     }
 }
