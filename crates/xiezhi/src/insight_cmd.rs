@@ -61,6 +61,9 @@ pub struct SearchArgs {
     /// 罪名过滤 (charge, with or without 罪)
     #[arg(long)]
     pub charge: Option<String>,
+    /// 地区过滤：行政区划代码或名称（文书中须出现该地名）(division code or name)
+    #[arg(long)]
+    pub region: Option<String>,
     #[arg(long)]
     pub year_from: Option<u64>,
     #[arg(long)]
@@ -283,6 +286,29 @@ fn real_docs(shared: &Path) -> Result<Vec<SearchDoc>> {
     Ok(docs)
 }
 
+/// Builds `<data-dir>/search-index` for the demo when the shared data are at hand, so `xiezhi
+/// search` and `GET /api/v1/search` work after `xiezhi demo`; says so when they are not.
+pub fn demo_index(data_dir: &Path) -> Result<()> {
+    let shared = data::shared_data_dir();
+    if !shared.join("judgments/cjrc_dev.json").exists()
+        || !shared.join("cail2018/train.json").exists()
+    {
+        println!(
+            "未找到共享数据 `{}`（可设 XIEZHI_SHARED_DATA），跳过类案检索索引；之后可运行 `xiezhi insight index --shared <目录>`",
+            shared.display()
+        );
+        return Ok(());
+    }
+    insight(
+        data_dir,
+        InsightAction::Index {
+            shared: Some(shared),
+            index: None,
+        },
+    )
+    .map(|_| ())
+}
+
 /// `xiezhi search`.
 pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
     let dir = index_dir(data_dir, args.index.as_deref());
@@ -296,6 +322,7 @@ pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
     let hits = ix.search(&SearchQuery {
         text: args.text,
         charge: args.charge,
+        region: args.region,
         year_from: args.year_from,
         year_to: args.year_to,
         term_min: args.term_min,
@@ -327,6 +354,9 @@ pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
             h.amount_bonus,
             h.circumstance_bonus
         );
+        if !h.matched.is_empty() {
+            println!("   匹配要素：{}", h.matched.join("；"));
+        }
         println!("   {}…", h.snippet);
     }
     Ok(0)
