@@ -7,7 +7,7 @@
 //! is shown is suppressed below five. Search runs over the published judgments and facts of
 //! the shared data (not over the store), so it needs a signed-in caller but no case decision.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -19,6 +19,7 @@ use xiezhi_access::reader::ReadError;
 use xiezhi_access::{AggregateGrant, AggregateReader, Authorizer, Principal, RequestContext};
 use xiezhi_insight::search::{Hit, SearchIndex, SearchQuery};
 use xiezhi_insight::stats::{self, CaseFacts, Dim, StatsReport};
+use xiezhi_insight::warning::{self, SeriesKey};
 use xiezhi_standard::Value;
 use xiezhi_store::Store;
 
@@ -102,6 +103,21 @@ pub fn case_statistics(
         report: stats::report(&facts, by, access.min_cell),
         access,
     })
+}
+
+/// Weekly 立案 counts per (county, charge) of every stored case, read through the aggregate
+/// path for `principal`: the series the early warning runs on.
+pub fn weekly_case_series(
+    store: &mut dyn Store,
+    authz: &Authorizer,
+    principal: &Principal,
+    ctx: &RequestContext,
+) -> Result<(BTreeMap<SeriesKey, Vec<f64>>, AggregateGrant), ReadError> {
+    let (facts, access) = case_facts(store, authz, principal, ctx)?;
+    let series = warning::weekly_series(facts.iter().filter_map(|c| {
+        Some((c.filed_on?, c.division.as_deref()?, c.charges.as_slice()))
+    }));
+    Ok((series, access))
 }
 
 /// Parses `region,charge,…` into keys; an unknown key is named.
