@@ -192,7 +192,6 @@ pub fn evaluate_simulated(n_series: usize, seed: u64, d: Detector) -> WarningRep
     }
 }
 
-
 /// Monday of week 0 of every weekly series (the week of 2021-01-01).
 pub fn week_zero() -> NaiveDate {
     NaiveDate::from_ymd_opt(2020, 12, 28).unwrap_or_default()
@@ -377,7 +376,10 @@ mod tests {
         cases.push((d(120), "520103", &fraud));
         let series = weekly_series(cases.iter().map(|(a, b, c)| (*a, *b, *c)));
         assert_eq!(series.len(), 2);
-        assert_eq!(series[&("520102".to_string(), "C264.1".to_string())][100], 6.0);
+        assert_eq!(
+            series[&("520102".to_string(), "C264.1".to_string())][100],
+            6.0
+        );
         let truth = vec![
             PlantedSurge {
                 division: "520102".into(),
@@ -397,7 +399,9 @@ mod tests {
         // The last case falls in week 153: series are 154 weeks long.
         assert_eq!(r.series_weeks, 2 * (154 - SEASON));
         let alerts = scan(&series, None, Detector::default());
-        assert!(alerts.iter().all(|a| a.division == "520102" && a.planted.is_none()));
+        assert!(alerts
+            .iter()
+            .all(|a| a.division == "520102" && a.planted.is_none()));
         assert_eq!(alerts[0].week_start, d(100) - chrono::Days::new(2));
     }
 

@@ -114,9 +114,11 @@ pub fn weekly_case_series(
     ctx: &RequestContext,
 ) -> Result<(BTreeMap<SeriesKey, Vec<f64>>, AggregateGrant), ReadError> {
     let (facts, access) = case_facts(store, authz, principal, ctx)?;
-    let series = warning::weekly_series(facts.iter().filter_map(|c| {
-        Some((c.filed_on?, c.division.as_deref()?, c.charges.as_slice()))
-    }));
+    let series = warning::weekly_series(
+        facts
+            .iter()
+            .filter_map(|c| Some((c.filed_on?, c.division.as_deref()?, c.charges.as_slice()))),
+    );
     Ok((series, access))
 }
 

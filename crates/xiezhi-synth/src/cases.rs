@@ -15,8 +15,8 @@ use crate::charges::{self, Charge};
 use crate::people::{self, PeopleGen, Person, Prior};
 use crate::province::Province;
 use crate::sentence::{self, Facts, Penalty, Sentence, PRIOR, RECIDIVIST};
-use crate::util::{add_days, chance, pick_cumulative, stream, term_end};
 use crate::surges;
+use crate::util::{add_days, chance, pick_cumulative, stream, term_end};
 use crate::violations::{rule, Limit, Mark, Planner};
 use crate::{SynthConfig, SynthError};
 

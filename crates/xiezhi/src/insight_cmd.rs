@@ -380,7 +380,10 @@ pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
 /// The planted surges of a synthetic province's `surge-truth.jsonl`, as the detector's truth.
 pub fn planted_surges(path: &Path) -> Result<Vec<warning::PlantedSurge>> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let rows = if path.file_name().is_some_and(|n| n == xiezhi_synth::surges::FILE) {
+    let rows = if path
+        .file_name()
+        .is_some_and(|n| n == xiezhi_synth::surges::FILE)
+    {
         xiezhi_synth::surges::read(dir)?
     } else {
         bail!("真值文件应为 `{}`", xiezhi_synth::surges::FILE);
