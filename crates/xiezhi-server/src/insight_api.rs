@@ -122,6 +122,22 @@ pub fn weekly_case_series(
     Ok((series, access))
 }
 
+/// Cases by prefecture and the stage timeliness for the console's 总览, as `principal` may
+/// see them; `None` when the principal may not aggregate (the administrators).
+pub fn overview_case_stats(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Option<CaseStatistics>, Problem> {
+    let authz = state.authz()?;
+    let mut store = state.store()?;
+    let ctx = RequestContext::new(chrono::Local::now().naive_local());
+    match case_statistics(&mut *store, &authz, principal, &[Dim::City], &ctx) {
+        Ok(s) => Ok(Some(s)),
+        Err(ReadError::AggregateDenied { .. }) => Ok(None),
+        Err(e) => Err(Problem::internal(&e)),
+    }
+}
+
 /// Parses `region,charge,…` into keys; an unknown key is named.
 pub fn parse_dims(s: &str) -> Result<Vec<Dim>, String> {
     s.split(',')

@@ -291,20 +291,34 @@ async fn overview(PageUser(caller): PageUser, State(state): State<Arc<AppState>>
             id: None,
         };
         let risks = api::risks_for(&st, &principal, &q)?;
-        Ok((stats, risks.by_severity))
+        let cases = crate::insight_api::overview_case_stats(&st, &principal)?;
+        Ok((stats, risks.by_severity, cases))
     })
     .await;
     match result {
-        Ok((stats, by_severity)) => {
+        Ok((stats, by_severity, cases)) => {
             let chart = serde_json::json!({
                 "sources": stats.sources,
                 "risks": by_severity,
+            });
+            let bars = cases.as_ref().map(|c| {
+                let shown: Vec<_> = c
+                    .report
+                    .cells
+                    .iter()
+                    .filter(|x| x.count.is_some())
+                    .collect();
+                serde_json::json!({
+                    "labels": shown.iter().map(|x| x.labels.join(" ")).collect::<Vec<_>>(),
+                    "counts": shown.iter().map(|x| x.count).collect::<Vec<_>>(),
+                })
+                .to_string()
             });
             render(
                 "overview.html",
                 context! {
                     me => me(&caller), page => "overview", stats, by_severity,
-                    chart => chart.to_string(),
+                    chart => chart.to_string(), cases, bars,
                 },
             )
         }

@@ -268,3 +268,25 @@ fn utf8_percent(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn the_overview_shows_case_statistics_and_timeliness() {
+    let cookie = login("supervisor").await;
+    let req = Request::builder()
+        .method("GET")
+        .uri("/")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = app(fixture().state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(html.contains("案件分布（按市州）"), "{html}");
+    assert!(html.contains("data-bars="));
+    assert!(html.contains("刑事诉讼法第172条第1款"));
+    assert!(
+        !html.contains("不予公布"),
+        "internal figures are not suppressed"
+    );
+}
