@@ -290,3 +290,28 @@ async fn the_overview_shows_case_statistics_and_timeliness() {
         "internal figures are not suppressed"
     );
 }
+
+#[tokio::test]
+async fn the_cases_page_searches_similar_cases() {
+    index();
+    let cookie = login("judge").await;
+    let req = Request::builder()
+        .method("GET")
+        .uri(format!(
+            "/similar?q={}&charge=&region=",
+            utf8_percent("盗窃 手机")
+        ))
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = app(fixture().state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(html.contains("id=\"similar-hits\""), "{html}");
+    assert!(
+        html.contains("盗窃罪") && html.contains("匹配要素"),
+        "{html}"
+    );
+    assert!(!html.contains("未找到类案"));
+}
