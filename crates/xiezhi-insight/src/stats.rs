@@ -406,6 +406,58 @@ pub fn stage_timeliness(cases: &[CaseFacts], min_cell: Option<u64>) -> Vec<Stage
         .collect()
 }
 
+/// Hides the smallest visible cell among `idx`.
+fn hide_smallest(published: &mut [Published], counts: &[(Vec<String>, u64)], idx: &[usize]) {
+    if let Some(&j) = idx
+        .iter()
+        .filter(|&&i| published[i].suppressed.is_none())
+        .min_by_key(|&&i| (counts[i].1, i))
+    {
+        published[j].count = None;
+        published[j].suppressed = Some("complementary");
+    }
+}
+
+/// Complementary suppression to a fixed point: no group (cells sharing all keys but the last)
+/// with exactly one withheld cell, and, when the total is published, not exactly one withheld
+/// cell in the whole table. Hiding a cell for one rule can break the other, so both repeat
+/// until neither changes anything.
+fn complete_suppression(
+    published: &mut [Published],
+    counts: &[(Vec<String>, u64)],
+    total_shown: bool,
+) {
+    let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for (i, (k, _)) in counts.iter().enumerate() {
+        groups
+            .entry(k[..k.len().saturating_sub(1)].to_vec())
+            .or_default()
+            .push(i);
+    }
+    let all: Vec<usize> = (0..counts.len()).collect();
+    loop {
+        let mut changed = false;
+        for idx in groups.values() {
+            let hidden = idx
+                .iter()
+                .filter(|&&i| published[i].suppressed.is_some())
+                .count();
+            if hidden == 1 && idx.len() > 1 {
+                hide_smallest(published, counts, idx);
+                changed = true;
+            }
+        }
+        let hidden = published.iter().filter(|p| p.suppressed.is_some()).count();
+        if total_shown && hidden == 1 && published.len() > 1 {
+            hide_smallest(published, counts, &all);
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
 /// The statistics report: counts by `by` with shares of the total, suppressed below
 /// `min_cell` (primary, complementary within each group and against the published total),
 /// and the timeliness of every measured stage.
@@ -424,18 +476,8 @@ pub fn report(cases: &[CaseFacts], by: &[Dim], min_cell: Option<u64>) -> StatsRe
             .collect(),
     };
     let total_shown = min_cell.is_none_or(|m| total >= m);
-    if min_cell.is_some() && total_shown {
-        // The published total minus the published cells must not reveal a single cell.
-        let hidden = published.iter().filter(|p| p.suppressed.is_some()).count();
-        if hidden == 1 {
-            if let Some(j) = (0..published.len())
-                .filter(|&i| published[i].suppressed.is_none())
-                .min_by_key(|&i| (counts[i].1, i))
-            {
-                published[j].count = None;
-                published[j].suppressed = Some("complementary");
-            }
-        }
+    if min_cell.is_some() {
+        complete_suppression(&mut published, &counts, total_shown);
     }
     let cells = published
         .into_iter()
@@ -475,6 +517,48 @@ pub fn report(cases: &[CaseFacts], by: &[Dim], min_cell: Option<u64>) -> StatsRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the counts: no published cell under the threshold, no group with a single
+        /// withheld cell, and the published total never pins down one withheld cell.
+        #[test]
+        fn suppression_never_reveals_a_small_cell(
+            counts in proptest::collection::vec((0u8..4, 0u8..5, 1u64..12), 1..30)
+        ) {
+            let mut cases = Vec::new();
+            for (county, charge, n) in &counts {
+                for _ in 0..*n {
+                    cases.push(CaseFacts {
+                        division: Some(format!("52010{county}")),
+                        charges: vec![format!("C26{charge}.1")],
+                        ..CaseFacts::default()
+                    });
+                }
+            }
+            let exact = count_by(&cases, &[Dim::County, Dim::Charge]);
+            let r = report(&cases, &[Dim::County, Dim::Charge], Some(5));
+            prop_assert_eq!(r.cells.len(), exact.len());
+            let mut groups: BTreeMap<String, Vec<&Cell>> = BTreeMap::new();
+            for (c, (k, n)) in r.cells.iter().zip(&exact) {
+                prop_assert_eq!(&c.keys, k);
+                match c.count {
+                    Some(shown) => prop_assert!(shown == *n && shown >= 5),
+                    None => prop_assert!(c.suppressed.is_some()),
+                }
+                if *n < 5 {
+                    prop_assert_eq!(c.suppressed, Some("primary"));
+                }
+                groups.entry(k[0].clone()).or_default().push(c);
+            }
+            for cells in groups.values() {
+                let hidden = cells.iter().filter(|c| c.count.is_none()).count();
+                prop_assert!(hidden != 1 || cells.len() == 1);
+            }
+            let hidden = r.cells.iter().filter(|c| c.count.is_none()).count();
+            prop_assert!(r.total.is_none() || hidden != 1);
+        }
+    }
 
     fn k(a: &str, b: &str) -> Vec<String> {
         vec![a.into(), b.into()]
