@@ -286,9 +286,9 @@ pub const STAGE_LIMITS: [StageLimit; 4] = [
         stage_zh: "审查起诉",
         from: "transferred_for_prosecution",
         to: &["prosecuted", "not_prosecuted"],
-        days: 0,
+        days: 15,
         months: 1,
-        basis: "刑事诉讼法第172条第1款：一个月以内作出决定（重大、复杂案件可延长十五日，未区分）",
+        basis: "刑事诉讼法第172条第1款：一个月以内作出决定，重大、复杂的案件可以延长十五日（数据无重大、复杂标记，按一个月又十五日计，与监督规则一致）",
     },
     StageLimit {
         stage_zh: "一审",
@@ -674,13 +674,14 @@ mod tests {
                 ("transferred_for_prosecution", (2025, 5, 1)),
                 ("returned_for_investigation", (2025, 5, 20)),
                 ("transferred_for_prosecution", (2025, 6, 10)),
-                ("prosecuted", (2025, 7, 11)),
+                ("prosecuted", (2025, 7, 26)),
             ],
         );
         let review = STAGE_LIMITS[0].durations(&c.events);
         assert_eq!(review, vec![(7, true)]);
         let pros = STAGE_LIMITS[1].durations(&c.events);
-        assert_eq!(pros, vec![(31, false)]);
+        // 2025-06-10 + 1 month 15 days = 2025-07-25; the 26th is late.
+        assert_eq!(pros, vec![(46, false)]);
         let t = stage_timeliness(&[c.clone(), c], None);
         assert_eq!(t[1].n, Some(2));
         assert_eq!(t[1].within_limit_share, Some(0.0));
