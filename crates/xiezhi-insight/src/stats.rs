@@ -268,6 +268,10 @@ pub struct StageLimit {
     pub months: u32,
     /// The article that sets the limit, quoted by name.
     pub basis: &'static str,
+    /// Events that close a span and open the next one with `after_pause` (months, days) unless
+    /// a new opening event follows: 退回补充侦查 (补充侦查 one month, 第175条第3款, then review again).
+    pub pause: &'static [&'static str],
+    pub after_pause: (u32, u32),
 }
 
 /// The stages measured. Within the limit means closing on or before the calendar expiry (the
@@ -281,6 +285,8 @@ pub const STAGE_LIMITS: [StageLimit; 4] = [
         days: 7,
         months: 0,
         basis: "刑事诉讼法第91条第3款：七日以内作出批准逮捕或者不批准逮捕的决定",
+        pause: &[],
+        after_pause: (0, 0),
     },
     StageLimit {
         stage_zh: "审查起诉",
@@ -288,7 +294,9 @@ pub const STAGE_LIMITS: [StageLimit; 4] = [
         to: &["prosecuted", "not_prosecuted"],
         days: 15,
         months: 1,
-        basis: "刑事诉讼法第172条第1款：一个月以内作出决定，重大、复杂的案件可以延长十五日（数据无重大、复杂标记，按一个月又十五日计，与监督规则一致）",
+        basis: "刑事诉讼法第172条第1款：一个月以内作出决定，重大、复杂的案件可以延长十五日（数据无重大、复杂标记，按一个月又十五日计，与监督规则一致）；退回补充侦查后未见重新移送的，自退回之日起按第175条第3款补充侦查一个月另计",
+        pause: &["returned_for_investigation"],
+        after_pause: (2, 15),
     },
     StageLimit {
         stage_zh: "一审",
@@ -297,6 +305,8 @@ pub const STAGE_LIMITS: [StageLimit; 4] = [
         days: 0,
         months: 3,
         basis: "刑事诉讼法第208条第1款：受理后二个月以内宣判，至迟不得超过三个月",
+        pause: &[],
+        after_pause: (0, 0),
     },
     StageLimit {
         stage_zh: "交付执行",
@@ -305,8 +315,18 @@ pub const STAGE_LIMITS: [StageLimit; 4] = [
         days: 10,
         months: 0,
         basis: "刑事诉讼法第264条第1款：判决生效后十日以内送达执行机关",
+        pause: &[],
+        after_pause: (0, 0),
     },
 ];
+
+/// The calendar expiry of a period opened on `start` (start day not counted).
+fn expiry(start: NaiveDate, months: u32, days: u32) -> NaiveDate {
+    start
+        .checked_add_months(Months::new(months))
+        .and_then(|d| d.checked_add_days(Days::new(days.into())))
+        .unwrap_or(NaiveDate::MAX)
+}
 
 /// Timeliness of one stage over the cases in scope.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -324,32 +344,34 @@ pub struct StageTimeliness {
 impl StageLimit {
     /// The calendar expiry of the stage opened on `start`.
     pub fn expiry(&self, start: NaiveDate) -> NaiveDate {
-        start
-            .checked_add_months(Months::new(self.months))
-            .and_then(|d| d.checked_add_days(Days::new(self.days.into())))
-            .unwrap_or(NaiveDate::MAX)
+        expiry(start, self.months, self.days)
     }
 
     /// (days taken, within the limit) for each completed stage of a case: from the last
-    /// opening event on or before each closing event. An arrest review counts only for a
-    /// suspect detained (刑事拘留) before the request.
+    /// opening event on or before each closing event; a pause closes the span and, unless the
+    /// stage is opened again, starts one with the longer limit. An arrest review counts only
+    /// for a suspect detained (刑事拘留) before the request.
     pub fn durations(&self, events: &[(String, NaiveDate)]) -> Vec<(i64, bool)> {
         let mut ev: Vec<&(String, NaiveDate)> = events.iter().collect();
         ev.sort_by_key(|(k, d)| (*d, k.clone()));
         let mut out = Vec::new();
-        let mut open: Option<NaiveDate> = None;
+        let mut open: Option<(NaiveDate, u32, u32)> = None;
         let mut detained = false;
         for (kind, day) in ev {
             if kind == "detention" {
                 detained = true;
             }
+            let pause = self.pause.contains(&kind.as_str());
             if kind == self.from {
-                open = Some(*day);
-            } else if self.to.contains(&kind.as_str()) {
-                if let Some(start) = open.take() {
+                open = Some((*day, self.months, self.days));
+            } else if pause || self.to.contains(&kind.as_str()) {
+                if let Some((start, m, d)) = open.take() {
                     if self.from != "arrest_requested" || detained {
-                        out.push(((*day - start).num_days(), *day <= self.expiry(start)));
+                        out.push(((*day - start).num_days(), *day <= expiry(start, m, d)));
                     }
+                }
+                if pause {
+                    open = Some((*day, self.after_pause.0, self.after_pause.1));
                 }
             }
         }
@@ -680,11 +702,26 @@ mod tests {
         let review = STAGE_LIMITS[0].durations(&c.events);
         assert_eq!(review, vec![(7, true)]);
         let pros = STAGE_LIMITS[1].durations(&c.events);
-        // 2025-06-10 + 1 month 15 days = 2025-07-25; the 26th is late.
-        assert_eq!(pros, vec![(46, false)]);
+        // Transfer → return (19 days, in time); return → re-transfer re-opens the review;
+        // 2025-06-10 + 1 month 15 days = 2025-07-25, so the 26th is late.
+        assert_eq!(pros, vec![(19, true), (46, false)]);
+        // A return with no re-transfer on record: 2 months 15 days from the return.
+        let back = case(
+            "520102",
+            &[],
+            &[
+                ("transferred_for_prosecution", (2025, 5, 1)),
+                ("returned_for_investigation", (2025, 5, 20)),
+                ("prosecuted", (2025, 8, 4)),
+            ],
+        );
+        assert_eq!(
+            STAGE_LIMITS[1].durations(&back.events),
+            vec![(19, true), (76, true)]
+        );
         let t = stage_timeliness(&[c.clone(), c], None);
-        assert_eq!(t[1].n, Some(2));
-        assert_eq!(t[1].within_limit_share, Some(0.0));
+        assert_eq!(t[1].n, Some(4));
+        assert_eq!(t[1].within_limit_share, Some(0.5));
         assert!(t[1].basis.contains("第172条"));
         // Not detained: the 7-day limit does not apply.
         let free = case(
