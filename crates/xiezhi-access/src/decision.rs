@@ -27,6 +27,8 @@ use crate::{AccessError, AccessEvent};
 pub enum Action {
     /// Read one field of a case's records.
     Read,
+    /// Count cases or events per value of one field: a statistic, never a record.
+    Aggregate,
 }
 
 impl Action {
@@ -34,6 +36,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Read => "read",
+            Action::Aggregate => "aggregate",
         }
     }
 }
@@ -133,6 +136,7 @@ pub(crate) struct Names {
     pub(crate) system: EntityTypeName,
     pub(crate) case: EntityTypeName,
     pub(crate) read: EntityUid,
+    pub(crate) aggregate: EntityUid,
 }
 
 impl Names {
@@ -143,6 +147,7 @@ impl Names {
             system: ty("DepartmentSystem")?,
             case: ty("Case")?,
             read: EntityUid::from_type_name_and_id(ty("Action")?, EntityId::new("read")),
+            aggregate: EntityUid::from_type_name_and_id(ty("Action")?, EntityId::new("aggregate")),
         })
     }
 }
@@ -327,6 +332,7 @@ impl Authorizer {
     pub(crate) fn action_uid(&self, action: Action) -> EntityUid {
         match action {
             Action::Read => self.names.read.clone(),
+            Action::Aggregate => self.names.aggregate.clone(),
         }
     }
 

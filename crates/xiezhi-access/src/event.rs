@@ -50,6 +50,18 @@ pub enum AccessEvent {
         /// Every policy that determined at least one returned or withheld cell.
         policies: Vec<String>,
     },
+    /// An aggregate read: the columns of every case streamed into a statistic, no record
+    /// returned. The per-field decisions precede it in the ledger.
+    Aggregate {
+        at: NaiveDateTime,
+        principal: String,
+        org_code: String,
+        /// `entity.field` of every column read.
+        fields: Vec<String>,
+        cases_read: u64,
+        /// Smallest cell the principal may be shown (the public), if any.
+        min_cell: Option<u64>,
+    },
     /// 申请: a data request was filed.
     RequestSubmitted {
         at: NaiveDateTime,

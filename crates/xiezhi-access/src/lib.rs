@@ -15,6 +15,8 @@
 //! - [`event`]: the [`AccessEvent`]s every decision and workflow step returns, for the ledger.
 //!
 //! - [`reader`]: the read path: a case across departments, decided, masked and logged.
+//! - [`aggregate`]: the aggregate path: columns of every case streamed into statistics after a
+//!   decision per (principal, entity, field) with the Cedar action `aggregate`, all logged.
 //!
 //! Architecture: imports `xiezhi-standard` and `xiezhi-store`. Every read of shared data goes
 //! through [`reader::SharedReader`], which appends each decision to the ledger before returning.
@@ -43,6 +45,7 @@
 //! assert_eq!(d.policies[0].id, "org-participant");
 //! ```
 
+pub mod aggregate;
 pub mod compiled;
 pub mod decision;
 mod error;
@@ -53,6 +56,7 @@ pub mod principal;
 pub mod reader;
 pub mod request;
 
+pub use aggregate::{AggregateGrant, AggregateReader, CaseColumns, FieldAccess, PUBLIC_MIN_CELL};
 pub use compiled::{CompileStats, CompiledView, FastDecision};
 pub use decision::{Action, Authorizer, Decision, PolicyRef, RequestContext, RequestHint};
 pub use error::AccessError;

@@ -31,6 +31,10 @@ pub const BUILTIN_POLICIES: &[(&str, &str)] = &[
         "restrictions.cedar",
         include_str!("../policies/restrictions.cedar"),
     ),
+    (
+        "statistics.cedar",
+        include_str!("../policies/statistics.cedar"),
+    ),
     ("grant.cedar", include_str!("../policies/grant.cedar")),
 ];
 
@@ -224,12 +228,13 @@ mod tests {
             "admin-separation",
             "l4-needs-l4-clearance",
             "investigation-confidential",
+            "aggregate-procedural",
             "grant",
         ] {
             assert!(ids.contains(&id), "{id} missing from {ids:?}");
             assert!(store.reason(id).is_some_and(|r| !r.is_ascii()), "{id}");
         }
-        assert_eq!(store.len(), 7, "static policies");
+        assert_eq!(store.len(), 8, "static policies");
         assert!(store.warnings().is_empty(), "{:?}", store.warnings());
     }
 

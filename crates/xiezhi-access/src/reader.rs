@@ -30,6 +30,12 @@ pub enum ReadError {
     /// No such case.
     #[error("案件 `{0}` 不存在 (no such case)")]
     NoCase(String),
+    /// A field the standard does not have.
+    #[error("字段 `{0}` 不存在 (no such field)")]
+    NoField(String),
+    /// The principal may not see counts over this field.
+    #[error("不得汇总字段 `{field}`：{reason}")]
+    AggregateDenied { field: String, reason: String },
 }
 
 /// Procedural acts after which a case is no longer under investigation.

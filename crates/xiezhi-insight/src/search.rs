@@ -180,6 +180,20 @@ pub struct SearchQuery {
     pub limit: usize,
     /// Rank by BM25 alone (the baseline the element re-ranking is measured against).
     pub bm25_only: bool,
+    /// A GB/T 2260 division (6-digit code or name) the text must name: the corpora carry no
+    /// division code, so the place is matched in the text.
+    pub region: Option<String>,
+}
+
+/// The name a region filter looks for in the text: a division code's name, or the text given.
+pub fn region_name(region: &str) -> String {
+    let r = region.trim();
+    if r.len() == 6 && r.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(e) = table(CodeTable::Division).get(r) {
+            return e.name.clone();
+        }
+    }
+    r.to_string()
 }
 
 /// One hit with the parts of its score.
@@ -201,6 +215,8 @@ pub struct Hit {
     pub amount_bonus: f32,
     /// Bonus for shared sentencing circumstances.
     pub circumstance_bonus: f32,
+    /// The elements query and hit share, in Chinese (罪名, 金额, 情节), each bonus explained.
+    pub matched: Vec<String>,
 }
 
 fn register(index: &Index) {
@@ -313,6 +329,23 @@ impl SearchIndex {
             };
             Some(Box::new(RangeQuery::new(b(lo), b(hi))))
         };
+        let region = q
+            .region
+            .as_deref()
+            .map(region_name)
+            .filter(|r| !r.is_empty());
+        if let Some(r) = &region {
+            // Every token of the name must occur; the exact name is checked on the text below.
+            for t in tokens(r) {
+                must.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.text, &t),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+        }
         if let Some(r) = range(f.year, q.year_from, q.year_to) {
             must.push((Occur::Must, r));
         }
@@ -348,18 +381,49 @@ impl SearchIndex {
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
             let text = s(f.text);
-            let charge_bonus = if q_charges.iter().any(|c| charges.contains(c)) {
-                0.3
-            } else {
+            if region.as_ref().is_some_and(|r| !text.contains(r.as_str())) {
+                continue;
+            }
+            let mut matched = Vec::new();
+            let shared_charges: Vec<&String> =
+                charges.iter().filter(|c| q_charges.contains(c)).collect();
+            let charge_bonus = if shared_charges.is_empty() {
                 0.0
+            } else {
+                matched.push(format!(
+                    "罪名相同：{}（+0.30）",
+                    shared_charges
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ));
+                0.3
             };
-            let amount_bonus = match (q_amount, amounts(&text).into_iter().fold(0.0, f64::max)) {
+            let d_amount = amounts(&text).into_iter().fold(0.0, f64::max);
+            let amount_bonus = match (q_amount, d_amount) {
                 (a, b) if a > 0.0 && b > 0.0 => {
                     (0.2 * (1.0 - ((a.log10() - b.log10()).abs() / 3.0)).max(0.0)) as f32
                 }
                 _ => 0.0,
             };
+            if amount_bonus > 0.0 {
+                matched.push(format!(
+                    "金额相近：查询 {q_amount:.0} 元，本案 {d_amount:.0} 元（+{amount_bonus:.2}）"
+                ));
+            }
             let d_circ = circumstances(&text);
+            let common: Vec<&str> = q_circ
+                .iter()
+                .filter(|c| d_circ.contains(c))
+                .map(String::as_str)
+                .collect();
+            if !common.is_empty() {
+                matched.push(format!("量刑情节相同：{}", common.join("、")));
+            }
+            if let Some(r) = &region {
+                matched.push(format!("地区：文中出现“{r}”"));
+            }
             let shared = q_circ.iter().filter(|c| d_circ.contains(c)).count();
             let union = q_circ.len() + d_circ.len() - shared;
             let circumstance_bonus = if union == 0 {
@@ -384,6 +448,7 @@ impl SearchIndex {
                 charge_bonus,
                 amount_bonus,
                 circumstance_bonus,
+                matched,
             });
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
@@ -480,6 +545,56 @@ mod tests {
             vec!["b"]
         );
         assert!(ix.search(&q("，。")).unwrap().is_empty());
+        assert!(hits_have_matched_elements(
+            &ix.search(&q("盗窃罪 价值人民币3000元的手机")).unwrap()[0]
+        ));
+    }
+
+    fn hits_have_matched_elements(h: &Hit) -> bool {
+        h.matched.iter().any(|m| m.contains("罪名相同：盗窃罪"))
+            && h.matched.iter().any(|m| m.starts_with("金额相近"))
+    }
+
+    #[test]
+    fn the_region_filter_needs_the_place_in_the_text() {
+        let mut ix = SearchIndex::create(None).unwrap();
+        ix.add(&[
+            d(
+                "g",
+                "贵州省贵阳市南明区被告人王某盗窃手机一部。",
+                "盗窃罪",
+                2018,
+                6,
+            ),
+            d(
+                "h",
+                "浙江省杭州市西湖区被告人李某盗窃手机一部。",
+                "盗窃罪",
+                2018,
+                6,
+            ),
+        ])
+        .unwrap();
+        let q = |region: &str| SearchQuery {
+            text: "盗窃手机".into(),
+            region: Some(region.into()),
+            limit: 10,
+            ..Default::default()
+        };
+        let ids = |r: &str| -> Vec<String> {
+            ix.search(&q(r))
+                .unwrap()
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        assert_eq!(ids("520102"), ["g"]);
+        assert_eq!(ids("杭州市"), ["h"]);
+        assert_eq!(ids("330106"), ["h"]);
+        assert!(ix.search(&q("南明区")).unwrap()[0]
+            .matched
+            .iter()
+            .any(|m| m.contains("南明区")));
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/ledger/checkpoint", get(checkpoint))
         .route("/api/v1/ledger/proof", get(proof))
         .route("/api/v1/stats", get(stats))
+        .route("/api/v1/stats/cases", get(crate::insight_api::case_stats))
+        .route("/api/v1/search", get(crate::insight_api::search))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -78,6 +80,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         checkpoint,
         proof,
         stats,
+        crate::insight_api::case_stats,
+        crate::insight_api::search,
         openapi
     ),
     components(schemas(

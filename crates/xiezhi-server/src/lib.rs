@@ -19,6 +19,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod insight_api;
 pub mod ledger_queue;
 pub mod state;
 pub mod ui;

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("overview.html", include_str!("../templates/overview.html")),
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
+    ("similar.html", include_str!("../templates/similar.html")),
     (
         "supervise.html",
         include_str!("../templates/supervise.html"),
@@ -71,6 +72,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/logout", post(logout))
         .route("/cases", get(cases))
         .route("/cases/{uid}", get(case_page))
+        .route("/similar", get(similar))
         .route("/supervise", get(supervise))
         .route("/supervise/{id}", post(risk_action))
         .route("/sharing", get(sharing))
@@ -292,23 +294,75 @@ async fn overview(PageUser(caller): PageUser, State(state): State<Arc<AppState>>
             id: None,
         };
         let risks = api::risks_for(&st, &principal, &q)?;
-        Ok((stats, risks.by_severity))
+        let cases = crate::insight_api::overview_case_stats(&st, &principal)?;
+        Ok((stats, risks.by_severity, cases))
     })
     .await;
     match result {
-        Ok((stats, by_severity)) => {
+        Ok((stats, by_severity, cases)) => {
             let chart = serde_json::json!({
                 "sources": stats.sources,
                 "risks": by_severity,
+            });
+            let bars = cases.as_ref().map(|c| {
+                let shown: Vec<_> = c
+                    .report
+                    .cells
+                    .iter()
+                    .filter(|x| x.count.is_some())
+                    .collect();
+                serde_json::json!({
+                    "labels": shown.iter().map(|x| x.labels.join(" ")).collect::<Vec<_>>(),
+                    "counts": shown.iter().map(|x| x.count).collect::<Vec<_>>(),
+                })
+                .to_string()
             });
             render(
                 "overview.html",
                 context! {
                     me => me(&caller), page => "overview", stats, by_severity,
-                    chart => chart.to_string(),
+                    chart => chart.to_string(), cases, bars,
                 },
             )
         }
+        Err(p) => error_page(&caller, &p),
+    }
+}
+
+/// 类案检索 from the 案件 page: the same query and index as `GET /api/v1/search`.
+async fn similar(
+    PageUser(caller): PageUser,
+    State(state): State<Arc<AppState>>,
+    uri: axum::http::Uri,
+) -> Response {
+    let raw = uri.query().unwrap_or("").to_string();
+    // An empty form field is no filter.
+    let kept: Vec<&str> = raw
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.ends_with('='))
+        .collect();
+    let query = match crate::insight_api::search_query(Some(&kept.join("&"))) {
+        Ok(q) => q,
+        Err(p) => return error_page(&caller, &p),
+    };
+    let shown = (
+        query.text.clone(),
+        query.charge.clone(),
+        query.region.clone(),
+    );
+    let result = run(move || {
+        let ix = crate::insight_api::index_of(&state.data)?;
+        ix.search(&query).map_err(|e| Problem::internal(&e))
+    })
+    .await;
+    match result {
+        Ok(hits) => render(
+            "similar.html",
+            context! {
+                me => me(&caller), page => "cases", hits,
+                q => shown.0, charge => shown.1, region => shown.2,
+            },
+        ),
         Err(p) => error_page(&caller, &p),
     }
 }

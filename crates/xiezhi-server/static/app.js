@@ -26,4 +26,19 @@ document.addEventListener("DOMContentLoaded", function () {
     });
     window.addEventListener("resize", function () { chart.resize(); });
   });
+  // Plain bar charts: {"labels": [...], "counts": [...]}.
+  document.querySelectorAll("[data-bars]").forEach(function (el) {
+    if (typeof echarts === "undefined") return;
+    var data = JSON.parse(el.getAttribute("data-bars") || "{}");
+    var chart = echarts.init(el, null, { renderer: "svg" });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis" },
+      grid: { bottom: 90 },
+      xAxis: { type: "category", data: data.labels || [], axisLabel: { rotate: 40 } },
+      yAxis: { type: "value" },
+      series: [{ name: "案件", type: "bar", data: data.counts || [] }]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  });
 });

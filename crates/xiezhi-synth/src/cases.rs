@@ -15,6 +15,7 @@ use crate::charges::{self, Charge};
 use crate::people::{self, PeopleGen, Person, Prior};
 use crate::province::Province;
 use crate::sentence::{self, Facts, Penalty, Sentence, PRIOR, RECIDIVIST};
+use crate::surges;
 use crate::util::{add_days, chance, pick_cumulative, stream, term_end};
 use crate::violations::{rule, Limit, Mark, Planner};
 use crate::{SynthConfig, SynthError};
@@ -107,6 +108,8 @@ pub(crate) struct Case {
     /// Planted: the court tries a case with no 提起公诉 on record (the procuratorate leaves the
     /// prosecution date out).
     pub hide_prosecuted: bool,
+    /// Planted: the case is one of the extra cases of this surge (index into `World::surges`).
+    pub surge: Option<usize>,
 }
 
 pub(crate) struct World {
@@ -115,11 +118,14 @@ pub(crate) struct World {
     pub persons: Vec<Person>,
     pub cases: Vec<Case>,
     pub unknown_division: String,
+    /// The planted surges (early-warning ground truth).
+    pub surges: Vec<surges::Plan>,
 }
 
 /// Random streams of the generator (the dirty-data streams are in `dirty`).
 const STREAM_ORGANS: u64 = 1;
 const STREAM_CASES: u64 = 2;
+const STREAM_SURGES: u64 = 3;
 
 /// Per mille of suspect slots filled by someone from an earlier case.
 const REPEAT_PER_MILLE: u32 = 22;
@@ -133,9 +139,25 @@ pub(crate) fn build(
     if charges.is_empty() {
         return Err(SynthError::NoCharges);
     }
+    let plans = surges::plan(
+        config.cases,
+        &province,
+        &charges,
+        &mut stream(config.seed, STREAM_SURGES),
+    );
+    let planted: usize = plans.iter().map(|p| p.days.len()).sum();
     let mut rng = stream(config.seed, STREAM_CASES);
     let span = (last_day() - first_day()).num_days() as u32 + 1;
-    let mut days: Vec<u32> = (0..config.cases).map(|_| rng.gen_range(0..span)).collect();
+    // (day offset, surge index): surge cases come out of the case budget, in day order with
+    // the rest.
+    let mut days: Vec<(u32, Option<usize>)> = (0..config.cases.saturating_sub(planted))
+        .map(|_| (rng.gen_range(0..span), None))
+        .collect();
+    for (si, p) in plans.iter().enumerate() {
+        for d in &p.days {
+            days.push(((*d - first_day()).num_days() as u32, Some(si)));
+        }
+    }
     days.sort_unstable();
 
     // Group-capable charges get the second and third suspects, so that over all cases 80 % have
@@ -161,8 +183,11 @@ pub(crate) fn build(
         pool: Vec::new(),
     };
     let mut cases = Vec::with_capacity(config.cases);
-    for (i, day) in days.iter().enumerate() {
-        cases.push(g.case(add_days(first_day(), i64::from(*day))));
+    for (i, (day, surge)) in days.iter().enumerate() {
+        let forced = surge.map(|si| (plans[si].county, plans[si].charge));
+        let mut case = g.case(add_days(first_day(), i64::from(*day)), forced);
+        case.surge = *surge;
+        cases.push(case);
         if (i + 1) % 1024 == 0 && i + 1 < config.cases {
             progress(i + 1);
         }
@@ -176,6 +201,7 @@ pub(crate) fn build(
         persons,
         cases,
         unknown_division,
+        surges: plans,
     })
 }
 
@@ -194,7 +220,9 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
-    fn case(&mut self, day: NaiveDate) -> Case {
+    /// One case on `day`; `forced` fixes (county, principal charge) for a surge case (the
+    /// draws they replace are still made, so the stream stays aligned).
+    fn case(&mut self, day: NaiveDate, forced: Option<(usize, usize)>) -> Case {
         let rng = &mut self.rng;
         // A charge must be in force on the day of the act (袭警罪 only from 2021-03-01).
         let mut principal = pick_cumulative(rng, self.charge_weights);
@@ -204,6 +232,9 @@ impl Gen<'_> {
             }
             principal = pick_cumulative(rng, self.charge_weights);
         }
+        if let Some((_, c)) = forced {
+            principal = c;
+        }
         let charge = &self.charges[principal];
         let profile = charge.profile;
         let mut case_charges = vec![principal];
@@ -212,7 +243,10 @@ impl Gen<'_> {
                 case_charges.push(c);
             }
         }
-        let county = pick_cumulative(rng, &self.province.county_cumulative);
+        let mut county = pick_cumulative(rng, &self.province.county_cumulative);
+        if let Some((c, _)) = forced {
+            county = c;
+        }
         let n_suspects = if profile.group {
             let r = rng.gen_range(0..1_000_000);
             if r < self.group_two {
@@ -690,6 +724,7 @@ impl Gen<'_> {
             hide_effective,
             hide_transfer,
             hide_prosecuted,
+            surge: None,
         }
     }
 

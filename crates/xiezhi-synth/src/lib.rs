@@ -11,7 +11,7 @@
 //! let summary = generate(&SynthConfig { seed: 7, cases: 1_000, ..SynthConfig::default() }, out)?;
 //! println!("{} persons, {} dirty records", summary.persons, summary.dirty_records);
 //! let truth = truth::read(out)?;
-//! assert_eq!(truth.len(), summary.files.iter().filter(|f| f.source != "organizations" && f.source != "truth" && f.source != "supervision").map(|f| f.records).sum::<usize>());
+//! assert_eq!(truth.len(), summary.files.iter().filter(|f| f.source != "organizations" && f.source != "truth" && f.source != "supervision" && f.source != "surges").map(|f| f.records).sum::<usize>());
 //! # Ok::<(), xiezhi_synth::SynthError>(())
 //! ```
 //!
@@ -178,6 +178,15 @@
 //! ## `case-numbers.tsv`
 //! Every true case id and its police case number, tab-separated, in case order.
 //!
+//! ## `surge-truth.jsonl`
+//! Early-warning ground truth ([`surges`]): in a province of at least 100 cases,
+//! `max(1, cases / 1000)` surges, each 2–3 consecutive weeks (from 2022 on) in which one county
+//! gets 3–6 extra cases a week of one charge (盗窃罪, 诈骗罪, 帮助信息网络犯罪活动罪, 寻衅滋事罪 or
+//! 故意伤害罪). The extra cases come out of the case budget and are generated like every other
+//! case (flow, persons, planted marks, dirty records). One line per surge: division, charge,
+//! the weeks of 立案 (Monday, index from 2020-12-28) with the cases planted in each, and the
+//! planted cases' ids and police case numbers.
+//!
 //! ## `manifest.json`
 //! Generator name and version, seed, cases, persons, dirty rate, province, export date, dirty
 //! record count and every file above with its record count and SHA-256 (the same list as
@@ -213,6 +222,7 @@ mod export;
 mod people;
 mod province;
 mod sentence;
+pub mod surges;
 pub mod truth;
 mod util;
 pub mod violations;
@@ -344,6 +354,7 @@ pub fn generate_with_progress(
     files.push(truth.out.finish()?);
     files.push(export::write_supervision_truth(&world, out_dir)?);
     files.push(export::write_case_numbers(&world, out_dir)?);
+    files.push(export::write_surge_truth(&world, out_dir)?);
 
     let summary = SynthSummary {
         cases: world.cases.len(),

@@ -607,3 +607,47 @@ fn bad_configurations_are_refused() {
     let (_dir, s) = province(1, 0, 0.1);
     assert_eq!(s.persons, 0);
 }
+
+#[test]
+fn planted_surges_are_police_cases_of_their_county_charge_and_weeks() {
+    let (dir, summary) = province(13, 2500, 0.0);
+    let dir = dir.path();
+    let surges = xiezhi_synth::surges::read(dir).unwrap();
+    assert_eq!(surges.len(), 2);
+    assert_eq!(summary.cases, 2500, "surge cases come out of the budget");
+    let bytes = std::fs::read(dir.join("police/cases.csv")).unwrap();
+    let rows: Vec<Vec<String>> = lines(&bytes, b"\r\n")[1..]
+        .iter()
+        .map(|r| csv_fields(&encoding_rs::GBK.decode(r).0))
+        .collect();
+    let case_ids: BTreeSet<&str> = surges
+        .iter()
+        .flat_map(|s| s.cases.iter().map(String::as_str))
+        .collect();
+    for s in &surges {
+        assert!(s.weeks.len() >= 2 && s.weeks.len() <= 5, "{s:?}");
+        let planted: usize = s.weeks.iter().map(|w| w.planted).sum();
+        assert_eq!(planted, s.cases.len());
+        assert!((6..=18).contains(&planted), "{s:?}");
+        assert!(s.weeks[0].week_start >= chrono::NaiveDate::from_ymd_opt(2022, 1, 3).unwrap());
+        let short = s.charge_name.trim_end_matches('罪');
+        for no in &s.police_case_nos {
+            let f = rows.iter().find(|f| &f[0] == no).unwrap();
+            assert_eq!(f[5], s.division, "{f:?}");
+            assert_eq!(f[3].split(';').next(), Some(short), "{f:?}");
+            let filed = chrono::NaiveDate::parse_from_str(&f[8], "%Y%m%d").unwrap();
+            let monday = s
+                .weeks
+                .iter()
+                .find(|w| w.week_start <= filed && filed < w.week_start + chrono::Days::new(7));
+            assert!(monday.is_some(), "{no} filed {filed} outside {:?}", s.weeks);
+        }
+    }
+    // The planted cases are ordinary cases of the province: they have ground-truth records.
+    let truth = truth_by_file(dir);
+    let police_cases: BTreeSet<&str> = truth[&Source::Police]
+        .iter()
+        .map(|t| t.case.as_str())
+        .collect();
+    assert!(case_ids.iter().all(|c| police_cases.contains(c)));
+}

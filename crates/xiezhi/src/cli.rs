@@ -123,6 +123,8 @@ pub enum Command {
     Predict(crate::insight_cmd::BatchArgs),
     /// 批量抽取实体与关系：stdin JSON 行 -> stdout (batch extraction, CAIL2021/2022 shape)
     Extract(crate::insight_cmd::BatchArgs),
+    /// 案件统计：按地区、罪名、阶段、机构、期间，经汇总读取路径 (case statistics from the store)
+    Stats(crate::stats_cmd::StatsArgs),
     /// 类案检索 (similar-case search over the indexed judgments and facts)
     Search(crate::insight_cmd::SearchArgs),
     /// 智能分析：建索引、评估、检索基准 (insight: index, evaluation, search benchmark)

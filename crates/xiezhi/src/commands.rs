@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Predict(args) => crate::insight_cmd::predict(&data, args),
         Command::Extract(args) => crate::insight_cmd::extract(&data, args),
         Command::Search(args) => crate::insight_cmd::search(&data, args),
+        Command::Stats(args) => crate::stats_cmd::stats(&data, args),
         Command::Insight { action } => crate::insight_cmd::insight(&data, action),
         Command::Access { action } => access(&data, action),
         Command::Request { action } => request(&data, action),
@@ -783,6 +784,17 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
         }
     );
     println!("  账本公钥 {}", log.verifier().to_vkey());
+    println!("\n案件统计（社会公众身份：经汇总读取路径，小于 5 的格子不予公布）：");
+    crate::stats_cmd::stats(
+        data,
+        crate::stats_cmd::StatsArgs {
+            by: "city".into(),
+            principal: "public".into(),
+            json: false,
+        },
+    )?;
+    println!("\n类案检索索引（CJRC 裁判文书与 CAIL2018 案情）：");
+    crate::insight_cmd::demo_index(data)?;
     println!(
         "\n下一步：xiezhi --data-dir {} quarantine list   查看隔离记录",
         data.display()

@@ -11,6 +11,7 @@ use xiezhi_insight::predict::{Predictor, TrainConfig};
 use xiezhi_insight::search::{SearchDoc, SearchIndex, SearchQuery};
 use xiezhi_insight::tagger::Tagger;
 use xiezhi_insight::{batch, corpus, data, eval, warning};
+use xiezhi_standard::codes::{self, CodeTable};
 
 /// Seed of every split, so figures reproduce.
 const SEED: u64 = 2018;
@@ -61,6 +62,9 @@ pub struct SearchArgs {
     /// 罪名过滤 (charge, with or without 罪)
     #[arg(long)]
     pub charge: Option<String>,
+    /// 地区过滤：行政区划代码或名称（文书中须出现该地名）(division code or name)
+    #[arg(long)]
+    pub region: Option<String>,
     #[arg(long)]
     pub year_from: Option<u64>,
     #[arg(long)]
@@ -99,6 +103,20 @@ pub enum InsightAction {
         docs: usize,
         #[arg(long, default_value_t = 200)]
         queries: usize,
+    },
+    /// 案件激增预警：按县×罪名的周立案数，经汇总读取路径 (surge warning over the store's weekly series)
+    Warn {
+        /// 以名册中的哪个身份读取 (principal id; internal principals only)
+        #[arg(long = "as", default_value = "supervisor")]
+        principal: String,
+        /// 激增真值文件，评估召回、误报与延迟 (default: <data-dir>/export/surge-truth.jsonl if present)
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Alerts to print (highest score first).
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
     },
     /// 在共享数据上训练并在留出部分评估 (train on the shared data, report on the held-out part)
     Eval {
@@ -283,6 +301,29 @@ fn real_docs(shared: &Path) -> Result<Vec<SearchDoc>> {
     Ok(docs)
 }
 
+/// Builds `<data-dir>/search-index` for the demo when the shared data are at hand, so `xiezhi
+/// search` and `GET /api/v1/search` work after `xiezhi demo`; says so when they are not.
+pub fn demo_index(data_dir: &Path) -> Result<()> {
+    let shared = data::shared_data_dir();
+    if !shared.join("judgments/cjrc_dev.json").exists()
+        || !shared.join("cail2018/train.json").exists()
+    {
+        println!(
+            "未找到共享数据 `{}`（可设 XIEZHI_SHARED_DATA），跳过类案检索索引；之后可运行 `xiezhi insight index --shared <目录>`",
+            shared.display()
+        );
+        return Ok(());
+    }
+    insight(
+        data_dir,
+        InsightAction::Index {
+            shared: Some(shared),
+            index: None,
+        },
+    )
+    .map(|_| ())
+}
+
 /// `xiezhi search`.
 pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
     let dir = index_dir(data_dir, args.index.as_deref());
@@ -296,6 +337,7 @@ pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
     let hits = ix.search(&SearchQuery {
         text: args.text,
         charge: args.charge,
+        region: args.region,
         year_from: args.year_from,
         year_to: args.year_to,
         term_min: args.term_min,
@@ -327,7 +369,130 @@ pub fn search(data_dir: &Path, args: SearchArgs) -> Result<i32> {
             h.amount_bonus,
             h.circumstance_bonus
         );
+        if !h.matched.is_empty() {
+            println!("   匹配要素：{}", h.matched.join("；"));
+        }
         println!("   {}…", h.snippet);
+    }
+    Ok(0)
+}
+
+/// The planted surges of a synthetic province's `surge-truth.jsonl`, as the detector's truth.
+pub fn planted_surges(path: &Path) -> Result<Vec<warning::PlantedSurge>> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let rows = if path
+        .file_name()
+        .is_some_and(|n| n == xiezhi_synth::surges::FILE)
+    {
+        xiezhi_synth::surges::read(dir)?
+    } else {
+        bail!("真值文件应为 `{}`", xiezhi_synth::surges::FILE);
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| warning::PlantedSurge {
+            division: r.division,
+            charge: r.charge,
+            weeks: r
+                .weeks
+                .iter()
+                .filter_map(|w| warning::week_of(w.week_start))
+                .collect(),
+        })
+        .collect())
+}
+
+/// `xiezhi insight warn`: alerts over the store's weekly series, scored against planted
+/// surges when a truth file is at hand.
+fn warn(
+    data_dir: &Path,
+    principal: &str,
+    truth: Option<PathBuf>,
+    top: usize,
+    json: bool,
+) -> Result<i32> {
+    let principals = crate::access_cmd::load_principals(data_dir)?;
+    let Some(p) = principals.iter().find(|x| x.id() == principal) else {
+        bail!("名册中没有身份 `{principal}`");
+    };
+    let mut store = xiezhi_store::SqliteStore::open(&data_dir.join("xiezhi.db"))?;
+    let authz = crate::request_cmd::authorizer(data_dir, &mut store)?;
+    let ctx = xiezhi_access::RequestContext::new(chrono::Local::now().naive_local());
+    let (series, access) =
+        xiezhi_server::insight_api::weekly_case_series(&mut store, &authz, p, &ctx)?;
+    if access.min_cell.is_some() {
+        bail!("预警按周计数，含小于公布阈值的数字，仅供内部身份使用（`{principal}` 只能看到抑制后的汇总）");
+    }
+    let detector = warning::Detector::default();
+    let truth_path = truth.or_else(|| {
+        let p = data_dir.join("export").join(xiezhi_synth::surges::FILE);
+        p.exists().then_some(p)
+    });
+    let planted = truth_path.as_deref().map(planted_surges).transpose()?;
+    let mut alerts = warning::scan(&series, planted.as_deref(), detector);
+    alerts.sort_by(|a, b| b.alert.score.total_cmp(&a.alert.score));
+    let report = planted
+        .as_deref()
+        .map(|t| warning::evaluate_planted(&series, t, detector));
+    if json {
+        let v = serde_json::json!({"cases_read": access.cases_read, "series": series.len(), "alerts": alerts.iter().take(top).collect::<Vec<_>>(), "evaluation": report});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    println!(
+        "案件激增预警：{} 件案件（经汇总读取路径），{} 条 县×罪名 周序列，预警 {} 次；前 {}：",
+        access.cases_read,
+        series.len(),
+        alerts.len(),
+        top.min(alerts.len())
+    );
+    let label = |t: CodeTable, c: &str| {
+        codes::table(t)
+            .get(c)
+            .map_or_else(|| c.to_string(), |e| e.name.clone())
+    };
+    for a in alerts.iter().take(top) {
+        println!(
+            "  {} 周：{}（{}）{}：立案 {} 件，基线 {:.1}，尺度 {:.2}，得分 {:.1}{}",
+            a.week_start,
+            label(CodeTable::Division, &a.division),
+            a.division,
+            label(CodeTable::Charge, &a.charge),
+            a.alert.observed,
+            a.alert.baseline,
+            a.alert.scale,
+            a.alert.score,
+            match a.planted {
+                Some(true) => "  [植入激增]",
+                Some(false) => "  [误报]",
+                None => "",
+            }
+        );
+    }
+    if let Some(first) = alerts.first() {
+        println!("  方法：{}", first.alert.method);
+    }
+    if let Some(r) = report {
+        println!(
+            "评估（植入真值 {}）：激增 {} 次，检出 {}，召回 {:.3}；评估 {} 个序列周，误报 {} 次，每千序列周 {:.2}；平均延迟 {:.2} 周",
+            truth_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+            r.surges,
+            r.detected,
+            r.recall,
+            r.series_weeks,
+            r.false_alarms,
+            r.false_alarms_per_1000,
+            r.mean_delay_weeks
+        );
+        for m in &r.missed {
+            println!(
+                "  漏报：{}（{}）{} 周 {:?}",
+                label(CodeTable::Division, &m.division),
+                m.division,
+                label(CodeTable::Charge, &m.charge),
+                m.weeks
+            );
+        }
     }
     Ok(0)
 }
@@ -355,6 +520,12 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
             );
             Ok(0)
         }
+        InsightAction::Warn {
+            principal,
+            truth,
+            top,
+            json,
+        } => warn(data_dir, &principal, truth, top, json),
         InsightAction::Bench {
             shared,
             docs,

@@ -8,6 +8,7 @@ mod insight_cmd;
 mod report;
 mod request_cmd;
 mod serve_cmd;
+mod stats_cmd;
 mod supervise_cmd;
 mod transfer_cmd;
 

@@ -194,3 +194,48 @@ pub(crate) fn write_case_numbers(world: &World, out_dir: &Path) -> Result<FileSu
     }
     out.finish()
 }
+
+/// Writes `surge-truth.jsonl`: one line per planted surge, with the filing weeks and cases.
+pub(crate) fn write_surge_truth(world: &World, out_dir: &Path) -> Result<FileSummary, SynthError> {
+    use crate::surges::{week_of, week_start, SurgeTruth, SurgeWeek, FILE};
+    let mut out = Output::create(out_dir, FILE, "surges")?;
+    for (si, plan) in world.surges.iter().enumerate() {
+        let county = &world.province.counties[plan.county];
+        let charge = &world.charges[plan.charge];
+        let mut weeks: Vec<SurgeWeek> = Vec::new();
+        let (mut cases, mut numbers) = (Vec::new(), Vec::new());
+        for (i, case) in world.cases.iter().enumerate() {
+            if case.surge != Some(si) {
+                continue;
+            }
+            cases.push(truth::case_id(i));
+            numbers.push(case.police_no.clone());
+            let w = week_of(case.filed);
+            match weeks.iter_mut().find(|x| x.week == w) {
+                Some(x) => x.planted += 1,
+                None => weeks.push(SurgeWeek {
+                    week_start: week_start(w),
+                    week: w,
+                    planted: 1,
+                }),
+            }
+        }
+        weeks.sort_by_key(|w| w.week);
+        let row = SurgeTruth {
+            surge: si + 1,
+            division: county.code.to_string(),
+            division_name: county.name.to_string(),
+            charge: charge.entry.code.clone(),
+            charge_name: charge.name.to_string(),
+            weeks,
+            cases,
+            police_case_nos: numbers,
+        };
+        let mut line = serde_json::to_string(&row)
+            .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
+        line.push('\n');
+        out.write(line.as_bytes())?;
+        out.records += 1;
+    }
+    out.finish()
+}
