@@ -49,7 +49,19 @@ fn shots_dir() -> PathBuf {
 }
 
 async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
+    // A screenshot can time out on a busy machine; the page itself was already checked.
+    let mut attempt = 0;
+    let png = loop {
+        attempt += 1;
+        match c.screenshot().await {
+            Ok(png) => break png,
+            Err(e) if attempt < 3 => {
+                eprintln!("screenshot {name}: {e}; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("screenshot {name}: {e}"),
+        }
+    };
     assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
     std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
 }
