@@ -592,15 +592,18 @@ pub fn read_case_for(
     let ctx = today_ctx();
     let pending = {
         let reader = state.reader()?;
-        prepare_case_read(
-            &*reader,
-            &Decider::Cached(&state.views, &authz),
-            &state.salt,
-            principal,
-            uid,
-            &ctx,
-        )
-        .map_err(read_error)?
+        reader
+            .in_snapshot(|r| {
+                prepare_case_read(
+                    r,
+                    &Decider::Cached(&state.views, &authz),
+                    &state.salt,
+                    principal,
+                    uid,
+                    &ctx,
+                )
+            })?
+            .map_err(read_error)?
     };
     // In the ledger (group-committed with concurrent reads) before anything is returned.
     state.ledger.log(pending.entry().clone())?;

@@ -52,6 +52,17 @@ impl SqliteStore {
         Ok(SqliteStore { conn })
     }
 
+    /// Runs `f` inside one read transaction: every query of `f` sees the same snapshot, and
+    /// the transaction (with its check of the WAL index) is begun once rather than once per
+    /// statement.
+    pub fn in_snapshot<T>(&self, f: impl FnOnce(&Self) -> T) -> Result<T> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let out = f(self);
+        // Nothing was written; ending the transaction releases the snapshot.
+        self.conn.execute_batch("ROLLBACK")?;
+        Ok(out)
+    }
+
     /// A private in-memory database, for tests.
     pub fn in_memory() -> Result<SqliteStore> {
         Self::init(Connection::open_in_memory()?)
