@@ -54,10 +54,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/webhooks", get(xa::list_webhooks))
         .route("/api/v1/webhooks/key", get(xa::webhook_key))
         .route("/api/v1/webhooks/{organ}", put(xa::register_webhook))
-        .route(
-            "/api/v1/webhooks/{organ}/deliveries",
-            get(xa::webhook_deliveries),
-        )
+        .route("/api/v1/webhooks/{organ}/deliveries", get(xa::deliveries))
 }
 
 /// The OpenAPI 3 document, generated from the handlers' annotations.
@@ -91,7 +88,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         xa::list_webhooks,
         xa::webhook_key,
         xa::register_webhook,
-        xa::webhook_deliveries
+        xa::deliveries
     ),
     components(schemas(
         Problem,

@@ -446,7 +446,7 @@ pub async fn register_webhook(
     params(("organ" = String, Path, description = "接收机关代码")),
     responses((status = 200, body = Vec<WebhookDeliveryDoc>), (status = 401, body = Problem),
         (status = 403, body = Problem)))]
-pub async fn webhook_deliveries(
+pub async fn deliveries(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(organ): Path<String>,
