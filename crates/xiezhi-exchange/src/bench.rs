@@ -3,6 +3,7 @@
 //! sender. Every step is the production path over a real SQLite file; transfers go in batches
 //! of `batch`, each step of a batch one transaction.
 
+use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -88,12 +89,11 @@ pub fn run(
             })
             .collect()
     };
-    // Sender and receiver are separate organs: each runs on its own thread and connection, so
-    // the receiver checks batch k while the sender signs and stores batch k + 1. The sender
-    // records batch k's receipts before it asks what is due next, so nothing is handed out
-    // twice.
-    let (to_receiver, deliveries) = std::sync::mpsc::sync_channel::<Vec<Envelope>>(1);
-    let (to_sender, answers) = std::sync::mpsc::sync_channel::<Vec<Outcome>>(1);
+    // Sender and receiver are separate organs, each on its own thread and store: while the
+    // receiver checks batch k + 1, the sender records batch k's receipts and signs and stores
+    // batch k + 2. What is under way is excluded from what is due, so nothing goes twice.
+    let (to_receiver, deliveries) = std::sync::mpsc::sync_channel::<Vec<Envelope>>(2);
+    let (to_sender, answers) = std::sync::mpsc::sync_channel::<Vec<Outcome>>(2);
     let started = Instant::now();
     let (receive_time, sender_side) = std::thread::scope(|s| {
         let (keys, registry) = (&keys, &registry);
@@ -119,8 +119,9 @@ pub fn run(
         let sending = (|| -> Result<BenchReport, ExchangeError> {
             let mut r = BenchReport::default();
             let mut made = 0;
-            let mut in_flight: Option<Vec<i64>> = None;
-            while made < transfers || in_flight.is_some() {
+            // Batches handed to the receiver and not yet answered, oldest first.
+            let mut in_flight: VecDeque<Vec<i64>> = VecDeque::new();
+            while made < transfers || !in_flight.is_empty() {
                 if made < transfers {
                     let n = batch.min(transfers - made);
                     let drafts = make(made, n);
@@ -129,7 +130,23 @@ pub fn run(
                     outbox::send(&mut sender, keys, registry, drafts, now)?;
                     r.send += t.elapsed();
                 }
-                if let Some(seqs) = in_flight.take() {
+                let flying: BTreeSet<i64> = in_flight.iter().flatten().copied().collect();
+                let t = Instant::now();
+                let due = outbox::due_excluding(&sender, now, batch, &flying)?;
+                r.due += t.elapsed();
+                if !due.is_empty() {
+                    let (seqs, envelopes): (Vec<i64>, Vec<_>) =
+                        due.into_iter().map(|i| (i.seq, i.envelope)).unzip();
+                    if to_receiver.send(envelopes).is_err() {
+                        break;
+                    }
+                    in_flight.push_back(seqs);
+                }
+                // Two batches under way keep the receiver busy while the sender records.
+                if in_flight.len() >= 2 || made >= transfers {
+                    let Some(seqs) = in_flight.pop_front() else {
+                        break;
+                    };
                     let outcomes = answers
                         .recv()
                         .map_err(|_| ExchangeError::Corrupt("receiver stopped".into()))?;
@@ -139,18 +156,6 @@ pub fn run(
                         outbox::record(&mut sender, registry, pairs, &policy, now)?.delivered;
                     r.record += t.elapsed();
                 }
-                let t = Instant::now();
-                let due = outbox::due(&sender, now, batch)?;
-                r.due += t.elapsed();
-                if due.is_empty() {
-                    continue;
-                }
-                let (seqs, envelopes): (Vec<i64>, Vec<_>) =
-                    due.into_iter().map(|i| (i.seq, i.envelope)).unzip();
-                if to_receiver.send(envelopes).is_err() {
-                    break;
-                }
-                in_flight = Some(seqs);
             }
             drop(to_receiver);
             Ok(r)
