@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_ledger.sql"),
     include_str!("../migrations/0003_workflow.sql"),
+    include_str!("../migrations/0004_workflow_rowid.sql"),
 ];
 
 /// The embedded default store.
