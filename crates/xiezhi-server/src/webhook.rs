@@ -33,6 +33,8 @@ use crate::state::AppState;
 pub const CONFIG_KIND: &str = "webhook.config";
 pub const CURSOR_KIND: &str = "webhook.cursor";
 pub const DELIVERY_KIND: &str = "webhook.delivery";
+/// Per organ: every delivery up to this queue cursor is delivered or dead.
+pub const SETTLED_KIND: &str = "webhook.settled";
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "xiezhi-signature";
 /// The envelope id, for the receiver's dedup.
@@ -182,6 +184,8 @@ pub struct AttemptDoc {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
     pub organ: String,
+    /// Position in the organ's inbox queue.
+    pub cursor: i64,
     pub envelope_id: String,
     pub url: String,
     pub state: DeliveryState,
@@ -191,8 +195,10 @@ pub struct Delivery {
     pub dead_reason: Option<String>,
 }
 
-fn delivery_id(organ: &str, envelope_id: &str) -> String {
-    format!("{organ}|{envelope_id}")
+/// Deliveries are keyed by the organ's inbox-queue cursor, so they sort in arrival order and
+/// the scan can start after the last settled one.
+fn delivery_id(organ: &str, cursor: i64) -> String {
+    format!("{organ}|{cursor:012}")
 }
 
 /// Checks a webhook URL: plain `http://host[:port]/path` (the platform speaks to department
@@ -250,22 +256,48 @@ pub fn config<S: Store>(store: &S, organ: &str) -> Result<Option<WebhookConfig>>
 
 /// Every delivery to an organ, oldest first.
 pub fn deliveries<S: Store>(store: &S, organ: &str) -> Result<Vec<Delivery>> {
+    deliveries_after(store, organ, 0, usize::MAX)
+}
+
+/// Deliveries to an organ after queue cursor `after`, at most `limit`.
+fn deliveries_after<S: Store>(
+    store: &S,
+    organ: &str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Delivery>> {
     let prefix = format!("{organ}|");
-    parse_all(
-        store
-            .workflow_items(DELIVERY_KIND)?
-            .into_iter()
-            .filter(|(id, _)| id.starts_with(&prefix))
-            .collect(),
-    )
+    let mut out = Vec::new();
+    let mut from = delivery_id(organ, after);
+    while out.len() < limit {
+        let page = store.workflow_items_after(DELIVERY_KIND, &from, 512)?;
+        let full = page.len() == 512;
+        for (id, body) in page {
+            if !id.starts_with(&prefix) || out.len() >= limit {
+                return Ok(out);
+            }
+            out.push(serde_json::from_str(&body).with_context(|| format!("stored `{id}`"))?);
+            from = id;
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The delivery of one envelope to an organ.
 pub fn delivery<S: Store>(store: &S, organ: &str, envelope_id: &str) -> Result<Option<Delivery>> {
-    store
-        .workflow_item(DELIVERY_KIND, &delivery_id(organ, envelope_id))?
-        .map(|b| serde_json::from_str(&b).context("stored webhook delivery"))
-        .transpose()
+    Ok(deliveries(store, organ)?
+        .into_iter()
+        .find(|d| d.envelope_id == envelope_id))
+}
+
+fn counter<S: Store>(store: &S, kind: &str, organ: &str) -> Result<i64> {
+    Ok(store
+        .workflow_item(kind, organ)?
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0))
 }
 
 fn parse_all<T: for<'de> Deserialize<'de>>(items: Vec<(String, String)>) -> Result<Vec<T>> {
@@ -326,6 +358,7 @@ impl WebhookOptions {
 /// One due delivery handed to the sender.
 struct Job {
     organ: String,
+    cursor: i64,
     envelope_id: String,
     url: String,
     body: Vec<u8>,
@@ -345,19 +378,17 @@ fn scan<S: Store>(
 ) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for config in configs(store)? {
-        let cursor: i64 = store
-            .workflow_item(CURSOR_KIND, &config.organ)?
-            .and_then(|b| b.parse().ok())
-            .unwrap_or(0);
-        let new = inbox::pull(store, &config.organ, cursor, 256)?;
+        let organ = &config.organ;
+        let cursor = counter(store, CURSOR_KIND, organ)?;
+        let new = inbox::pull(store, organ, cursor, 256)?;
         if let Some((last, _)) = new.last() {
             let mut writes: Vec<WorkflowWrite> = new
                 .iter()
-                .map(|(_, item)| {
-                    let id = &item.envelope.body.id;
+                .map(|(cursor, item)| {
                     let d = Delivery {
-                        organ: config.organ.clone(),
-                        envelope_id: id.clone(),
+                        organ: organ.clone(),
+                        cursor: *cursor,
+                        envelope_id: item.envelope.body.id.clone(),
                         url: config.url.clone(),
                         state: DeliveryState::Pending,
                         attempts: Vec::new(),
@@ -366,7 +397,7 @@ fn scan<S: Store>(
                     };
                     Ok(WorkflowWrite {
                         kind: DELIVERY_KIND.into(),
-                        id: delivery_id(&config.organ, id),
+                        id: delivery_id(organ, *cursor),
                         body: serde_json::to_string(&d)?,
                         events: Vec::new(),
                     })
@@ -374,30 +405,42 @@ fn scan<S: Store>(
                 .collect::<Result<_>>()?;
             writes.push(WorkflowWrite {
                 kind: CURSOR_KIND.into(),
-                id: config.organ.clone(),
+                id: organ.clone(),
                 body: last.to_string(),
                 events: Vec::new(),
             });
             store.put_workflow_items(&writes)?;
         }
-    }
-    for (id, body) in store.workflow_items(DELIVERY_KIND)? {
-        if jobs.len() >= limit {
-            break;
+        // Only deliveries after the settled mark can still be due; the mark moves over the
+        // leading run of finished ones.
+        let settled = counter(store, SETTLED_KIND, organ)?;
+        let mut mark = settled;
+        let mut open_seen = false;
+        for d in deliveries_after(store, organ, settled, 4096)? {
+            if d.state == DeliveryState::Pending {
+                open_seen = true;
+            } else if !open_seen {
+                mark = d.cursor;
+            }
+            let id = delivery_id(organ, d.cursor);
+            let due = d.state == DeliveryState::Pending && d.next_attempt_at <= at;
+            if !due || queued.contains(&id) || jobs.len() >= limit {
+                continue;
+            }
+            let Some(item) = inbox::inbox_item(store, &d.envelope_id)? else {
+                continue;
+            };
+            jobs.push(Job {
+                organ: d.organ,
+                cursor: d.cursor,
+                envelope_id: d.envelope_id,
+                url: d.url,
+                body: serde_json::to_vec(&item.envelope)?,
+            });
         }
-        let d: Delivery = serde_json::from_str(&body).with_context(|| format!("stored `{id}`"))?;
-        if d.state != DeliveryState::Pending || d.next_attempt_at > at || queued.contains(&id) {
-            continue;
+        if mark != settled {
+            store.put_workflow_item(SETTLED_KIND, organ, &mark.to_string(), &[])?;
         }
-        let Some(item) = inbox::inbox_item(store, &d.envelope_id)? else {
-            continue;
-        };
-        jobs.push(Job {
-            organ: d.organ,
-            envelope_id: d.envelope_id,
-            url: d.url,
-            body: serde_json::to_vec(&item.envelope)?,
-        });
     }
     Ok(jobs)
 }
@@ -406,13 +449,15 @@ fn scan<S: Store>(
 fn record_attempt<S: Store>(
     store: &mut S,
     organ: &str,
-    envelope_id: &str,
+    cursor: i64,
     attempt: AttemptDoc,
     opts: &WebhookOptions,
 ) -> Result<()> {
-    let Some(mut d) = delivery(store, organ, envelope_id)? else {
+    let Some(body) = store.workflow_item(DELIVERY_KIND, &delivery_id(organ, cursor))? else {
         return Ok(());
     };
+    let mut d: Delivery = serde_json::from_str(&body).context("stored webhook delivery")?;
+    let envelope_id = d.envelope_id.clone();
     let ok = attempt.error.is_none();
     let at = attempt.at;
     let mut events = vec![ledger_event(
@@ -447,7 +492,7 @@ fn record_attempt<S: Store>(
     }
     store.put_workflow_item(
         DELIVERY_KIND,
-        &delivery_id(organ, envelope_id),
+        &delivery_id(organ, cursor),
         &serde_json::to_string(&d)?,
         &events,
     )?;
@@ -504,7 +549,7 @@ pub fn spawn(state: Arc<AppState>, key: Arc<PlatformKey>, opts: WebhookOptions) 
             match found {
                 Ok(Ok(jobs)) => {
                     for job in jobs {
-                        let id = delivery_id(&job.organ, &job.envelope_id);
+                        let id = delivery_id(&job.organ, job.cursor);
                         if let Ok(mut q) = scan_queued.lock() {
                             q.insert(id);
                         }
@@ -523,10 +568,10 @@ pub fn spawn(state: Arc<AppState>, key: Arc<PlatformKey>, opts: WebhookOptions) 
         while let Some(job) = rx.recv().await {
             let attempt = post(&client, &key, &job, opts.timeout).await;
             let (state, opts2, queued) = (state.clone(), opts.clone(), queued.clone());
-            let id = delivery_id(&job.organ, &job.envelope_id);
+            let id = delivery_id(&job.organ, job.cursor);
             let done = tokio::task::spawn_blocking(move || -> Result<()> {
                 let mut store = state.store().map_err(|p| anyhow::anyhow!("{}", p.title))?;
-                record_attempt(&mut *store, &job.organ, &job.envelope_id, attempt, &opts2)
+                record_attempt(&mut *store, &job.organ, job.cursor, attempt, &opts2)
             })
             .await;
             if let Ok(mut q) = queued.lock() {

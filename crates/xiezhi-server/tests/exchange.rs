@@ -332,6 +332,13 @@ async fn received_transfers_reach_the_webhook_signed_retried_and_recorded() {
     assert!(ledger()
         .iter()
         .any(|e| e.kind == "webhook_dead_letter" && e.body.contains(&lost[0])));
+    // With nothing left pending, the scan's settled mark passes every delivery.
+    let last = deliveries(&jc).iter().map(|d| d.cursor).max().unwrap();
+    wait_for("the settled mark", || {
+        let store = fixture().state.store().unwrap();
+        store.workflow_item(webhook::SETTLED_KIND, &jc).unwrap() == Some(last.to_string())
+    })
+    .await;
 
     // The organs see the transfers with their Chinese kind, overdue answer and evidence.
     let (status, body) = get_as(&cookie, "/api/v1/transfers").await;
