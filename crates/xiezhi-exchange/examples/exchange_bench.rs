@@ -1,5 +1,6 @@
 //! The exchange benchmark without the full binary:
-//! `cargo run --release -p xiezhi-exchange --example exchange_bench -- [transfers] [batch]`.
+//! `cargo run --release -p xiezhi-exchange --example exchange_bench -- [transfers] [batch] [dir]`
+//! (with `dir`, the stores are kept there for inspection).
 //! `xiezhi bench exchange` runs the same loop.
 
 /// As in the `xiezhi` binary.
@@ -11,10 +12,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let transfers: usize = args.next().map_or(Ok(20_000), |a| a.parse())?;
     let batch: usize = args.next().map_or(Ok(256), |a| a.parse())?;
     let dir = tempfile::tempdir()?;
+    let keep = args.next().map(std::path::PathBuf::from);
+    let base = keep.as_deref().unwrap_or(dir.path());
     let now = chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .ok_or("bad start time")?;
-    let r = xiezhi_exchange::bench::run(&dir.path().join("bench.db"), transfers, batch, now)?;
+    let r = xiezhi_exchange::bench::run(&base.join("bench.db"), transfers, batch, now)?;
     println!(
         "bench exchange: transfers={} batch={batch} delivered={} ledger entries={}",
         r.transfers, r.delivered, r.ledger_entries

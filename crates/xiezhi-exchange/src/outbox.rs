@@ -274,6 +274,18 @@ pub fn due<S: Store>(
     now: NaiveDateTime,
     limit: usize,
 ) -> Result<Vec<OutboxItem>, ExchangeError> {
+    due_excluding(store, now, limit, &BTreeSet::new())
+}
+
+/// As [`due`], for a transport with deliveries still under way: the entries in `in_flight`
+/// (outbox sequence numbers) are not handed out again, and they still hold back the later
+/// transfers of their case.
+pub fn due_excluding<S: Store>(
+    store: &S,
+    now: NaiveDateTime,
+    limit: usize,
+    in_flight: &BTreeSet<i64>,
+) -> Result<Vec<OutboxItem>, ExchangeError> {
     let mut p = Pending::default();
     let mut cursor = seq_id(p.counter(store, "outbox_done")?);
     let mut blocked: BTreeSet<(String, String)> = BTreeSet::new();
@@ -298,7 +310,10 @@ pub fn due<S: Store>(
             if !blocked.insert((b.from.clone(), b.case_uid.clone())) {
                 continue;
             }
-            if item.state == OutboxState::Pending && item.next_attempt_at <= now {
+            if item.state == OutboxState::Pending
+                && item.next_attempt_at <= now
+                && !in_flight.contains(&item.seq)
+            {
                 let envelope = envelope(store, item.seq)?;
                 out.push(item.with(envelope));
                 if out.len() >= limit {

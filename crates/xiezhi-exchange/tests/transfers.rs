@@ -280,6 +280,36 @@ fn a_case_is_applied_in_order_whatever_order_its_envelopes_arrive_in() {
 }
 
 #[test]
+fn transfers_under_way_are_not_handed_out_again_and_still_hold_back_their_case() {
+    let p = platform();
+    let mut store = open(&p.path);
+    let envs = outbox::send(
+        &mut store,
+        &p.keys,
+        &p.registry,
+        vec![
+            draft(TransferKind::ArrestRequest, "C1"),
+            draft(TransferKind::ProsecutionTransfer, "C1"),
+            draft(TransferKind::ArrestRequest, "C2"),
+        ],
+        t0(),
+    )
+    .expect("send");
+    let first = outbox::due(&store, t0(), 10).expect("due");
+    let ids: Vec<&str> = first.iter().map(|i| i.envelope.body.id.as_str()).collect();
+    assert_eq!(ids, [envs[0].body.id.as_str(), envs[2].body.id.as_str()]);
+    // C1's first transfer is under way: nothing of C1 is offered, C2's is (not under way).
+    let flying = std::collections::BTreeSet::from([first[0].seq]);
+    let next = outbox::due_excluding(&store, t0(), 10, &flying).expect("due");
+    let ids: Vec<&str> = next.iter().map(|i| i.envelope.body.id.as_str()).collect();
+    assert_eq!(ids, [envs[2].body.id.as_str()]);
+    let all = std::collections::BTreeSet::from([first[0].seq, first[1].seq]);
+    assert!(outbox::due_excluding(&store, t0(), 10, &all)
+        .expect("due")
+        .is_empty());
+}
+
+#[test]
 fn failed_deliveries_back_off_and_are_dead_lettered_with_their_reasons() {
     let p = platform();
     let mut store = open(&p.path);

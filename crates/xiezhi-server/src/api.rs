@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
 use serde::de::DeserializeOwned;
@@ -28,6 +28,7 @@ use xiezhi_supervise::lifecycle::{self, Action as LifecycleAction, ActionError, 
 
 use crate::auth::{self, Caller, Via};
 use crate::error::Problem;
+use crate::exchange_api as xa;
 use crate::state::{self, AppState};
 
 /// The API routes. The OpenAPI test reads this function's `.route(` lines: a route added here
@@ -52,6 +53,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/stats/cases", get(crate::insight_api::case_stats))
         .route("/api/v1/search", get(crate::insight_api::search))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/transfers", get(xa::list_transfers))
+        .route("/api/v1/transfers/{id}", get(xa::show_transfer))
+        .route("/api/v1/webhooks", get(xa::list_webhooks))
+        .route("/api/v1/webhooks/key", get(xa::webhook_key))
+        .route("/api/v1/webhooks/{organ}", put(xa::register_webhook))
+        .route("/api/v1/webhooks/{organ}/deliveries", get(xa::deliveries))
 }
 
 /// The OpenAPI 3 document, generated from the handlers' annotations.
@@ -82,7 +89,13 @@ pub fn routes() -> Router<Arc<AppState>> {
         stats,
         crate::insight_api::case_stats,
         crate::insight_api::search,
-        openapi
+        openapi,
+        xa::list_transfers,
+        xa::show_transfer,
+        xa::list_webhooks,
+        xa::webhook_key,
+        xa::register_webhook,
+        xa::deliveries
     ),
     components(schemas(
         Problem,
@@ -109,7 +122,17 @@ pub fn routes() -> Router<Arc<AppState>> {
         RiskActionRequest,
         CheckpointDoc,
         ProofDoc,
-        Stats
+        Stats,
+        xa::TransferList,
+        xa::TransferRow,
+        xa::TransferDetail,
+        xa::DocumentDoc,
+        xa::ReceiptDoc,
+        xa::WebhookDeliveryDoc,
+        xa::WebhookStatus,
+        xa::WebhookList,
+        xa::RegisterWebhook,
+        xa::WebhookKey
     ))
 )]
 pub struct ApiDoc;

@@ -6,6 +6,8 @@
 //! - [`api`]: the JSON routes; case data only through `xiezhi_access::reader::SharedReader`.
 //! - [`ui`]: the console pages (minijinja templates, vendored htmx and ECharts, no CDN).
 //! - [`error`]: RFC 9457 problem details naming field and rule.
+//! - [`exchange_api`], [`exchange_pages`]: transfers in and out, webhook registration, 交换.
+//! - [`webhook`]: signed POSTs of received envelopes to department systems, with retries.
 //!
 //! [`app`] builds the router, so tests drive it with `tower::ServiceExt::oneshot`, no socket.
 //! Architecture: may import every Xiezhi library crate; reads case data only through the access
@@ -21,8 +23,11 @@ pub mod auth;
 pub mod error;
 pub mod insight_api;
 pub mod ledger_queue;
+pub mod exchange_api;
+pub mod exchange_pages;
 pub mod state;
 pub mod ui;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,6 +87,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let upload_limit = axum::extract::DefaultBodyLimit::max(state.limits.upload_bytes);
     api::routes()
         .merge(ui::routes())
+        .merge(exchange_pages::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(upload_limit)
@@ -89,8 +95,14 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C, with the webhook task running beside the server.
 pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> std::io::Result<()> {
+    let key = webhook::PlatformKey::load_or_create(&state.data).map_err(std::io::Error::other)?;
+    webhook::spawn(
+        state.clone(),
+        Arc::new(key),
+        webhook::WebhookOptions::default(),
+    );
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {

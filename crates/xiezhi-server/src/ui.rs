@@ -42,6 +42,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/ingest_result.html"),
     ),
     ("error.html", include_str!("../templates/error.html")),
+    ("exchange.html", include_str!("../templates/exchange.html")),
+    ("transfer.html", include_str!("../templates/transfer.html")),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -57,7 +59,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-fn render(name: &str, ctx: minijinja::Value) -> Response {
+pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Response {
     match env().get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => Html(html).into_response(),
         Err(e) => Problem::internal(&e).into_response(),
@@ -147,7 +149,7 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for PageUser {
     }
 }
 
-fn me(caller: &Caller) -> minijinja::Value {
+pub(crate) fn me(caller: &Caller) -> minijinja::Value {
     let (name, role, org) = match &caller.principal {
         Principal::User(u) => (u.name.clone(), u.role.name_zh(), u.org_code.clone()),
         Principal::System(s) => (s.id.clone(), "部门系统", s.org_code.clone()),
@@ -159,7 +161,7 @@ fn me(caller: &Caller) -> minijinja::Value {
     }
 }
 
-fn error_page(caller: &Caller, p: &Problem) -> Response {
+pub(crate) fn error_page(caller: &Caller, p: &Problem) -> Response {
     let mut res = render(
         "error.html",
         context! {
@@ -174,7 +176,7 @@ fn error_page(caller: &Caller, p: &Problem) -> Response {
     res
 }
 
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f)

@@ -1,6 +1,7 @@
 //! The console in headless Chromium (chromedriver + fantoccini) against the real server on a
 //! local port: a police officer and a judge open the same case and see different fields
 //! masked; a data steward uploads a bad export and sees it quarantined with its reasons; the
+//! procuratorate officer finds a police transfer on 交换 and opens its signature check; the
 //! main pages are screenshotted at 1366×768 and on a narrow screen into
 //! `target/screenshots/` for review.
 //!
@@ -330,5 +331,91 @@ async fn console_in_a_real_browser() {
         "{history}"
     );
     shot(&c, "risk-closed").await;
+
+    // A procuratorate officer opens 交换 and sees a transfer from the police with its Chinese
+    // kind name, then its detail with the signature check.
+    let id = {
+        use xiezhi_exchange::envelope::WireValue;
+        use xiezhi_exchange::inbox::{self, Mode};
+        use xiezhi_exchange::keys::{register, Keyring, Registry};
+        use xiezhi_exchange::outbox::{self, Draft, RetryPolicy};
+        use xiezhi_exchange::{OrganKind, TransferKind};
+        let ga = f.state.principal("police").unwrap().org_code().to_string();
+        let jc = f
+            .state
+            .principal("prosecutor")
+            .unwrap()
+            .org_code()
+            .to_string();
+        let mut store = f.state.store().unwrap();
+        let mut keys = Keyring::new();
+        for (i, (organ, kind)) in [(&ga, OrganKind::Police), (&jc, OrganKind::Procuratorate)]
+            .into_iter()
+            .enumerate()
+        {
+            let key = ed25519_dalek::SigningKey::from_bytes(&[i as u8 + 41; 32]);
+            register(
+                &mut *store,
+                organ,
+                organ,
+                kind,
+                &key.verifying_key(),
+                "2024-03-01T09:00:00",
+            )
+            .unwrap();
+            keys.insert(organ, key);
+        }
+        let registry = Registry::load(&*store).unwrap();
+        let now = chrono::Local::now().naive_local();
+        let mut d = Draft::new(TransferKind::ArrestRequest, &ga, &jc, "Z0000001").document(
+            "arrest_request",
+            "提捕字〔2024〕1号",
+            "提请批准逮捕书。".as_bytes(),
+        );
+        d.case
+            .insert("name".into(), WireValue::Text("Z0000001 盗窃案".into()));
+        let sent = outbox::send(&mut *store, &keys, &registry, vec![d], now).unwrap();
+        let due = outbox::due(&*store, now, 10).unwrap();
+        let (seqs, envs): (Vec<i64>, Vec<_>) = due.into_iter().map(|i| (i.seq, i.envelope)).unzip();
+        let outcomes =
+            inbox::receive(&mut *store, &keys, &registry, envs, Mode::Manual, now).unwrap();
+        let pairs = seqs.into_iter().zip(outcomes).collect();
+        outbox::record(&mut *store, &registry, pairs, &RetryPolicy::default(), now).unwrap();
+        sent[0].body.id.clone()
+    };
+    login(&c, &base, "prosecutor").await;
+    c.goto(&format!("{base}/exchange")).await.unwrap();
+    let table = c
+        .find(Locator::Id("transfers"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains(&id) && table.contains("提请批准逮捕") && table.contains("收到"),
+        "{table}"
+    );
+    shot(&c, "exchange").await;
+    c.set_window_size(390, 844).await.unwrap();
+    shot(&c, "exchange-narrow").await;
+    c.set_window_size(1366, 768).await.unwrap();
+    c.find(Locator::LinkText(&id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let signature = c
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Id("signature"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(signature.contains("签名有效"), "{signature}");
+    shot(&c, "transfer").await;
     c.close().await.unwrap();
 }

@@ -155,6 +155,14 @@ pub fn fixture() -> &'static Fixture {
                     Level::L3,
                 )
             },
+            user(
+                "sysadmin",
+                &format!("ZF{province}000001"),
+                OrgKind::Zfw,
+                &format!("{province}0000"),
+                Role::Sysadmin,
+                Level::L2,
+            ),
             Principal::System(DepartmentSystem {
                 id: "police-system".into(),
                 org_code: org("GA"),
