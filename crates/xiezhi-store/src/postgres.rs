@@ -223,10 +223,21 @@ fn merge_sql(entity: Entity) -> String {
         })
         .collect();
     let n = cols.len();
+    let new = format!("${}::TEXT::JSON", n + 1);
+    // SQLite's `json_patch(new, lineage)` to the byte, so merged rows hash alike: the new
+    // keys in their order with stored values winning, then the stored-only keys in stored
+    // order. JSON (not JSONB) keeps the stored key order.
+    let lineage = format!(
+        "COALESCE((SELECT '{{' || string_agg(to_json(k)::TEXT || ':' || v, ',' ORDER BY o) || '}}' FROM (\
+         SELECT n.key AS k, COALESCE(s.value::TEXT, n.value::TEXT) AS v, n.ord AS o \
+         FROM json_each({new}) WITH ORDINALITY n(key, value, ord) LEFT JOIN json_each(lineage::JSON) s ON s.key = n.key \
+         UNION ALL SELECT s.key, s.value::TEXT, 1000000 + s.ord \
+         FROM json_each(lineage::JSON) WITH ORDINALITY s(key, value, ord) \
+         WHERE NOT EXISTS (SELECT 1 FROM json_each({new}) n WHERE n.key = s.key)) merged), '{{}}')"
+    );
     format!(
-        "UPDATE {t} SET {}, lineage = (${}::TEXT::JSONB || lineage::JSONB)::TEXT, run_id = ${}, version = version + 1 WHERE uid = $1 RETURNING *",
+        "UPDATE {t} SET {}, lineage = {lineage}, run_id = ${}, version = version + 1 WHERE uid = $1 RETURNING *",
         updates.join(", "),
-        n + 1,
         n + 2
     )
 }
@@ -1334,6 +1345,93 @@ mod tests {
                 assert_eq!(ty, want, "{}.{}", e.name(), f.name);
             }
         }
+    }
+
+    /// Everything a store shows of its rows and ledger, for comparing backends.
+    fn snapshot<S: Store>(store: &S) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in Entity::ALL {
+            for (uid, hash) in store.row_hashes(e).unwrap() {
+                let row = store.get(e, &uid).unwrap();
+                out.push(format!("{} {uid} {hash} {row:?}", e.name()));
+            }
+        }
+        out.extend(
+            store
+                .ledger_entries(0, 10_000)
+                .unwrap()
+                .into_iter()
+                .map(|e| format!("{e:?}")),
+        );
+        out
+    }
+
+    #[test]
+    fn copy_path_stores_what_sqlite_stores_in_every_layout_and_format() {
+        let Some(url) =
+            database_url("copy_path_stores_what_sqlite_stores_in_every_layout_and_format")
+        else {
+            return;
+        };
+        let mut lite = SqliteStore::in_memory().unwrap();
+        crate::conformance::write_mixed(&mut lite);
+        let want = snapshot(&lite);
+        assert_eq!(want.len(), 6 + 4, "six rows and four entries");
+        let mut schemas = Schemas::new(url);
+        for layout in [Layout::Plain, Layout::HashPartitioned] {
+            for format in [CopyFormat::Binary, CopyFormat::Text] {
+                let mut pg = schemas.store_with(layout);
+                pg.set_copy_format(format);
+                crate::conformance::write_mixed(&mut pg);
+                assert_eq!(snapshot(&pg), want, "{layout:?}, {format:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn layout_comes_from_the_url_and_must_match_the_database() {
+        assert_eq!(
+            split_layout("postgres://u:p@h:1/db?layout=partitioned&sslmode=disable").unwrap(),
+            (
+                "postgres://u:p@h:1/db?sslmode=disable".to_string(),
+                Some(Layout::HashPartitioned)
+            )
+        );
+        assert_eq!(
+            split_layout("postgres://u@h/db?layout=plain").unwrap(),
+            ("postgres://u@h/db".to_string(), Some(Layout::Plain))
+        );
+        assert_eq!(
+            split_layout("host=h user=u layout=partitioned").unwrap(),
+            ("host=h user=u".to_string(), Some(Layout::HashPartitioned))
+        );
+        assert!(split_layout("postgres://h/db?layout=sharded").is_err());
+        let Some(url) = database_url("layout_comes_from_the_url_and_must_match_the_database")
+        else {
+            return;
+        };
+        let mut schemas = Schemas::new(url.clone());
+        let store = schemas.store_with(Layout::HashPartitioned);
+        drop(store);
+        let schema = schemas.made[0].clone();
+        let mut client = Client::connect(&url, NoTls).unwrap();
+        client
+            .batch_execute(&format!("SET search_path TO {schema}"))
+            .unwrap();
+        let err = PgStore::from_client_with(client, Layout::Plain)
+            .err()
+            .expect("a partitioned database is not opened as plain");
+        assert!(err.to_string().contains("partitioned"), "{err}");
+        let mut client = Client::connect(&url, NoTls).unwrap();
+        client
+            .batch_execute(&format!("SET search_path TO {schema}"))
+            .unwrap();
+        let store = PgStore::from_client(client).unwrap();
+        assert_eq!(
+            store.layout(),
+            Layout::HashPartitioned,
+            "unasked, the stored layout"
+        );
     }
 
     #[test]
