@@ -1,9 +1,8 @@
-//! `COPY ... FROM STDIN` for the bulk path, in either wire format: binary (the default: no
-//! escaping, integers as 8 bytes) or text (kept so the bench can compare them).
+//! `COPY ... FROM STDIN` for the bulk path, in either wire format: binary (no escaping,
+//! integers as 8 bytes) or text; the bench compares them.
 
 use std::io::Write;
 
-use ::postgres::types::{ToSql, Type};
 use ::postgres::Transaction;
 
 use crate::{Result, StoreError};
@@ -20,24 +19,6 @@ pub enum CopyFormat {
 pub(crate) enum Col<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
-}
-
-impl Col<'_> {
-    fn ty(&self) -> Type {
-        match self {
-            Col::Text(_) => Type::TEXT,
-            Col::Int(_) => Type::INT8,
-        }
-    }
-}
-
-impl Col<'_> {
-    fn as_sql(&self) -> &(dyn ToSql + Sync) {
-        match self {
-            Col::Text(v) => v,
-            Col::Int(v) => v,
-        }
-    }
 }
 
 /// Appends one value in COPY's text format: `\N` for null, backslash escapes for the
@@ -80,39 +61,68 @@ pub(crate) fn copy_rows<'r>(
             columns.len()
         )));
     }
-    let types: Vec<Type> = first.iter().map(Col::ty).collect();
     let cols = columns.join(", ");
-    match format {
-        CopyFormat::Binary => {
-            let sink = tx.copy_in(&format!("COPY {table} ({cols}) FROM STDIN (FORMAT binary)"))?;
-            let mut w = ::postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
-            for row in rows {
-                w.write_raw(row.iter().map(Col::as_sql))?;
-            }
-            Ok(w.finish()?)
+    let sql = match format {
+        CopyFormat::Binary => format!("COPY {table} ({cols}) FROM STDIN (FORMAT binary)"),
+        CopyFormat::Text => format!("COPY {table} ({cols}) FROM STDIN"),
+    };
+    let mut sink = tx.copy_in(&sql)?;
+    let io = |e: std::io::Error| StoreError::Corrupt(format!("copy into `{table}`: {e}"));
+    // Rows are encoded into one buffer sent in large chunks: the client's per-row writer
+    // (`BinaryCopyInWriter`) made binary slower than text.
+    let mut buf = Vec::with_capacity(64 * 1024);
+    if format == CopyFormat::Binary {
+        buf.extend_from_slice(BINARY_HEADER);
+    }
+    for row in rows {
+        match format {
+            CopyFormat::Binary => push_binary_row(&mut buf, &row),
+            CopyFormat::Text => push_text_row(&mut buf, &row),
         }
-        CopyFormat::Text => {
-            let mut sink = tx.copy_in(&format!("COPY {table} ({cols}) FROM STDIN"))?;
-            let mut buf = String::with_capacity(64 * 1024);
-            for row in rows {
-                for (i, col) in row.iter().enumerate() {
-                    if i > 0 {
-                        buf.push('\t');
-                    }
-                    push_text(&mut buf, col);
-                }
-                buf.push('\n');
-                if buf.len() >= 60 * 1024 {
-                    sink.write_all(buf.as_bytes())
-                        .map_err(|e| StoreError::Corrupt(format!("copy into `{table}`: {e}")))?;
-                    buf.clear();
-                }
-            }
-            sink.write_all(buf.as_bytes())
-                .map_err(|e| StoreError::Corrupt(format!("copy into `{table}`: {e}")))?;
-            Ok(sink.finish()?)
+        if buf.len() >= 60 * 1024 {
+            sink.write_all(&buf).map_err(io)?;
+            buf.clear();
         }
     }
+    if format == CopyFormat::Binary {
+        buf.extend_from_slice(&(-1i16).to_be_bytes());
+    }
+    sink.write_all(&buf).map_err(io)?;
+    Ok(sink.finish()?)
+}
+
+/// Signature, flags (no OIDs) and header extension length of the binary format.
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// One row in COPY's binary format: field count, then per field its length (-1 for null) and
+/// bytes (UTF-8 for text, 8 big-endian bytes for a BIGINT).
+fn push_binary_row(buf: &mut Vec<u8>, row: &[Col<'_>]) {
+    buf.extend_from_slice(&(row.len() as i16).to_be_bytes());
+    for col in row {
+        match col {
+            Col::Text(None) | Col::Int(None) => buf.extend_from_slice(&(-1i32).to_be_bytes()),
+            Col::Text(Some(s)) => {
+                buf.extend_from_slice(&(s.len() as i32).to_be_bytes());
+                buf.extend_from_slice(s.as_bytes());
+            }
+            Col::Int(Some(n)) => {
+                buf.extend_from_slice(&8i32.to_be_bytes());
+                buf.extend_from_slice(&n.to_be_bytes());
+            }
+        }
+    }
+}
+
+fn push_text_row(buf: &mut Vec<u8>, row: &[Col<'_>]) {
+    let mut line = String::new();
+    for (i, col) in row.iter().enumerate() {
+        if i > 0 {
+            line.push('\t');
+        }
+        push_text(&mut line, col);
+    }
+    line.push('\n');
+    buf.extend_from_slice(line.as_bytes());
 }
 
 #[cfg(test)]
