@@ -1235,6 +1235,22 @@ mod tests {
             self.store_with(Layout::Plain)
         }
 
+        /// A connection whose `search_path` is a new, empty schema.
+        fn client(&mut self) -> Client {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let name = format!(
+                "m_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            let mut client = Client::connect(&self.url, NoTls).expect("connect to DATABASE_URL");
+            client
+                .batch_execute(&format!("CREATE SCHEMA {name}; SET search_path TO {name}"))
+                .expect("create schema");
+            self.made.push(name);
+            client
+        }
+
         fn store_with(&mut self, layout: Layout) -> PgStore {
             static NEXT: AtomicU64 = AtomicU64::new(0);
             let nanos = std::time::SystemTime::now()
@@ -1385,6 +1401,95 @@ mod tests {
                 crate::conformance::write_mixed(&mut pg);
                 assert_eq!(snapshot(&pg), want, "{layout:?}, {format:?}");
             }
+        }
+    }
+
+    /// A database at schema version 3, as the previous release left it.
+    fn version_3_database(schemas: &mut Schemas) -> Client {
+        let mut client = schemas.client();
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .unwrap();
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            client.batch_execute(sql).unwrap();
+            client
+                .execute(
+                    "INSERT INTO schema_migrations VALUES ($1, 'then')",
+                    &[&(i as i64 + 1)],
+                )
+                .unwrap();
+        }
+        let at = Value::DateTime(
+            chrono::NaiveDate::from_ymd_opt(2023, 3, 1)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .unwrap(),
+        )
+        .canonical();
+        client
+            .batch_execute(&format!(
+                "INSERT INTO std_case (uid, police_case_no, amount, lineage, run_id, version) \
+                   VALUES ('C1', 'A1', 500, '{{\"amount\":1,\"police_case_no\":1}}', 1, 1);
+                 INSERT INTO std_event (uid, case_uid, kind, occurred_at, lineage, run_id, version) \
+                   VALUES ('E1', 'C1', 'case_filed', '{at}', '{{\"kind\":1}}', 1, 1), \
+                          ('E2', NULL, 'case_filed', NULL, '{{\"kind\":1}}', 1, 2);
+                 INSERT INTO std_person (uid, name, lineage, run_id, version) \
+                   VALUES ('P1', '张三', '{{\"name\":1}}', 1, 1);
+                 INSERT INTO ledger_entry VALUES (0, 'records_written', NULL, NULL, '{{}}', 'x'), \
+                   (1, 'records_written', NULL, NULL, '{{\"seq\":1}}', 'y');"
+            ))
+            .unwrap();
+        client
+    }
+
+    #[test]
+    fn migration_4_keeps_rows_hashes_and_ledger_of_a_version_3_database() {
+        let Some(url) =
+            database_url("migration_4_keeps_rows_hashes_and_ledger_of_a_version_3_database")
+        else {
+            return;
+        };
+        let mut schemas = Schemas::new(url);
+        for layout in [Layout::Plain, Layout::HashPartitioned] {
+            let mut client = version_3_database(&mut schemas);
+            let mut before = Vec::new();
+            for e in Entity::ALL {
+                for r in client
+                    .query(&format!("SELECT * FROM {} ORDER BY uid", table(e)), &[])
+                    .unwrap()
+                {
+                    before.push((e, row_hash(e, &r).unwrap()));
+                }
+            }
+            assert_eq!(before.len(), 4);
+            let mut store = PgStore::from_client_with(client, layout).unwrap();
+            assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
+            let mut after = Vec::new();
+            for e in Entity::ALL {
+                after.extend(store.row_hashes(e).unwrap().into_iter().map(|h| (e, h)));
+            }
+            assert_eq!(after, before, "{layout:?}: rows hash as before the move");
+            let e2 = store.get(Entity::Event, "E2").unwrap().unwrap();
+            assert_eq!(e2.case_uid, None);
+            let of_case: Vec<String> = store
+                .rows_of_case(Entity::Event, "C1")
+                .unwrap()
+                .into_iter()
+                .map(|r| r.uid)
+                .collect();
+            assert_eq!(of_case, ["E1"]);
+            let entries = store.ledger_entries(0, 10).unwrap();
+            assert_eq!(
+                entries
+                    .iter()
+                    .map(|e| e.body_sha256.as_str())
+                    .collect::<Vec<_>>(),
+                ["x", "y"]
+            );
+            // And it takes new writes on top.
+            crate::conformance::write_sample(&mut store);
+            assert_eq!(store.ledger_len().unwrap(), 3);
         }
     }
 
