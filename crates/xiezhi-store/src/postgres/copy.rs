@@ -128,6 +128,113 @@ fn push_text_row(buf: &mut Vec<u8>, row: &[Col<'_>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A value as the server reads it back: text or integer, or null.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Back {
+        Null,
+        Text(String),
+        Int(i64),
+    }
+
+    fn expected(row: &[Col<'_>]) -> Vec<Back> {
+        row.iter()
+            .map(|c| match c {
+                Col::Text(None) | Col::Int(None) => Back::Null,
+                Col::Text(Some(s)) => Back::Text(s.to_string()),
+                Col::Int(Some(n)) => Back::Int(*n),
+            })
+            .collect()
+    }
+
+    /// Reads one text-format line as PostgreSQL does (`\N`, backslash escapes, tab-separated).
+    fn read_text(line: &str, ints: &[bool]) -> Vec<Back> {
+        let line = line.strip_suffix('\n').expect("row ends with a newline");
+        assert!(!line.contains('\n'), "a raw newline inside a row");
+        line.split('\t')
+            .zip(ints)
+            .map(|(field, &int)| {
+                if field == "\\N" {
+                    return Back::Null;
+                }
+                let mut out = String::new();
+                let mut chars = field.chars();
+                while let Some(c) = chars.next() {
+                    if c == '\\' {
+                        out.push(match chars.next().expect("escape") {
+                            't' => '\t',
+                            'n' => '\n',
+                            'r' => '\r',
+                            '\\' => '\\',
+                            other => panic!("unexpected escape `\\{other}`"),
+                        });
+                    } else {
+                        out.push(c);
+                    }
+                }
+                if int {
+                    Back::Int(out.parse().expect("integer"))
+                } else {
+                    Back::Text(out)
+                }
+            })
+            .collect()
+    }
+
+    /// Reads one binary-format row: field count, then length-prefixed fields.
+    fn read_binary(mut b: &[u8], ints: &[bool]) -> Vec<Back> {
+        let mut take = |n: usize| {
+            let (head, rest) = b.split_at(n);
+            b = rest;
+            head.to_vec()
+        };
+        let count = i16::from_be_bytes(take(2).try_into().unwrap());
+        assert_eq!(count as usize, ints.len());
+        let row = ints
+            .iter()
+            .map(|&int| {
+                let len = i32::from_be_bytes(take(4).try_into().unwrap());
+                if len < 0 {
+                    return Back::Null;
+                }
+                let bytes = take(len as usize);
+                if int {
+                    Back::Int(i64::from_be_bytes(bytes.try_into().expect("8 bytes")))
+                } else {
+                    Back::Text(String::from_utf8(bytes).expect("utf-8"))
+                }
+            })
+            .collect();
+        assert!(b.is_empty(), "bytes left after the row");
+        row
+    }
+
+    fn value() -> impl Strategy<Value = (bool, Option<String>, Option<i64>)> {
+        (
+            any::<bool>(),
+            proptest::option::of("[a-z\t\n\r\\\\N案件 ]{0,12}"),
+            proptest::option::of(any::<i64>()),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn rows_read_back_as_written_in_both_formats(values in proptest::collection::vec(value(), 1..8)) {
+            let row: Vec<Col<'_>> = values
+                .iter()
+                .map(|(int, s, n)| if *int { Col::Int(*n) } else { Col::Text(s.as_deref()) })
+                .collect();
+            let ints: Vec<bool> = values.iter().map(|v| v.0).collect();
+            let mut text = Vec::new();
+            push_text_row(&mut text, &row);
+            let text = String::from_utf8(text).expect("utf-8");
+            prop_assert_eq!(read_text(&text, &ints), expected(&row));
+            let mut bin = Vec::new();
+            push_binary_row(&mut bin, &row);
+            prop_assert_eq!(read_binary(&bin, &ints), expected(&row));
+        }
+    }
 
     #[test]
     fn text_format_escapes_delimiters_and_marks_null() {
