@@ -1,6 +1,7 @@
 //! Bulk write bench: N synthetic standard rows through `Store::write_batch`, on SQLite and
 //! (with `--features postgres` and `DATABASE_URL`) on PostgreSQL in each layout and `COPY`
-//! format; prints rows per second. Each source record writes one new case and two of its
+//! format; prints rows per second of wall-clock time and per CPU second (this process plus
+//! the server's backend, read from `/proc`, so the server must run on this machine). Each source record writes one new case and two of its
 //! events, so every row is an insert with its ledger entry, as in a first ingest.
 //!
 //! `cargo run --release -p xiezhi-store --features postgres --example bulk_write -- [rows] [batch]`
@@ -71,8 +72,24 @@ fn batch(first: i64, records: usize) -> Batch {
     b
 }
 
-/// Writes `rows` rows in batches of `per_batch` source records; returns rows per second.
-fn run<S: Store>(store: &mut S, rows: usize, per_batch: usize) -> f64 {
+/// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`: with the
+/// database server on the same busy machine, wall time says little, CPU time says what the
+/// write costs.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}
+
+/// Writes `rows` rows in batches of `per_batch` source records; returns rows per wall-clock
+/// second and rows per CPU second of the processes in `pids` (this one and the server's).
+fn run<S: Store>(store: &mut S, rows: usize, per_batch: usize, pids: &[String]) -> (f64, f64) {
     let records = rows.div_ceil(ROWS_PER_RECORD);
     let batches: Vec<Batch> = (0..records.div_ceil(per_batch))
         .map(|i| {
@@ -89,21 +106,33 @@ fn run<S: Store>(store: &mut S, rows: usize, per_batch: usize) -> f64 {
             started_at: "2024-01-01T00:00:00".into(),
         })
         .expect("begin run");
+    let cpu = || pids.iter().map(|p| cpu_seconds(p)).collect::<Vec<f64>>();
+    let cpu_start = cpu();
     let start = Instant::now();
     for b in &batches {
         store.write_batch(run, b).expect("write batch");
     }
     let secs = start.elapsed().as_secs_f64();
+    let used: Vec<f64> = cpu().iter().zip(&cpu_start).map(|(b, a)| b - a).collect();
+    let cpu_secs: f64 = used.iter().sum();
     let written: usize = batches.iter().map(|b| b.entities.len()).sum();
     assert_eq!(
         store.count(Entity::Event).expect("count") as usize * 3 / 2,
         written
     );
-    written as f64 / secs
+    let per_row: Vec<String> = used
+        .iter()
+        .map(|c| format!("{:.1}", c * 1e6 / written as f64))
+        .collect();
+    println!(
+        "  CPU µs per row (this process, server): {}",
+        per_row.join(", ")
+    );
+    (written as f64 / secs, written as f64 / cpu_secs)
 }
 
-fn report(name: &str, per_sec: f64) {
-    println!("{name:<40} {:>10.0} rows/s", per_sec);
+fn report(name: &str, (per_sec, per_cpu_sec): (f64, f64)) {
+    println!("{name:<40} {per_sec:>10.0} rows/s {per_cpu_sec:>10.0} rows/CPU-s");
 }
 
 fn main() {
@@ -113,7 +142,11 @@ fn main() {
     println!("{rows} rows, batches of {per_batch} source records ({ROWS_PER_RECORD} rows each)");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut lite = SqliteStore::open(&dir.path().join("bench.db")).expect("open sqlite");
-    report("sqlite (file, WAL)", run(&mut lite, rows, per_batch));
+    let me = std::process::id().to_string();
+    report(
+        "sqlite (file, WAL)",
+        run(&mut lite, rows, per_batch, std::slice::from_ref(&me)),
+    );
     #[cfg(feature = "postgres")]
     postgres_runs(rows, per_batch);
 }
@@ -135,13 +168,18 @@ fn postgres_runs(rows: usize, per_batch: usize) {
         client
             .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"))
             .expect("schema");
+        let server: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .expect("backend pid")
+            .get(0);
         let mut store = PgStore::from_client_with(client, layout).expect("open postgres");
         store.set_copy_format(format);
-        let per_sec = run(&mut store, rows, per_batch);
+        let pids = [std::process::id().to_string(), server.to_string()];
+        let figures = run(&mut store, rows, per_batch, &pids);
         drop(store);
         report(
             &format!("postgres {} COPY {format:?}", layout.name()),
-            per_sec,
+            figures,
         );
         let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         client
