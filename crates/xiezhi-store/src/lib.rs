@@ -43,6 +43,10 @@ pub enum StoreError {
     /// the same content: the batch is neither new nor a repeat of one that committed.
     #[error("batch conflicts with stored source record {id}: {reason}")]
     BatchConflict { id: i64, reason: String },
+    /// The store was asked to open in a way the database or the connection string refuses
+    /// (another layout than the stored one, an unknown layout name).
+    #[error("cannot open store: {0}")]
+    Config(String),
     #[cfg(feature = "postgres")]
     #[error("postgres: {0}")]
     Postgres(#[from] ::postgres::Error),
