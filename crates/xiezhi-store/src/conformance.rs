@@ -59,8 +59,246 @@ pub fn write_sample<S: Store>(store: &mut S) {
     store.write_batch(run, &batch).expect("write sample");
 }
 
+fn event_row(
+    uid: &str,
+    case: Option<&str>,
+    day: Option<u32>,
+    note: &str,
+    source: i64,
+) -> EntityRow {
+    let mut r = Record::new(Entity::Event);
+    r.set("kind", Value::Code("case_filed".into()))
+        .expect("field");
+    if let Some(day) = day {
+        let at = NaiveDate::from_ymd_opt(2023, 3, day)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("date");
+        r.set("occurred_at", Value::DateTime(at)).expect("field");
+    }
+    r.set("note", Value::Text(note.into())).expect("field");
+    EntityRow {
+        uid: uid.into(),
+        case_uid: case.map(Into::into),
+        person_uid: None,
+        record: r,
+        source_record_id: source,
+    }
+}
+
+/// Writes two batches that exercise every write path: a row new to the store, the same uid
+/// again within a batch, dependent rows with and without a case or a date, text that needs
+/// escaping, issues, links, keys, a quarantined record, and a later batch that merges into
+/// stored rows (giving case-less event `E2` its case). Backends compare what it leaves.
+pub fn write_mixed<S: Store>(store: &mut S) {
+    let run = run_of(store);
+    let mut case = Record::new(Entity::Case);
+    case.set("police_case_no", Value::Text("A1".into()))
+        .expect("field");
+    case.set("amount", Value::Money(500)).expect("field");
+    let mut petition = Record::new(Entity::Petition);
+    petition
+        .set(
+            "content",
+            Value::Text("第一行\n第二行\t制表\\反斜杠".into()),
+        )
+        .expect("field");
+    let first = Batch {
+        source_records: vec![
+            source(1, Outcome::Accepted),
+            source(2, Outcome::Accepted),
+            source(3, Outcome::Quarantined),
+        ],
+        entities: vec![
+            EntityRow {
+                uid: "C1".into(),
+                case_uid: None,
+                person_uid: None,
+                record: case,
+                source_record_id: 1,
+            },
+            EntityRow {
+                uid: "P1".into(),
+                case_uid: None,
+                person_uid: None,
+                record: person("张三", None),
+                source_record_id: 1,
+            },
+            event_row("E1", Some("C1"), Some(1), "立案", 1),
+            event_row("E2", None, None, "无案件", 1),
+            EntityRow {
+                uid: "Q1".into(),
+                case_uid: None,
+                person_uid: None,
+                record: petition,
+                source_record_id: 1,
+            },
+            // The same person again in the same batch: merged into the row just written.
+            EntityRow {
+                uid: "P1".into(),
+                case_uid: None,
+                person_uid: None,
+                record: person("张叁", Some("11010519491231002X")),
+                source_record_id: 2,
+            },
+        ],
+        issues: vec![(
+            1,
+            Reason {
+                field: "name".into(),
+                rule: "trimmed".into(),
+                severity: "repaired".into(),
+                value: None,
+                message_zh: "去除空格".into(),
+                message_en: "trimmed".into(),
+            },
+        )],
+        quarantine: vec![quarantine_entry(3)],
+        links: vec![LinkRow {
+            entity: Entity::Person,
+            uid: "P1".into(),
+            source_record_id: 2,
+            rule: "id_number".into(),
+            detail: "11010519491231002X".into(),
+        }],
+        person_keys: vec![
+            ("id:11010519491231002X".into(), "P1".into()),
+            ("id:11010519491231002X".into(), "P1".into()),
+        ],
+        case_keys: vec![("police:A1".into(), "C1".into())],
+        ..Batch::default()
+    };
+    store.write_batch(run, &first).expect("first batch");
+    // A field the stored case lacks: stored-only lineage keys follow the new one.
+    let mut stage = Record::new(Entity::Case);
+    stage
+        .set("name", Value::Text("盗窃案".into()))
+        .expect("field");
+    let second = Batch {
+        source_records: vec![source(4, Outcome::Accepted)],
+        entities: vec![
+            EntityRow {
+                uid: "C1".into(),
+                case_uid: None,
+                person_uid: None,
+                record: stage,
+                source_record_id: 4,
+            },
+            event_row("E2", Some("C1"), Some(2), "补录", 4),
+            event_row("E3", Some("C1"), Some(3), "新", 4),
+        ],
+        ..Batch::default()
+    };
+    store.write_batch(run, &second).expect("second batch");
+}
+
+fn mixed_batches_merge_within_and_across_batches<S: Store>(store: &mut S) {
+    write_mixed(store);
+    let p1 = store.get(Entity::Person, "P1").expect("get").expect("P1");
+    assert_eq!(p1.record.text("name"), Some("张三"), "first value wins");
+    assert_eq!(
+        p1.record.text("id_number"),
+        Some("11010519491231002X"),
+        "the repeat in the batch fills the gap"
+    );
+    let q1 = store.get(Entity::Petition, "Q1").expect("get").expect("Q1");
+    assert_eq!(
+        q1.case_uid, None,
+        "a row without a case reads back without one"
+    );
+    assert_eq!(
+        q1.record.text("content"),
+        Some("第一行\n第二行\t制表\\反斜杠")
+    );
+    let e2 = store.get(Entity::Event, "E2").expect("get").expect("E2");
+    assert_eq!(
+        e2.case_uid.as_deref(),
+        Some("C1"),
+        "a later write gives it its case"
+    );
+    assert_eq!(e2.record.text("note"), Some("无案件"));
+    assert!(e2.record.get("occurred_at").is_some(), "and its date");
+    let of_case: Vec<String> = store
+        .rows_of_case(Entity::Event, "C1")
+        .expect("rows")
+        .into_iter()
+        .map(|r| r.uid)
+        .collect();
+    assert_eq!(of_case, ["E1", "E2", "E3"]);
+    assert!(store
+        .rows_of_case(Entity::Petition, "")
+        .expect("rows")
+        .is_empty());
+    assert_eq!(store.count(Entity::Event).expect("count"), 3);
+    assert_eq!(store.load_keys().expect("keys").0.len(), 1);
+    assert_eq!(store.quarantine_list(None, 10).expect("list").len(), 1);
+    let kinds: Vec<String> = store
+        .ledger_entries(0, 100)
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "records_written",
+            "records_written",
+            "record_quarantined",
+            "records_written"
+        ]
+    );
+}
+
+/// A batch is keyed by its source records: written again it changes nothing; overlapping a
+/// stored one only in part, or with other content, it is refused and changes nothing.
+fn replayed_batch_is_not_applied_twice<S: Store>(store: &mut S) {
+    write_sample(store);
+    let entries = store.ledger_len().expect("len");
+    let hashes = store.row_hashes(Entity::Person).expect("hashes");
+    write_sample(store);
+    assert_eq!(
+        store.ledger_len().expect("len"),
+        entries,
+        "no entry for a replay"
+    );
+    assert_eq!(store.row_hashes(Entity::Person).expect("hashes"), hashes);
+    assert_eq!(store.count(Entity::Person).expect("count"), 1);
+    let run = run_of(store);
+    let partly = Batch {
+        source_records: vec![source(1, Outcome::Accepted), source(2, Outcome::Accepted)],
+        entities: vec![EntityRow {
+            uid: "P2".into(),
+            case_uid: None,
+            person_uid: None,
+            record: person("李四", None),
+            source_record_id: 2,
+        }],
+        ..Batch::default()
+    };
+    match store.write_batch(run, &partly) {
+        Err(StoreError::BatchConflict { id: 1, .. }) => {}
+        other => panic!("a partial replay must be refused naming record 1, got {other:?}"),
+    }
+    let mut changed = source(1, Outcome::Accepted);
+    changed.sha256 = "ff".repeat(32);
+    let other = Batch {
+        source_records: vec![changed],
+        ..Batch::default()
+    };
+    match store.write_batch(run, &other) {
+        Err(StoreError::BatchConflict { id: 1, reason }) => {
+            assert!(reason.contains("hash"), "{reason}")
+        }
+        other => panic!("other content under a stored id must be refused, got {other:?}"),
+    }
+    assert_eq!(store.ledger_len().expect("len"), entries);
+    assert_eq!(store.count(Entity::Person).expect("count"), 1);
+    assert!(store.source_record(2).expect("get").is_none());
+}
+
 /// Runs the whole suite against fresh stores from `make`.
 pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
+    mixed_batches_merge_within_and_across_batches(&mut make());
+    replayed_batch_is_not_applied_twice(&mut make());
     round_trip_with_lineage(&mut make());
     merge_keeps_first_values_and_fills_gaps(&mut make());
     quarantine_lifecycle_and_reconciliation(&mut make());

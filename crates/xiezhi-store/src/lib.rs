@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use xiezhi_standard::{Issue, Record, Severity};
 
 #[cfg(feature = "postgres")]
-pub use crate::postgres::PgStore;
+pub use crate::postgres::{CopyFormat, Layout, PgStore, HASH_PARTITIONS};
 pub use sqlite::SqliteStore;
 /// The entity kinds the store keeps, re-exported for crates that see the store only.
 pub use xiezhi_standard::Entity;
@@ -39,6 +39,14 @@ pub enum StoreError {
     Corrupt(String),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// Some of a batch's source records are stored already, but not all of them or not with
+    /// the same content: the batch is neither new nor a repeat of one that committed.
+    #[error("batch conflicts with stored source record {id}: {reason}")]
+    BatchConflict { id: i64, reason: String },
+    /// The store was asked to open in a way the database or the connection string refuses
+    /// (another layout than the stored one, an unknown layout name).
+    #[error("cannot open store: {0}")]
+    Config(String),
     #[cfg(feature = "postgres")]
     #[error("postgres: {0}")]
     Postgres(#[from] ::postgres::Error),
@@ -61,6 +69,37 @@ pub(crate) fn write_columns(entity: Entity) -> Vec<String> {
     }
     cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
     cols
+}
+
+/// Whether a batch was stored already, from the stored `(id, sha256)` of its source records:
+/// the idempotency contract of `write_batch`. A batch is keyed by its source records; when all
+/// are stored with the same hashes it committed before and is not applied again (a rerun of an
+/// ingest after a crash); when none are it is new; anything in between is refused.
+pub(crate) fn already_stored(batch: &Batch, stored: &[(i64, String)]) -> Result<bool> {
+    if stored.is_empty() {
+        return Ok(false);
+    }
+    for s in &batch.source_records {
+        match stored.iter().find(|(id, _)| *id == s.id) {
+            None => {
+                return Err(StoreError::BatchConflict {
+                    id: stored[0].0,
+                    reason: format!(
+                        "stored, while source record {} of the same batch is not",
+                        s.id
+                    ),
+                })
+            }
+            Some((_, sha)) if *sha != s.sha256 => {
+                return Err(StoreError::BatchConflict {
+                    id: s.id,
+                    reason: format!("stored with hash `{sha}`, the batch has `{}`", s.sha256),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(true)
 }
 
 /// Lower-case hex of bytes: the text form of every content hash the platform stores. Written
@@ -308,7 +347,11 @@ pub type ResolutionKeys = (Vec<KeyRow>, Vec<KeyRow>);
 pub trait Store {
     /// Records the start of a run and returns its id.
     fn begin_run(&mut self, run: &NewRun) -> Result<i64>;
-    /// Writes one batch in one transaction.
+    /// Writes one batch in one transaction. A batch whose source records are all stored
+    /// already with the same hashes committed before: it is not applied again and `Ok` is
+    /// returned, so rerunning an interrupted ingest is idempotent. A batch of which only some
+    /// source records are stored, or with other hashes, is refused with
+    /// [`StoreError::BatchConflict`].
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()>;
     /// Stores a run's final counts and quality report.
     fn finish_run(

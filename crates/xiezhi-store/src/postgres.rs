@@ -1,38 +1,81 @@
-//! PostgreSQL backend (feature `postgres`): the same tables as SQLite (`migrations/pg/`), one
-//! transaction per batch, the same ledger entries and the same content hashes.
+//! PostgreSQL backend (feature `postgres`): the same tables as SQLite (`migrations/pg/`, then
+//! the distribution layout of [`layout`]), one transaction per batch, the same ledger entries
+//! and the same content hashes. Batches go in with `COPY` ([`copy`]).
 //!
 //! The synchronous `postgres` client needs `&mut` for every query while the `Store` read
 //! methods take `&self`, so the client sits in a `RefCell`.
 
+mod copy;
+mod layout;
+
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use ::postgres::types::{ToSql, Type};
 use ::postgres::{Client, NoTls, Row, Statement, Transaction};
 use xiezhi_standard::{Entity, FieldType, Record, Value};
 
+pub use self::copy::CopyFormat;
+use self::copy::{copy_rows, Col};
+pub use self::layout::{Layout, HASH_PARTITIONS};
 use crate::content::{content_sha256, Cell};
 use crate::*;
 
-/// Ordered schema migrations; the position is the version.
+/// Ordered schema migrations; the position is the version. Version 4 is generated for the
+/// chosen [`Layout`] (`layout::migration`).
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/pg/0001_init.sql"),
     include_str!("../migrations/pg/0002_ledger.sql"),
     include_str!("../migrations/pg/0003_workflow.sql"),
 ];
 
+/// The schema version this program writes.
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 1;
+
 /// A store in a PostgreSQL database (the schema on the connection's `search_path`).
 pub struct PgStore {
     client: RefCell<Client>,
+    layout: Layout,
+    copy_format: CopyFormat,
 }
 
-type Param = Box<dyn ToSql + Sync>;
-
-fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
-    params
-        .iter()
-        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-        .collect()
+/// Splits `layout=…` off a connection string (URL query or key=value form), since the client
+/// would refuse an option it does not know.
+fn split_layout(url: &str) -> Result<(String, Option<Layout>)> {
+    let bad = |v: &str| {
+        StoreError::Config(format!(
+            "unknown layout `{v}` in the connection string (expected `plain` or `partitioned`)"
+        ))
+    };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_string(), None));
+        };
+        let mut layout = None;
+        let mut rest = Vec::new();
+        for pair in query.split('&') {
+            match pair.strip_prefix("layout=") {
+                Some(v) => layout = Some(Layout::parse(v).ok_or_else(|| bad(v))?),
+                None if pair.is_empty() => {}
+                None => rest.push(pair),
+            }
+        }
+        let url = if rest.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", rest.join("&"))
+        };
+        return Ok((url, layout));
+    }
+    let mut layout = None;
+    let mut rest = Vec::new();
+    for token in url.split_whitespace() {
+        match token.strip_prefix("layout=") {
+            Some(v) => layout = Some(Layout::parse(v).ok_or_else(|| bad(v))?),
+            None => rest.push(token),
+        }
+    }
+    Ok((rest.join(" "), layout))
 }
 
 /// Whether a field is stored as an integer (`BIGINT`); every other field is canonical text.
@@ -41,19 +84,64 @@ fn is_int(ty: FieldType) -> bool {
 }
 
 impl PgStore {
-    /// Connects (without TLS) and brings the schema up to date.
+    /// Connects (without TLS) and brings the schema up to date. A `layout=plain` or
+    /// `layout=partitioned` parameter in the URL chooses the layout of a new database and is
+    /// checked against an existing one; without it a new database is plain.
     pub fn connect(url: &str) -> Result<PgStore> {
-        Self::from_client(Client::connect(url, NoTls)?)
+        let (url, layout) = split_layout(url)?;
+        Self::open(Client::connect(&url, NoTls)?, layout)
+    }
+
+    /// [`PgStore::connect`] with the layout given.
+    pub fn connect_with(url: &str, layout: Layout) -> Result<PgStore> {
+        let (url, _) = split_layout(url)?;
+        Self::open(Client::connect(&url, NoTls)?, Some(layout))
     }
 
     /// Uses an open connection (its `search_path` decides the schema) and brings the schema up
-    /// to date.
+    /// to date; a new schema is plain.
     pub fn from_client(client: Client) -> Result<PgStore> {
+        Self::open(client, None)
+    }
+
+    /// [`PgStore::from_client`] with the layout given.
+    pub fn from_client_with(client: Client, layout: Layout) -> Result<PgStore> {
+        Self::open(client, Some(layout))
+    }
+
+    fn open(client: Client, layout: Option<Layout>) -> Result<PgStore> {
         let mut store = PgStore {
             client: RefCell::new(client),
+            layout: layout.unwrap_or(Layout::Plain),
+            copy_format: CopyFormat::Binary,
         };
         store.migrate()?;
+        let stored: String = store
+            .client
+            .get_mut()
+            .query_one("SELECT layout FROM store_layout WHERE id = 1", &[])?
+            .get(0);
+        let stored = Layout::parse(&stored)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown stored layout `{stored}`")))?;
+        if layout.is_some_and(|l| l != stored) {
+            return Err(StoreError::Config(format!(
+                "the database has layout `{}`, `{}` was asked for",
+                stored.name(),
+                layout.map_or("", Layout::name)
+            )));
+        }
+        store.layout = stored;
         Ok(store)
+    }
+
+    /// The layout of the case-owned tables.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The `COPY` format of the bulk path (binary unless changed; text is there to compare).
+    pub fn set_copy_format(&mut self, format: CopyFormat) {
+        self.copy_format = format;
     }
 
     /// The schema version of the database.
@@ -84,16 +172,18 @@ impl PgStore {
                 )?
                 .get(0);
             let current = current as usize;
-            if current > MIGRATIONS.len() {
+            if current > SCHEMA_VERSION {
                 return Err(StoreError::Corrupt(format!(
-                    "database schema version {current} is newer than this program ({})",
-                    MIGRATIONS.len()
+                    "database schema version {current} is newer than this program ({SCHEMA_VERSION})"
                 )));
             }
-            let Some(sql) = MIGRATIONS.get(current) else {
+            if current == SCHEMA_VERSION {
                 return Ok(());
-            };
-            tx.batch_execute(sql)?;
+            }
+            match MIGRATIONS.get(current) {
+                Some(sql) => tx.batch_execute(sql)?,
+                None => tx.batch_execute(&layout::migration(self.layout))?,
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now()::TEXT)",
                 &[&(current as i64 + 1)],
@@ -113,32 +203,110 @@ impl PgStore {
     }
 }
 
-/// The two statements that write an entity row (`$1`… are uid, [case_uid, person_uid,] fields,
-/// lineage, run_id): an insert that does nothing when the uid exists, and a merge that keeps
-/// stored values, fills gaps, keeps each field's first lineage (stored keys win) and bumps the
-/// version. Both return the stored row, whose hash the ledger entry commits to.
-fn write_sql(entity: Entity) -> (String, String) {
+/// The statement that merges a row into the stored one with the same uid (`$1`… are uid,
+/// [case_uid, person_uid,] fields, lineage, run_id): stored values are kept, gaps filled, each
+/// field keeps its first lineage (stored keys win) and the version goes up. It returns the
+/// stored row, whose hash the ledger entry commits to. New rows go in by `COPY` instead.
+fn merge_sql(entity: Entity) -> String {
     let t = table(entity);
     let cols = crate::write_columns(entity);
-    let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("${i}")).collect();
-    let insert = format!(
-        "INSERT INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1) ON CONFLICT (uid) DO NOTHING RETURNING *",
-        cols.join(", "),
-        placeholders.join(", ")
-    );
     let updates: Vec<String> = cols[1..]
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("{c} = COALESCE({c}, ${})", i + 2))
+        .map(|(i, c)| {
+            if c == "case_uid" {
+                // `''` is the case of a row without one (see `layout`).
+                format!("case_uid = COALESCE(NULLIF(case_uid, ''), ${}, '')", i + 2)
+            } else {
+                format!("{c} = COALESCE({c}, ${})", i + 2)
+            }
+        })
         .collect();
     let n = cols.len();
-    let merge = format!(
-        "UPDATE {t} SET {}, lineage = (${}::TEXT::JSONB || lineage::JSONB)::TEXT, run_id = ${}, version = version + 1 WHERE uid = $1 RETURNING *",
-        updates.join(", "),
-        n + 1,
-        n + 2
+    let new = format!("${}::TEXT::JSON", n + 1);
+    // SQLite's `json_patch(new, lineage)` to the byte, so merged rows hash alike: the new
+    // keys in their order with stored values winning, then the stored-only keys in stored
+    // order. JSON (not JSONB) keeps the stored key order.
+    let lineage = format!(
+        "COALESCE((SELECT '{{' || string_agg(to_json(k)::TEXT || ':' || v, ',' ORDER BY o) || '}}' FROM (\
+         SELECT n.key AS k, COALESCE(s.value::TEXT, n.value::TEXT) AS v, n.ord AS o \
+         FROM json_each({new}) WITH ORDINALITY n(key, value, ord) LEFT JOIN json_each(lineage::JSON) s ON s.key = n.key \
+         UNION ALL SELECT s.key, s.value::TEXT, 1000000 + s.ord \
+         FROM json_each(lineage::JSON) WITH ORDINALITY s(key, value, ord) \
+         WHERE NOT EXISTS (SELECT 1 FROM json_each({new}) n WHERE n.key = s.key)) merged), '{{}}')"
     );
-    (insert, merge)
+    format!(
+        "UPDATE {t} SET {}, lineage = {lineage}, run_id = ${}, version = version + 1 WHERE uid = $1 RETURNING *",
+        updates.join(", "),
+        n + 2
+    )
+}
+
+/// A value of a row being written, owned.
+enum Owned {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl Owned {
+    fn sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Owned::Text(v) => v,
+            Owned::Int(v) => v,
+        }
+    }
+
+    fn col(&self) -> Col<'_> {
+        match self {
+            Owned::Text(v) => Col::Text(v.as_deref()),
+            Owned::Int(v) => Col::Int(*v),
+        }
+    }
+
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Owned::Text(Some(t)) => Cell::Text(t),
+            Owned::Int(Some(n)) => Cell::Int(*n),
+            Owned::Text(None) | Owned::Int(None) => Cell::Null,
+        }
+    }
+}
+
+/// The values a write binds, in `write_columns` order, then lineage and run id.
+fn row_values(row: &EntityRow, run_id: i64) -> Result<Vec<Owned>> {
+    let entity = row.record.entity;
+    let mut values = vec![Owned::Text(Some(row.uid.clone()))];
+    if entity.is_dependent() {
+        values.push(Owned::Text(row.case_uid.clone()));
+        values.push(Owned::Text(row.person_uid.clone()));
+    }
+    let mut lineage = serde_json::Map::new();
+    for f in entity.fields() {
+        let v = row.record.get(f.name);
+        if v.is_some() {
+            lineage.insert(f.name.to_string(), row.source_record_id.into());
+        }
+        if is_int(f.ty) {
+            values.push(Owned::Int(match v {
+                None => None,
+                Some(Value::Money(n) | Value::Int(n)) => Some(*n),
+                Some(other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{}.{} holds {other:?}, not a number",
+                        entity.name(),
+                        f.name
+                    )))
+                }
+            }));
+        } else {
+            values.push(Owned::Text(v.map(Value::canonical)));
+        }
+    }
+    values.push(Owned::Text(Some(
+        serde_json::Value::Object(lineage).to_string(),
+    )));
+    values.push(Owned::Int(Some(run_id)));
+    Ok(values)
 }
 
 /// A stored column value, owned.
@@ -193,7 +361,13 @@ fn stored_row(row: &Row) -> Result<(Vec<String>, Vec<Stored>)> {
 }
 
 fn row_hash(entity: Entity, row: &Row) -> Result<(String, String)> {
-    let (names, values) = stored_row(row)?;
+    let (names, mut values) = stored_row(row)?;
+    // The empty case is how a row without one is stored: it hashes as the null SQLite holds.
+    if let Some(at) = names.iter().position(|n| n == "case_uid") {
+        if matches!(&values[at], Stored::Text(t) if t.is_empty()) {
+            values[at] = Stored::Null;
+        }
+    }
     let uid = match values.first() {
         Some(Stored::Text(t)) => t.clone(),
         _ => {
@@ -214,7 +388,11 @@ fn sha256_hex(text: &str) -> String {
 
 /// Appends entries inside an open transaction, numbering them from the current log length.
 /// The table lock orders concurrent writers, so sequence numbers stay gapless.
-fn append_in_tx(tx: &mut Transaction<'_>, events: Vec<LedgerEvent>) -> Result<()> {
+fn append_in_tx(
+    tx: &mut Transaction<'_>,
+    format: CopyFormat,
+    events: Vec<LedgerEvent>,
+) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -225,9 +403,7 @@ fn append_in_tx(tx: &mut Transaction<'_>, events: Vec<LedgerEvent>) -> Result<()
             &[],
         )?
         .get(0);
-    let stmt = tx.prepare(
-        "INSERT INTO ledger_entry (seq, kind, entity, uid, body, body_sha256) VALUES ($1, $2, $3, $4, $5, $6)",
-    )?;
+    let mut rows = Vec::with_capacity(events.len());
     for (seq, e) in (first..).zip(events) {
         let mut body = e.body;
         body.insert("seq".into(), seq.into());
@@ -240,8 +416,24 @@ fn append_in_tx(tx: &mut Transaction<'_>, events: Vec<LedgerEvent>) -> Result<()
         }
         let text = serde_json::Value::Object(body).to_string();
         let digest = sha256_hex(&text);
-        tx.execute(&stmt, &[&seq, &e.kind, &e.entity, &e.uid, &text, &digest])?;
+        rows.push((seq, e.kind, e.entity, e.uid, text, digest));
     }
+    copy_rows(
+        tx,
+        format,
+        "ledger_entry",
+        &["seq", "kind", "entity", "uid", "body", "body_sha256"],
+        rows.iter().map(|(seq, kind, entity, uid, text, digest)| {
+            vec![
+                Col::Int(Some(*seq)),
+                Col::Text(Some(kind)),
+                Col::Text(entity.as_deref()),
+                Col::Text(uid.as_deref()),
+                Col::Text(Some(text)),
+                Col::Text(Some(digest)),
+            ]
+        }),
+    )?;
     Ok(())
 }
 
@@ -299,73 +491,145 @@ impl Store for PgStore {
     }
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
+        let format = self.copy_format;
         let mut tx = self.client.get_mut().transaction()?;
-        let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
-        let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
-        let stmt = tx.prepare(
-            "INSERT INTO source_record (id, run_id, source, file, record_no, line, sha256, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )?;
-        for s in &batch.source_records {
-            tx.execute(
-                &stmt,
-                &[
-                    &s.id,
-                    &run_id,
-                    &s.source,
-                    &s.file,
-                    &s.record_no,
-                    &s.line,
-                    &s.sha256,
-                    &s.outcome.as_str(),
-                ],
-            )?;
+        // Writers take turns from here to commit (the ledger is one append sequence anyway),
+        // so the replay check and which uids exist cannot change under this batch.
+        tx.batch_execute("LOCK TABLE ledger_entry IN SHARE ROW EXCLUSIVE MODE")?;
+        if !batch.source_records.is_empty() {
+            let ids: Vec<i64> = batch.source_records.iter().map(|s| s.id).collect();
+            let stored: Vec<(i64, String)> = tx
+                .query(
+                    "SELECT id, sha256 FROM source_record WHERE id = ANY($1) ORDER BY id",
+                    &[&ids],
+                )?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            if already_stored(batch, &stored)? {
+                return Ok(());
+            }
         }
-        let mut stmts: BTreeMap<Entity, (Statement, Statement)> = BTreeMap::new();
+        let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
+        copy_rows(
+            &mut tx,
+            format,
+            "source_record",
+            &[
+                "id",
+                "run_id",
+                "source",
+                "file",
+                "record_no",
+                "line",
+                "sha256",
+                "outcome",
+            ],
+            batch.source_records.iter().map(|s| {
+                vec![
+                    Col::Int(Some(s.id)),
+                    Col::Int(Some(run_id)),
+                    Col::Text(Some(&s.source)),
+                    Col::Text(Some(&s.file)),
+                    Col::Int(Some(s.record_no)),
+                    Col::Int(Some(s.line)),
+                    Col::Text(Some(&s.sha256)),
+                    Col::Text(Some(s.outcome.as_str())),
+                ]
+            }),
+        )?;
+
+        // Rows whose uid is new (first in the batch, not stored) go in by COPY; the others
+        // merge, in batch order, once the new ones are in.
+        let mut uids: BTreeMap<Entity, Vec<&str>> = BTreeMap::new();
+        for row in &batch.entities {
+            uids.entry(row.record.entity)
+                .or_default()
+                .push(row.uid.as_str());
+        }
+        let mut stored_uids: HashSet<(Entity, String)> = HashSet::new();
+        for (entity, list) in &uids {
+            let rows = tx.query(
+                &format!("SELECT uid FROM {} WHERE uid = ANY($1)", table(*entity)),
+                &[list],
+            )?;
+            stored_uids.extend(rows.iter().map(|r| (*entity, r.get::<_, String>(0))));
+        }
+        let mut seen: HashSet<(Entity, &str)> = HashSet::new();
+        let mut values = Vec::with_capacity(batch.entities.len());
+        let mut fresh = Vec::with_capacity(batch.entities.len());
         for row in &batch.entities {
             let entity = row.record.entity;
-            let (insert, merge) = match stmts.entry(entity) {
+            values.push(row_values(row, run_id)?);
+            fresh.push(
+                !stored_uids.contains(&(entity, row.uid.clone()))
+                    && seen.insert((entity, row.uid.as_str())),
+            );
+        }
+        // (version, content hash) of each row as stored after its write.
+        let mut results: Vec<Option<(i64, String)>> = vec![None; batch.entities.len()];
+        let one = Owned::Int(Some(1));
+        for entity in uids.keys() {
+            let mut names = crate::write_columns(*entity);
+            names.extend(["lineage".into(), "run_id".into(), "version".into()]);
+            let at: Vec<usize> = (0..batch.entities.len())
+                .filter(|&i| fresh[i] && batch.entities[i].record.entity == *entity)
+                .collect();
+            let dependent = entity.is_dependent();
+            let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            copy_rows(
+                &mut tx,
+                format,
+                &table(*entity),
+                &name_refs,
+                at.iter().map(|&i| {
+                    values[i]
+                        .iter()
+                        .chain(std::iter::once(&one))
+                        .enumerate()
+                        .map(|(c, v)| match (c, v) {
+                            // A row without a case is stored under the empty case.
+                            (1, Owned::Text(None)) if dependent => Col::Text(Some("")),
+                            _ => v.col(),
+                        })
+                        .collect()
+                }),
+            )?;
+            for &i in &at {
+                let cells = values[i]
+                    .iter()
+                    .chain(std::iter::once(&one))
+                    .map(Owned::cell);
+                results[i] = Some((1, content_sha256(*entity, &names, cells)));
+            }
+        }
+        let mut merges: BTreeMap<Entity, Statement> = BTreeMap::new();
+        for (i, row) in batch.entities.iter().enumerate() {
+            if fresh[i] {
+                continue;
+            }
+            let entity = row.record.entity;
+            let stmt = match merges.entry(entity) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
-                    let (insert, merge) = write_sql(entity);
-                    e.insert((tx.prepare(&insert)?, tx.prepare(&merge)?))
+                    e.insert(tx.prepare(&merge_sql(entity))?)
                 }
             };
-            let mut params: Vec<Param> = vec![Box::new(row.uid.clone())];
-            if entity.is_dependent() {
-                params.push(Box::new(row.case_uid.clone()));
-                params.push(Box::new(row.person_uid.clone()));
-            }
-            let mut lineage = serde_json::Map::new();
-            for f in entity.fields() {
-                let v = row.record.get(f.name);
-                if v.is_some() {
-                    lineage.insert(f.name.to_string(), row.source_record_id.into());
-                }
-                if is_int(f.ty) {
-                    params.push(Box::new(match v {
-                        None => None,
-                        Some(Value::Money(n) | Value::Int(n)) => Some(*n),
-                        Some(other) => {
-                            return Err(StoreError::Corrupt(format!(
-                                "{}.{} holds {other:?}, not a number",
-                                entity.name(),
-                                f.name
-                            )))
-                        }
-                    }));
-                } else {
-                    params.push(Box::new(v.map(Value::canonical)));
-                }
-            }
-            params.push(Box::new(serde_json::Value::Object(lineage).to_string()));
-            params.push(Box::new(run_id));
-            let p = refs(&params);
-            let stored = match tx.query_opt(insert, &p)? {
-                Some(r) => r,
-                None => tx.query_one(merge, &p)?,
-            };
+            let params: Vec<&(dyn ToSql + Sync)> = values[i].iter().map(Owned::sql).collect();
+            let stored = tx.query_one(stmt, &params)?;
             let version: i64 = stored.try_get("version")?;
             let (_, content) = row_hash(entity, &stored)?;
+            results[i] = Some((version, content));
+        }
+        let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
+        for (row, result) in batch.entities.iter().zip(results) {
+            let Some((version, content)) = result else {
+                return Err(StoreError::Corrupt(format!(
+                    "row `{}` of {} was not written",
+                    row.uid,
+                    row.record.entity.name()
+                )));
+            };
             // One entry per source record, naming every row it wrote.
             if written
                 .as_ref()
@@ -378,20 +642,27 @@ impl Store for PgStore {
             written
                 .get_or_insert_with(|| (row.source_record_id, Vec::new()))
                 .1
-                .push(serde_json::json!({"entity": entity.name(), "uid": row.uid, "version": version, "content_sha256": content}));
+                .push(serde_json::json!({"entity": row.record.entity.name(), "uid": row.uid, "version": version, "content_sha256": content}));
         }
         if let Some((id, rows)) = written.take() {
             events.push(records_written(id, run_id, rows));
         }
-        let stmt = tx.prepare(
-            "INSERT INTO record_issue (source_record_id, field, rule, severity, value) VALUES ($1, $2, $3, $4, $5)",
+        copy_rows(
+            &mut tx,
+            format,
+            "record_issue",
+            &["source_record_id", "field", "rule", "severity", "value"],
+            batch.issues.iter().map(|(id, r)| {
+                vec![
+                    Col::Int(Some(*id)),
+                    Col::Text(Some(&r.field)),
+                    Col::Text(Some(&r.rule)),
+                    Col::Text(Some(&r.severity)),
+                    Col::Text(r.value.as_deref()),
+                ]
+            }),
         )?;
-        for (id, r) in &batch.issues {
-            tx.execute(&stmt, &[id, &r.field, &r.rule, &r.severity, &r.value])?;
-        }
-        let stmt = tx.prepare(
-            "INSERT INTO quarantine (source_record_id, run_id, source, file, record_no, line, raw, reasons, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')",
-        )?;
+        let mut quarantined = Vec::with_capacity(batch.quarantine.len());
         for q in &batch.quarantine {
             events.push(event(
                 "record_quarantined",
@@ -411,22 +682,41 @@ impl Store for PgStore {
                     ("run", run_id.into()),
                 ],
             ));
-            let raw = serde_json::to_string(&q.raw)?;
-            let reasons = serde_json::to_string(&q.reasons)?;
-            tx.execute(
-                &stmt,
-                &[
-                    &q.source_record_id,
-                    &run_id,
-                    &q.source,
-                    &q.file,
-                    &q.record_no,
-                    &q.line,
-                    &raw,
-                    &reasons,
-                ],
-            )?;
+            quarantined.push((
+                q,
+                serde_json::to_string(&q.raw)?,
+                serde_json::to_string(&q.reasons)?,
+            ));
         }
+        copy_rows(
+            &mut tx,
+            format,
+            "quarantine",
+            &[
+                "source_record_id",
+                "run_id",
+                "source",
+                "file",
+                "record_no",
+                "line",
+                "raw",
+                "reasons",
+                "status",
+            ],
+            quarantined.iter().map(|(q, raw, reasons)| {
+                vec![
+                    Col::Int(Some(q.source_record_id)),
+                    Col::Int(Some(run_id)),
+                    Col::Text(Some(&q.source)),
+                    Col::Text(Some(&q.file)),
+                    Col::Int(Some(q.record_no)),
+                    Col::Int(Some(q.line)),
+                    Col::Text(Some(raw)),
+                    Col::Text(Some(reasons)),
+                    Col::Text(Some("open")),
+                ]
+            }),
+        )?;
         for id in &batch.resolved {
             events.push(event(
                 "quarantine_resolved",
@@ -446,36 +736,40 @@ impl Store for PgStore {
                 &[id],
             )?;
         }
-        let stmt = tx.prepare(
-            "INSERT INTO entity_link (entity, uid, source_record_id, rule, detail) VALUES ($1, $2, $3, $4, $5)",
+        copy_rows(
+            &mut tx,
+            format,
+            "entity_link",
+            &["entity", "uid", "source_record_id", "rule", "detail"],
+            batch.links.iter().map(|l| {
+                vec![
+                    Col::Text(Some(l.entity.name())),
+                    Col::Text(Some(&l.uid)),
+                    Col::Int(Some(l.source_record_id)),
+                    Col::Text(Some(&l.rule)),
+                    Col::Text(Some(&l.detail)),
+                ]
+            }),
         )?;
-        for l in &batch.links {
+        for (table_name, uid_col, keys) in [
+            ("person_key", "person_uid", &batch.person_keys),
+            ("case_key", "case_uid", &batch.case_keys),
+        ] {
+            if keys.is_empty() {
+                continue;
+            }
+            let (k, u): (Vec<&str>, Vec<&str>) =
+                keys.iter().map(|(k, u)| (k.as_str(), u.as_str())).unzip();
             tx.execute(
-                &stmt,
-                &[
-                    &l.entity.name(),
-                    &l.uid,
-                    &l.source_record_id,
-                    &l.rule,
-                    &l.detail,
-                ],
+                &format!(
+                    "INSERT INTO {table_name} (key, {uid_col}) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[]) ON CONFLICT DO NOTHING"
+                ),
+                &[&k, &u],
             )?;
-        }
-        let stmt = tx.prepare(
-            "INSERT INTO person_key (key, person_uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )?;
-        for (k, uid) in &batch.person_keys {
-            tx.execute(&stmt, &[k, uid])?;
-        }
-        let stmt = tx.prepare(
-            "INSERT INTO case_key (key, case_uid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )?;
-        for (k, uid) in &batch.case_keys {
-            tx.execute(&stmt, &[k, uid])?;
         }
         events.extend(batch.events.iter().cloned());
         events.extend(batch.workflow.iter().flat_map(|w| w.events.iter().cloned()));
-        append_in_tx(&mut tx, events)?;
+        append_in_tx(&mut tx, format, events)?;
         if !batch.workflow.is_empty() {
             let seq: Option<i64> = tx
                 .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
@@ -586,7 +880,7 @@ impl Store for PgStore {
         let fields = entity.fields();
         let mut cols = vec!["uid", "lineage"];
         if entity.is_dependent() {
-            cols.extend(["case_uid", "person_uid"]);
+            cols.extend(["NULLIF(case_uid, '')", "person_uid"]);
         }
         let first_field = cols.len();
         cols.extend(fields.iter().map(|f| f.name));
@@ -640,7 +934,8 @@ impl Store for PgStore {
     }
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
-        if !entity.is_dependent() {
+        // `''` stores "no case" and is no case's uid.
+        if !entity.is_dependent() || case_uid.is_empty() {
             return Ok(Vec::new());
         }
         let uids: Vec<String> = self
@@ -770,7 +1065,7 @@ impl Store for PgStore {
 
     fn append_events(&mut self, events: &[LedgerEvent]) -> Result<()> {
         let mut tx = self.client.get_mut().transaction()?;
-        append_in_tx(&mut tx, events.to_vec())?;
+        append_in_tx(&mut tx, self.copy_format, events.to_vec())?;
         tx.commit()?;
         Ok(())
     }
@@ -856,7 +1151,7 @@ impl Store for PgStore {
         events: &[LedgerEvent],
     ) -> Result<()> {
         let mut tx = self.client.get_mut().transaction()?;
-        append_in_tx(&mut tx, events.to_vec())?;
+        append_in_tx(&mut tx, self.copy_format, events.to_vec())?;
         let seq: Option<i64> = tx
             .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
             .get(0);
@@ -937,6 +1232,26 @@ mod tests {
         }
 
         fn store(&mut self) -> PgStore {
+            self.store_with(Layout::Plain)
+        }
+
+        /// A connection whose `search_path` is a new, empty schema.
+        fn client(&mut self) -> Client {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let name = format!(
+                "m_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            let mut client = Client::connect(&self.url, NoTls).expect("connect to DATABASE_URL");
+            client
+                .batch_execute(&format!("CREATE SCHEMA {name}; SET search_path TO {name}"))
+                .expect("create schema");
+            self.made.push(name);
+            client
+        }
+
+        fn store_with(&mut self, layout: Layout) -> PgStore {
             static NEXT: AtomicU64 = AtomicU64::new(0);
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -953,7 +1268,7 @@ mod tests {
                 .batch_execute(&format!("CREATE SCHEMA {name}; SET search_path TO {name}"))
                 .expect("create schema");
             self.made.push(name);
-            PgStore::from_client(client).expect("migrate")
+            PgStore::from_client_with(client, layout).expect("migrate")
         }
     }
 
@@ -980,15 +1295,49 @@ mod tests {
     }
 
     #[test]
+    fn conformance_on_postgres_hash_partitioned() {
+        let Some(url) = database_url("conformance_on_postgres_hash_partitioned") else {
+            return;
+        };
+        let mut schemas = Schemas::new(url);
+        crate::conformance::run(&mut || schemas.store_with(Layout::HashPartitioned));
+        // The suite ran on the partitioned tables: the parent is partitioned by hash of the
+        // case and its rows live in the hash partitions.
+        let mut store = schemas.store_with(Layout::HashPartitioned);
+        assert_eq!(store.layout(), Layout::HashPartitioned);
+        let client = store.client.get_mut();
+        for (t, strategy) in [("std_event", "h"), ("std_case", "h"), ("ledger_entry", "r")] {
+            let got: String = client
+                .query_one(
+                    "SELECT p.partstrat::TEXT FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid \
+                     WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace",
+                    &[&t],
+                )
+                .unwrap()
+                .get(0);
+            assert_eq!(got, strategy, "{t}");
+        }
+        let parts: i64 = client
+            .query_one(
+                "SELECT COUNT(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent \
+                 WHERE c.relname = 'std_sentence' AND c.relnamespace = current_schema()::regnamespace",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(parts, i64::from(HASH_PARTITIONS));
+    }
+
+    #[test]
     fn schema_matches_sqlite_and_migrates_once() {
         let Some(url) = database_url("schema_matches_sqlite_and_migrates_once") else {
             return;
         };
         let mut schemas = Schemas::new(url);
         let mut store = schemas.store();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
         store.migrate().unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
         let lite = SqliteStore::in_memory().unwrap();
         for e in Entity::ALL {
             assert_eq!(
@@ -1012,6 +1361,188 @@ mod tests {
                 assert_eq!(ty, want, "{}.{}", e.name(), f.name);
             }
         }
+    }
+
+    /// Everything a store shows of its rows and ledger, for comparing backends.
+    fn snapshot<S: Store>(store: &S) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in Entity::ALL {
+            for (uid, hash) in store.row_hashes(e).unwrap() {
+                let row = store.get(e, &uid).unwrap();
+                out.push(format!("{} {uid} {hash} {row:?}", e.name()));
+            }
+        }
+        out.extend(
+            store
+                .ledger_entries(0, 10_000)
+                .unwrap()
+                .into_iter()
+                .map(|e| format!("{e:?}")),
+        );
+        out
+    }
+
+    #[test]
+    fn copy_path_stores_what_sqlite_stores_in_every_layout_and_format() {
+        let Some(url) =
+            database_url("copy_path_stores_what_sqlite_stores_in_every_layout_and_format")
+        else {
+            return;
+        };
+        let mut lite = SqliteStore::in_memory().unwrap();
+        crate::conformance::write_mixed(&mut lite);
+        let want = snapshot(&lite);
+        assert_eq!(want.len(), 6 + 4, "six rows and four entries");
+        let mut schemas = Schemas::new(url);
+        for layout in [Layout::Plain, Layout::HashPartitioned] {
+            for format in [CopyFormat::Binary, CopyFormat::Text] {
+                let mut pg = schemas.store_with(layout);
+                pg.set_copy_format(format);
+                crate::conformance::write_mixed(&mut pg);
+                assert_eq!(snapshot(&pg), want, "{layout:?}, {format:?}");
+            }
+        }
+    }
+
+    /// A database at schema version 3, as the previous release left it.
+    fn version_3_database(schemas: &mut Schemas) -> Client {
+        let mut client = schemas.client();
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .unwrap();
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            client.batch_execute(sql).unwrap();
+            client
+                .execute(
+                    "INSERT INTO schema_migrations VALUES ($1, 'then')",
+                    &[&(i as i64 + 1)],
+                )
+                .unwrap();
+        }
+        let at = Value::DateTime(
+            chrono::NaiveDate::from_ymd_opt(2023, 3, 1)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .unwrap(),
+        )
+        .canonical();
+        client
+            .batch_execute(&format!(
+                "INSERT INTO std_case (uid, police_case_no, amount, lineage, run_id, version) \
+                   VALUES ('C1', 'A1', 500, '{{\"amount\":1,\"police_case_no\":1}}', 1, 1);
+                 INSERT INTO std_event (uid, case_uid, kind, occurred_at, lineage, run_id, version) \
+                   VALUES ('E1', 'C1', 'case_filed', '{at}', '{{\"kind\":1}}', 1, 1), \
+                          ('E2', NULL, 'case_filed', NULL, '{{\"kind\":1}}', 1, 2);
+                 INSERT INTO std_person (uid, name, lineage, run_id, version) \
+                   VALUES ('P1', '张三', '{{\"name\":1}}', 1, 1);
+                 INSERT INTO ledger_entry VALUES (0, 'records_written', NULL, NULL, '{{}}', 'x'), \
+                   (1, 'records_written', NULL, NULL, '{{\"seq\":1}}', 'y');"
+            ))
+            .unwrap();
+        client
+    }
+
+    #[test]
+    fn migration_4_keeps_rows_hashes_and_ledger_of_a_version_3_database() {
+        let Some(url) =
+            database_url("migration_4_keeps_rows_hashes_and_ledger_of_a_version_3_database")
+        else {
+            return;
+        };
+        let mut schemas = Schemas::new(url);
+        for layout in [Layout::Plain, Layout::HashPartitioned] {
+            let mut client = version_3_database(&mut schemas);
+            let mut before = Vec::new();
+            for e in Entity::ALL {
+                for r in client
+                    .query(&format!("SELECT * FROM {} ORDER BY uid", table(e)), &[])
+                    .unwrap()
+                {
+                    before.push((e, row_hash(e, &r).unwrap()));
+                }
+            }
+            assert_eq!(before.len(), 4);
+            let mut store = PgStore::from_client_with(client, layout).unwrap();
+            assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
+            let mut after = Vec::new();
+            for e in Entity::ALL {
+                after.extend(store.row_hashes(e).unwrap().into_iter().map(|h| (e, h)));
+            }
+            assert_eq!(after, before, "{layout:?}: rows hash as before the move");
+            let e2 = store.get(Entity::Event, "E2").unwrap().unwrap();
+            assert_eq!(e2.case_uid, None);
+            let of_case: Vec<String> = store
+                .rows_of_case(Entity::Event, "C1")
+                .unwrap()
+                .into_iter()
+                .map(|r| r.uid)
+                .collect();
+            assert_eq!(of_case, ["E1"]);
+            let entries = store.ledger_entries(0, 10).unwrap();
+            assert_eq!(
+                entries
+                    .iter()
+                    .map(|e| e.body_sha256.as_str())
+                    .collect::<Vec<_>>(),
+                ["x", "y"]
+            );
+            // And it takes new writes on top.
+            crate::conformance::write_sample(&mut store);
+            assert_eq!(store.ledger_len().unwrap(), 3);
+        }
+    }
+
+    #[test]
+    fn layout_comes_from_the_url_and_must_match_the_database() {
+        assert_eq!(
+            split_layout("postgres://u:p@h:1/db?layout=partitioned&sslmode=disable").unwrap(),
+            (
+                "postgres://u:p@h:1/db?sslmode=disable".to_string(),
+                Some(Layout::HashPartitioned)
+            )
+        );
+        assert_eq!(
+            split_layout("postgres://u@h/db?layout=plain").unwrap(),
+            ("postgres://u@h/db".to_string(), Some(Layout::Plain))
+        );
+        assert_eq!(
+            split_layout("host=h user=u layout=partitioned").unwrap(),
+            ("host=h user=u".to_string(), Some(Layout::HashPartitioned))
+        );
+        assert!(matches!(
+            split_layout("postgres://h/db?layout=sharded"),
+            Err(StoreError::Config(m)) if m.contains("`sharded`")
+        ));
+        let Some(url) = database_url("layout_comes_from_the_url_and_must_match_the_database")
+        else {
+            return;
+        };
+        let mut schemas = Schemas::new(url.clone());
+        let store = schemas.store_with(Layout::HashPartitioned);
+        drop(store);
+        let schema = schemas.made[0].clone();
+        let mut client = Client::connect(&url, NoTls).unwrap();
+        client
+            .batch_execute(&format!("SET search_path TO {schema}"))
+            .unwrap();
+        let err = PgStore::from_client_with(client, Layout::Plain)
+            .err()
+            .expect("a partitioned database is not opened as plain");
+        assert!(
+            matches!(&err, StoreError::Config(m) if m.contains("`partitioned`")),
+            "{err}"
+        );
+        let mut client = Client::connect(&url, NoTls).unwrap();
+        client
+            .batch_execute(&format!("SET search_path TO {schema}"))
+            .unwrap();
+        let store = PgStore::from_client(client).unwrap();
+        assert_eq!(
+            store.layout(),
+            Layout::HashPartitioned,
+            "unasked, the stored layout"
+        );
     }
 
     #[test]

@@ -328,12 +328,30 @@ impl Store for SqliteStore {
     }
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
-        // Immediate: the write lock is taken (or waited for) up front. A deferred transaction
-        // that reads first fails at once with SQLITE_BUSY when another connection has written
-        // since its read, e.g. a sender and a receiver sharing one file.
+        // Immediate: the replay check and the writes see the same state, and the write lock is
+        // taken (or waited for) up front: a deferred transaction that reads first fails at once
+        // with SQLITE_BUSY when another connection has written since its read.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let (Some(lo), Some(hi)) = (
+            batch.source_records.iter().map(|s| s.id).min(),
+            batch.source_records.iter().map(|s| s.id).max(),
+        ) {
+            let ids: std::collections::BTreeSet<i64> =
+                batch.source_records.iter().map(|s| s.id).collect();
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, sha256 FROM source_record WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+            )?;
+            let stored = stmt
+                .query_map(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .filter(|r| r.as_ref().map_or(true, |(id, _)| ids.contains(id)))
+                .collect::<rusqlite::Result<Vec<(i64, String)>>>()?;
+            drop(stmt);
+            if already_stored(batch, &stored)? {
+                return Ok(());
+            }
+        }
         let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
         let mut columns: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
         let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
