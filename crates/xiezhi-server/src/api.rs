@@ -1094,7 +1094,7 @@ fn risk_doc(r: &RiskRecord) -> RiskDoc {
 /// seeing its risk items.
 fn sees_case_events(
     view: &xiezhi_access::compiled::CompiledView<'_>,
-    store: &xiezhi_store::SqliteStore,
+    store: &xiezhi_store::AnyStore,
     case_uid: &str,
 ) -> Result<bool, Problem> {
     Ok(match case_resource(store, case_uid)? {

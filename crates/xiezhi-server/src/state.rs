@@ -8,7 +8,7 @@ use sha2::Digest;
 use xiezhi_access::policy::PolicyStore;
 use xiezhi_access::{Authorizer, DataRequest, Principal, RequestState, Salt};
 use xiezhi_ledger::log::{AuditLog, DEFAULT_ORIGIN};
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Location, Store};
 
 use crate::auth::{ApiKeys, LoginLimiter, Sessions, Users};
 use crate::error::Problem;
@@ -40,7 +40,7 @@ impl Default for Limits {
 /// Shared state of the server.
 pub struct AppState {
     pub data: PathBuf,
-    store: Mutex<SqliteStore>,
+    store: Mutex<AnyStore>,
     authz: RwLock<Authorizer>,
     pub salt: Salt,
     pub principals: Vec<Principal>,
@@ -56,14 +56,22 @@ impl AppState {
     /// Opens the data directory written by `xiezhi demo` (or `ingest` plus `access`): the store,
     /// the principals registry, the users and API keys, the policies and grants in force.
     pub fn open(data: &Path, limits: Limits) -> Result<Arc<AppState>> {
-        let db = data.join("xiezhi.db");
-        if !db.exists() {
-            anyhow::bail!(
-                "数据目录 `{}` 中没有库；先运行 `xiezhi demo` (no store in the data directory)",
-                data.display()
-            );
+        Self::open_at(data, &Location::parse(None, data), limits)
+    }
+
+    /// As [`AppState::open`], with the store at a given location (the embedded SQLite file or
+    /// a PostgreSQL database); the other files stay in the data directory.
+    pub fn open_at(data: &Path, at: &Location, limits: Limits) -> Result<Arc<AppState>> {
+        if let Location::Sqlite(db) = at {
+            if !db.exists() {
+                anyhow::bail!(
+                    "数据目录 `{}` 中没有库；先运行 `xiezhi demo` (no store in the data directory)",
+                    data.display()
+                );
+            }
         }
-        let mut store = SqliteStore::open(&db)?;
+        let mut store = xiezhi_store::open::open(at)
+            .with_context(|| format!("无法打开数据库 `{}`", at.display()))?;
         let principals = load_principals(data)?;
         let authz = authorizer(data, &mut store)?;
         let salt = salt(data)?;
@@ -83,9 +91,9 @@ impl AppState {
         }))
     }
 
-    /// The store, locked. One SQLite connection serves every request; handlers run on the
+    /// The store, locked. One store connection serves every request; handlers run on the
     /// blocking pool while they hold it.
-    pub fn store(&self) -> Result<MutexGuard<'_, SqliteStore>, Problem> {
+    pub fn store(&self) -> Result<MutexGuard<'_, AnyStore>, Problem> {
         self.store
             .lock()
             .map_err(|_| Problem::internal("store lock poisoned"))
@@ -99,7 +107,7 @@ impl AppState {
     }
 
     /// Rebuilds the authorizer after a data-request step changed the grants.
-    pub fn reload_authz(&self, store: &mut SqliteStore) -> Result<(), Problem> {
+    pub fn reload_authz(&self, store: &mut AnyStore) -> Result<(), Problem> {
         let fresh = authorizer(&self.data, store).map_err(|e| Problem::internal(&e))?;
         *self
             .authz
@@ -138,7 +146,7 @@ fn salt(data: &Path) -> Result<Salt> {
 }
 
 /// Data requests stored as workflow items.
-pub fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
+pub fn requests(store: &AnyStore) -> Result<Vec<DataRequest>> {
     store
         .workflow_items(REQUEST_KIND)?
         .into_iter()
@@ -150,7 +158,7 @@ pub fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
 
 /// The policies of the data directory (or the built-in set) plus every grant in force.
 /// Expiry of grants is left to `xiezhi request`, which logs it; a lapsed grant is not linked.
-fn authorizer(data: &Path, store: &mut SqliteStore) -> Result<Authorizer> {
+fn authorizer(data: &Path, store: &mut AnyStore) -> Result<Authorizer> {
     let dir = data.join("policies");
     let policies = if dir.exists() {
         PolicyStore::from_dir(&dir)

@@ -12,6 +12,7 @@
 
 pub mod conformance;
 pub mod content;
+pub mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
@@ -21,6 +22,7 @@ use xiezhi_standard::{Issue, Record, Severity};
 
 #[cfg(feature = "postgres")]
 pub use crate::postgres::PgStore;
+pub use open::{AnyStore, Location};
 pub use sqlite::SqliteStore;
 /// The entity kinds the store keeps, re-exported for crates that see the store only.
 pub use xiezhi_standard::Entity;

@@ -14,6 +14,10 @@ pub struct Cli {
     /// Data directory: the SQLite store, exports and editable mappings live here.
     #[arg(long, global = true, default_value = "xiezhi-data")]
     pub data_dir: PathBuf,
+    /// Store location: a `postgres://` URL selects PostgreSQL; absent, the SQLite file
+    /// `xiezhi.db` in the data directory. Keys, policies and files stay in the data directory.
+    #[arg(long, global = true, env = "XIEZHI_DB")]
+    pub db: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
