@@ -6,7 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{SqliteStore, Store, StoreError};
+use crate::{
+    Batch, IdCounters, LedgerEvent, LedgerRow, LinkRow, NewRun, QuarantineEntry, ResolutionKeys,
+    Result, RunCounts, RunRow, SourceRecordRow, SqliteStore, Store, StoreError, StoredEntity,
+    WorkflowWrite,
+};
+use xiezhi_standard::Entity;
 
 /// The file name of the embedded store inside a data directory.
 pub const SQLITE_FILE: &str = "xiezhi.db";
@@ -152,60 +157,9 @@ pub fn size_bytes(at: &Location) -> crate::Result<u64> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_picks_the_backend() {
-        let d = Path::new("/d");
-        assert_eq!(
-            Location::parse(None, d),
-            Location::Sqlite(PathBuf::from("/d/xiezhi.db"))
-        );
-        assert_eq!(
-            Location::parse(Some("  "), d),
-            Location::Sqlite(PathBuf::from("/d/xiezhi.db"))
-        );
-        assert_eq!(
-            Location::parse(Some("sqlite:///x/y.db"), d),
-            Location::Sqlite(PathBuf::from("/x/y.db"))
-        );
-        let pg = "postgresql://u:secret@h:5/db";
-        assert_eq!(
-            Location::parse(Some(pg), d),
-            Location::Postgres(pg.to_string())
-        );
-        assert_eq!(
-            Location::parse(Some(pg), d).display(),
-            "postgresql://u:***@h:5/db"
-        );
-        assert_eq!(Location::parse(Some(pg), d).backend(), "postgres");
-    }
-
-    #[test]
-    fn sqlite_open_reset_and_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let at = Location::parse(None, dir.path());
-        let store = open(&at).unwrap();
-        assert_eq!(store.runs().unwrap().len(), 0);
-        drop(store);
-        assert!(size_bytes(&at).unwrap() > 0);
-        reset(&at).unwrap();
-        assert_eq!(size_bytes(&at).unwrap(), 0);
-        reset(&at).unwrap();
-    }
-}
-
 /// A store chosen at run time. Boxed stores are stores themselves (see the impl below), so
 /// code generic over `S: Store` runs on either backend unchanged.
 pub type AnyStore = Box<dyn Store + Send>;
-
-use crate::{
-    Batch, IdCounters, LedgerEvent, LedgerRow, LinkRow, NewRun, QuarantineEntry, ResolutionKeys,
-    Result, RunCounts, RunRow, SourceRecordRow, StoredEntity, WorkflowWrite,
-};
-use xiezhi_standard::Entity;
 
 /// Forwards every method, the defaulted ones too, so a backend's overrides stay in effect.
 impl<T: Store + ?Sized> Store for Box<T> {
@@ -324,5 +278,50 @@ impl<T: Store + ?Sized> Store for Box<T> {
         limit: usize,
     ) -> Result<Vec<(String, String)>> {
         (**self).workflow_items_after(kind, after, limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_picks_the_backend() {
+        let d = Path::new("/d");
+        assert_eq!(
+            Location::parse(None, d),
+            Location::Sqlite(PathBuf::from("/d/xiezhi.db"))
+        );
+        assert_eq!(
+            Location::parse(Some("  "), d),
+            Location::Sqlite(PathBuf::from("/d/xiezhi.db"))
+        );
+        assert_eq!(
+            Location::parse(Some("sqlite:///x/y.db"), d),
+            Location::Sqlite(PathBuf::from("/x/y.db"))
+        );
+        let pg = "postgresql://u:secret@h:5/db";
+        assert_eq!(
+            Location::parse(Some(pg), d),
+            Location::Postgres(pg.to_string())
+        );
+        assert_eq!(
+            Location::parse(Some(pg), d).display(),
+            "postgresql://u:***@h:5/db"
+        );
+        assert_eq!(Location::parse(Some(pg), d).backend(), "postgres");
+    }
+
+    #[test]
+    fn sqlite_open_reset_and_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Location::parse(None, dir.path());
+        let store = open(&at).unwrap();
+        assert_eq!(store.runs().unwrap().len(), 0);
+        drop(store);
+        assert!(size_bytes(&at).unwrap() > 0);
+        reset(&at).unwrap();
+        assert_eq!(size_bytes(&at).unwrap(), 0);
+        reset(&at).unwrap();
     }
 }
