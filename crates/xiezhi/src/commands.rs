@@ -19,6 +19,7 @@ use xiezhi_ledger::log::{
 use xiezhi_ledger::{verify_consistency, verify_inclusion, Checkpoint, Verifier};
 
 use crate::access_cmd;
+use crate::bench_scale;
 use crate::cli::{
     AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction, RequestAction,
     RiskAction, SuperviseAction,
@@ -210,6 +211,35 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Exchange { transfers, batch },
         } => bench_exchange(transfers, batch),
+        Command::Bench {
+            what:
+                BenchWhat::Scale {
+                    sizes,
+                    backends,
+                    pg_url,
+                    out,
+                    reads,
+                },
+        } => {
+            let backends: Vec<String> = backends.split(',').map(|b| b.trim().to_string()).collect();
+            bench_scale::scale(
+                &bench_scale::parse_sizes(&sizes)?,
+                &backends,
+                pg_url.as_deref(),
+                &out,
+                reads,
+            )
+        }
+        Command::Bench {
+            what:
+                BenchWhat::ScaleCell {
+                    backend,
+                    export,
+                    work,
+                    pg_url,
+                    reads,
+                },
+        } => bench_scale::cell(&export, &backend, pg_url.as_deref(), reads, &work),
         Command::Transfer { action } => {
             let mut store = open_store(&data)?;
             let code = transfer_cmd::run(&data, &mut store, action)?;
@@ -654,7 +684,7 @@ fn parse_as_of(s: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
     .transpose()
 }
 
-fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
+pub(crate) fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
     let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     chrono::NaiveDate::parse_from_str(v.get("export_date")?.as_str()?, "%Y-%m-%d").ok()
