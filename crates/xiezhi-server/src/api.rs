@@ -615,18 +615,17 @@ pub fn read_case_for(
     let ctx = today_ctx();
     let pending = {
         let reader = state.reader()?;
-        reader
-            .in_snapshot(|r| {
-                prepare_case_read(
-                    r,
-                    &Decider::Cached(&state.views, &authz),
-                    &state.salt,
-                    principal,
-                    uid,
-                    &ctx,
-                )
-            })?
-            .map_err(read_error)?
+        reader.begin_snapshot()?;
+        let read = prepare_case_read(
+            &**reader,
+            &Decider::Cached(&state.views, &authz),
+            &state.salt,
+            principal,
+            uid,
+            &ctx,
+        );
+        reader.end_snapshot()?;
+        read.map_err(read_error)?
     };
     // In the ledger (group-committed with concurrent reads) before anything is returned.
     state.ledger.log(pending.entry().clone())?;
@@ -1273,7 +1272,7 @@ fn risk_doc(r: &RiskRecord) -> RiskDoc {
 /// seeing its risk items.
 fn sees_case_events(
     view: &xiezhi_access::compiled::CompiledView<'_>,
-    store: &xiezhi_store::SqliteStore,
+    store: &xiezhi_store::AnyStore,
     case_uid: &str,
 ) -> Result<bool, Problem> {
     Ok(match case_resource(store, case_uid)? {

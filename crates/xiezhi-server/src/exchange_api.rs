@@ -14,7 +14,7 @@ use xiezhi_exchange::inbox::{self, InboxItem};
 use xiezhi_exchange::keys::Registry;
 use xiezhi_exchange::outbox::{self, OutboxItem, OutboxState};
 use xiezhi_exchange::{deadline, kind, Envelope, Receipt};
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Store};
 
 use crate::api::JsonBody;
 use crate::auth::Caller;
@@ -203,7 +203,7 @@ fn inbox_status(i: &InboxItem) -> String {
     }
 }
 
-fn unanswered(store: &SqliteStore) -> Result<BTreeMap<String, deadline::Unanswered>, Problem> {
+fn unanswered(store: &AnyStore) -> Result<BTreeMap<String, deadline::Unanswered>, Problem> {
     let now = chrono::Local::now().naive_local();
     Ok(deadline::unanswered(store, now)
         .map_err(internal)?

@@ -7,7 +7,7 @@
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use xiezhi_store::{LedgerEvent, SqliteStore, Store};
+use xiezhi_store::{AnyStore, LedgerEvent, Store};
 
 use crate::error::Problem;
 
@@ -27,7 +27,7 @@ pub struct LedgerQueue {
 impl LedgerQueue {
     /// Starts the committer on the server's writer connection (shared with every other write,
     /// so entries keep one gap-free sequence).
-    pub fn start(store: Arc<Mutex<SqliteStore>>) -> LedgerQueue {
+    pub fn start(store: Arc<Mutex<AnyStore>>) -> LedgerQueue {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("ledger-commit".into())
@@ -53,7 +53,7 @@ impl LedgerQueue {
     }
 }
 
-fn commit_loop(store: &Mutex<SqliteStore>, rx: &Receiver<Job>) {
+fn commit_loop(store: &Mutex<AnyStore>, rx: &Receiver<Job>) {
     // Ends when the queue (the server state) is dropped.
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];

@@ -21,10 +21,10 @@
 pub mod api;
 pub mod auth;
 pub mod error;
-pub mod insight_api;
-pub mod ledger_queue;
 pub mod exchange_api;
 pub mod exchange_pages;
+pub mod insight_api;
+pub mod ledger_queue;
 pub mod state;
 pub mod ui;
 pub mod webhook;

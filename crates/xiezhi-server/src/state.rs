@@ -9,7 +9,7 @@ use xiezhi_access::policy::PolicyStore;
 use xiezhi_access::reader::ViewCache;
 use xiezhi_access::{Authorizer, DataRequest, Principal, RequestState, Salt};
 use xiezhi_ledger::log::{AuditLog, DEFAULT_ORIGIN};
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Location, Store};
 
 use crate::auth::{ApiKeys, LoginLimiter, Sessions, Users};
 use crate::error::Problem;
@@ -42,11 +42,12 @@ impl Default for Limits {
 /// Shared state of the server.
 pub struct AppState {
     pub data: PathBuf,
-    db: PathBuf,
+    /// Where the store lives, for opening read connections.
+    at: Location,
     /// The writer connection: every write, and the ledger committer.
-    store: Arc<Mutex<SqliteStore>>,
-    /// Read connections for case reads (WAL lets them read beside the writer).
-    readers: Mutex<Vec<SqliteStore>>,
+    store: Arc<Mutex<AnyStore>>,
+    /// Read connections for case reads (in SQLite, WAL lets them read beside the writer).
+    readers: Mutex<Vec<AnyStore>>,
     /// Group commit of read entries to the ledger.
     pub ledger: LedgerQueue,
     authz: RwLock<Arc<Authorizer>>,
@@ -66,14 +67,22 @@ impl AppState {
     /// Opens the data directory written by `xiezhi demo` (or `ingest` plus `access`): the store,
     /// the principals registry, the users and API keys, the policies and grants in force.
     pub fn open(data: &Path, limits: Limits) -> Result<Arc<AppState>> {
-        let db = data.join("xiezhi.db");
-        if !db.exists() {
-            anyhow::bail!(
-                "数据目录 `{}` 中没有库；先运行 `xiezhi demo` (no store in the data directory)",
-                data.display()
-            );
+        Self::open_at(data, &Location::parse(None, data), limits)
+    }
+
+    /// As [`AppState::open`], with the store at a given location (the embedded SQLite file or
+    /// a PostgreSQL database); the other files stay in the data directory.
+    pub fn open_at(data: &Path, at: &Location, limits: Limits) -> Result<Arc<AppState>> {
+        if let Location::Sqlite(db) = at {
+            if !db.exists() {
+                anyhow::bail!(
+                    "数据目录 `{}` 中没有库；先运行 `xiezhi demo` (no store in the data directory)",
+                    data.display()
+                );
+            }
         }
-        let mut store = SqliteStore::open(&db)?;
+        let mut store = xiezhi_store::open::open(at)
+            .with_context(|| format!("无法打开数据库 `{}`", at.display()))?;
         let principals = load_principals(data)?;
         let authz = authorizer(data, &mut store)?;
         let salt = salt(data)?;
@@ -81,7 +90,7 @@ impl AppState {
         let store = Arc::new(Mutex::new(store));
         Ok(Arc::new(AppState {
             data: data.to_path_buf(),
-            db,
+            at: at.clone(),
             ledger: LedgerQueue::start(Arc::clone(&store)),
             store,
             readers: Mutex::new(Vec::new()),
@@ -98,9 +107,9 @@ impl AppState {
         }))
     }
 
-    /// The store, locked. One SQLite connection serves every request; handlers run on the
+    /// The store, locked. One store connection serves every request; handlers run on the
     /// blocking pool while they hold it.
-    pub fn store(&self) -> Result<MutexGuard<'_, SqliteStore>, Problem> {
+    pub fn store(&self) -> Result<MutexGuard<'_, AnyStore>, Problem> {
         self.store
             .lock()
             .map_err(|_| Problem::internal("store lock poisoned"))
@@ -115,7 +124,7 @@ impl AppState {
             .pop();
         let conn = match pooled {
             Some(c) => c,
-            None => SqliteStore::open_reader(&self.db)?,
+            None => xiezhi_store::open::open_reader(&self.at)?,
         };
         Ok(PooledReader {
             pool: &self.readers,
@@ -132,7 +141,7 @@ impl AppState {
     }
 
     /// Rebuilds the authorizer after a data-request step changed the grants.
-    pub fn reload_authz(&self, store: &mut SqliteStore) -> Result<(), Problem> {
+    pub fn reload_authz(&self, store: &mut AnyStore) -> Result<(), Problem> {
         let fresh = authorizer(&self.data, store).map_err(|e| Problem::internal(&e))?;
         *self
             .authz
@@ -152,13 +161,13 @@ const MAX_IDLE_READERS: usize = 16;
 
 /// A read connection borrowed from the pool.
 pub struct PooledReader<'a> {
-    pool: &'a Mutex<Vec<SqliteStore>>,
-    conn: Option<SqliteStore>,
+    pool: &'a Mutex<Vec<AnyStore>>,
+    conn: Option<AnyStore>,
 }
 
 impl std::ops::Deref for PooledReader<'_> {
-    type Target = SqliteStore;
-    fn deref(&self) -> &SqliteStore {
+    type Target = AnyStore;
+    fn deref(&self) -> &AnyStore {
         self.conn.as_ref().expect("held until drop")
     }
 }
@@ -197,7 +206,7 @@ fn salt(data: &Path) -> Result<Salt> {
 }
 
 /// Data requests stored as workflow items.
-pub fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
+pub fn requests(store: &AnyStore) -> Result<Vec<DataRequest>> {
     store
         .workflow_items(REQUEST_KIND)?
         .into_iter()
@@ -209,7 +218,7 @@ pub fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
 
 /// The policies of the data directory (or the built-in set) plus every grant in force.
 /// Expiry of grants is left to `xiezhi request`, which logs it; a lapsed grant is not linked.
-fn authorizer(data: &Path, store: &mut SqliteStore) -> Result<Authorizer> {
+fn authorizer(data: &Path, store: &mut AnyStore) -> Result<Authorizer> {
     let dir = data.join("policies");
     let policies = if dir.exists() {
         PolicyStore::from_dir(&dir)

@@ -13,7 +13,6 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use xiezhi_server::app;
-use xiezhi_store::SqliteStore;
 
 struct Reply {
     status: StatusCode,
@@ -201,7 +200,7 @@ trait LedgerLen {
     fn ledger_len_for_test(&self) -> i64;
 }
 
-impl LedgerLen for SqliteStore {
+impl LedgerLen for xiezhi_store::AnyStore {
     fn ledger_len_for_test(&self) -> i64 {
         xiezhi_store::Store::ledger_len(self).unwrap()
     }

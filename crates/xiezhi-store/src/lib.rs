@@ -12,6 +12,7 @@
 
 pub mod conformance;
 pub mod content;
+pub mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
@@ -21,6 +22,7 @@ use xiezhi_standard::{Issue, Record, Severity};
 
 #[cfg(feature = "postgres")]
 pub use crate::postgres::{CopyFormat, Layout, PgStore, HASH_PARTITIONS};
+pub use open::{AnyStore, Location};
 pub use sqlite::SqliteStore;
 /// The entity kinds the store keeps, re-exported for crates that see the store only.
 pub use xiezhi_standard::Entity;
@@ -346,6 +348,18 @@ pub type ResolutionKeys = (Vec<KeyRow>, Vec<KeyRow>);
 /// The storage interface. Implementations must pass [`conformance::run`].
 pub trait Store {
     /// Records the start of a run and returns its id.
+    /// Begins one consistent read snapshot for the reads that follow, until
+    /// [`Store::end_snapshot`]. SQLite opens one read transaction (one snapshot, and the check
+    /// of its write-ahead log made once rather than per statement); the default does nothing.
+    fn begin_snapshot(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Ends the snapshot begun by [`Store::begin_snapshot`].
+    fn end_snapshot(&self) -> Result<()> {
+        Ok(())
+    }
+
     fn begin_run(&mut self, run: &NewRun) -> Result<i64>;
     /// Writes one batch in one transaction. A batch whose source records are all stored
     /// already with the same hashes committed before: it is not applied again and `Ok` is

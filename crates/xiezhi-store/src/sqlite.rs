@@ -53,17 +53,6 @@ impl SqliteStore {
         Ok(SqliteStore { conn })
     }
 
-    /// Runs `f` inside one read transaction: every query of `f` sees the same snapshot, and
-    /// the transaction (with its check of the WAL index) is begun once rather than once per
-    /// statement.
-    pub fn in_snapshot<T>(&self, f: impl FnOnce(&Self) -> T) -> Result<T> {
-        self.conn.execute_batch("BEGIN DEFERRED")?;
-        let out = f(self);
-        // Nothing was written; ending the transaction releases the snapshot.
-        self.conn.execute_batch("ROLLBACK")?;
-        Ok(out)
-    }
-
     /// A private in-memory database, for tests.
     pub fn in_memory() -> Result<SqliteStore> {
         Self::init(Connection::open_in_memory()?)
@@ -319,6 +308,19 @@ fn finish_quarantine(rows: Vec<(QuarantineEntry, String, String)>) -> Result<Vec
 }
 
 impl Store for SqliteStore {
+    fn begin_snapshot(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        Ok(())
+    }
+
+    fn end_snapshot(&self) -> Result<()> {
+        // Nothing was written; ending the transaction releases the snapshot.
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
     fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO ingest_run (kind, source, file, mapping, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",

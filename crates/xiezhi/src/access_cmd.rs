@@ -9,7 +9,7 @@ use xiezhi_access::{
     Action, FieldAction, FieldRef, OrgKind, Principal, RequestContext, Resource, Role, Salt, User,
 };
 use xiezhi_standard::{Entity, Level};
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Store};
 
 fn principals_path(data: &Path) -> std::path::PathBuf {
     data.join("principals.json")
@@ -39,7 +39,7 @@ pub fn salt(data: &Path) -> Result<Salt> {
 
 /// An organ's kind, division and name. Organizations are master data (level L1), not shared
 /// case data, so they are read directly.
-fn org_of(store: &SqliteStore, code: &str) -> Result<Option<(OrgKind, String, String)>> {
+fn org_of(store: &AnyStore, code: &str) -> Result<Option<(OrgKind, String, String)>> {
     Ok(store.get(Entity::Organization, code)?.and_then(|o| {
         let kind = OrgKind::parse(o.record.text("kind")?)?;
         let division = o.record.text("division")?.to_string();
@@ -68,7 +68,7 @@ fn user(
 }
 
 /// The first case that reached a court, to show reads by every organ; else the first case.
-pub fn sample_case(store: &SqliteStore) -> Result<String> {
+pub fn sample_case(store: &AnyStore) -> Result<String> {
     for n in 1..=200 {
         let uid = format!("C{n:08}");
         if let Some(r) = case_resource(store, &uid)? {
@@ -89,7 +89,7 @@ pub fn sample_case(store: &SqliteStore) -> Result<String> {
 /// take part, a supervisor, the public and an administrator.
 pub fn write_demo_principals(
     data: &Path,
-    store: &SqliteStore,
+    store: &AnyStore,
     case_uid: &str,
 ) -> Result<Vec<Principal>> {
     let resource =
@@ -194,7 +194,7 @@ pub fn write_demo_principals(
 /// Reads a case for a principal through the policy and prints it with the reasons.
 pub fn check(
     data: &Path,
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     principal_id: &str,
     case_uid: &str,
     on: chrono::NaiveDate,

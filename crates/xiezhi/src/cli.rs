@@ -14,6 +14,10 @@ pub struct Cli {
     /// Data directory: the SQLite store, exports and editable mappings live here.
     #[arg(long, global = true, default_value = "xiezhi-data")]
     pub data_dir: PathBuf,
+    /// Store location: a `postgres://` URL selects PostgreSQL; absent, the SQLite file
+    /// `xiezhi.db` in the data directory. Keys, policies and files stay in the data directory.
+    #[arg(long, global = true, env = "XIEZHI_DB")]
+    pub db: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -450,6 +454,39 @@ pub enum BenchWhat {
         cases: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// The cost curve: per size a province, per backend ingest, size, case-360 reads,
+    /// supervision, statistics and peak RSS; writes scale.md, scale.tsv and scale.svg
+    Scale {
+        /// Province sizes (cases), comma-separated.
+        #[arg(long, default_value = "10000,100000,1000000")]
+        sizes: String,
+        /// Backends, comma-separated: sqlite, postgres.
+        #[arg(long, default_value = "sqlite,postgres")]
+        backends: String,
+        /// PostgreSQL server for the postgres cells (a schema is made and dropped per cell).
+        #[arg(long, env = "DATABASE_URL")]
+        pg_url: Option<String>,
+        /// Output directory (also holds each size's export and SQLite file while it runs).
+        #[arg(long, default_value = "bench-scale")]
+        out: PathBuf,
+        /// Random cases read per cell for the case-360 percentiles.
+        #[arg(long, default_value_t = 1_000)]
+        reads: usize,
+    },
+    /// One cell of `bench scale`, in its own process so its peak RSS is its own.
+    #[command(hide = true)]
+    ScaleCell {
+        #[arg(long)]
+        backend: String,
+        #[arg(long)]
+        export: PathBuf,
+        #[arg(long)]
+        work: PathBuf,
+        #[arg(long)]
+        pg_url: Option<String>,
+        #[arg(long, default_value_t = 1_000)]
+        reads: usize,
     },
     /// sign → outbox → deliver → verify → apply → receipts, on SQLite; prints transfers/s
     Exchange {

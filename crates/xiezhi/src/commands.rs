@@ -1,6 +1,7 @@
 //! The commands: each gathers its inputs, calls the libraries and prints for people.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -8,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use xiezhi_ingest::evaluate::{evaluate, read_truth, Evaluation};
 use xiezhi_ingest::export::{ingest_export, plans_from_dir, shipped_plans, SHIPPED_MAPPINGS};
 use xiezhi_ingest::{FileReport, IngestOptions, Ingestor, Plan};
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Location, Store};
 use xiezhi_synth::SynthConfig;
 
 use xiezhi_ledger::dossier::{self, Dossier, FileMeta};
@@ -18,6 +19,7 @@ use xiezhi_ledger::log::{
 use xiezhi_ledger::{verify_consistency, verify_inclusion, Checkpoint, Verifier};
 
 use crate::access_cmd;
+use crate::bench_scale;
 use crate::cli::{
     AccessAction, BenchWhat, Cli, Command, LedgerAction, QuarantineAction, RequestAction,
     RiskAction, SuperviseAction,
@@ -31,6 +33,7 @@ use crate::transfer_cmd;
 /// Runs a command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let data = cli.data_dir;
+    DB.set(cli.db).ok();
     match cli.command {
         Command::Demo {
             cases,
@@ -52,9 +55,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             if no_serve || code != 0 {
                 return Ok(code);
             }
-            serve_cmd::serve(&data, &addr)
+            serve_cmd::serve(&data, &store_at(&data), &addr)
         }
-        Command::Serve { addr } => serve_cmd::serve(&data, &addr),
+        Command::Serve { addr } => serve_cmd::serve(&data, &store_at(&data), &addr),
         Command::Ledger { action } => ledger(&data, action),
         Command::Train(args) => crate::insight_cmd::train(&data, args),
         Command::Predict(args) => crate::insight_cmd::predict(&data, args),
@@ -209,6 +212,35 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Exchange { transfers, batch },
         } => bench_exchange(transfers, batch),
+        Command::Bench {
+            what:
+                BenchWhat::Scale {
+                    sizes,
+                    backends,
+                    pg_url,
+                    out,
+                    reads,
+                },
+        } => {
+            let backends: Vec<String> = backends.split(',').map(|b| b.trim().to_string()).collect();
+            bench_scale::scale(
+                &bench_scale::parse_sizes(&sizes)?,
+                &backends,
+                pg_url.as_deref(),
+                &out,
+                reads,
+            )
+        }
+        Command::Bench {
+            what:
+                BenchWhat::ScaleCell {
+                    backend,
+                    export,
+                    work,
+                    pg_url,
+                    reads,
+                },
+        } => bench_scale::cell(&export, &backend, pg_url.as_deref(), reads, &work),
         Command::Transfer { action } => {
             let mut store = open_store(&data)?;
             let code = transfer_cmd::run(&data, &mut store, action)?;
@@ -341,7 +373,7 @@ fn dossier_of(data: &Path) -> Dossier {
 }
 
 /// Verifies the ledger, the stored rows and the e-dossier files together.
-fn verify_all(data: &Path, store: &SqliteStore, verifier: Verifier) -> Result<VerifyReport> {
+fn verify_all(data: &Path, store: &AnyStore, verifier: Verifier) -> Result<VerifyReport> {
     let mut report = verify(store, &[verifier])?;
     report
         .problems
@@ -360,7 +392,7 @@ fn open_log(data: &Path) -> Result<AuditLog> {
 }
 
 /// Seals what the command appended into a signed checkpoint and says so.
-fn seal(data: &Path, store: &mut SqliteStore) -> Result<()> {
+fn seal(data: &Path, store: &mut AnyStore) -> Result<()> {
     let log = open_log(data)?;
     if let Some(note) = log.checkpoint(store, &now())? {
         let (cp, _) = Checkpoint::open(&note, &[log.verifier()])?;
@@ -376,12 +408,13 @@ fn now() -> String {
 use xiezhi_store::hex;
 
 fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
-    let db = data.join("xiezhi.db");
-    if !db.exists() {
-        bail!(
-            "数据目录 `{}` 中没有库 (no store in the data directory)",
-            data.display()
-        );
+    if let Location::Sqlite(db) = store_at(data) {
+        if !db.exists() {
+            bail!(
+                "数据目录 `{}` 中没有库 (no store in the data directory)",
+                data.display()
+            );
+        }
     }
     let mut store = open_store(data)?;
     match action {
@@ -497,10 +530,19 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
     }
 }
 
-fn open_store(data: &Path) -> Result<SqliteStore> {
+/// The global `--db` (or `XIEZHI_DB`), set once by [`run`]: every command opens the same store.
+static DB: OnceLock<Option<String>> = OnceLock::new();
+
+/// Where this invocation's store lives.
+pub fn store_at(data: &Path) -> Location {
+    Location::parse(DB.get().and_then(|d| d.as_deref()), data)
+}
+
+pub(crate) fn open_store(data: &Path) -> Result<AnyStore> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("无法创建数据目录 `{}`", data.display()))?;
-    Ok(SqliteStore::open(&data.join("xiezhi.db"))?)
+    let at = store_at(data);
+    xiezhi_store::open::open(&at).with_context(|| format!("无法打开数据库 `{}`", at.display()))
 }
 
 /// The mapping directory to use: the given one, or the data directory's, created from the
@@ -595,12 +637,7 @@ fn synth(cfg: &SynthConfig, out: &Path) -> Result<xiezhi_synth::SynthSummary> {
 
 /// Archives each department file as received in the e-dossier before it is ingested, so what
 /// was received stays provable whatever happens to the export directory.
-fn archive_received(
-    data: &Path,
-    store: &mut SqliteStore,
-    plans: &[Plan],
-    dir: &Path,
-) -> Result<()> {
+fn archive_received(data: &Path, store: &mut AnyStore, plans: &[Plan], dir: &Path) -> Result<()> {
     let dossier = dossier_of(data);
     for plan in plans {
         let path = dir.join(&plan.default_file);
@@ -617,7 +654,7 @@ fn archive_received(
 }
 
 fn ingest_dir(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     plans: &[Plan],
     dir: &Path,
     opts: &IngestOptions,
@@ -648,7 +685,7 @@ fn parse_as_of(s: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
     .transpose()
 }
 
-fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
+pub(crate) fn export_as_of(dir: &Path) -> Option<chrono::NaiveDate> {
     let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     chrono::NaiveDate::parse_from_str(v.get("export_date")?.as_str()?, "%Y-%m-%d").ok()
@@ -659,15 +696,11 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
         "獬豸 Xiezhi 演示：合成省份 {cases} 件案件（种子 {seed}），数据目录 {}",
         data.display()
     );
-    let db = data.join("xiezhi.db");
+    let at = store_at(data);
+    println!("数据库（{}）：{}", at.backend(), at.display());
     if !keep {
-        for suffix in ["", "-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{suffix}", db.display()));
-            if p.exists() {
-                std::fs::remove_file(&p)
-                    .with_context(|| format!("无法删除旧库 `{}`", p.display()))?;
-            }
-        }
+        xiezhi_store::open::reset(&at)
+            .with_context(|| format!("无法清空旧库 `{}`", at.display()))?;
     }
     let export = data.join("export");
     println!("\n[1/3] 生成各部门导出（公安 GBK CSV、检察 JSON Lines、法院 XML、司法行政 CSV）");
@@ -989,7 +1022,9 @@ fn bench_ingest(cases: usize, seed: u64) -> Result<i32> {
     let t0 = Instant::now();
     let summary = xiezhi_synth::generate(&cfg, &export)?;
     let synth_secs = t0.elapsed().as_secs_f64();
-    let mut store = SqliteStore::open(&dir.path().join("bench.db"))?;
+    let mut store: AnyStore = Box::new(xiezhi_store::SqliteStore::open(
+        &dir.path().join("bench.db"),
+    )?);
     let plans = shipped_plans()?;
     let opts = IngestOptions {
         as_of: export_as_of(&export),

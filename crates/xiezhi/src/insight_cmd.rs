@@ -415,7 +415,7 @@ fn warn(
     let Some(p) = principals.iter().find(|x| x.id() == principal) else {
         bail!("名册中没有身份 `{principal}`");
     };
-    let mut store = xiezhi_store::SqliteStore::open(&data_dir.join("xiezhi.db"))?;
+    let mut store = crate::commands::open_store(data_dir)?;
     let authz = crate::request_cmd::authorizer(data_dir, &mut store)?;
     let ctx = xiezhi_access::RequestContext::new(chrono::Local::now().naive_local());
     let (series, access) =

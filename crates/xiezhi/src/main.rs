@@ -2,6 +2,7 @@
 //! commands, which call library code and print for people (in Chinese).
 
 mod access_cmd;
+mod bench_scale;
 mod cli;
 mod commands;
 mod insight_cmd;

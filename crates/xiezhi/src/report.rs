@@ -4,14 +4,14 @@ use anyhow::Result;
 use xiezhi_ingest::evaluate::Evaluation;
 use xiezhi_ingest::FileReport;
 use xiezhi_standard::Entity;
-use xiezhi_store::{QuarantineEntry, SqliteStore, Store};
+use xiezhi_store::{AnyStore, QuarantineEntry, Store};
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
 /// Per-file counts, quarantine reasons, repairs and entity resolution.
-pub fn print_reports(reports: &[FileReport], store: &SqliteStore) -> Result<()> {
+pub fn print_reports(reports: &[FileReport], store: &AnyStore) -> Result<()> {
     println!(
         "{:<15} {:>8} {:>8} {:>7} {:>7} {:>6} {:>8} {:>8} {:>10}",
         "来源 source", "读入", "接收", "隔离", "修复", "重复", "完整性", "有效性", "时效(中位天)"
@@ -137,7 +137,7 @@ pub fn print_evaluation(ev: &Evaluation) {
 }
 
 /// Per-source quality from stored runs, with the store's own reconciliation.
-pub fn print_quality(store: &SqliteStore) -> Result<()> {
+pub fn print_quality(store: &AnyStore) -> Result<()> {
     println!(
         "{:<6} {:<15} {:<28} {:>8} {:>8} {:>7} {:>7}  质量",
         "运行", "来源", "文件", "读入", "接收", "隔离", "修复"

@@ -9,7 +9,7 @@ use xiezhi_access::reader::{case_resource, ledger_event};
 use xiezhi_access::{
     AccessEvent, Authorizer, DataRequest, PolicyStore, Principal, RequestState, User,
 };
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Store};
 
 use crate::access_cmd::load_principals;
 
@@ -51,7 +51,7 @@ fn now() -> chrono::NaiveDateTime {
     chrono::Local::now().naive_local()
 }
 
-fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
+fn requests(store: &AnyStore) -> Result<Vec<DataRequest>> {
     store
         .workflow_items(KIND)?
         .into_iter()
@@ -61,7 +61,7 @@ fn requests(store: &SqliteStore) -> Result<Vec<DataRequest>> {
         .collect()
 }
 
-fn save(store: &mut SqliteStore, r: &DataRequest, events: &[AccessEvent]) -> Result<()> {
+fn save(store: &mut AnyStore, r: &DataRequest, events: &[AccessEvent]) -> Result<()> {
     let entries: Vec<_> = events
         .iter()
         .map(|e| ledger_event(e, &r.case_uid))
@@ -72,7 +72,7 @@ fn save(store: &mut SqliteStore, r: &DataRequest, events: &[AccessEvent]) -> Res
 
 /// The built-in policies plus every grant in force, with grants past their expiry expired
 /// (and the expiry logged) first.
-pub fn authorizer(data: &Path, store: &mut SqliteStore) -> Result<Authorizer> {
+pub fn authorizer(data: &Path, store: &mut AnyStore) -> Result<Authorizer> {
     let mut authz = Authorizer::new(policies(data)?)?;
     for mut r in requests(store)? {
         if r.state != RequestState::Granted {
@@ -111,7 +111,7 @@ fn user_of(data: &Path, id: &str) -> Result<User> {
     }
 }
 
-fn load(store: &SqliteStore, id: &str) -> Result<DataRequest> {
+fn load(store: &AnyStore, id: &str) -> Result<DataRequest> {
     let body = store
         .workflow_item(KIND, id)?
         .with_context(|| format!("数据申请 {id} 不存在"))?;
@@ -119,7 +119,7 @@ fn load(store: &SqliteStore, id: &str) -> Result<DataRequest> {
 }
 
 /// Takes one step as `actor` and prints the outcome.
-pub fn step(data: &Path, store: &mut SqliteStore, actor: &str, step: Step) -> Result<String> {
+pub fn step(data: &Path, store: &mut AnyStore, actor: &str, step: Step) -> Result<String> {
     let user = user_of(data, actor)?;
     let mut authz = authorizer(data, store)?;
     let at = now();
@@ -189,7 +189,7 @@ pub fn step(data: &Path, store: &mut SqliteStore, actor: &str, step: Step) -> Re
 }
 
 /// Lists every request.
-pub fn list(store: &SqliteStore) -> Result<()> {
+pub fn list(store: &AnyStore) -> Result<()> {
     println!(
         "{:<7} {:<10} {:<12} {:<14} {:<12} 范围",
         "编号", "状态", "案件", "申请人", "所有机构"

@@ -91,11 +91,11 @@ pub fn print_logins(logins: &[Login], key: &str, addr: &SocketAddr) {
 }
 
 /// Serves the data directory until Ctrl-C.
-pub fn serve(data: &Path, addr: &str) -> Result<i32> {
+pub fn serve(data: &Path, at: &xiezhi_store::Location, addr: &str) -> Result<i32> {
     let addr: SocketAddr = addr
         .parse()
         .with_context(|| format!("--addr `{addr}` 应为 IP:端口，例如 127.0.0.1:8080"))?;
-    let state = xiezhi_server::AppState::open(data, xiezhi_server::Limits::default())?;
+    let state = xiezhi_server::AppState::open_at(data, at, xiezhi_server::Limits::default())?;
     println!("獬豸服务已启动：http://{addr}/（Ctrl-C 停止）");
     xiezhi_server::run_blocking(state, addr)
         .with_context(|| format!("无法在 {addr} 上提供服务"))?;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use xiezhi_access::RequestContext;
 use xiezhi_server::insight_api::{case_statistics, parse_dims};
@@ -36,8 +36,7 @@ pub fn stats(data: &Path, args: StatsArgs) -> Result<i32> {
                 .join("、")
         );
     };
-    let mut store = xiezhi_store::SqliteStore::open(&data.join("xiezhi.db"))
-        .with_context(|| format!("无法打开数据库 `{}`", data.display()))?;
+    let mut store = crate::commands::open_store(data)?;
     let authz = crate::request_cmd::authorizer(data, &mut store)?;
     let ctx = RequestContext::new(chrono::Local::now().naive_local());
     let st = case_statistics(&mut store, &authz, principal, &by, &ctx)?;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use xiezhi_store::SqliteStore;
+use xiezhi_store::AnyStore;
 use xiezhi_supervise::engine::{evaluate_all, evaluate_changed};
 use xiezhi_supervise::lifecycle::{self, Action, RiskRecord, Status, SyncReport};
 use xiezhi_supervise::measure::{score, Expected, Scorecard};
@@ -28,7 +28,7 @@ pub fn print_catalog() {
 
 /// Evaluates the store as of a date and brings the worklist in line. Incremental (only the
 /// cases changed since the last run) when the last run was for the same date, unless `full`.
-pub fn run(store: &mut SqliteStore, as_of: NaiveDate, full: bool) -> Result<SyncReport> {
+pub fn run(store: &mut AnyStore, as_of: NaiveDate, full: bool) -> Result<SyncReport> {
     let calendar = DataCalendar::shipped()?;
     let mut report = lifecycle::run(store, as_of, full, &calendar)?;
     let transfers = lifecycle::sync_external(store, unanswered_transfers(store, as_of)?, as_of)?;
@@ -41,7 +41,7 @@ pub fn run(store: &mut SqliteStore, as_of: NaiveDate, full: bool) -> Result<Sync
 
 /// Transfers received and left unanswered past their statutory answer period (审查批捕 7 日 …),
 /// as risk records: the exchange finds them, the worklist keeps them.
-fn unanswered_transfers(store: &SqliteStore, as_of: NaiveDate) -> Result<Vec<RiskRecord>> {
+fn unanswered_transfers(store: &AnyStore, as_of: NaiveDate) -> Result<Vec<RiskRecord>> {
     let end_of_day = as_of.and_hms_opt(23, 59, 59).context("date")?;
     let overdue = xiezhi_exchange::deadline::overdue(store, end_of_day)?;
     Ok(overdue
@@ -89,7 +89,7 @@ fn unanswered_transfers(store: &SqliteStore, as_of: NaiveDate) -> Result<Vec<Ris
 }
 
 /// Prints what a run changed and the open worklist by colour and rule.
-pub fn print_run(report: &SyncReport, store: &SqliteStore, show: usize) -> Result<()> {
+pub fn print_run(report: &SyncReport, store: &AnyStore, show: usize) -> Result<()> {
     println!(
         "{}评估案件 {} 件，发现 {} 项；新增预警 {}，更新 {}，重新预警 {}，未变 {}，数据已不再显示问题 {}",
         if report.incremental {
@@ -164,7 +164,7 @@ pub fn print_record(r: &RiskRecord) {
 
 /// Lists stored items, filtered.
 pub fn list(
-    store: &SqliteStore,
+    store: &AnyStore,
     status: Option<&str>,
     colour: Option<&str>,
     rule: Option<&str>,
@@ -210,7 +210,7 @@ fn colour_en(c: Severity) -> &'static str {
 }
 
 /// Applies a lifecycle action and prints the new state.
-pub fn act(store: &mut SqliteStore, id: &str, action: Action, by: &str) -> Result<i32> {
+pub fn act(store: &mut AnyStore, id: &str, action: Action, by: &str) -> Result<i32> {
     let today = chrono::Local::now().date_naive();
     match lifecycle::act(store, id, &action, by, today) {
         Ok(r) => {
@@ -252,7 +252,7 @@ pub fn truth(export: &Path) -> Result<(Vec<Expected>, BTreeSet<String>)> {
 }
 
 /// Measures every rule against a synthetic export's ground truth.
-pub fn measure(store: &SqliteStore, export: &Path, as_of: NaiveDate) -> Result<Scorecard> {
+pub fn measure(store: &AnyStore, export: &Path, as_of: NaiveDate) -> Result<Scorecard> {
     let (expected, excluded) = truth(export)?;
     let calendar = DataCalendar::shipped()?;
     let findings = evaluate_all(store, as_of, &calendar)?;
@@ -295,7 +295,7 @@ pub fn print_scorecard(card: &Scorecard) -> bool {
 }
 
 /// Works the first warned item through 核查, 整改 and 销号, for the demo.
-pub fn demo_lifecycle(store: &mut SqliteStore, on: NaiveDate) -> Result<()> {
+pub fn demo_lifecycle(store: &mut AnyStore, on: NaiveDate) -> Result<()> {
     let Some(first) = lifecycle::records(store)?
         .into_iter()
         .find(|r| r.status == Status::Warned)
@@ -350,7 +350,9 @@ pub fn bench(cases: usize, seed: u64) -> Result<i32> {
         ..xiezhi_synth::SynthConfig::default()
     };
     xiezhi_synth::generate(&cfg, &export)?;
-    let mut store = SqliteStore::open(&dir.path().join("bench.db"))?;
+    let mut store: AnyStore = Box::new(xiezhi_store::SqliteStore::open(
+        &dir.path().join("bench.db"),
+    )?);
     let plans = shipped_plans()?;
     let as_of = NaiveDate::from_ymd_opt(2026, 9, 30).context("date")?;
     let opts = IngestOptions {

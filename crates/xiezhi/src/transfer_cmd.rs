@@ -12,7 +12,7 @@ use xiezhi_exchange::keys::{register, Keyring, Registry};
 use xiezhi_exchange::outbox::{self, Draft, OutboxState, Outcome, RetryPolicy};
 use xiezhi_exchange::{OrganKind, TransferKind};
 use xiezhi_standard::{Entity, FieldType};
-use xiezhi_store::{SqliteStore, Store};
+use xiezhi_store::{AnyStore, Store};
 
 use crate::cli::TransferAction;
 
@@ -24,7 +24,7 @@ pub struct Organs {
 
 /// Loads (creating on first use) a key for every organ of the master data under
 /// `<data-dir>/organ-keys/` and records the public keys in the registry.
-pub fn organs(data: &Path, store: &mut SqliteStore, now: NaiveDateTime) -> Result<Organs> {
+pub fn organs(data: &Path, store: &mut AnyStore, now: NaiveDateTime) -> Result<Organs> {
     let dir = data.join("organ-keys");
     let mut keys = Keyring::new();
     let at = now.format("%Y-%m-%dT%H:%M:%S").to_string();
@@ -52,7 +52,7 @@ fn now() -> NaiveDateTime {
 
 /// Delivers everything due inside this installation (receivers answer for their organs here)
 /// and prints what happened to each transfer.
-pub fn deliver(store: &mut SqliteStore, o: &Organs, mode: Mode, at: NaiveDateTime) -> Result<()> {
+pub fn deliver(store: &mut AnyStore, o: &Organs, mode: Mode, at: NaiveDateTime) -> Result<()> {
     let policy = RetryPolicy::default();
     loop {
         let due = outbox::due(store, at, 256)?;
@@ -123,7 +123,7 @@ fn field(text: &str) -> Result<(String, WireValue)> {
     Ok((name.to_string(), v))
 }
 
-pub fn run(data: &Path, store: &mut SqliteStore, action: TransferAction) -> Result<i32> {
+pub fn run(data: &Path, store: &mut AnyStore, action: TransferAction) -> Result<i32> {
     let at = now();
     let o = organs(data, store, at)?;
     match action {
@@ -240,7 +240,7 @@ pub fn run(data: &Path, store: &mut SqliteStore, action: TransferAction) -> Resu
     }
 }
 
-fn status(store: &SqliteStore, o: &Organs, id: Option<&str>, at: NaiveDateTime) -> Result<i32> {
+fn status(store: &AnyStore, o: &Organs, id: Option<&str>, at: NaiveDateTime) -> Result<i32> {
     if let Some(id) = id {
         let item = outbox::find(store, id)?.with_context(|| format!("没有移送 `{id}`"))?;
         let b = &item.envelope.body;
@@ -345,7 +345,7 @@ type Step<'a> = (
 /// The demo's case run through the procedure by transfers, from the police's 提请批准逮捕 to
 /// the prison's 入监: each step sent, delivered, verified and accepted. Returns whether every
 /// transfer was accepted with valid receipts.
-pub fn demo(data: &Path, store: &mut SqliteStore, case: &str) -> Result<bool> {
+pub fn demo(data: &Path, store: &mut AnyStore, case: &str) -> Result<bool> {
     let at = now();
     let o = organs(data, store, at)?;
     // Police, procuratorate and court of one county where the master data has all three

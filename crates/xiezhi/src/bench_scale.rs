@@ -1,0 +1,547 @@
+//! `xiezhi bench scale`: the cost curve. One province per size (fixed seed), and per backend one
+//! child process of this binary (`bench scale-cell`) that ingests it into a fresh store and
+//! measures, so each (size, backend) cell has its own peak RSS. The store is deleted (SQLite
+//! file) or dropped (PostgreSQL schema) after each cell.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use xiezhi_access::reader::SharedReader;
+use xiezhi_access::RequestContext;
+use xiezhi_ingest::export::{ingest_export, shipped_plans};
+use xiezhi_ingest::IngestOptions;
+use xiezhi_store::{open, Entity, Location, Store};
+use xiezhi_synth::SynthConfig;
+
+use crate::access_cmd;
+use crate::commands::export_as_of;
+
+/// The seed of every benchmark province.
+const SEED: u64 = 42;
+
+/// What one (size, backend) cell measured.
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    pub cases: usize,
+    pub backend: String,
+    pub source_records: i64,
+    pub standard_records: i64,
+    pub ingest_secs: f64,
+    pub db_bytes: u64,
+    pub reads: usize,
+    pub read_p50_ms: f64,
+    pub read_p99_ms: f64,
+    pub supervise_secs: f64,
+    pub stats_secs: f64,
+    pub stats_groups: usize,
+    pub peak_rss_kib: u64,
+}
+
+impl Cell {
+    fn std_per_sec(&self) -> f64 {
+        self.standard_records as f64 / self.ingest_secs.max(1e-9)
+    }
+    fn src_per_sec(&self) -> f64 {
+        self.source_records as f64 / self.ingest_secs.max(1e-9)
+    }
+    fn bytes_per_case(&self) -> f64 {
+        self.db_bytes as f64 / self.cases.max(1) as f64
+    }
+
+    /// One TSV line; [`Cell::from_tsv`] reads it back (the child's answer to the parent).
+    fn to_tsv(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{:.3}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}",
+            self.cases,
+            self.backend,
+            self.source_records,
+            self.standard_records,
+            self.ingest_secs,
+            self.db_bytes,
+            self.reads,
+            self.read_p50_ms,
+            self.read_p99_ms,
+            self.supervise_secs,
+            self.stats_secs,
+            self.stats_groups,
+            self.peak_rss_kib
+        )
+    }
+
+    fn from_tsv(line: &str) -> Result<Cell> {
+        let f: Vec<&str> = line.trim().split('\t').collect();
+        if f.len() != 13 {
+            bail!("bench cell answered `{line}` (expected 13 tab-separated fields)");
+        }
+        Ok(Cell {
+            cases: f[0].parse()?,
+            backend: f[1].to_string(),
+            source_records: f[2].parse()?,
+            standard_records: f[3].parse()?,
+            ingest_secs: f[4].parse()?,
+            db_bytes: f[5].parse()?,
+            reads: f[6].parse()?,
+            read_p50_ms: f[7].parse()?,
+            read_p99_ms: f[8].parse()?,
+            supervise_secs: f[9].parse()?,
+            stats_secs: f[10].parse()?,
+            stats_groups: f[11].parse()?,
+            peak_rss_kib: f[12].parse()?,
+        })
+    }
+}
+
+const TSV_HEADER: &str = "cases\tbackend\tsource_records\tstandard_records\tingest_s\tdb_bytes\treads\tread_p50_ms\tread_p99_ms\tsupervise_s\tstats_s\tstats_groups\tpeak_rss_kib";
+
+/// Peak resident set size of this process (VmHWM), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A fresh, empty PostgreSQL schema for one cell, dropped with this value.
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl PgSchema {
+    fn new(url: &str) -> Result<PgSchema> {
+        let name = format!("bench_{}", std::process::id());
+        let mut c = postgres::Client::connect(url, postgres::NoTls)
+            .with_context(|| format!("无法连接 PostgreSQL `{}`", redact(url)))?;
+        c.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+        ))?;
+        Ok(PgSchema {
+            url: url.to_string(),
+            name,
+        })
+    }
+
+    fn location(&self) -> Location {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        Location::Postgres(format!(
+            "{}{sep}options=-csearch_path%3D{}",
+            self.url, self.name
+        ))
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    Location::Postgres(url.to_string()).display()
+}
+
+/// A small deterministic generator for picking cases (splitmix64).
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Every case uid, by paging through the store.
+fn all_cases(store: &dyn Store) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    loop {
+        let after = out.last().cloned().unwrap_or_default();
+        let page = store.uids(Entity::Case, &after, 5_000)?;
+        if page.is_empty() {
+            return Ok(out);
+        }
+        out.extend(page);
+    }
+}
+
+/// The statistics query: cases by region (prefecture, first four digits of the division) ×
+/// first charge × stage, read through the store interface in blocks of cases.
+fn statistics(
+    store: &dyn Store,
+    cases: &[String],
+) -> Result<BTreeMap<(String, String, String), u64>> {
+    let mut groups = BTreeMap::new();
+    for block in cases.chunks(1_000) {
+        for row in store.rows_of_cases(Entity::Case, block)? {
+            let text = |f: &str| {
+                row.record
+                    .get(f)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let region: String = text("occurred_division").chars().take(4).collect();
+            let charge = match row.record.get("charges") {
+                Some(xiezhi_standard::Value::Codes(c)) => c.first().cloned().unwrap_or_default(),
+                _ => text("charges"),
+            };
+            *groups.entry((region, charge, text("stage"))).or_insert(0) += 1;
+        }
+    }
+    Ok(groups)
+}
+
+/// One cell, in this process: ingest the export into a fresh store and measure.
+pub fn cell(
+    export: &Path,
+    backend: &str,
+    pg_url: Option<&str>,
+    reads: usize,
+    work: &Path,
+) -> Result<i32> {
+    let schema;
+    let at = match backend {
+        "sqlite" => Location::Sqlite(work.join("bench.db")),
+        "postgres" => {
+            let url = pg_url.context("postgres 基准需要 --pg-url 或 DATABASE_URL")?;
+            schema = PgSchema::new(url)?;
+            schema.location()
+        }
+        other => bail!("未知的后端 `{other}`（可用：sqlite, postgres）"),
+    };
+    open::reset(&at)?;
+    let result = measure(export, &at, backend, reads, work);
+    if let Location::Sqlite(_) = at {
+        open::reset(&at)?;
+    }
+    let c = result?;
+    println!("{}", c.to_tsv());
+    Ok(0)
+}
+
+fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Path) -> Result<Cell> {
+    let mut store = open::open(at)?;
+    let plans = shipped_plans()?;
+    let as_of = export_as_of(export);
+    let opts = IngestOptions {
+        as_of,
+        ..IngestOptions::default()
+    };
+    let t = Instant::now();
+    let reports = ingest_export(&mut store, &plans, export, &opts, &mut |_, _, _| {})?;
+    let ingest_secs = t.elapsed().as_secs_f64();
+    let db_bytes = open::size_bytes(at)?;
+    let cases = all_cases(&*store)?;
+    if cases.is_empty() {
+        bail!("接入后没有案件 (no case after ingest)");
+    }
+
+    // Case-360 reads as the province's supervisor, through the access layer like the server.
+    access_cmd::write_demo_principals(work, &store, &cases[0])?;
+    let principals = access_cmd::load_principals(work)?;
+    let who = principals
+        .iter()
+        .find(|p| p.id() == "supervisor")
+        .or_else(|| principals.first())
+        .context("no principal to read as")?
+        .clone();
+    let authz = crate::request_cmd::authorizer(work, &mut store)?;
+    let salt = access_cmd::salt(work)?;
+    let today = chrono::Local::now().date_naive();
+    let ctx = RequestContext::on(today);
+    let mut rng = SEED;
+    let mut times = Vec::with_capacity(reads);
+    let mut seen_rows = 0usize;
+    for _ in 0..reads {
+        let case = &cases[(next(&mut rng) % cases.len() as u64) as usize];
+        let t = Instant::now();
+        let view = SharedReader::new(&mut store, &authz, &salt).read_case(&who, case, &ctx)?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        seen_rows += view.sections.iter().map(|s| s.records.len()).sum::<usize>();
+    }
+    if reads > 0 && seen_rows == 0 {
+        bail!(
+            "读取 {reads} 件案件，未见任何记录：读取主体 `{}` 无权查阅",
+            who.id()
+        );
+    }
+    times.sort_by(f64::total_cmp);
+
+    let t = Instant::now();
+    crate::supervise_cmd::run(&mut store, as_of.unwrap_or(today), true)?;
+    let supervise_secs = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let groups = statistics(&*store, &cases)?;
+    let stats_secs = t.elapsed().as_secs_f64();
+    let counted: u64 = groups.values().sum();
+    if counted != cases.len() as u64 {
+        bail!("统计 {counted} 件，与案件数 {} 不符", cases.len());
+    }
+    drop(store);
+    Ok(Cell {
+        cases: cases.len(),
+        backend: backend.to_string(),
+        source_records: reports.iter().map(|r| r.counts.records_read).sum(),
+        standard_records: reports.iter().map(|r| r.standard_records).sum(),
+        ingest_secs,
+        db_bytes,
+        reads,
+        read_p50_ms: percentile(&times, 0.50),
+        read_p99_ms: percentile(&times, 0.99),
+        supervise_secs,
+        stats_secs,
+        stats_groups: groups.len(),
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+/// The whole curve: per size a province, per backend a child process; table, TSV and SVG.
+pub fn scale(
+    sizes: &[usize],
+    backends: &[String],
+    pg_url: Option<&str>,
+    out: &Path,
+    reads: usize,
+) -> Result<i32> {
+    if backends.iter().any(|b| b == "postgres") && pg_url.is_none() {
+        bail!("后端 postgres 需要 --pg-url（或环境变量 DATABASE_URL）");
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("无法创建 `{}`", out.display()))?;
+    let exe = std::env::current_exe()?;
+    let mut cells: Vec<Cell> = Vec::new();
+    for &size in sizes {
+        let work = out.join(format!("work-{size}"));
+        let export = work.join("export");
+        if work.exists() {
+            std::fs::remove_dir_all(&work)?;
+        }
+        eprintln!("生成合成省份 {size} 件案件（种子 {SEED}）…");
+        let cfg = SynthConfig {
+            seed: SEED,
+            cases: size,
+            ..SynthConfig::default()
+        };
+        xiezhi_synth::generate(&cfg, &export)?;
+        for backend in backends {
+            eprintln!("  {backend}：接入、读取、监督、统计…");
+            let mut cmd = Command::new(&exe);
+            cmd.args(["bench", "scale-cell", "--backend", backend, "--reads"])
+                .arg(reads.to_string())
+                .arg("--export")
+                .arg(&export)
+                .arg("--work")
+                .arg(&work);
+            if let Some(u) = pg_url {
+                cmd.arg("--pg-url").arg(u);
+            }
+            let o = cmd.output().context("无法启动基准子进程")?;
+            if !o.status.success() {
+                bail!(
+                    "{size} 件 / {backend} 失败：{}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+            }
+            let text = String::from_utf8(o.stdout)?;
+            let line = text.lines().last().context("bench cell printed nothing")?;
+            let c = Cell::from_tsv(line)?;
+            eprintln!("    {}", c.to_tsv());
+            cells.push(c);
+        }
+        std::fs::remove_dir_all(&work)?;
+    }
+    let table = markdown(&cells);
+    let notes = linearity(&cells, backends);
+    println!("{table}\n{notes}");
+    std::fs::write(out.join("scale.md"), format!("{table}\n{notes}"))?;
+    let mut tsv = String::from(TSV_HEADER);
+    tsv.push('\n');
+    for c in &cells {
+        tsv.push_str(&c.to_tsv());
+        tsv.push('\n');
+    }
+    std::fs::write(out.join("scale.tsv"), tsv)?;
+    std::fs::write(out.join("scale.svg"), svg(&cells, backends))?;
+    println!(
+        "已写入 {}、scale.tsv、scale.svg",
+        out.join("scale.md").display()
+    );
+    Ok(0)
+}
+
+fn markdown(cells: &[Cell]) -> String {
+    let mut s = String::from(
+        "| cases | backend | ingest std rec/s | ingest src rec/s | DB bytes/case | case-360 p50 ms | case-360 p99 ms | supervision full s | statistics s | peak RSS MiB |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for c in cells {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.3} | {:.0} |",
+            c.cases,
+            c.backend,
+            c.std_per_sec(),
+            c.src_per_sec(),
+            c.bytes_per_case(),
+            c.read_p50_ms,
+            c.read_p99_ms,
+            c.supervise_secs,
+            c.stats_secs,
+            c.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    s
+}
+
+/// The metrics of the curve: name, value of a cell, and whether the value is per unit (its
+/// linear growth is "stays flat") or a total (linear growth is "grows with the size").
+type Metric = (&'static str, fn(&Cell) -> f64, bool);
+
+const METRICS: [Metric; 7] = [
+    ("ingest std rec/s", Cell::std_per_sec, true),
+    ("DB bytes/case", Cell::bytes_per_case, true),
+    ("case-360 p50 ms", |c| c.read_p50_ms, true),
+    ("case-360 p99 ms", |c| c.read_p99_ms, true),
+    ("supervision full s", |c| c.supervise_secs, false),
+    ("statistics s", |c| c.stats_secs, false),
+    ("peak RSS MiB", |c| c.peak_rss_kib as f64 / 1024.0, false),
+];
+
+/// Per backend and metric, between consecutive sizes: is the growth linear in the number of
+/// cases (a total within ±50 % of proportional, a per-unit figure within ±50 % of flat)?
+fn linearity(cells: &[Cell], backends: &[String]) -> String {
+    let mut s = String::from("Growth between sizes (linear = total ∝ cases within ±50 %, per-unit figures flat within ±50 %):\n");
+    for b in backends {
+        let row: Vec<&Cell> = cells.iter().filter(|c| &c.backend == b).collect();
+        for (name, f, per_unit) in METRICS {
+            let mut parts = Vec::new();
+            for w in row.windows(2) {
+                let size_ratio = w[1].cases as f64 / w[0].cases.max(1) as f64;
+                let ratio = f(w[1]) / f(w[0]).max(1e-12);
+                let rel = if per_unit { ratio } else { ratio / size_ratio };
+                let verdict = if (0.5..=1.5).contains(&rel) {
+                    "linear"
+                } else if rel > 1.5 {
+                    "super-linear"
+                } else {
+                    "sub-linear"
+                };
+                parts.push(format!(
+                    "{}→{}: ×{ratio:.2} for ×{size_ratio:.1} cases, {verdict}",
+                    w[0].cases, w[1].cases
+                ));
+            }
+            if !parts.is_empty() {
+                let _ = writeln!(s, "- {b} · {name}: {}", parts.join("; "));
+            }
+        }
+    }
+    s
+}
+
+/// A small hand-written SVG: one panel per metric, size on a log x axis, a line per backend.
+fn svg(cells: &[Cell], backends: &[String]) -> String {
+    const W: f64 = 300.0;
+    const H: f64 = 200.0;
+    const PAD: f64 = 40.0;
+    const COLS: usize = 4;
+    let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
+    let rows = METRICS.len().div_ceil(COLS);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        W * COLS as f64,
+        H * rows as f64 + 20.0
+    );
+    for (bi, b) in backends.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" fill=\"{}\">{b}</text>",
+            10.0 + 90.0 * bi as f64,
+            H * rows as f64 + 14.0,
+            colors[bi % colors.len()]
+        );
+    }
+    let (xmin, xmax) = cells.iter().fold((f64::MAX, f64::MIN), |(lo, hi), c| {
+        let x = (c.cases.max(1) as f64).log10();
+        (lo.min(x), hi.max(x))
+    });
+    let xspan = (xmax - xmin).max(1e-9);
+    for (mi, (name, f, _)) in METRICS.iter().enumerate() {
+        let ox = W * (mi % COLS) as f64;
+        let oy = H * (mi / COLS) as f64;
+        let ymax = cells.iter().map(f).fold(0.0_f64, f64::max).max(1e-12);
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\">{name} (max {ymax:.3})</text>\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
+            ox + PAD,
+            oy + 15.0,
+            ox + PAD,
+            oy + 22.0,
+            W - PAD - 10.0,
+            H - PAD - 22.0
+        );
+        let px = |c: &Cell| {
+            ox + PAD + ((c.cases.max(1) as f64).log10() - xmin) / xspan * (W - PAD - 20.0) + 5.0
+        };
+        let py = |v: f64| oy + H - PAD - v / ymax * (H - PAD - 30.0);
+        for c in cells.iter().filter(|c| c.backend == backends[0]) {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">10^{:.0}</text>",
+                px(c),
+                oy + H - PAD + 14.0,
+                (c.cases.max(1) as f64).log10()
+            );
+        }
+        for (bi, b) in backends.iter().enumerate() {
+            let pts: Vec<String> = cells
+                .iter()
+                .filter(|c| &c.backend == b)
+                .map(|c| format!("{:.1},{:.1}", px(c), py(f(c))))
+                .collect();
+            let color = colors[bi % colors.len()];
+            let _ = writeln!(
+                s,
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>",
+                pts.join(" ")
+            );
+            for p in &pts {
+                let (x, y) = p.split_once(',').unwrap_or(("0", "0"));
+                let _ = writeln!(
+                    s,
+                    "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{color}\"/>"
+                );
+            }
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Parses `10000,100000`.
+pub fn parse_sizes(s: &str) -> Result<Vec<usize>> {
+    s.split(',')
+        .map(|t| {
+            t.trim()
+                .replace('_', "")
+                .parse::<usize>()
+                .with_context(|| format!("--sizes 中的 `{t}` 不是案件数"))
+        })
+        .collect()
+}
