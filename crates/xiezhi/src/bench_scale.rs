@@ -3,14 +3,13 @@
 //! measures, so each (size, backend) cell has its own peak RSS. The store is deleted (SQLite
 //! file) or dropped (PostgreSQL schema) after each cell.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use xiezhi_access::reader::SharedReader;
+use xiezhi_access::reader::{prepare_case_read, Decider, ViewCache};
 use xiezhi_access::RequestContext;
 use xiezhi_ingest::export::{ingest_export, shipped_plans};
 use xiezhi_ingest::IngestOptions;
@@ -180,33 +179,6 @@ fn all_cases(store: &dyn Store) -> Result<Vec<String>> {
     }
 }
 
-/// The statistics query: cases by region (prefecture, first four digits of the division) ×
-/// first charge × stage, read through the store interface in blocks of cases.
-fn statistics(
-    store: &dyn Store,
-    cases: &[String],
-) -> Result<BTreeMap<(String, String, String), u64>> {
-    let mut groups = BTreeMap::new();
-    for block in cases.chunks(1_000) {
-        for row in store.rows_of_cases(Entity::Case, block)? {
-            let text = |f: &str| {
-                row.record
-                    .get(f)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let region: String = text("occurred_division").chars().take(4).collect();
-            let charge = match row.record.get("charges") {
-                Some(xiezhi_standard::Value::Codes(c)) => c.first().cloned().unwrap_or_default(),
-                _ => text("charges"),
-            };
-            *groups.entry((region, charge, text("stage"))).or_insert(0) += 1;
-        }
-    }
-    Ok(groups)
-}
-
 /// One cell, in this process: ingest the export into a fresh store and measure.
 pub fn cell(
     export: &Path,
@@ -261,7 +233,8 @@ fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Pat
         .or_else(|| principals.first())
         .context("no principal to read as")?
         .clone();
-    let authz = crate::request_cmd::authorizer(work, &mut store)?;
+    let authz = std::sync::Arc::new(crate::request_cmd::authorizer(work, &mut store)?);
+    let views = ViewCache::default();
     let salt = access_cmd::salt(work)?;
     let today = chrono::Local::now().date_naive();
     let ctx = RequestContext::on(today);
@@ -271,7 +244,17 @@ fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Pat
     for _ in 0..reads {
         let case = &cases[(next(&mut rng) % cases.len() as u64) as usize];
         let t = Instant::now();
-        let view = SharedReader::new(&mut store, &authz, &salt).read_case(&who, case, &ctx)?;
+        // As the server reads: compiled views from the cache, the read logged before it is used.
+        let pending = prepare_case_read(
+            &*store,
+            &Decider::Cached(&views, &authz),
+            &salt,
+            &who,
+            case,
+            &ctx,
+        )?;
+        store.append_events(std::slice::from_ref(pending.entry()))?;
+        let view = pending.logged();
         times.push(t.elapsed().as_secs_f64() * 1e3);
         seen_rows += view.sections.iter().map(|s| s.records.len()).sum::<usize>();
     }
@@ -287,13 +270,18 @@ fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Pat
     crate::supervise_cmd::run(&mut store, as_of.unwrap_or(today), true)?;
     let supervise_secs = t.elapsed().as_secs_f64();
 
+    // The statistics `xiezhi stats` and `GET /api/v1/stats/cases` compute: region × charge ×
+    // stage through the aggregate read path, as the supervisor.
     let t = Instant::now();
-    let groups = statistics(&*store, &cases)?;
+    let by = xiezhi_server::insight_api::parse_dims("region,charge,stage")
+        .map_err(anyhow::Error::msg)?;
+    let st = xiezhi_server::insight_api::case_statistics(&mut store, &authz, &who, &by, &ctx)?;
     let stats_secs = t.elapsed().as_secs_f64();
-    let counted: u64 = groups.values().sum();
+    let counted = st.access.cases_read;
     if counted != cases.len() as u64 {
         bail!("统计 {counted} 件，与案件数 {} 不符", cases.len());
     }
+    let stats_groups = st.report.cells.len();
     drop(store);
     Ok(Cell {
         cases: cases.len(),
@@ -307,7 +295,7 @@ fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Pat
         read_p99_ms: percentile(&times, 0.99),
         supervise_secs,
         stats_secs,
-        stats_groups: groups.len(),
+        stats_groups,
         peak_rss_kib: peak_rss_kib(),
     })
 }
