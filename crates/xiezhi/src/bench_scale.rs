@@ -533,3 +533,97 @@ pub fn parse_sizes(s: &str) -> Result<Vec<usize>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(cases: usize, backend: &str, supervise_secs: f64, p99: f64) -> Cell {
+        Cell {
+            cases,
+            backend: backend.into(),
+            source_records: cases as i64 * 5,
+            standard_records: cases as i64 * 30,
+            ingest_secs: cases as f64 / 1000.0,
+            db_bytes: cases as u64 * 20_000,
+            reads: 100,
+            read_p50_ms: p99 / 2.0,
+            read_p99_ms: p99,
+            supervise_secs,
+            stats_secs: cases as f64 / 1e5,
+            stats_groups: 7,
+            peak_rss_kib: 65_536,
+        }
+    }
+
+    #[test]
+    fn a_cell_survives_the_trip_through_the_child_process() {
+        let c = cell(10_000, "postgres", 1.25, 3.5);
+        let back = Cell::from_tsv(&c.to_tsv()).unwrap();
+        assert_eq!(back.to_tsv(), c.to_tsv());
+        assert_eq!(back.backend, "postgres");
+        assert!(Cell::from_tsv("1\tsqlite").is_err());
+        assert_eq!(
+            TSV_HEADER.split('\t').count(),
+            c.to_tsv().split('\t').count()
+        );
+    }
+
+    #[test]
+    fn linearity_names_what_does_not_scale() {
+        // Supervision ×10 for ×10 cases is linear; ×100 is not. p99 flat is linear.
+        let cells = vec![
+            cell(1_000, "sqlite", 1.0, 2.0),
+            cell(10_000, "sqlite", 10.0, 2.2),
+            cell(1_000, "postgres", 1.0, 2.0),
+            cell(10_000, "postgres", 100.0, 9.0),
+        ];
+        let text = linearity(&cells, &["sqlite".into(), "postgres".into()]);
+        let line = |b: &str, m: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("- {b} · {m}:")))
+                .unwrap_or_else(|| panic!("no line for {b} {m} in\n{text}"))
+                .to_string()
+        };
+        assert!(line("sqlite", "supervision full s").ends_with(", linear"));
+        assert!(line("postgres", "supervision full s").ends_with("super-linear"));
+        assert!(line("sqlite", "case-360 p99 ms").ends_with(", linear"));
+        assert!(line("postgres", "case-360 p99 ms").ends_with("super-linear"));
+        assert!(line("sqlite", "peak RSS MiB").ends_with("sub-linear"));
+    }
+
+    #[test]
+    fn table_and_plot_carry_every_cell() {
+        let cells = vec![
+            cell(1_000, "sqlite", 1.0, 2.0),
+            cell(10_000, "sqlite", 10.0, 2.0),
+        ];
+        let md = markdown(&cells);
+        assert_eq!(md.lines().count(), 2 + cells.len());
+        assert!(
+            md.contains("| 10000 | sqlite | 30000 | 5000 | 20000 |"),
+            "{md}"
+        );
+        let plot = svg(&cells, &["sqlite".into()]);
+        assert_eq!(plot.matches("<polyline").count(), METRICS.len());
+        assert_eq!(plot.matches("<circle").count(), METRICS.len() * cells.len());
+    }
+
+    #[test]
+    fn sizes_parse_or_say_which_is_wrong() {
+        assert_eq!(
+            parse_sizes("10000, 100_000").unwrap(),
+            vec![10_000, 100_000]
+        );
+        let err = parse_sizes("10000,十万").unwrap_err().to_string();
+        assert!(err.contains("十万"), "{err}");
+    }
+
+    #[test]
+    fn percentiles_pick_from_the_sorted_times() {
+        let t: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&t, 0.5), 51.0);
+        assert_eq!(percentile(&t, 0.99), 99.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+}
