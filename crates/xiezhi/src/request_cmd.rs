@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use xiezhi_access::policy;
 use xiezhi_access::reader::{case_resource, ledger_event};
 use xiezhi_access::{
-    AccessEvent, Authorizer, DataRequest, PolicyStore, Principal, RequestState, User,
+    AccessEvent, Authorizer, DataRequest, PolicyStore, Principal, RequestState, RequestStep, User,
 };
 use xiezhi_store::{AnyStore, Store};
 
@@ -134,44 +134,34 @@ pub fn step(data: &Path, store: &mut AnyStore, actor: &str, step: Step) -> Resul
             let id = format!("R{:04}", requests(store)?.len() + 1);
             DataRequest::submit(id, &user, &resource, scope, purpose, at)?
         }
-        Step::Review {
-            id,
-            approve,
-            reason,
-        } => {
-            let mut r = load(store, &id)?;
-            let e = r.review(&user, approve, reason, at)?;
-            (r, e)
-        }
-        Step::Grant {
-            id,
-            expires,
-            scope,
-            purpose,
-        } => {
-            let mut r = load(store, &id)?;
-            let scope = if scope.is_empty() {
-                r.scope.clone()
-            } else {
-                scope
+        other => {
+            let (id, step) = match other {
+                Step::Submit { .. } => unreachable!("handled above"),
+                Step::Review {
+                    id,
+                    approve,
+                    reason,
+                } => (id, RequestStep::Review { approve, reason }),
+                Step::Grant {
+                    id,
+                    expires,
+                    scope,
+                    purpose,
+                } => (
+                    id,
+                    RequestStep::Grant {
+                        expires,
+                        scope,
+                        purpose,
+                    },
+                ),
+                Step::Use { id, detail } => (id, RequestStep::Use { detail }),
+                Step::Feedback { id, text } => (id, RequestStep::Feedback { text }),
+                Step::Revoke { id, reason } => (id, RequestStep::Revoke { reason }),
             };
-            let purpose = purpose.unwrap_or_else(|| r.purpose.clone());
-            let e = r.grant(&user, scope, purpose, expires, at, &mut authz)?;
-            (r, e)
-        }
-        Step::Use { id, detail } => {
+            // The same step function the server's API and console use.
             let mut r = load(store, &id)?;
-            let e = r.record_use(&user, detail, at)?;
-            (r, e)
-        }
-        Step::Feedback { id, text } => {
-            let mut r = load(store, &id)?;
-            let e = r.feedback(&user, text, at, &mut authz)?;
-            (r, e)
-        }
-        Step::Revoke { id, reason } => {
-            let mut r = load(store, &id)?;
-            let e = r.revoke(&user, reason, at, &mut authz)?;
+            let e = r.take(&user, step, at, &mut authz)?;
             (r, e)
         }
     };
