@@ -19,7 +19,7 @@ pub const SM2_DEFAULT_ID: &str = "1234567812345678";
 /// A private signing key of one suite.
 #[derive(Clone)]
 pub enum SigningKey {
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     Sm2(Box<sm2::dsa::SigningKey>),
 }
 
@@ -105,7 +105,7 @@ impl SigningKey {
             SigningKey::Ed25519(k) => k.sign(message).to_bytes(),
             SigningKey::Sm2(k) => {
                 let sig: sm2::dsa::Signature = k.sign(message);
-                sig.to_bytes().into()
+                sig.to_bytes()
             }
         }
     }
@@ -171,7 +171,7 @@ impl VerifyingKey {
                 let sig = ed25519_dalek::Signature::from_bytes(bytes);
                 k.verify_strict(message, &sig).is_ok()
             }
-            VerifyingKey::Sm2(k) => match sm2::dsa::Signature::from_bytes(bytes.into()) {
+            VerifyingKey::Sm2(k) => match sm2::dsa::Signature::from_bytes(bytes) {
                 Ok(sig) => k.verify(message, &sig).is_ok(),
                 Err(_) => false,
             },
