@@ -65,8 +65,8 @@ impl SigningKey {
             got: secret.len(),
         })?;
         match suite {
-            Suite::International => Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
-                &bytes,
+            Suite::International => Ok(SigningKey::Ed25519(Box::new(
+                ed25519_dalek::SigningKey::from_bytes(&bytes),
             ))),
             Suite::Guomi => sm2::dsa::SigningKey::from_slice(SM2_DEFAULT_ID, &bytes)
                 .map(|k| SigningKey::Sm2(Box::new(k)))
