@@ -22,7 +22,7 @@ mod sign;
 pub use aead::{AeadKey, NONCE_LEN, TAG_LEN};
 pub use error::CryptoError;
 pub use hash::{Digest, Hasher, DIGEST_LEN};
-pub use sign::{Signature, SigningKey, VerifyingKey, SIGNATURE_LEN, SM2_DEFAULT_ID};
+pub use sign::{verify_batch, Signature, SigningKey, VerifyingKey, SIGNATURE_LEN, SM2_DEFAULT_ID};
 
 use std::fmt;
 use std::str::FromStr;

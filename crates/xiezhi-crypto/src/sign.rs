@@ -183,3 +183,42 @@ impl VerifyingKey {
         }
     }
 }
+
+impl From<ed25519_dalek::SigningKey> for SigningKey {
+    fn from(key: ed25519_dalek::SigningKey) -> SigningKey {
+        SigningKey::Ed25519(Box::new(key))
+    }
+}
+
+impl From<ed25519_dalek::VerifyingKey> for VerifyingKey {
+    fn from(key: ed25519_dalek::VerifyingKey) -> VerifyingKey {
+        VerifyingKey::Ed25519(key)
+    }
+}
+
+/// Checks many signatures at once: Ed25519 ones in one batch verification (about twice as
+/// fast per signature), falling back to one by one when the batch fails so each answer is the
+/// one [`VerifyingKey::verify`] gives; SM2 ones one by one.
+pub fn verify_batch(items: &[(&[u8], &[u8], &VerifyingKey)]) -> Vec<bool> {
+    let all_ed25519: Option<Vec<(ed25519_dalek::Signature, ed25519_dalek::VerifyingKey)>> = items
+        .iter()
+        .map(|(_, sig, key)| match key {
+            VerifyingKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
+                .ok()
+                .map(|s| (s, *k)),
+            VerifyingKey::Sm2(_) => None,
+        })
+        .collect();
+    if let Some(pairs) = all_ed25519 {
+        let msgs: Vec<&[u8]> = items.iter().map(|(m, _, _)| *m).collect();
+        let sigs: Vec<ed25519_dalek::Signature> = pairs.iter().map(|(s, _)| *s).collect();
+        let keys: Vec<ed25519_dalek::VerifyingKey> = pairs.iter().map(|(_, k)| *k).collect();
+        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
+            return vec![true; items.len()];
+        }
+    }
+    items
+        .iter()
+        .map(|(m, sig, key)| key.verify(m, sig).is_ok())
+        .collect()
+}

@@ -59,7 +59,7 @@ pub fn run(
             organ,
             organ,
             kind,
-            &key.verifying_key(),
+            &key.verifying_key().into(),
             "bench",
         )?;
         keys.insert(organ, key);

@@ -1,18 +1,21 @@
-//! The wire format: envelopes and receipts, their canonical bytes and Ed25519 signatures.
+//! The wire format: envelopes and receipts, their canonical bytes and signatures.
 //!
 //! A signature covers the canonical JSON of the body (struct fields in declaration order, maps
 //! sorted) behind a domain prefix, so an envelope can never be passed off as a receipt or the
-//! other way round. Document contents travel beside the signed body as attachments; the body
-//! carries their SHA-256, which the receiver recomputes.
+//! other way round. Signatures come from the deployment's crypto suite (Ed25519 or SM2); each
+//! envelope and receipt names its suite, and a receiver accepts it only when that matches the
+//! suite of the key the registry holds for the signer. Envelope and receipt digests use the
+//! suite's hash. Document contents travel beside the signed body as attachments; the body
+//! carries their SHA-256 (the standard's `content_hash` type), which the receiver recomputes.
 
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono::{NaiveDate, NaiveDateTime};
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use xiezhi_crypto::{SigningKey, Suite, VerifyingKey};
 use xiezhi_standard::Value;
 
 use crate::kind::TransferKind;
@@ -126,7 +129,10 @@ impl Attachment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub body: EnvelopeBody,
-    /// Base64 Ed25519 signature of the sender's organ key over the body.
+    /// The suite of the signature and digest (`intl`: Ed25519/SHA-256, `gm`: SM2/SM3).
+    #[serde(default = "intl")]
+    pub suite: Suite,
+    /// Base64 signature of the sender's organ key over the body.
     pub signature: String,
     /// One per document, in the order of `body.payload.documents`.
     pub attachments: Vec<Attachment>,
@@ -154,6 +160,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     xiezhi_store::hex(&Sha256::digest(bytes))
 }
 
+/// Lower-case hex of the suite's hash.
+pub fn digest_hex(suite: Suite, bytes: &[u8]) -> String {
+    xiezhi_store::hex(&suite.hash(bytes))
+}
+
+fn intl() -> Suite {
+    Suite::International
+}
+
 impl EnvelopeBody {
     /// The exact bytes the sender signs.
     pub fn signing_bytes(&self) -> Vec<u8> {
@@ -164,21 +179,22 @@ impl EnvelopeBody {
         let signature = key.sign(&self.signing_bytes());
         Envelope {
             body: self,
-            signature: STANDARD.encode(signature.to_bytes()),
+            suite: key.suite(),
+            signature: STANDARD.encode(signature),
             attachments,
         }
     }
 }
 
 impl Envelope {
-    /// SHA-256 of the signed bytes: names this exact content.
+    /// The suite's hash of the signed bytes: names this exact content.
     pub fn digest(&self) -> String {
-        sha256_hex(&self.body.signing_bytes())
+        digest_hex(self.suite, &self.body.signing_bytes())
     }
 
-    /// Whether `key` signed this body.
+    /// Whether `key` signed this body under the suite the envelope names.
     pub fn signature_valid(&self, key: &VerifyingKey) -> bool {
-        verify(key, &self.body.signing_bytes(), &self.signature)
+        key.suite() == self.suite && verify(key, &self.body.signing_bytes(), &self.signature)
     }
 
     pub fn to_json(&self) -> String {
@@ -196,35 +212,26 @@ impl Envelope {
 /// A message, its base64 signature and the key that should have made it.
 pub(crate) type Triple<'a> = (&'a [u8], &'a str, &'a VerifyingKey);
 
-/// Checks many signatures: each group of one thread's share in one Ed25519 batch
-/// verification (about twice as fast per signature), one by one only when a batch fails, so
-/// the answer per signature is the same as [`VerifyingKey::verify`] gives for honest input.
+/// Checks many signatures: each thread's share in one batch ([`xiezhi_crypto::verify_batch`]:
+/// Ed25519 batch verification, one by one when a batch fails), so the answer per signature is
+/// the same as [`VerifyingKey::verify`] gives for honest input.
 pub(crate) fn verify_all(items: &[Triple<'_>]) -> Vec<bool> {
-    let decoded: Vec<Option<Signature>> = items
+    let decoded: Vec<Option<Vec<u8>>> = items
         .iter()
-        .map(|(_, sig, _)| {
-            STANDARD
-                .decode(sig)
-                .ok()
-                .and_then(|raw| Signature::from_slice(&raw).ok())
-        })
+        .map(|(_, sig, _)| STANDARD.decode(sig).ok())
         .collect();
     let indices: Vec<usize> = (0..items.len()).filter(|&i| decoded[i].is_some()).collect();
     let chunk = indices.len().div_ceil(2).max(1);
     let groups: Vec<&[usize]> = indices.chunks(chunk).collect();
     let verdicts = crate::parallel::map(&groups, |group| {
-        let msgs: Vec<&[u8]> = group.iter().map(|&i| items[i].0).collect();
-        let sigs: Vec<Signature> = group.iter().filter_map(|&i| decoded[i]).collect();
-        let keys: Vec<VerifyingKey> = group.iter().map(|&i| *items[i].2).collect();
-        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
-            vec![true; group.len()]
-        } else {
-            group
-                .iter()
-                .zip(&sigs)
-                .map(|(&i, sig)| items[i].2.verify(items[i].0, sig).is_ok())
-                .collect()
-        }
+        let batch: Vec<(&[u8], &[u8], &VerifyingKey)> = group
+            .iter()
+            .map(|&i| {
+                let sig = decoded[i].as_deref().unwrap_or_default();
+                (items[i].0, sig, items[i].2)
+            })
+            .collect();
+        xiezhi_crypto::verify_batch(&batch)
     });
     let mut out = vec![false; items.len()];
     for (group, verdict) in groups.iter().zip(verdicts) {
@@ -244,10 +251,7 @@ fn verify(key: &VerifyingKey, bytes: &[u8], signature_b64: &str) -> bool {
     let Ok(raw) = STANDARD.decode(signature_b64) else {
         return false;
     };
-    let Ok(sig) = Signature::from_slice(&raw) else {
-        return false;
-    };
-    key.verify(bytes, &sig).is_ok()
+    key.verify(bytes, &raw).is_ok()
 }
 
 /// What a receipt says.
@@ -300,6 +304,9 @@ pub struct ReceiptBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     pub body: ReceiptBody,
+    /// The suite of the signature and digest.
+    #[serde(default = "intl")]
+    pub suite: Suite,
     pub signature: String,
 }
 
@@ -308,18 +315,20 @@ impl ReceiptBody {
         let signature = key.sign(&canonical(RECEIPT_DOMAIN, &self));
         Receipt {
             body: self,
-            signature: STANDARD.encode(signature.to_bytes()),
+            suite: key.suite(),
+            signature: STANDARD.encode(signature),
         }
     }
 }
 
 impl Receipt {
     pub fn signature_valid(&self, key: &VerifyingKey) -> bool {
-        verify(key, &canonical(RECEIPT_DOMAIN, &self.body), &self.signature)
+        key.suite() == self.suite
+            && verify(key, &canonical(RECEIPT_DOMAIN, &self.body), &self.signature)
     }
 
     pub fn digest(&self) -> String {
-        sha256_hex(&canonical(RECEIPT_DOMAIN, &self.body))
+        digest_hex(self.suite, &canonical(RECEIPT_DOMAIN, &self.body))
     }
 }
 
@@ -329,7 +338,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn key(n: u8) -> SigningKey {
-        SigningKey::from_bytes(&[n; 32])
+        Suite::International.signing_key(&[n; 32]).expect("key")
+    }
+
+    fn gm_key(n: u8) -> SigningKey {
+        Suite::Guomi.signing_key(&[n; 32]).expect("key")
     }
 
     fn wire_value() -> impl Strategy<Value = WireValue> {
@@ -443,12 +456,15 @@ mod tests {
 
     #[test]
     fn batch_verification_names_each_bad_signature() {
-        let keys: Vec<SigningKey> = (1..=5).map(key).collect();
+        // Mixed suites: the Ed25519 batch path and the SM2 one-by-one path in one call.
+        let keys: Vec<SigningKey> = (1..=5)
+            .map(|n| if n % 2 == 0 { gm_key(n) } else { key(n) })
+            .collect();
         let msgs: Vec<Vec<u8>> = (0..70u8).map(|i| vec![i; 40]).collect();
         let mut sigs: Vec<String> = msgs
             .iter()
             .enumerate()
-            .map(|(i, m)| STANDARD.encode(keys[i % 5].sign(m).to_bytes()))
+            .map(|(i, m)| STANDARD.encode(keys[i % 5].sign(m)))
             .collect();
         sigs[3] = sigs[4].clone();
         sigs[50] = "not base64".into();
@@ -462,6 +478,42 @@ mod tests {
         let got = verify_all(&items);
         let want: Vec<bool> = (0..70).map(|i| i != 3 && i != 50).collect();
         assert_eq!(got, want);
+    }
+
+    /// Under 国密 the envelope names its suite, signs with SM2 and digests with SM3; a key
+    /// of the other suite never verifies it, and relabelling the suite breaks it.
+    #[test]
+    fn guomi_envelopes_name_their_suite() {
+        let body = EnvelopeBody {
+            id: "T1".into(),
+            kind: TransferKind::ALL[0],
+            from: "A".into(),
+            to: "B".into(),
+            case_uid: "C".into(),
+            case_seq: 1,
+            sent_at: NaiveDate::from_ymd_opt(2024, 3, 1)
+                .and_then(|d| d.and_hms_opt(8, 30, 0))
+                .expect("time"),
+            payload: Payload::default(),
+        };
+        let env = body.clone().sign(&gm_key(1), Vec::new());
+        assert_eq!(env.suite, Suite::Guomi);
+        let back = Envelope::from_json(&env.to_json()).expect("parse");
+        assert!(back.to_json().contains("\"suite\":\"gm\""));
+        assert!(back.signature_valid(&gm_key(1).verifying_key()));
+        assert!(!back.signature_valid(&gm_key(2).verifying_key()));
+        assert_eq!(
+            back.digest(),
+            xiezhi_store::hex(&Suite::Guomi.hash(&body.signing_bytes()))
+        );
+        let intl = body.sign(&key(1), Vec::new());
+        assert_ne!(intl.digest(), back.digest());
+        let mut relabelled = back.clone();
+        relabelled.suite = Suite::International;
+        assert!(!relabelled.signature_valid(&gm_key(1).verifying_key()));
+        assert!(!relabelled.signature_valid(&key(1).verifying_key()));
+        let mixed: Vec<(&[u8], &str, &VerifyingKey)> = Vec::new();
+        assert!(verify_all(&mixed).is_empty());
     }
 
     #[test]

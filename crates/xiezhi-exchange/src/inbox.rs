@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDateTime};
 use xiezhi_standard::{Entity, Record, Value};
 use xiezhi_store::{Batch, EntityRow, NewRun, Outcome as RecordOutcome, SourceRecordRow, Store};
 
-use crate::envelope::{sha256_hex, Envelope, Receipt, ReceiptBody, ReceiptStatus};
+use crate::envelope::{digest_hex, sha256_hex, Envelope, Receipt, ReceiptBody, ReceiptStatus};
 use crate::keys::{Keyring, Registry};
 use crate::kind::{OrganKind, TransferKind};
 use crate::outbox::Outcome;
@@ -59,18 +59,23 @@ pub fn receive<S: Store>(
         .filter_map(|(i, (e, b))| {
             registry
                 .key(&e.body.from)
+                .filter(|k| k.suite() == e.suite)
                 .map(|k| (i, (b.as_slice(), e.signature.as_str(), k)))
         })
         .collect();
     let triples: Vec<_> = known.iter().map(|(_, t)| *t).collect();
-    let mut signed: Vec<Option<bool>> = vec![None; envelopes.len()];
+    // A known sender whose envelope names another suite than its registered key: bad signature.
+    let mut signed: Vec<Option<bool>> = envelopes
+        .iter()
+        .map(|e| registry.key(&e.body.from).map(|_| false))
+        .collect();
     for ((i, _), ok) in known.iter().zip(crate::envelope::verify_all(&triples)) {
         signed[*i] = Some(ok);
     }
     let checks: Vec<(Option<bool>, String)> = signed
         .into_iter()
-        .zip(&bytes)
-        .map(|(s, b)| (s, sha256_hex(b)))
+        .zip(envelopes.iter().zip(&bytes))
+        .map(|(s, (e, b))| (s, digest_hex(e.suite, b)))
         .collect();
     let mut unsigned: Vec<(usize, ReceiptBody)> = Vec::new();
     for (env, (signed, digest)) in envelopes.into_iter().zip(checks) {
@@ -239,6 +244,7 @@ fn take_in<S: Store>(
     let mut item = InboxItem {
         envelope: Envelope {
             body: b.clone(),
+            suite: env.suite,
             signature: env.signature.clone(),
             attachments: Vec::new(),
         },

@@ -1,5 +1,6 @@
-//! Organ keys: one Ed25519 key per organ. Private keys live in files under the data directory
-//! (`<data-dir>/organ-keys/<org_code>.key`); public keys form a registry in the store, each
+//! Organ keys: one signing key per organ, of the deployment's crypto suite (Ed25519 or SM2).
+//! Private keys live in files under the data directory (`<data-dir>/organ-keys/<org_code>.key`,
+//! naming their suite); public keys form a registry in the store, each
 //! registration a ledger entry, so a receiver checks a signature against the key the platform
 //! recorded, never one the sender brings along.
 
@@ -8,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ed25519_dalek::{SigningKey, VerifyingKey};
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
+use xiezhi_crypto::{SigningKey, Suite, VerifyingKey};
 use xiezhi_store::{LedgerEvent, Store};
 use zeroize::Zeroizing;
 
@@ -21,18 +21,38 @@ pub(crate) const REGISTRY: &str = "exchange.organ_key";
 const KEY_PREFIX: &str = "XIEZHI-ORGAN-KEY ";
 
 /// The private keys of the organs this installation signs for.
-#[derive(Default)]
 pub struct Keyring {
+    /// Suite of keys this keyring creates.
+    suite: Suite,
     keys: BTreeMap<String, SigningKey>,
 }
 
+impl Default for Keyring {
+    fn default() -> Keyring {
+        Keyring::for_suite(Suite::International)
+    }
+}
+
 impl Keyring {
+    /// A keyring that creates international-suite (Ed25519) keys.
     pub fn new() -> Keyring {
         Keyring::default()
     }
 
-    pub fn insert(&mut self, organ: &str, key: SigningKey) {
-        self.keys.insert(organ.to_string(), key);
+    /// A keyring that creates keys of `suite`.
+    pub fn for_suite(suite: Suite) -> Keyring {
+        Keyring {
+            suite,
+            keys: BTreeMap::new(),
+        }
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    pub fn insert(&mut self, organ: &str, key: impl Into<SigningKey>) {
+        self.keys.insert(organ.to_string(), key.into());
     }
 
     pub fn get(&self, organ: &str) -> Option<&SigningKey> {
@@ -53,9 +73,7 @@ impl Keyring {
         let key = if path.exists() {
             read_key(&path, organ)?
         } else {
-            let mut seed = Zeroizing::new([0u8; 32]);
-            OsRng.fill_bytes(seed.as_mut());
-            let key = SigningKey::from_bytes(&seed);
+            let key = self.suite.generate_signing_key();
             write_key(&path, organ, &key)?;
             key
         };
@@ -91,22 +109,28 @@ fn read_key(path: &Path, organ: &str) -> Result<SigningKey, ExchangeError> {
         .trim_end()
         .strip_prefix(KEY_PREFIX)
         .ok_or_else(|| bad(format!("`{}` is not an organ key file", path.display())))?;
-    let (name, encoded) = rest
-        .split_once(' ')
-        .ok_or_else(|| bad("expected `<organ> <base64 seed>`".into()))?;
+    // `<organ> <suite> <base64 secret>`; files without a suite are international.
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let (name, suite, encoded) = match parts.as_slice() {
+        [name, encoded] => (*name, Suite::International, *encoded),
+        [name, suite, encoded] => (
+            *name,
+            suite.parse::<Suite>().map_err(|e| bad(e.to_string()))?,
+            *encoded,
+        ),
+        _ => return Err(bad("expected `<organ> <suite> <base64 secret>`".into())),
+    };
     if name != organ {
         return Err(bad(format!("key file names organ `{name}`")));
     }
     let raw = Zeroizing::new(
         STANDARD
             .decode(encoded)
-            .map_err(|_| bad("seed is not base64".into()))?,
+            .map_err(|_| bad("secret is not base64".into()))?,
     );
-    let seed: [u8; 32] = raw
-        .as_slice()
-        .try_into()
-        .map_err(|_| bad("seed is not 32 bytes".into()))?;
-    Ok(SigningKey::from_bytes(&seed))
+    suite
+        .signing_key(&raw)
+        .map_err(|e| bad(format!("`{}`: {e}", path.display())))
 }
 
 fn write_key(path: &Path, organ: &str, key: &SigningKey) -> Result<(), ExchangeError> {
@@ -118,8 +142,9 @@ fn write_key(path: &Path, organ: &str, key: &SigningKey) -> Result<(), ExchangeE
         std::fs::create_dir_all(parent).map_err(bad)?;
     }
     let text = Zeroizing::new(format!(
-        "{KEY_PREFIX}{organ} {}\n",
-        STANDARD.encode(key.as_bytes())
+        "{KEY_PREFIX}{organ} {} {}\n",
+        key.suite().id(),
+        STANDARD.encode(key.to_bytes().as_ref())
     ));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -139,7 +164,10 @@ pub struct OrganEntry {
     pub organ: String,
     pub name: String,
     pub kind: OrganKind,
-    /// Base64 of the 32-byte Ed25519 public key.
+    /// Suite of the key (`intl`: Ed25519, `gm`: SM2).
+    #[serde(default = "intl")]
+    pub suite: Suite,
+    /// Base64 of the public key (32-byte Ed25519 key or 65-byte SM2 point).
     pub public_key: String,
     pub registered_at: String,
 }
@@ -156,7 +184,7 @@ impl Registry {
         for (id, body) in store.workflow_items(REGISTRY)? {
             let entry: OrganEntry = serde_json::from_str(&body)
                 .map_err(|e| ExchangeError::Corrupt(format!("registry entry `{id}`: {e}")))?;
-            let key = decode_public(&entry.public_key).ok_or_else(|| {
+            let key = decode_public(entry.suite, &entry.public_key).ok_or_else(|| {
                 ExchangeError::Corrupt(format!("registry entry `{id}`: bad public key"))
             })?;
             organs.insert(id, (entry, key));
@@ -189,10 +217,13 @@ impl Registry {
     }
 }
 
-fn decode_public(b64: &str) -> Option<VerifyingKey> {
+fn intl() -> Suite {
+    Suite::International
+}
+
+fn decode_public(suite: Suite, b64: &str) -> Option<VerifyingKey> {
     let raw = STANDARD.decode(b64).ok()?;
-    let bytes: [u8; 32] = raw.as_slice().try_into().ok()?;
-    VerifyingKey::from_bytes(&bytes).ok()
+    suite.verifying_key(&raw).ok()
 }
 
 /// Records an organ's public key. Registering the same key again is a no-op; a different key
@@ -205,11 +236,11 @@ pub fn register<S: Store>(
     key: &VerifyingKey,
     at: &str,
 ) -> Result<bool, ExchangeError> {
-    let public_key = STANDARD.encode(key.as_bytes());
+    let public_key = STANDARD.encode(key.to_bytes());
     if let Some(body) = store.workflow_item(REGISTRY, organ)? {
         let old: OrganEntry = serde_json::from_str(&body)
             .map_err(|e| ExchangeError::Corrupt(format!("registry entry `{organ}`: {e}")))?;
-        if old.public_key == public_key && old.kind == kind {
+        if old.public_key == public_key && old.kind == kind && old.suite == key.suite() {
             return Ok(false);
         }
         return Err(ExchangeError::Key {
@@ -221,12 +252,14 @@ pub fn register<S: Store>(
         organ: organ.to_string(),
         name: name.to_string(),
         kind,
+        suite: key.suite(),
         public_key,
         registered_at: at.to_string(),
     };
     let mut body = serde_json::Map::new();
     body.insert("organ".into(), organ.into());
     body.insert("organ_kind".into(), kind.code().into());
+    body.insert("suite".into(), key.suite().id().into());
     body.insert("public_key".into(), entry.public_key.clone().into());
     store.put_workflow_item(
         REGISTRY,
@@ -275,8 +308,11 @@ mod tests {
     #[test]
     fn registry_refuses_a_second_key_for_an_organ() {
         let mut store = SqliteStore::in_memory().expect("store");
-        let a = SigningKey::from_bytes(&[1; 32]).verifying_key();
-        let b = SigningKey::from_bytes(&[2; 32]).verifying_key();
+        let a = Suite::International
+            .signing_key(&[1; 32])
+            .unwrap()
+            .verifying_key();
+        let b = Suite::Guomi.signing_key(&[2; 32]).unwrap().verifying_key();
         assert!(register(&mut store, "GA1", "公安局", OrganKind::Police, &a, "t").expect("first"));
         assert!(!register(&mut store, "GA1", "公安局", OrganKind::Police, &a, "t").expect("same"));
         assert!(register(&mut store, "GA1", "公安局", OrganKind::Police, &b, "t").is_err());

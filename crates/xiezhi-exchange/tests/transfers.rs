@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ed25519_dalek::SigningKey;
+use xiezhi_crypto::Suite;
 use xiezhi_exchange::deadline;
 use xiezhi_exchange::envelope::{Attachment, EnvelopeBody};
 use xiezhi_exchange::inbox::{self, InboxState, Mode};
@@ -170,9 +170,10 @@ fn tampering_forgery_unknown_keys_and_replays_are_refused_and_recorded() {
     // A sender whose key is not in the registry.
     let mut stranger = env.clone();
     stranger.body.from = "GA99".into();
-    stranger = stranger
-        .body
-        .sign(&SigningKey::from_bytes(&[42; 32]), env.attachments.clone());
+    stranger = stranger.body.sign(
+        &suite().signing_key(&[42; 32]).expect("key"),
+        env.attachments.clone(),
+    );
     let r = refused(receive(&mut store, &p, stranger, Mode::AutoAccept));
     assert_eq!(
         r,
@@ -223,7 +224,7 @@ fn tampering_forgery_unknown_keys_and_replays_are_refused_and_recorded() {
 
     // A transfer addressed to an organ this installation does not answer for.
     let mut keys = xiezhi_exchange::keys::Keyring::new();
-    keys.insert(COURT, SigningKey::from_bytes(&[3; 32]));
+    keys.insert(COURT, suite().signing_key(&[3; 32]).expect("key"));
     let next = send_one(
         &mut store,
         &p,
@@ -484,6 +485,43 @@ fn an_accepted_transfer_writes_the_case_history_of_both_organs() {
             .contains("case field `summary` does not travel with a arrest_decision"),
         "{err}"
     );
+}
+
+/// The procedure runs under either suite: envelopes and receipts name it, digests use its
+/// hash, and an envelope relabelled with the other suite is refused as a bad signature.
+#[test]
+fn transfers_run_under_both_suites_and_name_them() {
+    for suite in Suite::ALL {
+        let p = platform_with(suite);
+        let mut store = open(&p.path);
+        let env = send_one(&mut store, &p, draft(TransferKind::PublicProsecution, "S1"));
+        assert_eq!(env.suite, suite);
+        assert_eq!(
+            env.digest(),
+            xiezhi_store::hex(&suite.hash(&env.body.signing_bytes()))
+        );
+        let Outcome::Delivered(receipts) = receive(&mut store, &p, env.clone(), Mode::AutoAccept)
+        else {
+            panic!("{suite}: not delivered");
+        };
+        assert!(receipts
+            .iter()
+            .any(|r| r.body.status == ReceiptStatus::Accepted));
+        for r in &receipts {
+            assert_eq!(r.suite, suite);
+            assert!(r.signature_valid(p.registry.key(COURT).expect("court key")));
+        }
+
+        let mut relabelled = send_one(&mut store, &p, draft(TransferKind::PublicProsecution, "S2"));
+        relabelled.suite = match suite {
+            Suite::International => Suite::Guomi,
+            Suite::Guomi => Suite::International,
+        };
+        assert!(matches!(
+            refused(receive(&mut store, &p, relabelled, Mode::AutoAccept)),
+            Refusal::BadSignature { .. }
+        ));
+    }
 }
 
 #[test]

@@ -359,7 +359,7 @@ async fn console_in_a_real_browser() {
                 organ,
                 organ,
                 kind,
-                &key.verifying_key(),
+                &key.verifying_key().into(),
                 "2024-03-01T09:00:00",
             )
             .unwrap();

@@ -146,7 +146,7 @@ fn organs(state: &AppState) -> (String, String, Keyring) {
             organ,
             organ,
             kind,
-            &key.verifying_key(),
+            &key.verifying_key().into(),
             "2024-03-01T09:00:00",
         )
         .unwrap();

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use ed25519_dalek::SigningKey;
+use xiezhi_crypto::Suite;
 use xiezhi_exchange::envelope::WireValue;
 use xiezhi_exchange::keys::{register, Keyring, Registry};
 use xiezhi_exchange::outbox::Draft;
@@ -36,11 +36,24 @@ pub fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path).expect("open store")
 }
 
+/// The suite the tests run under: `XIEZHI_SUITE` (`intl` or `gm`), international by default,
+/// so the whole exchange suite can be run once per suite.
+pub fn suite() -> Suite {
+    std::env::var("XIEZHI_SUITE")
+        .ok()
+        .map(|s| s.parse().expect("XIEZHI_SUITE must be `intl` or `gm`"))
+        .unwrap_or(Suite::International)
+}
+
 pub fn platform() -> Platform {
+    platform_with(suite())
+}
+
+pub fn platform_with(suite: Suite) -> Platform {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("xiezhi.db");
     let mut store = open(&path);
-    let mut keys = Keyring::new();
+    let mut keys = Keyring::for_suite(suite);
     for (i, (organ, name, kind)) in [
         (POLICE, "某市公安局", OrganKind::Police),
         (PROCURATORATE, "某市人民检察院", OrganKind::Procuratorate),
@@ -55,7 +68,7 @@ pub fn platform() -> Platform {
     .into_iter()
     .enumerate()
     {
-        let key = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+        let key = suite.signing_key(&[i as u8 + 1; 32]).expect("key");
         register(
             &mut store,
             organ,
