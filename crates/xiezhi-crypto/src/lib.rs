@@ -15,6 +15,7 @@
 //! suite ([`Suite::id`], [`Suite::tag`]) so a verifier knows which one to use.
 
 mod aead;
+pub mod bench;
 mod error;
 mod hash;
 mod sign;

@@ -488,6 +488,13 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1_000)]
         reads: usize,
     },
+    /// Each primitive of both crypto suites (international and 国密): sign/verify per second,
+    /// AEAD and hash MB/s
+    Crypto {
+        /// Seconds spent on each figure.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+    },
     /// sign → outbox → deliver → verify → apply → receipts, on SQLite; prints transfers/s
     Exchange {
         #[arg(long, default_value_t = 20_000)]

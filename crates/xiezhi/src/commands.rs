@@ -213,6 +213,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             what: BenchWhat::Exchange { transfers, batch },
         } => bench_exchange(transfers, batch),
         Command::Bench {
+            what: BenchWhat::Crypto { seconds },
+        } => bench_crypto(seconds),
+        Command::Bench {
             what:
                 BenchWhat::Scale {
                     sizes,
@@ -248,6 +251,27 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(code)
         }
     }
+}
+
+/// Prints the crypto figures as a Markdown table for BENCHMARKS.md.
+fn bench_crypto(seconds: f64) -> Result<i32> {
+    anyhow::ensure!(
+        seconds.is_finite() && seconds > 0.0,
+        "--seconds 应为正数 (must be positive)"
+    );
+    let figures = xiezhi_crypto::bench::run(std::time::Duration::from_secs_f64(seconds));
+    println!("| suite | operation | ops/s | MB/s |");
+    println!("|---|---|---:|---:|");
+    for f in figures {
+        println!(
+            "| {} | {} | {:.0} | {} |",
+            f.suite,
+            f.what,
+            f.ops_per_sec,
+            f.mb_per_sec.map(|m| format!("{m:.1}")).unwrap_or_default()
+        );
+    }
+    Ok(0)
 }
 
 fn request(data: &Path, action: RequestAction) -> Result<i32> {
