@@ -877,13 +877,7 @@ impl Store for PgStore {
     }
 
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
-        let fields = entity.fields();
-        let mut cols = vec!["uid", "lineage"];
-        if entity.is_dependent() {
-            cols.extend(["NULLIF(case_uid, '')", "person_uid"]);
-        }
-        let first_field = cols.len();
-        cols.extend(fields.iter().map(|f| f.name));
+        let (cols, first_field) = entity_columns(entity);
         let sql = format!(
             "SELECT {} FROM {} WHERE uid = $1",
             cols.join(", "),
@@ -892,45 +886,7 @@ impl Store for PgStore {
         let Some(r) = self.client.borrow_mut().query_opt(&sql, &[&uid])? else {
             return Ok(None);
         };
-        let mut record = Record::new(entity);
-        for (i, f) in fields.iter().enumerate() {
-            let at = first_field + i;
-            let value = if is_int(f.ty) {
-                r.try_get::<_, Option<i64>>(at)?.map(|n| match f.ty {
-                    FieldType::Money => Value::Money(n),
-                    _ => Value::Int(n),
-                })
-            } else {
-                match r.try_get::<_, Option<String>>(at)? {
-                    None => None,
-                    Some(s) => Some(Value::from_canonical(f.ty, &s).ok_or_else(|| {
-                        StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
-                    })?),
-                }
-            };
-            if let Some(v) = value {
-                record.fields.insert(f.name, v);
-            }
-        }
-        let lineage_text: String = r.try_get(1)?;
-        let lineage_json: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&lineage_text)?;
-        let lineage = lineage_json
-            .into_iter()
-            .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
-            .collect();
-        let (case_uid, person_uid) = if entity.is_dependent() {
-            (r.try_get(2)?, r.try_get(3)?)
-        } else {
-            (None, None)
-        };
-        Ok(Some(StoredEntity {
-            uid: r.try_get(0)?,
-            case_uid,
-            person_uid,
-            record,
-            lineage,
-        }))
+        decode_entity(entity, &r, first_field).map(Some)
     }
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
@@ -938,24 +894,46 @@ impl Store for PgStore {
         if !entity.is_dependent() || case_uid.is_empty() {
             return Ok(Vec::new());
         }
-        let uids: Vec<String> = self
-            .client
-            .borrow_mut()
-            .query(
-                &format!(
-                    "SELECT uid FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
-                    table(entity)
-                ),
-                &[&case_uid],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let mut rows = Vec::with_capacity(uids.len());
-        for uid in uids {
-            rows.extend(self.get(entity, &uid)?);
+        let (cols, first_field) = entity_columns(entity);
+        let rows = self.client.borrow_mut().query(
+            &format!(
+                "SELECT {} FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
+                cols.join(", "),
+                table(entity)
+            ),
+            &[&case_uid],
+        )?;
+        rows.iter()
+            .map(|r| decode_entity(entity, r, first_field))
+            .collect()
+    }
+
+    fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
+        let key = match entity {
+            Entity::Case => "uid",
+            e if e.is_dependent() => "case_uid",
+            _ => return Ok(Vec::new()),
+        };
+        let (cols, first_field) = entity_columns(entity);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {key} = ANY($1) ORDER BY {key} COLLATE \"C\", uid COLLATE \"C\"",
+            cols.join(", "),
+            table(entity)
+        );
+        let mut out = Vec::new();
+        // One indexed `= ANY` read per block of cases: one round trip instead of one per row.
+        for block in cases.chunks(1000) {
+            let block: Vec<&str> = block
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !c.is_empty())
+                .collect();
+            let rows = self.client.borrow_mut().query(&sql, &[&block])?;
+            for r in &rows {
+                out.push(decode_entity(entity, r, first_field)?);
+            }
         }
-        Ok(rows)
+        Ok(out)
     }
 
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
@@ -1564,4 +1542,60 @@ mod tests {
             "the same write makes the same ledger entry"
         );
     }
+}
+
+/// The columns an entity row is read with: uid, lineage, (case and person of dependent rows),
+/// then the standard fields; returns them and the index of the first field.
+fn entity_columns(entity: Entity) -> (Vec<&'static str>, usize) {
+    let mut cols = vec!["uid", "lineage"];
+    if entity.is_dependent() {
+        cols.extend(["NULLIF(case_uid, '')", "person_uid"]);
+    }
+    let first_field = cols.len();
+    cols.extend(entity.fields().iter().map(|f| f.name));
+    (cols, first_field)
+}
+
+/// One row read with [`entity_columns`] back into a stored entity.
+fn decode_entity(entity: Entity, r: &postgres::Row, first_field: usize) -> Result<StoredEntity> {
+    let fields = entity.fields();
+    let mut record = Record::new(entity);
+    for (i, f) in fields.iter().enumerate() {
+        let at = first_field + i;
+        let value = if is_int(f.ty) {
+            r.try_get::<_, Option<i64>>(at)?.map(|n| match f.ty {
+                FieldType::Money => Value::Money(n),
+                _ => Value::Int(n),
+            })
+        } else {
+            match r.try_get::<_, Option<String>>(at)? {
+                None => None,
+                Some(s) => Some(Value::from_canonical(f.ty, &s).ok_or_else(|| {
+                    StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
+                })?),
+            }
+        };
+        if let Some(v) = value {
+            record.fields.insert(f.name, v);
+        }
+    }
+    let lineage_text: String = r.try_get(1)?;
+    let lineage_json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&lineage_text)?;
+    let lineage = lineage_json
+        .into_iter()
+        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+        .collect();
+    let (case_uid, person_uid) = if entity.is_dependent() {
+        (r.try_get(2)?, r.try_get(3)?)
+    } else {
+        (None, None)
+    };
+    Ok(StoredEntity {
+        uid: r.try_get(0)?,
+        case_uid,
+        person_uid,
+        record,
+        lineage,
+    })
 }
