@@ -170,8 +170,16 @@ impl FromStr for Suite {
     }
 }
 
-/// Fills `buf` from the operating system's random source.
+/// Fills `buf` with secure random bytes: a per-thread ChaCha20 generator seeded from the
+/// operating system (as `rand`'s `ThreadRng` does), so sealing a 60-byte field does not cost a
+/// system call for its nonce.
 pub fn random_bytes(buf: &mut [u8]) {
-    use rand_core::RngCore as _;
-    rand_core::OsRng.fill_bytes(buf);
+    use rand_core::{RngCore as _, SeedableRng as _};
+    use std::cell::RefCell;
+    thread_local! {
+        static RNG: RefCell<rand_chacha::ChaCha20Rng> =
+            RefCell::new(rand_chacha::ChaCha20Rng::from_rng(rand_core::OsRng)
+                .expect("the operating system's random source is available"));
+    }
+    RNG.with(|rng| rng.borrow_mut().fill_bytes(buf));
 }
