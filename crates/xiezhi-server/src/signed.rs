@@ -83,19 +83,26 @@ pub fn key_id(suite: Suite, public: &[u8]) -> String {
     format!("{suite}-{}", xiezhi_store::hex(&suite.hash(public)[..8]))
 }
 
-/// The registry, re-read when a key id is missing and the file changed since, so a key
-/// registered while the server runs works without a restart.
+/// The registry, re-read when a key id is missing and the file changed since (modification
+/// time or length), so a key registered while the server runs works without a restart.
 #[derive(Debug)]
 pub struct SystemKeys {
     path: PathBuf,
-    loaded: RwLock<(Vec<SystemKey>, Option<SystemTime>)>,
+    loaded: RwLock<(Vec<SystemKey>, Option<Stamp>)>,
 }
 
-fn read_keys(path: &Path) -> Result<(Vec<SystemKey>, Option<SystemTime>)> {
+type Stamp = (Option<SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok(), m.len()))
+}
+
+fn read_keys(path: &Path) -> Result<(Vec<SystemKey>, Option<Stamp>)> {
     if !path.exists() {
         return Ok((Vec::new(), None));
     }
-    let mtime = std::fs::metadata(path)?.modified().ok();
+    let mtime = stamp(path);
     let text = std::fs::read_to_string(path)?;
     let keys = serde_json::from_str(&text)
         .with_context(|| format!("部门系统公钥文件 `{}` 无效", path.display()))?;
@@ -123,7 +130,7 @@ impl SystemKeys {
         if let Some(k) = self.loaded.read().ok().and_then(|l| find(&l.0)) {
             return Some(k);
         }
-        let mtime = std::fs::metadata(&self.path).ok()?.modified().ok();
+        let mtime = stamp(&self.path);
         let mut loaded = self.loaded.write().ok()?;
         if mtime != loaded.1 {
             // A broken file keeps the keys in force rather than locking every system out.
@@ -421,5 +428,86 @@ pub async fn verify_signed(
                 .await
         }
         Err(p) => p.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderName, HeaderValue};
+    use proptest::prelude::*;
+
+    fn setup(suite: Suite) -> (tempfile::TempDir, SignedRequests, RequestSigner) {
+        let dir = tempfile::tempdir().unwrap();
+        let (record, secret) = register_key(dir.path(), "police-system", suite).unwrap();
+        let signed = SignedRequests::load(dir.path()).unwrap();
+        (dir, signed, RequestSigner::new(record.key_id, secret))
+    }
+
+    fn map(headers: Vec<(&'static str, String)>) -> HeaderMap {
+        headers
+            .into_iter()
+            .map(|(n, v)| {
+                (
+                    HeaderName::from_static(n),
+                    HeaderValue::from_str(&v).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_window_is_five_minutes_either_way() {
+        for suite in Suite::ALL {
+            let (_dir, signed, signer) = setup(suite);
+            let now = 1_800_000_000;
+            for (skew, ok) in [(-300, true), (300, true), (-301, false), (301, false)] {
+                let h = map(signer.headers("GET", "/x", b"", now + skew));
+                let r = check(&signed, "GET", "/x", &h, b"", now);
+                match (ok, r) {
+                    (true, Ok(by)) => assert_eq!(by.principal, "police-system"),
+                    (false, Err(p)) => {
+                        assert!(format!("{p:?}").contains("signature_timestamp_window"))
+                    }
+                    (ok, r) => panic!("{suite} skew {skew}: expected ok={ok}, got {r:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_registered_while_running_is_found() {
+        let (dir, signed, _) = setup(Suite::International);
+        let (late, _) = register_key(dir.path(), "court-system", Suite::Guomi).unwrap();
+        assert_eq!(signed.keys.get(&late.key_id), Some(late));
+        assert_eq!(signed.keys.all().len(), 2);
+        assert!(signed.keys.get("gm-ffffffffffffffff").is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// A signature verifies for exactly the request it was made for: any changed body
+        /// byte or path is refused.
+        #[test]
+        fn signature_binds_body_and_path(
+            body in proptest::collection::vec(any::<u8>(), 1..200),
+            flip in any::<prop::sample::Index>(),
+            path in "/[a-z]{1,12}(\\?[a-z]=[0-9]{1,3})?",
+            gm in any::<bool>(),
+        ) {
+            let suite = if gm { Suite::Guomi } else { Suite::International };
+            let (_dir, signed, signer) = setup(suite);
+            let now = 1_800_000_000;
+            let h = map(signer.headers("POST", &path, &body, now));
+            let mut bad = body.clone();
+            bad[flip.index(body.len())] ^= 0x01;
+            let refused = check(&signed, "POST", &path, &h, &bad, now).unwrap_err();
+            let text = format!("{:?}", refused);
+            prop_assert!(text.contains("signature_invalid"), "{}", text);
+            let moved = format!("{path}x");
+            prop_assert!(check(&signed, "POST", &moved, &h, &body, now).is_err());
+            prop_assert!(check(&signed, "POST", &path, &h, &body, now).is_ok());
+        }
     }
 }
