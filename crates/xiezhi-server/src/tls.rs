@@ -30,7 +30,7 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why the server will not start with the transport it was given.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("无法读取 TLS 文件 `{path}`：{source}")]
+    #[error("无法读取 TLS 文件 `{path}`")]
     Read {
         path: PathBuf,
         source: std::io::Error,
