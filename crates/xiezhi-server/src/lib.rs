@@ -139,9 +139,12 @@ pub async fn serve_on(
     match transport {
         Transport::Tls(config) => {
             let router = app(state).layer(axum::middleware::from_fn(tls::secure_transport));
-            axum::serve(tls::TlsListener::new(listener, config)?, router)
-                .with_graceful_shutdown(shutdown)
-                .await
+            axum::serve(
+                tls::TlsListener::new(listener, config)?,
+                router.into_make_service_with_connect_info::<tls::TlsPeer>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
         }
         Transport::Plain { .. } => {
             axum::serve(listener, app(state))

@@ -83,13 +83,19 @@ pub fn key_id(suite: Suite, public: &[u8]) -> String {
     format!("{suite}-{}", xiezhi_store::hex(&suite.hash(public)[..8]))
 }
 
-/// The registry, re-read when a key id is missing and the file changed since (modification
-/// time or length), so a key registered while the server runs works without a restart.
+/// A registry file of the data directory, re-read when a lookup misses and the file changed
+/// since (modification time or length), so an entry registered while the server runs works
+/// without a restart.
 #[derive(Debug)]
-pub struct SystemKeys {
+pub struct Registry<T> {
     path: PathBuf,
-    loaded: RwLock<(Vec<SystemKey>, Option<Stamp>)>,
+    loaded: RwLock<(Vec<T>, Option<Stamp>)>,
 }
+
+/// Department systems' request-signing keys.
+pub type SystemKeys = Registry<SystemKey>;
+/// Department systems' client certificates (mutual TLS).
+pub type ClientCerts = Registry<ClientCert>;
 
 type Stamp = (Option<SystemTime>, u64);
 
@@ -98,48 +104,92 @@ fn stamp(path: &Path) -> Option<Stamp> {
     Some((m.modified().ok(), m.len()))
 }
 
-fn read_keys(path: &Path) -> Result<(Vec<SystemKey>, Option<Stamp>)> {
+fn read_entries<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(Vec<T>, Option<Stamp>)> {
     if !path.exists() {
         return Ok((Vec::new(), None));
     }
     let mtime = stamp(path);
     let text = std::fs::read_to_string(path)?;
-    let keys = serde_json::from_str(&text)
-        .with_context(|| format!("部门系统公钥文件 `{}` 无效", path.display()))?;
-    Ok((keys, mtime))
+    let entries = serde_json::from_str(&text)
+        .with_context(|| format!("部门系统登记文件 `{}` 无效", path.display()))?;
+    Ok((entries, mtime))
 }
 
-impl SystemKeys {
-    pub fn load(data: &Path) -> Result<SystemKeys> {
-        let path = data.join(SYSTEM_KEYS_FILE);
-        let loaded = read_keys(&path)?;
-        Ok(SystemKeys {
+fn append_entry<T: Serialize + serde::de::DeserializeOwned>(path: &Path, entry: T) -> Result<()> {
+    let (mut entries, _) = read_entries::<T>(path)?;
+    entries.push(entry);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&entries)?)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl<T: Clone + serde::de::DeserializeOwned> Registry<T> {
+    pub fn load(data: &Path, file: &str) -> Result<Registry<T>> {
+        let path = data.join(file);
+        let loaded = read_entries(&path)?;
+        Ok(Registry {
             path,
             loaded: RwLock::new(loaded),
         })
     }
 
-    /// Every registered key, as last loaded.
-    pub fn all(&self) -> Vec<SystemKey> {
+    /// Every entry, as last loaded.
+    pub fn all(&self) -> Vec<T> {
         self.loaded.read().map(|l| l.0.clone()).unwrap_or_default()
     }
 
-    /// The key with this id.
-    pub fn get(&self, key_id: &str) -> Option<SystemKey> {
-        let find = |keys: &[SystemKey]| keys.iter().find(|k| k.key_id == key_id).cloned();
-        if let Some(k) = self.loaded.read().ok().and_then(|l| find(&l.0)) {
-            return Some(k);
+    /// The first entry matching `pred`.
+    pub fn find(&self, pred: impl Fn(&T) -> bool) -> Option<T> {
+        let find = |entries: &[T]| entries.iter().find(|e| pred(e)).cloned();
+        if let Some(e) = self.loaded.read().ok().and_then(|l| find(&l.0)) {
+            return Some(e);
         }
         let mtime = stamp(&self.path);
         let mut loaded = self.loaded.write().ok()?;
         if mtime != loaded.1 {
-            // A broken file keeps the keys in force rather than locking every system out.
-            if let Ok(fresh) = read_keys(&self.path) {
+            // A broken file keeps the entries in force rather than locking every system out.
+            if let Ok(fresh) = read_entries(&self.path) {
                 *loaded = fresh;
             }
         }
         find(&loaded.0)
     }
+}
+
+impl SystemKeys {
+    /// The key with this id.
+    pub fn get(&self, key_id: &str) -> Option<SystemKey> {
+        self.find(|k| k.key_id == key_id)
+    }
+}
+
+/// Client certificates of department systems, in the data directory.
+pub const CLIENT_CERTS_FILE: &str = "client-certs.json";
+
+/// A department system's client certificate, known by its fingerprint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCert {
+    /// Hex SHA-256 of the certificate (DER).
+    pub cert_sha256: String,
+    pub principal: String,
+    pub registered: String,
+}
+
+/// Registers the leaf (first) certificate of a PEM file as the department system's client
+/// certificate; the server must trust its issuer (`--client-ca`).
+pub fn register_client_cert(data: &Path, principal: &str, cert_pem: &Path) -> Result<ClientCert> {
+    let pem = std::fs::read(cert_pem)
+        .with_context(|| format!("无法读取证书 `{}`", cert_pem.display()))?;
+    let certs = crate::tls::pem_certificates(&pem, cert_pem)?;
+    let record = ClientCert {
+        cert_sha256: crate::tls::cert_fingerprint(&certs[0]),
+        principal: principal.to_string(),
+        registered: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    append_entry(&data.join(CLIENT_CERTS_FILE), record.clone())?;
+    Ok(record)
 }
 
 /// Generates a key pair for a department system, appends its public key to the registry and
@@ -154,12 +204,7 @@ pub fn register_key(data: &Path, principal: &str, suite: Suite) -> Result<(Syste
         public_key_hex: xiezhi_store::hex(&public),
         registered: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    let path = data.join(SYSTEM_KEYS_FILE);
-    let (mut keys, _) = read_keys(&path)?;
-    keys.push(record.clone());
-    let tmp = data.join(format!("{SYSTEM_KEYS_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&keys)?)?;
-    std::fs::rename(&tmp, &path)?;
+    append_entry(&data.join(SYSTEM_KEYS_FILE), record.clone())?;
     Ok((record, secret))
 }
 
@@ -253,23 +298,26 @@ impl ReplayGuard {
     }
 }
 
-/// The registry and the replay guard of a server.
+/// The registries and the replay guard of a server.
 #[derive(Debug)]
 pub struct SignedRequests {
     pub keys: SystemKeys,
+    pub certs: ClientCerts,
     replay: ReplayGuard,
 }
 
 impl SignedRequests {
     pub fn load(data: &Path) -> Result<SignedRequests> {
         Ok(SignedRequests {
-            keys: SystemKeys::load(data)?,
+            keys: Registry::load(data, SYSTEM_KEYS_FILE)?,
+            certs: Registry::load(data, CLIENT_CERTS_FILE)?,
             replay: ReplayGuard::default(),
         })
     }
 }
 
-/// Put on a request whose signature verified: who signed it.
+/// Put on a request whose signature verified, or that came over a mutual-TLS connection with a
+/// registered client certificate (`key_id` then `cert-` and the fingerprint's first 16 digits).
 #[derive(Debug, Clone)]
 pub struct SignedBy {
     pub key_id: String,
@@ -381,6 +429,19 @@ pub fn check(
     })
 }
 
+/// The department system whose registered client certificate the connection presented.
+fn client_cert_of(signed: &SignedRequests, req: &Request) -> Option<SignedBy> {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<crate::tls::TlsPeer>>()?;
+    let fp = peer.0.client_cert_sha256.as_deref()?;
+    let cert = signed.certs.find(|c| c.cert_sha256 == fp)?;
+    Some(SignedBy {
+        key_id: format!("cert-{}", &fp[..16]),
+        principal: cert.principal,
+    })
+}
+
 /// Middleware: a request carrying any signature header is verified (its body read whole,
 /// within the upload limit) and marked [`SignedBy`]; others pass untouched.
 pub async fn verify_signed(
@@ -398,6 +459,10 @@ pub async fn verify_signed(
     .iter()
     .any(|n| h.contains_key(*n))
     {
+        let mut req = req;
+        if let Some(by) = client_cert_of(&state.signed, &req) {
+            req.extensions_mut().insert(by);
+        }
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();

@@ -118,9 +118,41 @@ fn read(path: &Path) -> Result<Vec<u8>, TransportError> {
     })
 }
 
-/// The TLS configuration from a PEM certificate chain (leaf first) and its private key.
-pub fn load_tls(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TransportError> {
-    tls_from_pem(&read(cert)?, cert, &read(key)?, key)
+/// The TLS configuration from a PEM certificate chain (leaf first) and its private key; with
+/// `client_ca`, clients may present a certificate issued by it (mutual TLS; one that does not
+/// chain to it fails the handshake, none at all is allowed for browsers).
+pub fn load_tls(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>, TransportError> {
+    let ca = client_ca.map(|p| read(p).map(|b| (b, p))).transpose()?;
+    tls_from_pem(
+        &read(cert)?,
+        cert,
+        &read(key)?,
+        key,
+        ca.as_ref().map(|(b, p)| (b.as_slice(), *p)),
+    )
+}
+
+/// The certificates of a PEM file, at least one.
+pub fn pem_certificates(
+    pem: &[u8],
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TransportError> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TransportError::BadCertificate {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(TransportError::NoCertificate {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(certs)
 }
 
 /// As [`load_tls`], from PEM bytes; the paths only name the sources in errors.
@@ -129,26 +161,37 @@ pub fn tls_from_pem(
     cert_path: &Path,
     key_pem: &[u8],
     key_path: &Path,
+    client_ca: Option<(&[u8], &Path)>,
 ) -> Result<Arc<ServerConfig>, TransportError> {
-    let certs = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TransportError::BadCertificate {
-            path: cert_path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    if certs.is_empty() {
-        return Err(TransportError::NoCertificate {
-            path: cert_path.to_path_buf(),
-        });
-    }
+    let certs = pem_certificates(cert_pem, cert_path)?;
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| TransportError::NoKey {
         path: key_path.to_path_buf(),
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| TransportError::Config(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| TransportError::Config(e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some((pem, path)) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in pem_certificates(pem, path)? {
+                roots.add(ca).map_err(|e| TransportError::BadCertificate {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| TransportError::Config(e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
         .with_single_cert(certs, key)
         .map_err(|e| TransportError::Config(e.to_string()))?;
     // The server speaks HTTP/1.1 only.
@@ -206,6 +249,35 @@ impl TlsListener {
 impl Drop for TlsListener {
     fn drop(&mut self) {
         self.acceptor.abort();
+    }
+}
+
+/// What axum records of a TLS connection: the peer's address and the fingerprint of the client
+/// certificate it presented (mutual TLS), which `signed` maps to a department system.
+#[derive(Debug, Clone)]
+pub struct TlsPeer {
+    pub remote: SocketAddr,
+    /// Hex SHA-256 of the client's leaf certificate (DER).
+    pub client_cert_sha256: Option<String>,
+}
+
+/// The fingerprint a client certificate is registered and recognised by.
+pub fn cert_fingerprint(der: &[u8]) -> String {
+    xiezhi_store::hex(&xiezhi_crypto::Suite::International.hash(der))
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>>
+    for TlsPeer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> TlsPeer {
+        let (_, conn) = stream.io().get_ref();
+        TlsPeer {
+            remote: *stream.remote_addr(),
+            client_cert_sha256: conn
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| cert_fingerprint(c)),
+        }
     }
 }
 
@@ -296,7 +368,7 @@ mod tests {
     #[test]
     fn bad_pem_is_named() {
         let p = Path::new("x.pem");
-        let e = tls_from_pem(b"not pem", p, b"", p).err().unwrap();
+        let e = tls_from_pem(b"not pem", p, b"", p, None).err().unwrap();
         assert!(e.to_string().contains("tls_cert_missing"), "{e}");
     }
 }

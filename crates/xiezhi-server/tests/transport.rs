@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use xiezhi_crypto::{SigningKey, Suite};
-use xiezhi_server::signed::{register_key, RequestSigner, SystemKey};
+use xiezhi_server::signed::{register_client_cert, register_key, RequestSigner, SystemKey};
 use xiezhi_server::tls::{load_tls, HSTS};
 use xiezhi_server::Transport;
 
@@ -79,6 +79,7 @@ async fn start_tls(pki: &Pki) -> Server {
     let config = load_tls(
         &pki.dir.path().join("cert.pem"),
         &pki.dir.path().join("key.pem"),
+        None,
     )
     .unwrap();
     start(Transport::Tls(config)).await
@@ -87,18 +88,68 @@ async fn start_tls(pki: &Pki) -> Server {
 fn client_config(
     roots: &[rustls::pki_types::CertificateDer<'static>],
 ) -> Arc<rustls::ClientConfig> {
+    client_config_with(roots, None)
+}
+
+/// A client certificate and its key, as a department system holds them.
+type Identity = (
+    rustls::pki_types::CertificateDer<'static>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+);
+
+fn client_config_with(
+    roots: &[rustls::pki_types::CertificateDer<'static>],
+    identity: Option<Identity>,
+) -> Arc<rustls::ClientConfig> {
     let mut store = rustls::RootCertStore::empty();
     for r in roots {
         store.add(r.clone()).unwrap();
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(store)
-            .with_no_client_auth(),
-    )
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(store);
+    Arc::new(match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).unwrap(),
+    })
+}
+
+/// A client CA, written as `client-ca.pem` into `dir`, that issues client certificates.
+struct ClientCa {
+    cert: rcgen::Certificate,
+    key: rcgen::KeyPair,
+}
+
+fn client_ca(dir: &std::path::Path) -> ClientCa {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "政法专网 部门系统 CA");
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("client-ca.pem"), cert.pem()).unwrap();
+    ClientCa { cert, key }
+}
+
+impl ClientCa {
+    /// A client certificate for `name`, also written as `<name>.pem` into `dir`.
+    fn issue(&self, dir: &std::path::Path, name: &str) -> Identity {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        (
+            cert.der().clone(),
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+    }
 }
 
 struct Reply {
@@ -436,4 +487,77 @@ async fn tampered_forged_stale_and_replayed_requests_are_refused() {
         !kept.iter().any(|f| f.ends_with("tampered.csv")),
         "{kept:?}"
     );
+}
+
+#[tokio::test]
+async fn client_certificates_map_to_department_systems() {
+    let pki = new_pki();
+    let dir = pki.dir.path();
+    let ca = client_ca(dir);
+    let system = ca.issue(dir, "police-system-cert");
+    let stranger = ca.issue(dir, "unregistered");
+    let record = register_client_cert(
+        &fixture().state.data,
+        "police-system",
+        &dir.join("police-system-cert.pem"),
+    )
+    .unwrap();
+    let config = load_tls(
+        &dir.join("cert.pem"),
+        &dir.join("key.pem"),
+        Some(&dir.join("client-ca.pem")),
+    )
+    .unwrap();
+    let server = start(Transport::Tls(config)).await;
+    let roots = std::slice::from_ref(&pki.ca_der);
+    let me = || {
+        request("GET", "/api/v1/session")
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+
+    // The registered certificate is the system's credential: no key, no signature.
+    let r = send(
+        server.addr,
+        Some(client_config_with(roots, Some(system))),
+        me(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.json()["principal"], "police-system");
+    assert_eq!(record.principal, "police-system");
+
+    // A certificate of the same CA that nobody registered authenticates no one.
+    let r = send(
+        server.addr,
+        Some(client_config_with(roots, Some(stranger))),
+        me(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Browsers present none: the console still answers, the API asks for a login.
+    let plain_client = Some(client_config(roots));
+    let r = send(server.addr, plain_client.clone(), me()).await.unwrap();
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let login = request("GET", "/login")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    assert_eq!(
+        send(server.addr, plain_client, login).await.unwrap().status,
+        StatusCode::OK
+    );
+
+    // A certificate from a CA the server does not trust ends the connection.
+    let other_dir = tempfile::tempdir().unwrap();
+    let forged = client_ca(other_dir.path()).issue(other_dir.path(), "police-system-cert");
+    let r = send(
+        server.addr,
+        Some(client_config_with(roots, Some(forged))),
+        me(),
+    )
+    .await;
+    assert!(r.is_err(), "{:?}", r.map(|r| r.status));
 }

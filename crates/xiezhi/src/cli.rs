@@ -164,6 +164,10 @@ pub struct TlsArgs {
     /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s) whose client certificates the server accepts (mutual TLS); a
+    /// registered one (`system register-cert`) authenticates its department system.
+    #[arg(long, requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
     /// Allow plain HTTP on a non-loopback address (only behind a TLS or TLCP gateway).
     #[arg(long, conflicts_with = "tls_cert")]
     pub insecure_http: bool,
@@ -183,7 +187,16 @@ pub enum SystemAction {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// 列出已登记的签名密钥 (list registered keys)
+    /// 登记部门系统的客户端证书（双向 TLS）(register a client certificate for mutual TLS)
+    RegisterCert {
+        /// The department system's principal id (principals.json).
+        #[arg(long)]
+        principal: String,
+        /// PEM file whose first certificate is the system's client certificate.
+        #[arg(long)]
+        cert: PathBuf,
+    },
+    /// 列出已登记的签名密钥与客户端证书 (list registered keys and client certificates)
     Keys,
 }
 

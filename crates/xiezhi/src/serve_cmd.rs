@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use xiezhi_access::{DepartmentSystem, OrgKind, Principal, Role, User};
 use xiezhi_server::auth::{new_api_key, random_token, write_credentials};
-use xiezhi_server::signed::{register_key, PrivateKeyFile, SystemKeys};
+use xiezhi_server::signed::{register_client_cert, register_key, PrivateKeyFile, SignedRequests};
 use xiezhi_server::Transport;
 use xiezhi_standard::Level;
 
@@ -100,7 +100,11 @@ pub fn serve(data: &Path, at: &xiezhi_store::Location, addr: &str, tls: &TlsArgs
         .parse()
         .with_context(|| format!("--addr `{addr}` 应为 IP:端口，例如 127.0.0.1:8080"))?;
     let transport = match (&tls.tls_cert, &tls.tls_key) {
-        (Some(cert), Some(key)) => Transport::Tls(xiezhi_server::tls::load_tls(cert, key)?),
+        (Some(cert), Some(key)) => Transport::Tls(xiezhi_server::tls::load_tls(
+            cert,
+            key,
+            tls.client_ca.as_deref(),
+        )?),
         _ => Transport::Plain {
             insecure_http: tls.insecure_http,
         },
@@ -126,15 +130,7 @@ pub fn system(data: &Path, action: SystemAction) -> Result<i32> {
             out,
         } => {
             let suite: xiezhi_server::signed::Suite = suite.parse().map_err(anyhow::Error::msg)?;
-            let principals = load_principals(data)?;
-            match principals.iter().find(|p| p.id() == principal) {
-                Some(Principal::System(_)) => {}
-                Some(_) => bail!("主体 `{principal}` 不是部门系统，只能为部门系统登记签名密钥"),
-                None => bail!(
-                    "主体 `{principal}` 不在 {} 中",
-                    data.join("principals.json").display()
-                ),
-            }
+            require_system(data, &principal)?;
             let (record, secret) = register_key(data, &principal, suite)?;
             let out = out.unwrap_or_else(|| {
                 data.join("system-keys")
@@ -161,10 +157,28 @@ pub fn system(data: &Path, action: SystemAction) -> Result<i32> {
             );
             Ok(0)
         }
+        SystemAction::RegisterCert { principal, cert } => {
+            require_system(data, &principal)?;
+            let record = register_client_cert(data, &principal, &cert)?;
+            println!("已为部门系统 {principal} 登记客户端证书");
+            println!("  SHA-256 指纹：{}", record.cert_sha256);
+            println!("  服务器须以 --client-ca 信任其签发机构");
+            Ok(0)
+        }
         SystemAction::Keys => {
-            let list = SystemKeys::load(data)?.all();
-            if list.is_empty() {
-                println!("尚未登记签名密钥");
+            let signed = SignedRequests::load(data)?;
+            let list = signed.keys.all();
+            let certs = signed.certs.all();
+            if list.is_empty() && certs.is_empty() {
+                println!("尚未登记签名密钥或客户端证书");
+            }
+            for c in certs {
+                println!(
+                    "cert-{}\t{}\t客户端证书\t{}",
+                    &c.cert_sha256[..16],
+                    c.principal,
+                    c.registered
+                );
             }
             for k in list {
                 println!(
@@ -177,6 +191,18 @@ pub fn system(data: &Path, action: SystemAction) -> Result<i32> {
             }
             Ok(0)
         }
+    }
+}
+
+/// Keys and certificates are registered for department systems only.
+fn require_system(data: &Path, principal: &str) -> Result<()> {
+    match load_principals(data)?.iter().find(|p| p.id() == principal) {
+        Some(Principal::System(_)) => Ok(()),
+        Some(_) => bail!("主体 `{principal}` 不是部门系统，只能为部门系统登记密钥或证书"),
+        None => bail!(
+            "主体 `{principal}` 不在 {} 中",
+            data.join("principals.json").display()
+        ),
     }
 }
 
