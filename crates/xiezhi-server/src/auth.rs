@@ -1,7 +1,8 @@
 //! Who is calling: users log in with a password (argon2id hash) and get a session cookie
 //! (HttpOnly, SameSite=Strict) with a CSRF token for every state-changing request; department
 //! systems present an API key (`Authorization: Bearer xzk_…`), stored only as its SHA-256.
-//! Failed logins are rate limited per user name.
+//! Failed logins are rate limited per user name. Signed requests and client certificates of
+//! department systems are checked in `crate::signed` and arrive here as `Via::Signed`.
 
 use std::collections::HashMap;
 use std::path::Path;
