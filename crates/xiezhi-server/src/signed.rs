@@ -16,7 +16,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+pub use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
