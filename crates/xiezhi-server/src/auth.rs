@@ -1,7 +1,8 @@
 //! Who is calling: users log in with a password (argon2id hash) and get a session cookie
 //! (HttpOnly, SameSite=Strict) with a CSRF token for every state-changing request; department
 //! systems present an API key (`Authorization: Bearer xzk_…`), stored only as its SHA-256.
-//! Failed logins are rate limited per user name.
+//! Failed logins are rate limited per user name. Signed requests and client certificates of
+//! department systems are checked in `crate::signed` and arrive here as `Via::Signed`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -312,8 +313,15 @@ pub fn clear_cookie() -> String {
 /// How the caller proved who it is.
 #[derive(Debug, Clone)]
 pub enum Via {
-    Session { token: String, session: Session },
+    Session {
+        token: String,
+        session: Session,
+    },
     ApiKey,
+    /// A request signed with this registered key (`crate::signed`).
+    Signed {
+        key_id: String,
+    },
 }
 
 /// The principal of a request. Extracting it fails with 401 when no valid credential is
@@ -329,14 +337,14 @@ impl Caller {
     pub fn csrf(&self) -> &str {
         match &self.via {
             Via::Session { session, .. } => &session.csrf,
-            Via::ApiKey => "",
+            Via::ApiKey | Via::Signed { .. } => "",
         }
     }
 
     pub fn username(&self) -> &str {
         match &self.via {
             Via::Session { session, .. } => &session.username,
-            Via::ApiKey => self.principal.id(),
+            Via::ApiKey | Via::Signed { .. } => self.principal.id(),
         }
     }
 }
@@ -355,6 +363,21 @@ fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 
 /// Resolves the caller of a request without enforcing CSRF (the UI checks the form's token).
 pub fn identify(state: &AppState, parts: &Parts) -> Result<Caller, Problem> {
+    if let Some(by) = parts.extensions.get::<crate::signed::SignedBy>() {
+        let principal = state.principal(&by.principal).ok_or_else(|| {
+            Problem::new(
+                401,
+                "签名密钥的主体未登记 (signing key's principal unknown)",
+            )
+            .field(crate::signed::KEY_ID_HEADER, "signature_principal_unknown")
+        })?;
+        return Ok(Caller {
+            principal: principal.clone(),
+            via: Via::Signed {
+                key_id: by.key_id.clone(),
+            },
+        });
+    }
     let bearer = parts
         .headers
         .get(header::AUTHORIZATION)

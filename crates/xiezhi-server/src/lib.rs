@@ -7,6 +7,8 @@
 //! - [`ui`]: the console pages (minijinja templates, vendored htmx and ECharts, no CDN).
 //! - [`error`]: RFC 9457 problem details naming field and rule.
 //! - [`exchange_api`], [`exchange_pages`]: transfers in and out, webhook registration, 交换.
+//! - [`tls`]: TLS (rustls), the loopback rule for plain HTTP, HSTS and `Secure` cookies.
+//! - [`signed`]: requests signed by a department system's registered key (Ed25519 or SM2).
 //! - [`webhook`]: signed POSTs of received envelopes to department systems, with retries.
 //!
 //! [`app`] builds the router, so tests drive it with `tower::ServiceExt::oneshot`, no socket.
@@ -25,7 +27,9 @@ pub mod exchange_api;
 pub mod exchange_pages;
 pub mod insight_api;
 pub mod ledger_queue;
+pub mod signed;
 pub mod state;
+pub mod tls;
 pub mod ui;
 pub mod webhook;
 
@@ -40,6 +44,7 @@ use axum::Router;
 
 pub use error::Problem;
 pub use state::{AppState, Limits};
+pub use tls::Transport;
 
 /// Content Security Policy: everything from this origin, no inline script, no framing.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -91,12 +96,25 @@ pub fn app(state: Arc<AppState>) -> Router {
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(upload_limit)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed::verify_signed,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
 
-/// Serves until Ctrl-C, with the webhook task running beside the server.
-pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> std::io::Result<()> {
+/// Serves until Ctrl-C, with the webhook task running beside the server. Refuses plain HTTP on
+/// a non-loopback address unless the transport allows it, before binding anything; prints the
+/// plain-HTTP warning to standard error.
+pub async fn serve(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    transport: Transport,
+) -> std::io::Result<()> {
+    if let Some(warning) = transport.check_bind(addr).map_err(std::io::Error::other)? {
+        eprintln!("{warning}");
+    }
     let key = webhook::PlatformKey::load_or_create(&state.data).map_err(std::io::Error::other)?;
     webhook::spawn(
         state.clone(),
@@ -104,17 +122,46 @@ pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> std::io::Result<()
         webhook::WebhookOptions::default(),
     );
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    serve_on(listener, state, transport, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves the application on a bound listener until `shutdown` completes: over TLS (with HSTS
+/// and `Secure` cookies) or plain HTTP. The bind rule is [`serve`]'s; tests bind port 0 here.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    transport: Transport,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    match transport {
+        Transport::Tls(config) => {
+            let router = app(state).layer(axum::middleware::from_fn(tls::secure_transport));
+            axum::serve(
+                tls::TlsListener::new(listener, config)?,
+                router.into_make_service_with_connect_info::<tls::TlsPeer>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+        Transport::Plain { .. } => {
+            axum::serve(listener, app(state))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }
 
 /// Runs [`serve`] on a multi-threaded runtime (for the command line).
-pub fn run_blocking(state: Arc<AppState>, addr: SocketAddr) -> std::io::Result<()> {
+pub fn run_blocking(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    transport: Transport,
+) -> std::io::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(serve(state, addr))
+        .block_on(serve(state, addr, transport))
 }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub principals: Vec<Principal>,
     pub users: Users,
     pub api_keys: ApiKeys,
+    /// Department systems' public keys and the replay guard of signed requests.
+    pub signed: crate::signed::SignedRequests,
     pub sessions: Sessions,
     pub limiter: LoginLimiter,
     pub log: AuditLog,
@@ -99,6 +101,7 @@ impl AppState {
             salt,
             users: Users::load(&data.join(crate::auth::USERS_FILE))?,
             api_keys: ApiKeys::load(&data.join(crate::auth::API_KEYS_FILE))?,
+            signed: crate::signed::SignedRequests::load(data)?,
             principals,
             sessions: Sessions::default(),
             limiter: LoginLimiter::default(),

@@ -45,6 +45,13 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        #[command(flatten)]
+        tls: TlsArgs,
+    },
+    /// 部门系统：登记签名密钥 (department systems: register request-signing keys)
+    System {
+        #[command(subcommand)]
+        action: SystemAction,
     },
     /// 生成合成省份的各部门导出 (write department exports of a synthetic province)
     Synth {
@@ -146,6 +153,51 @@ pub enum Command {
         #[command(subcommand)]
         action: TransferAction,
     },
+}
+
+/// Transport of `serve`: TLS from PEM files, or plain HTTP (loopback unless `--insecure-http`).
+#[derive(clap::Args, Debug, Default)]
+pub struct TlsArgs {
+    /// PEM certificate chain (leaf first); with --tls-key the server speaks only TLS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s) whose client certificates the server accepts (mutual TLS); a
+    /// registered one (`system register-cert`) authenticates its department system.
+    #[arg(long, requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (only behind a TLS or TLCP gateway).
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub insecure_http: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SystemAction {
+    /// 生成密钥对、登记公钥，打印私钥位置 (generate a key pair, register its public key)
+    RegisterKey {
+        /// The department system's principal id (principals.json).
+        #[arg(long)]
+        principal: String,
+        /// Signature suite: intl (Ed25519) or gm (国密 SM2).
+        #[arg(long, default_value = "intl")]
+        suite: String,
+        /// Where to write the private key (default: <data-dir>/system-keys/<key id>.key).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// 登记部门系统的客户端证书（双向 TLS）(register a client certificate for mutual TLS)
+    RegisterCert {
+        /// The department system's principal id (principals.json).
+        #[arg(long)]
+        principal: String,
+        /// PEM file whose first certificate is the system's client certificate.
+        #[arg(long)]
+        cert: PathBuf,
+    },
+    /// 列出已登记的签名密钥与客户端证书 (list registered keys and client certificates)
+    Keys,
 }
 
 #[derive(Subcommand, Debug)]

@@ -55,9 +55,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             if no_serve || code != 0 {
                 return Ok(code);
             }
-            serve_cmd::serve(&data, &store_at(&data), &addr)
+            serve_cmd::serve(&data, &store_at(&data), &addr, &Default::default())
         }
-        Command::Serve { addr } => serve_cmd::serve(&data, &store_at(&data), &addr),
+        Command::Serve { addr, tls } => serve_cmd::serve(&data, &store_at(&data), &addr, &tls),
+        Command::System { action } => serve_cmd::system(&data, action),
         Command::Ledger { action } => ledger(&data, action),
         Command::Train(args) => crate::insight_cmd::train(&data, args),
         Command::Predict(args) => crate::insight_cmd::predict(&data, args),

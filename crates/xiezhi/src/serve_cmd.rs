@@ -3,12 +3,15 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use xiezhi_access::{DepartmentSystem, OrgKind, Principal, Role, User};
 use xiezhi_server::auth::{new_api_key, random_token, write_credentials};
+use xiezhi_server::signed::{register_client_cert, register_key, PrivateKeyFile, SignedRequests};
+use xiezhi_server::Transport;
 use xiezhi_standard::Level;
 
 use crate::access_cmd::load_principals;
+use crate::cli::{SystemAction, TlsArgs};
 
 /// One demo login: user name, principal, password.
 pub struct Login {
@@ -90,14 +93,125 @@ pub fn print_logins(logins: &[Login], key: &str, addr: &SocketAddr) {
     println!("API 文档：http://{addr}/api/v1/openapi.json");
 }
 
-/// Serves the data directory until Ctrl-C.
-pub fn serve(data: &Path, at: &xiezhi_store::Location, addr: &str) -> Result<i32> {
+/// Serves the data directory until Ctrl-C: TLS when a certificate is given, else plain HTTP,
+/// which is refused on a non-loopback address without `--insecure-http`.
+pub fn serve(data: &Path, at: &xiezhi_store::Location, addr: &str, tls: &TlsArgs) -> Result<i32> {
     let addr: SocketAddr = addr
         .parse()
         .with_context(|| format!("--addr `{addr}` 应为 IP:端口，例如 127.0.0.1:8080"))?;
+    let transport = match (&tls.tls_cert, &tls.tls_key) {
+        (Some(cert), Some(key)) => Transport::Tls(xiezhi_server::tls::load_tls(
+            cert,
+            key,
+            tls.client_ca.as_deref(),
+        )?),
+        _ => Transport::Plain {
+            insecure_http: tls.insecure_http,
+        },
+    };
+    // Refuse before opening the store, so the operator sees the rule at once.
+    transport.check_bind(addr)?;
     let state = xiezhi_server::AppState::open_at(data, at, xiezhi_server::Limits::default())?;
-    println!("獬豸服务已启动：http://{addr}/（Ctrl-C 停止）");
-    xiezhi_server::run_blocking(state, addr)
+    println!(
+        "獬豸服务已启动：{}://{addr}/（Ctrl-C 停止）",
+        transport.scheme()
+    );
+    xiezhi_server::run_blocking(state, addr, transport)
         .with_context(|| format!("无法在 {addr} 上提供服务"))?;
     Ok(0)
+}
+
+/// `xiezhi system`: department systems' request-signing keys.
+pub fn system(data: &Path, action: SystemAction) -> Result<i32> {
+    match action {
+        SystemAction::RegisterKey {
+            principal,
+            suite,
+            out,
+        } => {
+            let suite: xiezhi_server::signed::Suite = suite.parse().map_err(anyhow::Error::msg)?;
+            require_system(data, &principal)?;
+            let (record, secret) = register_key(data, &principal, suite)?;
+            let out = out.unwrap_or_else(|| {
+                data.join("system-keys")
+                    .join(format!("{}.key", record.key_id))
+            });
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let file = PrivateKeyFile {
+                key_id: record.key_id.clone(),
+                principal: principal.clone(),
+                suite,
+                secret_hex: xiezhi_store::hex(secret.to_bytes().as_ref()),
+            };
+            write_private(&out, &serde_json::to_string_pretty(&file)?)
+                .with_context(|| format!("无法写入私钥文件 `{}`", out.display()))?;
+            println!("已为部门系统 {principal} 登记签名密钥");
+            println!("  密钥标识：{}", record.key_id);
+            println!("  算法：{}", suite.signature_name());
+            println!("  公钥：{}", record.public_key_hex);
+            println!(
+                "  私钥已写入：{}（仅限该部门系统保管，服务器只存公钥）",
+                out.display()
+            );
+            Ok(0)
+        }
+        SystemAction::RegisterCert { principal, cert } => {
+            require_system(data, &principal)?;
+            let record = register_client_cert(data, &principal, &cert)?;
+            println!("已为部门系统 {principal} 登记客户端证书");
+            println!("  SHA-256 指纹：{}", record.cert_sha256);
+            println!("  服务器须以 --client-ca 信任其签发机构");
+            Ok(0)
+        }
+        SystemAction::Keys => {
+            let signed = SignedRequests::load(data)?;
+            let list = signed.keys.all();
+            let certs = signed.certs.all();
+            if list.is_empty() && certs.is_empty() {
+                println!("尚未登记签名密钥或客户端证书");
+            }
+            for c in certs {
+                println!(
+                    "cert-{}\t{}\t客户端证书\t{}",
+                    &c.cert_sha256[..16],
+                    c.principal,
+                    c.registered
+                );
+            }
+            for k in list {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    k.key_id,
+                    k.principal,
+                    k.suite.signature_name(),
+                    k.registered
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Keys and certificates are registered for department systems only.
+fn require_system(data: &Path, principal: &str) -> Result<()> {
+    match load_principals(data)?.iter().find(|p| p.id() == principal) {
+        Some(Principal::System(_)) => Ok(()),
+        Some(_) => bail!("主体 `{principal}` 不是部门系统，只能为部门系统登记密钥或证书"),
+        None => bail!(
+            "主体 `{principal}` 不在 {} 中",
+            data.join("principals.json").display()
+        ),
+    }
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(text.as_bytes())
 }
