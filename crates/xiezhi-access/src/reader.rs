@@ -220,14 +220,17 @@ fn gather<S: Store + ?Sized>(store: &S, case_uid: &str) -> Result<Option<Gathere
         return Ok(None);
     };
     let links = store.rows_of_case(Entity::CasePerson, case_uid)?;
-    let mut persons: Vec<StoredEntity> = Vec::new();
+    let mut person_uids: Vec<String> = Vec::new();
     for l in &links {
         if let Some(p) = &l.person_uid {
-            if !persons.iter().any(|x| &x.uid == p) {
-                persons.extend(store.get(Entity::Person, p)?);
+            if !person_uids.contains(p) {
+                person_uids.push(p.clone());
             }
         }
     }
+    // In the order the links name them, whatever order the store returns.
+    let mut persons = store.get_many(Entity::Person, &person_uids)?;
+    persons.sort_by_key(|p| person_uids.iter().position(|u| *u == p.uid));
     let mut rows = vec![
         (Entity::Case, vec![case]),
         (Entity::Person, persons),
@@ -277,10 +280,8 @@ fn gather<S: Store + ?Sized>(store: &S, case_uid: &str) -> Result<Option<Gathere
         }
     }
     let mut divisions: BTreeSet<String> = text(case, "occurred_division").into_iter().collect();
-    for org in &orgs {
-        if let Some(o) = store.get(Entity::Organization, org)? {
-            divisions.extend(text(&o, "division"));
-        }
+    for o in store.get_many(Entity::Organization, &orgs)? {
+        divisions.extend(text(&o, "division"));
     }
     let resource = CaseResource {
         case_uid: case_uid.to_string(),

@@ -607,6 +607,20 @@ fn round_trip_with_lineage<S: Store>(store: &mut S) {
         .rows_of_cases(Entity::Event, &["C0".to_string(), "C2".to_string()])
         .expect("rows")
         .is_empty());
+    let mut uids: Vec<String> = of_case.iter().rev().map(|r| r.uid.clone()).collect();
+    uids.push("no-such-uid".into());
+    let mut many = store.get_many(Entity::Event, &uids).expect("get_many");
+    many.sort_by(|a, b| a.uid.cmp(&b.uid));
+    let mut want = of_case.clone();
+    want.sort_by(|a, b| a.uid.cmp(&b.uid));
+    assert_eq!(
+        many, want,
+        "get_many returns each known uid once, unknown ones skipped"
+    );
+    assert!(store
+        .get_many(Entity::Event, &[])
+        .expect("get_many")
+        .is_empty());
     assert_eq!(
         store.source_record(7).expect("get").map(|s| s.line),
         Some(8)

@@ -208,6 +208,9 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
         (**self).get(entity, uid)
     }
+    fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
+        (**self).get_many(entity, uids)
+    }
     fn uids(&self, entity: Entity, after: &str, limit: usize) -> Result<Vec<String>> {
         (**self).uids(entity, after, limit)
     }

@@ -889,6 +889,23 @@ impl Store for PgStore {
         decode_entity(entity, &r, first_field).map(Some)
     }
 
+    fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
+        let (cols, first_field) = entity_columns(entity);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE uid = ANY($1)",
+            cols.join(", "),
+            table(entity)
+        );
+        let mut out = Vec::with_capacity(uids.len());
+        for block in uids.chunks(1000) {
+            let rows = self.client.borrow_mut().query(&sql, &[&block])?;
+            for r in &rows {
+                out.push(decode_entity(entity, r, first_field)?);
+            }
+        }
+        Ok(out)
+    }
+
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
         // `''` stores "no case" and is no case's uid.
         if !entity.is_dependent() || case_uid.is_empty() {

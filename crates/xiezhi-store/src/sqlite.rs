@@ -632,6 +632,28 @@ impl Store for SqliteStore {
         raw.map(|raw| stored_entity(entity, raw)).transpose()
     }
 
+    fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
+        let cols = read_columns(entity);
+        let mut rows = Vec::with_capacity(uids.len());
+        for block in uids.chunks(500) {
+            let marks = vec!["?"; block.len()].join(", ");
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE uid IN ({marks})",
+                cols.join(", "),
+                table(entity)
+            ))?;
+            let raws: Vec<Vec<rusqlite::types::Value>> = stmt
+                .query_map(params_from_iter(block.iter()), |r| {
+                    (0..cols.len()).map(|i| r.get(i)).collect()
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            for raw in raws {
+                rows.push(stored_entity(entity, raw)?);
+            }
+        }
+        Ok(rows)
+    }
+
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
         if !entity.is_dependent() {
             return Ok(Vec::new());
