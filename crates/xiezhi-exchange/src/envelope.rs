@@ -176,13 +176,26 @@ impl EnvelopeBody {
     }
 
     pub fn sign(self, key: &SigningKey, attachments: Vec<Attachment>) -> Envelope {
-        let signature = key.sign(&self.signing_bytes());
-        Envelope {
+        self.sign_with_digest(key, attachments).0
+    }
+
+    /// Signs and returns the envelope with its digest ([`Envelope::digest`]), serialising the
+    /// body once for both.
+    pub fn sign_with_digest(
+        self,
+        key: &SigningKey,
+        attachments: Vec<Attachment>,
+    ) -> (Envelope, String) {
+        let bytes = self.signing_bytes();
+        let signature = key.sign(&bytes);
+        let digest = digest_hex(key.suite(), &bytes);
+        let envelope = Envelope {
             body: self,
             suite: key.suite(),
             signature: STANDARD.encode(signature),
             attachments,
-        }
+        };
+        (envelope, digest)
     }
 }
 

@@ -212,11 +212,10 @@ pub fn send<S: Store>(
     }
     // Signing is pure: across the cores, then everything stored in order.
     let envelopes = crate::parallel::map(&bodies, |(_, _, body, attachments, key)| {
-        body.clone().sign(key, attachments.clone())
+        body.clone().sign_with_digest(key, attachments.clone())
     });
-    for ((seq, draft, _, _, _), envelope) in bodies.iter().zip(envelopes) {
+    for ((seq, draft, _, _, _), (envelope, digest)) in bodies.iter().zip(envelopes) {
         let (seq, id, case_seq) = (*seq, envelope.body.id.clone(), envelope.body.case_seq);
-        let digest = envelope.digest();
         p.event(
             "transfer_sent",
             &draft.case_uid,
