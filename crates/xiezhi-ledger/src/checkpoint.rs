@@ -39,7 +39,7 @@ pub const MAX_NOTE_BYTES: usize = 1 << 20;
 pub const MAX_SIGNATURES: usize = 100;
 
 /// Prefix of every signature line: U+2014 EM DASH, then a space.
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// Prefix of the signer key text (the golang.org/x/mod/sumdb/note private key format).
 const SIGNER_KEY_PREFIX: &str = "PRIVATE+KEY+";
@@ -105,7 +105,7 @@ pub fn is_valid_key_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
 }
 
-fn check_key_name(name: &str) -> Result<(), CheckpointError> {
+pub(crate) fn check_key_name(name: &str) -> Result<(), CheckpointError> {
     if is_valid_key_name(name) {
         Ok(())
     } else {
@@ -131,7 +131,7 @@ fn ed25519_key_hash(name: &str, key: &VerifyingKey) -> u32 {
 }
 
 /// Parses 8 hex digits into a key hash.
-fn parse_key_hash(hex: &str) -> Option<u32> {
+pub(crate) fn parse_key_hash(hex: &str) -> Option<u32> {
     if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -371,18 +371,18 @@ impl std::str::FromStr for Verifier {
 }
 
 /// One parsed signature line.
-struct SignatureLine<'a> {
+pub(crate) struct SignatureLine<'a> {
     /// The whole line without its newline, kept verbatim for re-emission.
-    line: &'a str,
-    name: &'a str,
-    key_hash: u32,
-    signature: Vec<u8>,
+    pub(crate) line: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) key_hash: u32,
+    pub(crate) signature: Vec<u8>,
 }
 
 /// A note split into its text (with final newline) and signature lines.
-struct ParsedNote<'a> {
-    text: &'a str,
-    signatures: Vec<SignatureLine<'a>>,
+pub(crate) struct ParsedNote<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) signatures: Vec<SignatureLine<'a>>,
 }
 
 /// Checks the signed-note rules on a note text: at most [`MAX_NOTE_BYTES`], ends with a
@@ -430,7 +430,7 @@ fn parse_signature_line(line: &str) -> Result<SignatureLine<'_>, CheckpointError
     })
 }
 
-fn parse_note(note: &str) -> Result<ParsedNote<'_>, CheckpointError> {
+pub(crate) fn parse_note(note: &str) -> Result<ParsedNote<'_>, CheckpointError> {
     let malformed = CheckpointError::MalformedNote;
     check_note_text(note)?;
     // The text ends at the last blank line; signature lines are never empty.

@@ -62,6 +62,7 @@ pub mod dossier;
 pub mod hash;
 pub mod log;
 pub mod proof;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Signer, Verifier};
 pub use compact::{CompactError, CompactTree};

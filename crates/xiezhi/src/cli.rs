@@ -98,6 +98,11 @@ pub enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// 见证方：联署检查点（由其他机关运行）(witness: cosign checkpoints, run by another organ)
+    Witness {
+        #[command(subcommand)]
+        action: crate::witness_cmd::WitnessAction,
+    },
     /// 数据共享：按策略查阅案件（脱敏并说明理由）(access: read a case through the policy)
     Access {
         #[command(subcommand)]
@@ -488,6 +493,27 @@ pub enum LedgerAction {
     },
     /// 打印账本公钥 (print the log's public verifier key)
     Key,
+    /// 请见证方联署最新检查点 (take the latest checkpoint to witnesses for cosignatures)
+    Witness {
+        /// A witness's state directory (repeat for each witness).
+        #[arg(long = "witness-dir", required = true)]
+        witness_dirs: Vec<PathBuf>,
+        /// Write the cosigned note here instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// 校验已联署的检查点：日志签名与见证方法定数 (verify a cosigned checkpoint, k of n)
+    VerifyNote {
+        /// The cosigned checkpoint note.
+        #[arg(long)]
+        note: PathBuf,
+        /// A witness vkey (repeat for each of the n witnesses).
+        #[arg(long = "witness", required = true)]
+        witnesses: Vec<String>,
+        /// Cosignatures required (k).
+        #[arg(long, default_value_t = 1)]
+        quorum: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]

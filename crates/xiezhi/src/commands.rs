@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Serve { addr, tls } => serve_cmd::serve(&data, &store_at(&data), &addr, &tls),
         Command::System { action } => serve_cmd::system(&data, action),
         Command::Ledger { action } => ledger(&data, action),
+        Command::Witness { action } => crate::witness_cmd::witness(action),
         Command::Train(args) => crate::insight_cmd::train(&data, args),
         Command::Predict(args) => crate::insight_cmd::predict(&data, args),
         Command::Extract(args) => crate::insight_cmd::extract(&data, args),
@@ -551,6 +552,19 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
         LedgerAction::Key => {
             println!("{}", open_log(data)?.verifier().to_vkey());
             Ok(0)
+        }
+        LedgerAction::Witness { witness_dirs, out } => crate::witness_cmd::collect(
+            &store,
+            &open_log(data)?.verifier(),
+            &witness_dirs,
+            out.as_deref(),
+        ),
+        LedgerAction::VerifyNote {
+            note,
+            witnesses,
+            quorum,
+        } => {
+            crate::witness_cmd::verify_note(&note, &open_log(data)?.verifier(), &witnesses, quorum)
         }
     }
 }
