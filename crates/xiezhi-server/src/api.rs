@@ -36,6 +36,7 @@ use crate::state::{self, AppState};
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/session", post(login).delete(logout).get(me))
+        .route("/api/v1/session/password", post(change_password))
         .route("/api/v1/cases", get(list_cases))
         .route("/api/v1/cases/{uid}", get(read_case))
         .route("/api/v1/cases/{uid}/persons", get(case_persons))
@@ -72,6 +73,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         login,
         logout,
         me,
+        change_password,
         list_cases,
         read_case,
         case_persons,
@@ -101,6 +103,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         Problem,
         crate::error::FieldError,
         LoginRequest,
+        PasswordChange,
         SessionInfo,
         CaseList,
         CaseSummary,
@@ -273,6 +276,17 @@ fn require_role(caller: &Caller, roles: &[Role], what: &str) -> Result<(), Probl
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The current 6-digit code of the user's authenticator (RFC 6238 TOTP).
+    #[serde(default)]
+    pub totp: String,
+}
+
+/// A password change: the current password and the new one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 /// The logged-in principal and, for sessions, the CSRF token to send as `X-CSRF-Token`.
@@ -285,6 +299,8 @@ pub struct SessionInfo {
     pub role: String,
     pub clearance: String,
     pub csrf_token: String,
+    /// The initial password must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 pub fn session_info(caller: &Caller) -> SessionInfo {
@@ -300,19 +316,23 @@ pub fn session_info(caller: &Caller) -> SessionInfo {
         role,
         clearance: format!("{:?}", caller.principal.clearance()),
         csrf_token: caller.csrf().to_string(),
+        must_change_password: matches!(&caller.via, Via::Session { session, .. } if session.must_change_password),
     }
 }
 
-/// 登录：用户名与口令换取会话 Cookie（HttpOnly, SameSite=Strict）与 CSRF 令牌。
+/// 登录：用户名、口令与动态口令（TOTP）换取会话 Cookie（HttpOnly, SameSite=Strict）与 CSRF 令牌。
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
     responses((status = 200, body = SessionInfo), (status = 401, body = Problem),
         (status = 429, body = Problem), (status = 422, body = Problem)))]
 async fn login(
     State(state): State<Arc<AppState>>,
+    auth::Source(source): auth::Source,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, Problem> {
     let st = state.clone();
-    let (token, session) = blocking(move || auth::login(&st, &req.username, &req.password)).await?;
+    let (token, session) =
+        blocking(move || auth::login(&st, &req.username, &req.password, &req.totp, &source))
+            .await?;
     let principal = state
         .principal(&session.principal)
         .ok_or_else(Problem::unauthenticated)?
@@ -338,13 +358,52 @@ pub fn set_cookie(headers: &mut HeaderMap, value: &str) {
 /// 退出登录。
 #[utoipa::path(delete, path = "/api/v1/session",
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
-async fn logout(caller: Caller, State(state): State<Arc<AppState>>) -> Response {
-    if let Via::Session { token, .. } = &caller.via {
+async fn logout(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    auth::Source(source): auth::Source,
+) -> Response {
+    if let Via::Session { token, session } = &caller.via {
         state.sessions.close(token);
+        let _ = state.ledger.log(auth::auth_entry(
+            &session.username,
+            Some(&session.principal),
+            &source,
+            "logout",
+            "success",
+            None,
+        ));
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(res.headers_mut(), &auth::clear_cookie());
     res
+}
+
+/// 修改口令（初始口令须在首次登录后修改）。
+#[utoipa::path(post, path = "/api/v1/session/password", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn change_password(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    auth::Source(source): auth::Source,
+    JsonBody(req): JsonBody<PasswordChange>,
+) -> Result<StatusCode, Problem> {
+    let Via::Session { session, .. } = &caller.via else {
+        return Err(Problem::forbidden("只有登录用户可以修改口令 (people only)"));
+    };
+    let username = session.username.clone();
+    blocking(move || {
+        auth::change_password(
+            &state,
+            &username,
+            &req.current_password,
+            &req.new_password,
+            &source,
+        )
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// 当前身份。

@@ -1,7 +1,11 @@
-//! Who is calling: users log in with a password (argon2id hash) and get a session cookie
-//! (HttpOnly, SameSite=Strict) with a CSRF token for every state-changing request; department
-//! systems present an API key (`Authorization: Bearer xzk_…`), stored only as its SHA-256.
-//! Failed logins are rate limited per user name. Signed requests and client certificates of
+//! Who is calling: people log in with two factors, a password (argon2id hash) and a TOTP code
+//! (RFC 6238; a code is good once), and get a session cookie (HttpOnly, SameSite=Strict) with a
+//! CSRF token for every state-changing request. Sessions end after an idle period and after a
+//! maximum lifetime; an account created by an administrator must change its initial password
+//! before it can do anything else. Department systems present an API key (`Authorization:
+//! Bearer xzk_…`, stored only as its SHA-256) or sign their requests. After repeated failures a
+//! user name is locked for a cool-down. Every login, failure, lockout, logout and password
+//! change is a ledger entry with the source address. Signed requests and client certificates of
 //! department systems are checked in `crate::signed` and arrive here as `Via::Signed`.
 
 use std::collections::HashMap;
@@ -31,11 +35,14 @@ pub const API_KEYS_FILE: &str = "api-keys.json";
 pub const SESSION_COOKIE: &str = "xz_session";
 /// The header carrying the CSRF token of a session.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// How long a session lives without use.
-pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
-/// Failed logins allowed per user name within [`LOGIN_WINDOW`] before further tries are refused.
+/// Default idle timeout of a session.
+pub const SESSION_IDLE: Duration = Duration::from_secs(15 * 60);
+/// Default maximum lifetime of a session, however busy.
+pub const SESSION_MAX: Duration = Duration::from_secs(8 * 3600);
+/// Failed logins (password or second factor) allowed per user name before a cool-down.
 pub const LOGIN_FAILURES: usize = 5;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+/// Default cool-down after [`LOGIN_FAILURES`] failures.
+pub const LOGIN_COOLDOWN: Duration = Duration::from_secs(15 * 60);
 
 /// A login account: a user name, the principal it acts as, and its argon2id hash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +53,12 @@ pub struct Account {
     pub principal: String,
     /// PHC string (`$argon2id$v=19$…`).
     pub password_hash: String,
+    /// TOTP secret (base32). An account without one cannot log in.
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    /// Set when an administrator chose the password: it must be changed at the next login.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// The accounts of a data directory.
@@ -68,8 +81,32 @@ impl Users {
         self.0.iter().find(|a| a.username == username)
     }
 
+    pub fn get_mut(&mut self, username: &str) -> Option<&mut Account> {
+        self.0.iter_mut().find(|a| a.username == username)
+    }
+
     pub fn accounts(&self) -> &[Account] {
         &self.0
+    }
+
+    /// Adds an account (refused if the name exists).
+    pub fn add(&mut self, account: Account) -> Result<()> {
+        anyhow::ensure!(
+            self.get(&account.username).is_none(),
+            "用户 `{}` 已存在 (user exists)",
+            account.username
+        );
+        self.0.push(account);
+        Ok(())
+    }
+
+    /// Writes `users.json` through a temporary file and a rename.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(&self.0)?)
+            .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .with_context(|| format!("无法写入 `{}`", path.display()))
     }
 }
 
@@ -154,7 +191,7 @@ pub fn write_credentials(
     logins: &[(String, String, String)],
     keys: &[ApiKey],
     params: argon2::Params,
-) -> Result<()> {
+) -> Result<Vec<(String, String)>> {
     let accounts = logins
         .iter()
         .map(|(username, principal, password)| {
@@ -162,9 +199,20 @@ pub fn write_credentials(
                 username: username.clone(),
                 principal: principal.clone(),
                 password_hash: hash_password(password, params.clone())?,
+                totp_secret: Some(crate::totp::new_secret()),
+                must_change_password: false,
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let secrets = accounts
+        .iter()
+        .map(|a| {
+            (
+                a.username.clone(),
+                a.totp_secret.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     std::fs::write(
         data.join(USERS_FILE),
         serde_json::to_string_pretty(&accounts)?,
@@ -173,7 +221,7 @@ pub fn write_credentials(
         data.join(API_KEYS_FILE),
         serde_json::to_string_pretty(keys)?,
     )?;
-    Ok(())
+    Ok(secrets)
 }
 
 /// A logged-in session.
@@ -182,127 +230,335 @@ pub struct Session {
     pub username: String,
     pub principal: String,
     pub csrf: String,
+    /// The initial password must be changed before anything else.
+    pub must_change_password: bool,
+    created: Instant,
     last_used: Instant,
 }
 
-/// Sessions in memory: a restart logs everyone out.
-#[derive(Debug, Default)]
-pub struct Sessions(Mutex<HashMap<String, Session>>);
+/// Sessions in memory: a restart logs everyone out. A session ends after `idle` without use
+/// and after `max` in any case.
+#[derive(Debug)]
+pub struct Sessions {
+    map: Mutex<HashMap<String, Session>>,
+    idle: Duration,
+    max: Duration,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions::new(SESSION_IDLE, SESSION_MAX)
+    }
+}
 
 impl Sessions {
+    pub fn new(idle: Duration, max: Duration) -> Sessions {
+        Sessions {
+            map: Mutex::new(HashMap::new()),
+            idle,
+            max,
+        }
+    }
+
+    /// Seconds a session lives without use (the cookie's Max-Age).
+    pub fn idle_secs(&self) -> u64 {
+        self.idle.as_secs()
+    }
+
     /// Opens a session; returns its token.
-    pub fn open(&self, username: &str, principal: &str) -> Result<(String, Session), Problem> {
+    pub fn open(
+        &self,
+        username: &str,
+        principal: &str,
+        must_change_password: bool,
+    ) -> Result<(String, Session), Problem> {
         let token = random_token(32);
+        let now = Instant::now();
         let session = Session {
             username: username.to_string(),
             principal: principal.to_string(),
             csrf: random_token(24),
-            last_used: Instant::now(),
+            must_change_password,
+            created: now,
+            last_used: now,
         };
-        self.0
+        self.map
             .lock()
             .map_err(|_| Problem::internal("session lock poisoned"))?
             .insert(token.clone(), session.clone());
         Ok((token, session))
     }
 
-    /// The live session of a token, refreshed.
+    /// The live session of a token, refreshed; expired sessions are dropped.
     pub fn get(&self, token: &str) -> Option<Session> {
-        let mut map = self.0.lock().ok()?;
+        let mut map = self.map.lock().ok()?;
         let now = Instant::now();
-        map.retain(|_, s| now.duration_since(s.last_used) < SESSION_TTL);
+        let (idle, max) = (self.idle, self.max);
+        map.retain(|_, s| {
+            now.duration_since(s.last_used) < idle && now.duration_since(s.created) < max
+        });
         let s = map.get_mut(token)?;
         s.last_used = now;
         Some(s.clone())
     }
 
+    /// Marks the sessions of `username` as past the forced password change.
+    pub fn password_changed(&self, username: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            for s in map.values_mut().filter(|s| s.username == username) {
+                s.must_change_password = false;
+            }
+        }
+    }
+
     pub fn close(&self, token: &str) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.map.lock() {
             map.remove(token);
         }
     }
 }
 
-/// Failed logins per user name.
-#[derive(Debug, Default)]
-pub struct LoginLimiter(Mutex<HashMap<String, Vec<Instant>>>);
+/// Failed logins per user name: after [`LOGIN_FAILURES`] failures the name is locked for the
+/// cool-down, counted from the last failure.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    fails: Mutex<HashMap<String, Vec<Instant>>>,
+    cooldown: Duration,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        LoginLimiter::new(LOGIN_COOLDOWN)
+    }
+}
 
 impl LoginLimiter {
-    /// Seconds to wait if the name is locked out, else `None`.
-    pub fn locked(&self, username: &str) -> Option<u64> {
-        let mut map = self.0.lock().ok()?;
-        let now = Instant::now();
-        let fails = map.entry(username.to_string()).or_default();
-        fails.retain(|t| now.duration_since(*t) < LOGIN_WINDOW);
-        (fails.len() >= LOGIN_FAILURES).then(|| {
-            let oldest = fails.first().copied().unwrap_or(now);
-            (LOGIN_WINDOW.saturating_sub(now.duration_since(oldest))).as_secs() + 1
-        })
-    }
-
-    pub fn failed(&self, username: &str) {
-        if let Ok(mut map) = self.0.lock() {
-            map.entry(username.to_string())
-                .or_default()
-                .push(Instant::now());
+    pub fn new(cooldown: Duration) -> LoginLimiter {
+        LoginLimiter {
+            fails: Mutex::new(HashMap::new()),
+            cooldown,
         }
     }
 
+    /// Seconds to wait if the name is locked out, else `None`.
+    pub fn locked(&self, username: &str) -> Option<u64> {
+        let mut map = self.fails.lock().ok()?;
+        let now = Instant::now();
+        let fails = map.entry(username.to_string()).or_default();
+        fails.retain(|t| now.duration_since(*t) < self.cooldown);
+        (fails.len() >= LOGIN_FAILURES).then(|| {
+            let last = fails.last().copied().unwrap_or(now);
+            (self.cooldown.saturating_sub(now.duration_since(last))).as_secs() + 1
+        })
+    }
+
+    /// Records a failure; true when it locks the name.
+    pub fn failed(&self, username: &str) -> bool {
+        let Ok(mut map) = self.fails.lock() else {
+            return false;
+        };
+        let fails = map.entry(username.to_string()).or_default();
+        fails.push(Instant::now());
+        fails.len() == LOGIN_FAILURES
+    }
+
     pub fn succeeded(&self, username: &str) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.fails.lock() {
             map.remove(username);
         }
     }
 }
 
-/// Checks a login; on success returns the session token and the session.
+/// An authentication event for the ledger: who, from where, what, and how it ended.
+pub fn auth_entry(
+    username: &str,
+    principal: Option<&str>,
+    source: &str,
+    event: &str,
+    outcome: &str,
+    reason: Option<&str>,
+) -> xiezhi_store::LedgerEvent {
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "at".into(),
+        chrono::Local::now()
+            .naive_local()
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+            .into(),
+    );
+    body.insert("username".into(), username.into());
+    body.insert(
+        "principal".into(),
+        principal.map_or(serde_json::Value::Null, Into::into),
+    );
+    body.insert("source".into(), source.into());
+    body.insert("event".into(), event.into());
+    body.insert("outcome".into(), outcome.into());
+    body.insert(
+        "reason".into(),
+        reason.map_or(serde_json::Value::Null, Into::into),
+    );
+    xiezhi_store::LedgerEvent {
+        kind: "authentication".into(),
+        entity: Some("user".into()),
+        uid: Some(username.to_string()),
+        body,
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Checks a login (password, then the TOTP code); on success returns the session token and
+/// the session. Every outcome is logged to the ledger with `source` before the answer.
 pub fn login(
     state: &AppState,
     username: &str,
     password: &str,
+    totp: &str,
+    source: &str,
 ) -> Result<(String, Session), Problem> {
+    let log = |event: &str, outcome: &str, principal: Option<&str>, reason: Option<&str>| {
+        state.ledger.log(auth_entry(
+            username, principal, source, event, outcome, reason,
+        ))
+    };
     if let Some(wait) = state.limiter.locked(username) {
-        return Err(Problem::new(429, "登录尝试过多 (too many login attempts)")
-            .detail(format!(
-                "用户 `{username}` 在 {} 分钟内连续 {LOGIN_FAILURES} 次登录失败，请 {wait} 秒后再试",
-                LOGIN_WINDOW.as_secs() / 60
-            ))
-            .retry_after(wait));
+        log("login", "refused", None, Some("locked"))?;
+        return Err(
+            Problem::new(429, "登录尝试过多，账号暂时锁定 (too many login attempts)")
+                .detail(format!(
+                    "用户 `{username}` 连续 {LOGIN_FAILURES} 次登录失败，已锁定，请 {} 分钟后再试",
+                    wait.div_ceil(60)
+                ))
+                .retry_after(wait),
+        );
     }
-    let account = state.users.get(username);
+    let users = state.users()?;
+    let account = users.get(username).cloned();
+    drop(users);
     // Verify against a hash even for an unknown name, so timing does not reveal which names exist.
-    let ok = match account {
+    let password_ok = match &account {
         Some(a) => verify_password(password, &a.password_hash),
         None => {
-            let _ = state
-                .users
-                .accounts()
-                .first()
-                .map(|a| verify_password(password, &a.password_hash));
+            let any = state.users()?.accounts().first().cloned();
+            let _ = any.map(|a| verify_password(password, &a.password_hash));
             false
         }
     };
-    match account.filter(|_| ok) {
-        Some(a) if state.principal(&a.principal).is_some() => {
-            state.limiter.succeeded(username);
-            state.sessions.open(username, &a.principal)
+    let fail = |reason: &str, title: &str, field: &str| -> Problem {
+        let locked = state.limiter.failed(username);
+        let _ = log("login", "failed", None, Some(reason));
+        if locked {
+            let _ = log("lockout", "locked", None, Some(reason));
         }
+        Problem::new(401, title).field(field, reason)
+    };
+    let account = match account {
+        Some(a) if password_ok && state.principal(&a.principal).is_some() => a,
         _ => {
-            state.limiter.failed(username);
-            Err(
-                Problem::new(401, "用户名或密码错误 (wrong user name or password)")
-                    .field("password", "login_failed"),
-            )
+            return Err(fail(
+                "login_failed",
+                "用户名或口令错误 (wrong user name or password)",
+                "password",
+            ))
         }
+    };
+    let Some(secret) = account.totp_secret.as_deref() else {
+        return Err(fail(
+            "totp_not_enrolled",
+            "账号未配置动态口令，请联系系统管理员 (no second factor enrolled)",
+            "totp",
+        ));
+    };
+    let step = crate::totp::matching_step(secret, totp, now_unix())
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    let Some(step) = step else {
+        return Err(fail(
+            "totp_wrong",
+            "动态口令错误或已过期 (wrong or expired TOTP code)",
+            "totp",
+        ));
+    };
+    if !state
+        .totp_steps
+        .take(username, step)
+        .map_err(|e| Problem::internal(e.to_string()))?
+    {
+        return Err(fail(
+            "totp_replayed",
+            "动态口令已使用过，请等待下一个口令 (TOTP code already used)",
+            "totp",
+        ));
     }
+    state.limiter.succeeded(username);
+    log("login", "success", Some(&account.principal), None)?;
+    state
+        .sessions
+        .open(username, &account.principal, account.must_change_password)
+}
+
+/// Changes a logged-in user's password: the current one must be right and the new one must
+/// keep every rule of [`crate::password`]; clears the forced change.
+pub fn change_password(
+    state: &AppState,
+    username: &str,
+    current: &str,
+    new: &str,
+    source: &str,
+) -> Result<(), Problem> {
+    let mut users = state.users_mut()?;
+    let account = users
+        .get_mut(username)
+        .ok_or_else(Problem::unauthenticated)?;
+    if !verify_password(current, &account.password_hash) {
+        drop(users);
+        state.ledger.log(auth_entry(
+            username,
+            None,
+            source,
+            "password_change",
+            "failed",
+            Some("current_password_wrong"),
+        ))?;
+        return Err(Problem::new(403, "当前口令错误 (current password wrong)")
+            .field("current_password", "current_password_wrong"));
+    }
+    let broken = crate::password::check(username, new, Some(current));
+    if let Some(first) = broken.first() {
+        let detail: Vec<String> = broken.iter().map(|r| r.message()).collect();
+        return Err(Problem::new(422, "新口令不符合口令规则 (password rules)")
+            .detail(detail.join("；"))
+            .field("new_password", first.code()));
+    }
+    account.password_hash = hash_password(new, argon2::Params::default())
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    account.must_change_password = false;
+    let principal = account.principal.clone();
+    users
+        .save(&state.data.join(USERS_FILE))
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    drop(users);
+    state.sessions.password_changed(username);
+    state.ledger.log(auth_entry(
+        username,
+        Some(&principal),
+        source,
+        "password_change",
+        "success",
+        None,
+    ))?;
+    Ok(())
 }
 
 /// The `Set-Cookie` value of a session.
 pub fn session_cookie(token: &str) -> String {
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        SESSION_TTL.as_secs()
-    )
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
 }
 
 /// The `Set-Cookie` value that ends a session.
@@ -361,6 +617,37 @@ fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// What a session that must change its initial password may still reach.
+pub const PASSWORD_CHANGE_PATHS: &[&str] = &[
+    "/api/v1/session",
+    "/api/v1/session/password",
+    "/password",
+    "/logout",
+];
+
+/// Where a request came from: the peer address of the connection (plain or TLS).
+pub fn source_of(parts: &Parts) -> String {
+    use axum::extract::ConnectInfo;
+    if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>() {
+        return addr.to_string();
+    }
+    if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<crate::tls::TlsPeer>>() {
+        return peer.remote.to_string();
+    }
+    "unknown".into()
+}
+
+/// The peer address of a request, as an extractor.
+pub struct Source(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Source(source_of(parts)))
+    }
+}
+
 /// Resolves the caller of a request without enforcing CSRF (the UI checks the form's token).
 pub fn identify(state: &AppState, parts: &Parts) -> Result<Caller, Problem> {
     if let Some(by) = parts.extensions.get::<crate::signed::SignedBy>() {
@@ -402,6 +689,14 @@ pub fn identify(state: &AppState, parts: &Parts) -> Result<Caller, Problem> {
         .sessions
         .get(token)
         .ok_or_else(Problem::unauthenticated)?;
+    if session.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
+        return Err(Problem::new(
+            403,
+            "须先修改初始口令 (the initial password must be changed first)",
+        )
+        .detail("管理员设置的初始口令须在首次登录后修改：POST /api/v1/session/password 或页面 /password")
+        .field("password", "password_change_required"));
+    }
     let principal = state
         .principal(&session.principal)
         .ok_or_else(Problem::unauthenticated)?

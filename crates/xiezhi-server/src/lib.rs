@@ -27,9 +27,11 @@ pub mod exchange_api;
 pub mod exchange_pages;
 pub mod insight_api;
 pub mod ledger_queue;
+pub mod password;
 pub mod signed;
 pub mod state;
 pub mod tls;
+pub mod totp;
 pub mod ui;
 pub mod webhook;
 
@@ -147,9 +149,12 @@ pub async fn serve_on(
             .await
         }
         Transport::Plain { .. } => {
-            axum::serve(listener, app(state))
-                .with_graceful_shutdown(shutdown)
-                .await
+            axum::serve(
+                listener,
+                app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
         }
     }
 }

@@ -27,6 +27,12 @@ pub struct Limits {
     pub upload_bytes: usize,
     /// Cases considered at most for one page of the case list.
     pub list_scan: usize,
+    /// A session ends after this long without use.
+    pub session_idle: std::time::Duration,
+    /// A session ends after this long in any case.
+    pub session_max: std::time::Duration,
+    /// How long a user name stays locked after repeated failed logins.
+    pub login_cooldown: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -35,6 +41,9 @@ impl Default for Limits {
             json_bytes: 64 * 1024,
             upload_bytes: 16 * 1024 * 1024,
             list_scan: 5_000,
+            session_idle: crate::auth::SESSION_IDLE,
+            session_max: crate::auth::SESSION_MAX,
+            login_cooldown: crate::auth::LOGIN_COOLDOWN,
         }
     }
 }
@@ -55,7 +64,9 @@ pub struct AppState {
     pub views: ViewCache,
     pub salt: Salt,
     pub principals: Vec<Principal>,
-    pub users: Users,
+    users: RwLock<Users>,
+    /// Last TOTP step used per user (replay guard), on disk.
+    pub totp_steps: crate::totp::UsedSteps,
     pub api_keys: ApiKeys,
     /// Department systems' public keys and the replay guard of signed requests.
     pub signed: crate::signed::SignedRequests,
@@ -99,15 +110,30 @@ impl AppState {
             authz: RwLock::new(Arc::new(authz)),
             views: ViewCache::default(),
             salt,
-            users: Users::load(&data.join(crate::auth::USERS_FILE))?,
+            users: RwLock::new(Users::load(&data.join(crate::auth::USERS_FILE))?),
+            totp_steps: crate::totp::UsedSteps::load(data)?,
             api_keys: ApiKeys::load(&data.join(crate::auth::API_KEYS_FILE))?,
             signed: crate::signed::SignedRequests::load(data)?,
             principals,
-            sessions: Sessions::default(),
-            limiter: LoginLimiter::default(),
+            sessions: Sessions::new(limits.session_idle, limits.session_max),
+            limiter: LoginLimiter::new(limits.login_cooldown),
             log,
             limits,
         }))
+    }
+
+    /// The login accounts.
+    pub fn users(&self) -> Result<std::sync::RwLockReadGuard<'_, Users>, Problem> {
+        self.users
+            .read()
+            .map_err(|_| Problem::internal("users lock poisoned"))
+    }
+
+    /// The login accounts, for a change (saved by the caller).
+    pub fn users_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, Users>, Problem> {
+        self.users
+            .write()
+            .map_err(|_| Problem::internal("users lock poisoned"))
     }
 
     /// The store, locked. One store connection serves every request; handlers run on the

@@ -23,6 +23,7 @@ use crate::state::AppState;
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
+    ("password.html", include_str!("../templates/password.html")),
     ("overview.html", include_str!("../templates/overview.html")),
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
@@ -72,6 +73,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(overview))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
+        .route("/password", get(password_page).post(password_submit))
         .route("/cases", get(cases))
         .route("/cases/{uid}", get(case_page))
         .route("/similar", get(similar))
@@ -144,6 +146,13 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for PageUser {
                     ..
                 },
             ) => Ok(PageUser(c)),
+            Err(p)
+                if p.errors
+                    .iter()
+                    .any(|e| e.rule == "password_change_required") =>
+            {
+                Err(Redirect::to("/password").into_response())
+            }
             _ => Err(Redirect::to("/login").into_response()),
         }
     }
@@ -190,6 +199,8 @@ pub(crate) async fn run<T: Send + 'static>(
 struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    totp: String,
     csrf: String,
 }
 
@@ -218,6 +229,7 @@ async fn login_page() -> Response {
 
 async fn login_submit(
     State(state): State<Arc<AppState>>,
+    auth::Source(source): auth::Source,
     headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -238,9 +250,14 @@ async fn login_submit(
     }
     let st = state.clone();
     let username = f.username.clone();
-    match run(move || auth::login(&st, &f.username, &f.password)).await {
-        Ok((token, _)) => {
-            let mut res = Redirect::to("/").into_response();
+    match run(move || auth::login(&st, &f.username, &f.password, &f.totp, &source)).await {
+        Ok((token, session)) => {
+            let to = if session.must_change_password {
+                "/password"
+            } else {
+                "/"
+            };
+            let mut res = Redirect::to(to).into_response();
             api::set_cookie(res.headers_mut(), &auth::session_cookie(&token));
             res
         }
@@ -257,6 +274,64 @@ struct CsrfForm {
     csrf: String,
 }
 
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+async fn password_page(PageUser(caller): PageUser) -> Response {
+    let forced =
+        matches!(&caller.via, Via::Session { session, .. } if session.must_change_password);
+    render(
+        "password.html",
+        context! { me => me(&caller), forced, error => None::<String>, done => false },
+    )
+}
+
+async fn password_submit(
+    PageUser(caller): PageUser,
+    State(state): State<Arc<AppState>>,
+    auth::Source(source): auth::Source,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    if let Err(p) = check_csrf(&caller, &f.csrf) {
+        return error_page(&caller, &p);
+    }
+    let Via::Session { session, .. } = &caller.via else {
+        return Redirect::to("/login").into_response();
+    };
+    let forced = session.must_change_password;
+    let username = session.username.clone();
+    let st = state.clone();
+    match run(move || {
+        auth::change_password(
+            &st,
+            &username,
+            &f.current_password,
+            &f.new_password,
+            &source,
+        )
+    })
+    .await
+    {
+        Ok(()) if forced => Redirect::to("/").into_response(),
+        Ok(()) => render(
+            "password.html",
+            context! { me => me(&caller), forced => false, error => None::<String>, done => true },
+        ),
+        Err(p) => {
+            let mut res = render(
+                "password.html",
+                context! { me => me(&caller), forced, error => p.detail.clone().unwrap_or(p.title.clone()), done => false },
+            );
+            *res.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+            res
+        }
+    }
+}
+
 fn check_csrf(caller: &Caller, given: &str) -> Result<(), Problem> {
     if given == caller.csrf() && !given.is_empty() {
         Ok(())
@@ -268,13 +343,22 @@ fn check_csrf(caller: &Caller, given: &str) -> Result<(), Problem> {
 async fn logout(
     PageUser(caller): PageUser,
     State(state): State<Arc<AppState>>,
+    auth::Source(source): auth::Source,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Err(p) = check_csrf(&caller, &f.csrf) {
         return error_page(&caller, &p);
     }
-    if let Via::Session { token, .. } = &caller.via {
+    if let Via::Session { token, session } = &caller.via {
         state.sessions.close(token);
+        let _ = state.ledger.log(auth::auth_entry(
+            &session.username,
+            Some(&session.principal),
+            &source,
+            "logout",
+            "success",
+            None,
+        ));
     }
     let mut res = Redirect::to("/login").into_response();
     api::set_cookie(res.headers_mut(), &auth::clear_cookie());

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{fixture, PASSWORD};
+use common::{fixture, next_totp, PASSWORD};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -66,13 +66,23 @@ fn get(uri: &str) -> axum::http::request::Builder {
 
 /// A session for a user: (cookie header, csrf token).
 async fn login(username: &str) -> (String, String) {
+    // One session per user for the whole binary: a code is good once, so logins are few.
+    static SESSIONS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
+    > = std::sync::OnceLock::new();
+    let sessions = SESSIONS.get_or_init(Default::default);
+    let _serial = common::login_lock().lock().await;
+    if let Some(s) = sessions.lock().unwrap().get(username) {
+        return s.clone();
+    }
     let r = send(
         Request::builder()
             .method("POST")
             .uri("/api/v1/session")
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(
-                json!({"username": username, "password": PASSWORD}).to_string(),
+                json!({"username": username, "password": PASSWORD, "totp": next_totp(username)})
+                    .to_string(),
             ))
             .unwrap(),
     )
@@ -81,7 +91,12 @@ async fn login(username: &str) -> (String, String) {
     let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let pair = cookie.split(';').next().unwrap().to_string();
-    (pair, r.json()["csrf_token"].as_str().unwrap().to_string())
+    let session = (pair, r.json()["csrf_token"].as_str().unwrap().to_string());
+    sessions
+        .lock()
+        .unwrap()
+        .insert(username.to_string(), session.clone());
+    session
 }
 
 async fn get_as(cookie: &str, uri: &str) -> Reply {
@@ -470,8 +485,9 @@ async fn pages_need_a_session_and_send_security_headers() {
             b = b.header(header::COOKIE, c);
         }
         b.body(Body::from(format!(
-            "username=judge&password={}&csrf={token}",
-            PASSWORD.replace(' ', "+").replace('马', "%E9%A9%AC")
+            "username=judge&password={}&totp={}&csrf={token}",
+            PASSWORD.replace(' ', "+").replace('马', "%E9%A9%AC"),
+            next_totp("judge")
         )))
         .unwrap()
     };

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{fixture, PASSWORD};
+use common::{fixture, next_totp, PASSWORD};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 struct Driver(Child);
@@ -80,6 +80,12 @@ async fn login(c: &Client, base: &str, user: &str) {
         .await
         .unwrap()
         .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("totp"))
+        .await
+        .unwrap()
+        .send_keys(&next_totp(user))
         .await
         .unwrap();
     c.find(Locator::Id("login-submit"))

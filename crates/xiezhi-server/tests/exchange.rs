@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use common::{fixture, PASSWORD};
+use common::{fixture, next_totp, PASSWORD};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -36,10 +36,12 @@ async fn call(req: Request<Body>) -> (StatusCode, Vec<u8>) {
 }
 
 async fn login(username: &str) -> (String, String) {
+    let _serial = common::login_lock().lock().await;
     let req = Request::post("/api/v1/session")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(
-            json!({"username": username, "password": PASSWORD}).to_string(),
+            json!({"username": username, "password": PASSWORD, "totp": next_totp(username)})
+                .to_string(),
         ))
         .unwrap();
     let res = app(fixture().state.clone()).oneshot(req).await.unwrap();

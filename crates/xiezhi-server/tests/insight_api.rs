@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::NaiveDate;
-use common::{fixture, PASSWORD};
+use common::{fixture, next_totp, PASSWORD};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -32,18 +32,31 @@ async fn send(req: Request<Body>) -> (StatusCode, Value) {
 }
 
 async fn login(username: &str) -> String {
+    static SESSIONS: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        OnceLock::new();
+    let sessions = SESSIONS.get_or_init(Default::default);
+    let _serial = common::login_lock().lock().await;
+    if let Some(c) = sessions.lock().unwrap().get(username) {
+        return c.clone();
+    }
     let req = Request::builder()
         .method("POST")
         .uri("/api/v1/session")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(
-            json!({"username": username, "password": PASSWORD}).to_string(),
+            json!({"username": username, "password": PASSWORD, "totp": next_totp(username)})
+                .to_string(),
         ))
         .unwrap();
     let res = app(fixture().state.clone()).oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_string()
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    sessions
+        .lock()
+        .unwrap()
+        .insert(username.to_string(), cookie.clone());
+    cookie
 }
 
 async fn get_as(cookie: Option<&str>, uri: &str) -> (StatusCode, Value) {

@@ -20,7 +20,7 @@ use xiezhi_server::signed::{register_client_cert, register_key, RequestSigner, S
 use xiezhi_server::tls::{load_tls, HSTS};
 use xiezhi_server::Transport;
 
-use common::{fixture, PASSWORD};
+use common::{fixture, next_totp, PASSWORD};
 
 /// A CA and a server certificate for `localhost` and 127.0.0.1, written as PEM files.
 struct Pki {
@@ -233,7 +233,8 @@ fn request(method: &str, uri: &str) -> axum::http::request::Builder {
 }
 
 fn login_request() -> Request<Full<Bytes>> {
-    let body = json!({"username": "police", "password": PASSWORD}).to_string();
+    let body = json!({"username": "police", "password": PASSWORD, "totp": next_totp("police")})
+        .to_string();
     request("POST", "/api/v1/session")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
@@ -246,9 +247,11 @@ async fn tls_server_sends_hsts_and_secure_cookies() {
     let server = start_tls(&pki).await;
     let trusting = client_config(std::slice::from_ref(&pki.ca_der));
 
+    let serial = common::login_lock().lock().await;
     let r = send(server.addr, Some(trusting.clone()), login_request())
         .await
         .unwrap();
+    drop(serial);
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert!(r.tls_version.is_some());
     assert_eq!(r.headers[header::STRICT_TRANSPORT_SECURITY], HSTS);
@@ -296,7 +299,9 @@ async fn tls_server_sends_hsts_and_secure_cookies() {
 #[tokio::test]
 async fn plain_http_on_loopback_has_no_tls_headers() {
     let server = start(Transport::LOOPBACK).await;
+    let serial = common::login_lock().lock().await;
     let r = send(server.addr, None, login_request()).await.unwrap();
+    drop(serial);
     assert_eq!(r.status, StatusCode::OK);
     assert!(!r.headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
     let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();

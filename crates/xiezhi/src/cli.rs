@@ -98,6 +98,11 @@ pub enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// 账号：新建（初始口令与动态口令密钥）、列出、演示动态口令 (accounts of people)
+    User {
+        #[command(subcommand)]
+        action: crate::user_cmd::UserAction,
+    },
     /// 见证方：联署检查点（由其他机关运行）(witness: cosign checkpoints, run by another organ)
     Witness {
         #[command(subcommand)]

@@ -12,6 +12,7 @@ mod serve_cmd;
 mod stats_cmd;
 mod supervise_cmd;
 mod transfer_cmd;
+mod user_cmd;
 mod witness_cmd;
 
 use clap::Parser;

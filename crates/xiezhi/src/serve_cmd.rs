@@ -13,13 +13,18 @@ use xiezhi_standard::Level;
 use crate::access_cmd::load_principals;
 use crate::cli::{SystemAction, TlsArgs};
 
-/// One demo login: user name, principal, password.
+/// One demo login: user name, principal, password and TOTP secret.
 pub struct Login {
     pub username: String,
     pub principal: String,
     pub who: String,
     pub password: String,
+    pub totp_secret: String,
 }
+
+/// Marks a data directory as made by `xiezhi demo`: only there does `xiezhi user totp-code`
+/// print a user's current code.
+pub const DEMO_MARKER: &str = "DEMO-DATA-DIRECTORY";
 
 /// Adds a data steward and a department system to the registry when missing, gives every
 /// user principal a login with a fresh random password (argon2id) and the system an API key,
@@ -64,6 +69,7 @@ pub fn provision_demo_logins(data: &Path) -> Result<(Vec<Login>, String)> {
                 principal: u.id.clone(),
                 who: format!("{}（{}）", u.name, u.role.name_zh()),
                 password: random_token(9),
+                totp_secret: String::new(),
             });
         }
     }
@@ -72,10 +78,24 @@ pub fn provision_demo_logins(data: &Path) -> Result<(Vec<Login>, String)> {
         .iter()
         .map(|l| (l.username.clone(), l.principal.clone(), l.password.clone()))
         .collect();
-    write_credentials(data, &triples, &[record], argon2::Params::default())?;
-    let mut text = String::from("# 演示登录（每次 demo 重新生成）\n");
+    let secrets = write_credentials(data, &triples, &[record], argon2::Params::default())?;
+    for l in &mut logins {
+        if let Some((_, s)) = secrets.iter().find(|(u, _)| *u == l.username) {
+            l.totp_secret = s.clone();
+        }
+    }
+    std::fs::write(
+        data.join(DEMO_MARKER),
+        "由 xiezhi demo 生成的演示数据目录：演示账号可用 `xiezhi user totp-code <用户名>` 取得动态口令。\n",
+    )?;
+    let mut text = String::from(
+        "# 演示登录（每次 demo 重新生成）：用户名\t口令\t动态口令密钥 (TOTP, base32)\t身份\n",
+    );
     for l in &logins {
-        text.push_str(&format!("{}\t{}\t{}\n", l.username, l.password, l.who));
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            l.username, l.password, l.totp_secret, l.who
+        ));
     }
     text.push_str(&format!("police-system\tAPI 密钥 {key}\n"));
     std::fs::write(data.join("demo-logins.txt"), text)?;
@@ -85,9 +105,14 @@ pub fn provision_demo_logins(data: &Path) -> Result<(Vec<Login>, String)> {
 /// Prints the logins and the URL.
 pub fn print_logins(logins: &[Login], key: &str, addr: &SocketAddr) {
     println!("\n网页控制台：http://{addr}/");
-    println!("演示账号（用户名 / 口令）：");
+    println!("演示账号（用户名 / 口令 / 动态口令密钥）：登录需口令加身份验证器上的 6 位动态口令；");
+    println!("  把密钥加入身份验证器，或运行 `xiezhi --data-dir <目录> user totp-code <用户名>` 取得当前动态口令。");
+    println!("  演示账号的口令由系统生成，无须首次修改；管理员用 `xiezhi user add` 建立的账号须首次登录后修改口令。");
     for l in logins {
-        println!("  {:<20} {:<14} {}", l.username, l.password, l.who);
+        println!(
+            "  {:<20} {:<14} {:<34} {}",
+            l.username, l.password, l.totp_secret, l.who
+        );
     }
     println!("  部门系统 police-system 的 API 密钥：{key}（请求头 Authorization: Bearer …）");
     println!("API 文档：http://{addr}/api/v1/openapi.json");

@@ -18,10 +18,50 @@ use xiezhi_store::SqliteStore;
 
 pub struct Fixture {
     _dir: tempfile::TempDir,
+    pub data: PathBuf,
     pub export: PathBuf,
     pub state: Arc<AppState>,
     pub case: String,
     pub api_key: String,
+    /// TOTP secret per user name.
+    pub secrets: std::collections::HashMap<String, String>,
+}
+
+/// Held across a whole login by tests that run in parallel: the server accepts a user's codes
+/// only in increasing step order, so two logins of one user must not overtake each other.
+pub fn login_lock() -> &'static tokio::sync::Mutex<()> {
+    static LOCK: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
+}
+
+/// A TOTP code for `username` of a step not used before by this test binary: logins within
+/// one 30-second step reuse no code (the server refuses replays), so a fourth login of a user
+/// inside ±1 step waits for the next step.
+pub fn next_totp(username: &str) -> String {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static LAST: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
+    let secret = fixture()
+        .secrets
+        .get(username)
+        .unwrap_or_else(|| panic!("no TOTP secret for {username}"))
+        .clone();
+    let mut last = LAST.get_or_init(Default::default).lock().unwrap();
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let current = now / xiezhi_server::totp::STEP;
+        let next = last
+            .get(username)
+            .map_or(current - 1, |&l| (l + 1).max(current - 1));
+        if next <= current + 1 {
+            last.insert(username.to_string(), next);
+            return xiezhi_server::totp::code(&secret, next * xiezhi_server::totp::STEP).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
 
 pub const PASSWORD: &str = "correct horse 马";
@@ -187,7 +227,10 @@ pub fn fixture() -> &'static Fixture {
             .collect();
         let (api_key, record) = new_api_key("police-system");
         let small = argon2::Params::new(64, 1, 1, None).unwrap();
-        write_credentials(&data, &logins, &[record], small).unwrap();
+        let secrets = write_credentials(&data, &logins, &[record], small)
+            .unwrap()
+            .into_iter()
+            .collect();
         drop(store);
         let limits = Limits {
             upload_bytes: 64 * 1024,
@@ -195,11 +238,13 @@ pub fn fixture() -> &'static Fixture {
         };
         let state = AppState::open(&data, limits).unwrap();
         Fixture {
+            data: data.clone(),
             _dir: dir,
             export,
             state,
             case,
             api_key,
+            secrets,
         }
     })
 }
