@@ -1,0 +1,89 @@
+//! `xiezhi user`: an administrator adds an account with a generated initial password that
+//! must be changed and its own TOTP secret; the current code is printed only for demo data.
+
+use std::path::Path;
+use std::process::Command;
+
+fn xiezhi(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xiezhi"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("XIEZHI_DB")
+        .output()
+        .expect("run xiezhi");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("utf-8"),
+        String::from_utf8(out.stderr).expect("utf-8"),
+    )
+}
+
+#[test]
+fn accounts_get_two_factors_and_demo_codes_stay_in_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (code, out, err) = xiezhi(data, &["demo", "--cases", "30", "--no-serve"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let logins = std::fs::read_to_string(data.join("demo-logins.txt")).unwrap();
+    let first = logins.lines().find(|l| !l.starts_with('#')).unwrap();
+    let cols: Vec<&str> = first.split('\t').collect();
+    let (user, secret) = (cols[0], cols[2]);
+    assert_eq!(secret.len(), 32, "a 160-bit base32 secret: {first}");
+
+    let (code, out, _) = xiezhi(data, &["user", "totp-code", user]);
+    assert_eq!(code, 0);
+    let printed = out.trim();
+    assert!(
+        printed.len() == 6 && printed.bytes().all(|b| b.is_ascii_digit()),
+        "{printed}"
+    );
+
+    let (code, out, err) = xiezhi(
+        data,
+        &[
+            "user",
+            "add",
+            "--username",
+            "new-clerk",
+            "--principal",
+            user,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("初始口令") && out.contains("otpauth://totp/Xiezhi:new-clerk?secret="),
+        "{out}"
+    );
+    let (_, list, _) = xiezhi(data, &["user", "list"]);
+    let line = list.lines().find(|l| l.starts_with("new-clerk\t")).unwrap();
+    assert!(
+        line.contains("双因素") && line.contains("须修改初始口令"),
+        "{line}"
+    );
+    let (code, _, err) = xiezhi(
+        data,
+        &[
+            "user",
+            "add",
+            "--username",
+            "new-clerk",
+            "--principal",
+            user,
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("已存在"), "{err}");
+    let (code, _, err) = xiezhi(
+        data,
+        &["user", "add", "--username", "x", "--principal", "nobody"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("nobody"), "{err}");
+
+    // Outside demo data nobody prints a person's code.
+    std::fs::remove_file(data.join("DEMO-DATA-DIRECTORY")).unwrap();
+    let (code, _, err) = xiezhi(data, &["user", "totp-code", user]);
+    assert_ne!(code, 0);
+    assert!(err.contains("不是演示数据目录"), "{err}");
+}
