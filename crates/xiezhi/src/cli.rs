@@ -571,6 +571,12 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1_000)]
         reads: usize,
     },
+    /// Login cost: argon2id verification (default parameters) plus the TOTP check, per login;
+    /// prints p50/p99
+    Login {
+        #[arg(long, default_value_t = 50)]
+        logins: usize,
+    },
     /// Each primitive of both crypto suites (international and 国密): sign/verify per second,
     /// AEAD and hash MB/s
     Crypto {

@@ -219,6 +219,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             what: BenchWhat::Crypto { seconds },
         } => bench_crypto(seconds),
         Command::Bench {
+            what: BenchWhat::Login { logins },
+        } => bench_login(logins),
+        Command::Bench {
             what:
                 BenchWhat::Scale {
                     sizes,
@@ -254,6 +257,40 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(code)
         }
     }
+}
+
+/// The server's login work without HTTP: argon2id verification of the password with the
+/// default parameters the demo and `xiezhi user add` use, then the TOTP check.
+fn bench_login(logins: usize) -> Result<i32> {
+    use xiezhi_server::{auth, totp};
+    anyhow::ensure!(logins > 0, "--logins 应为正数");
+    let params = argon2::Params::default();
+    println!(
+        "argon2id m={} KiB t={} p={}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost()
+    );
+    let hash = auth::hash_password("Bench-Pass-2024!", params)?;
+    let secret = totp::new_secret();
+    let mut times = Vec::with_capacity(logins);
+    for i in 0..logins {
+        let now = 1_800_000_000 + 30 * i as u64;
+        let code = totp::code(&secret, now)?;
+        let t = std::time::Instant::now();
+        anyhow::ensure!(auth::verify_password("Bench-Pass-2024!", &hash));
+        anyhow::ensure!(totp::matching_step(&secret, &code, now)?.is_some());
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "{logins} logins: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (one core)",
+        pct(0.5),
+        pct(0.99),
+        times[times.len() - 1]
+    );
+    Ok(0)
 }
 
 /// Prints the crypto figures as a Markdown table for BENCHMARKS.md.
