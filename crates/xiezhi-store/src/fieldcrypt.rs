@@ -263,20 +263,30 @@ impl FieldCodec {
             keys: HashMap::new(),
             current: HashMap::new(),
         };
-        let mut stmt = conn.prepare(
-            "SELECT tbl, col, purpose, version, wrapped FROM field_keys WHERE kek_version = ?1",
-        )?;
-        let rows = stmt.query_map(params![codec.kek.version()], |r| {
+        let mut stmt = conn
+            .prepare("SELECT tbl, col, purpose, version, wrapped, kek_version FROM field_keys")?;
+        let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, u32>(3)?,
                 r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, u32>(5)?,
             ))
         })?;
         for row in rows {
-            let (t, c, p, v, wrapped) = row?;
+            let (t, c, p, v, wrapped, kek_version) = row?;
+            if kek_version != codec.kek.version() {
+                return Err(FieldCryptError::KeyFile {
+                    path: codec.kek.name(),
+                    reason: format!(
+                        "data key of {t}.{c} is wrapped under KEK version {kek_version}, \
+                         this key is version {}",
+                        codec.kek.version()
+                    ),
+                });
+            }
             let purpose = if p == "index" {
                 Purpose::Index
             } else {
@@ -316,30 +326,107 @@ impl FieldCodec {
         let slot = (table.to_string(), column.to_string(), purpose);
         let version = match self.current.get(&slot) {
             Some(v) => *v,
-            None => {
-                let mut key = vec![0u8; KEY_LEN];
-                random_bytes(&mut key);
-                let wrapped = self.kek.wrap(&label(table, column, purpose, 1), &key);
-                conn.execute(
-                    "INSERT INTO field_keys (tbl, col, purpose, version, suite, kek_version, wrapped)
-                     VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)",
-                    params![
-                        table,
-                        column,
-                        purpose.id(),
-                        self.suite.id(),
-                        self.kek.version(),
-                        wrapped
-                    ],
-                )?;
-                self.keys
-                    .insert((slot.0.clone(), slot.1.clone(), purpose, 1), key);
-                self.current.insert(slot.clone(), 1);
-                1
-            }
+            None => self.add_data_key(conn, table, column, purpose, 1)?,
         };
         let key = &self.keys[&(slot.0, slot.1, purpose, version)];
         Ok((version, key))
+    }
+
+    /// Generates data key `version` of (table, column, purpose), stores it wrapped and makes it
+    /// the current one.
+    fn add_data_key(
+        &mut self,
+        conn: &Connection,
+        table: &str,
+        column: &str,
+        purpose: Purpose,
+        version: u32,
+    ) -> Result<u32> {
+        let mut key = vec![0u8; KEY_LEN];
+        random_bytes(&mut key);
+        let wrapped = self.kek.wrap(&label(table, column, purpose, version), &key);
+        conn.execute(
+            "INSERT INTO field_keys (tbl, col, purpose, version, suite, kek_version, wrapped)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                table,
+                column,
+                purpose.id(),
+                version,
+                self.suite.id(),
+                self.kek.version(),
+                wrapped
+            ],
+        )?;
+        self.keys
+            .insert((table.into(), column.into(), purpose, version), key);
+        self.current
+            .insert((table.into(), column.into(), purpose), version);
+        Ok(version)
+    }
+
+    /// Re-wraps every stored data key under `new_kek` in one transaction, then uses it.
+    /// Either all keys move to the new KEK or none do; the old key file is no longer needed.
+    pub fn rewrap(
+        &mut self,
+        conn: &mut Connection,
+        new_kek: Box<dyn KeyEncryptionKey>,
+    ) -> Result<usize> {
+        let tx = conn.transaction()?;
+        let mut n = 0;
+        for ((t, c, p, v), key) in &self.keys {
+            n += tx.execute(
+                "UPDATE field_keys SET wrapped = ?1, kek_version = ?2
+                 WHERE tbl = ?3 AND col = ?4 AND purpose = ?5 AND version = ?6",
+                params![
+                    new_kek.wrap(&label(t, c, *p, *v), key),
+                    new_kek.version(),
+                    t,
+                    c,
+                    p.id(),
+                    v
+                ],
+            )?;
+        }
+        tx.commit()?;
+        self.kek = new_kek;
+        Ok(n)
+    }
+
+    /// Starts a new data-key version for sealing `table.column`; values sealed from now on use
+    /// it, older values stay readable until [`FieldCodec::reseal`] moves them.
+    pub fn new_seal_version(
+        &mut self,
+        conn: &Connection,
+        table: &str,
+        column: &str,
+    ) -> Result<u32> {
+        let next = self
+            .current
+            .get(&(table.to_string(), column.to_string(), Purpose::Seal))
+            .map_or(1, |v| v + 1);
+        self.add_data_key(conn, table, column, Purpose::Seal, next)
+    }
+
+    /// Re-seals a value under the column's current data key; `None` when it already is, so a
+    /// rotation interrupted at any point simply continues with the values not yet moved.
+    pub fn reseal(
+        &mut self,
+        conn: &Connection,
+        table: &str,
+        column: &str,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        let current = self
+            .current
+            .get(&(table.to_string(), column.to_string(), Purpose::Seal))
+            .copied();
+        if current.is_some() && sealed_version(sealed) == current {
+            return Ok(None);
+        }
+        let plain = self.open(table, column, row, sealed)?;
+        self.seal(conn, table, column, row, &plain).map(Some)
     }
 
     fn aad(table: &str, column: &str, row: &str) -> Vec<u8> {
