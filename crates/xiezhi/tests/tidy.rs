@@ -5,6 +5,7 @@ use std::path::Path;
 /// Which Xiezhi crates each crate may import (ARCHITECTURE.md, DESIGN.md).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("xiezhi-standard", &[]),
+    ("xiezhi-crypto", &[]),
     ("xiezhi-store", &["xiezhi-standard", "xiezhi-crypto"]),
     ("xiezhi-synth", &["xiezhi-standard"]),
     ("xiezhi-ingest", &["xiezhi-standard", "xiezhi-store"]),
