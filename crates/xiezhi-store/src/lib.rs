@@ -12,6 +12,7 @@
 
 pub mod conformance;
 pub mod content;
+pub mod fieldcrypt;
 pub mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
