@@ -126,8 +126,8 @@ pub(crate) struct World {
 const STREAM_ORGANS: u64 = 1;
 const STREAM_CASES: u64 = 2;
 const STREAM_SURGES: u64 = 3;
-/// The term-range plantings draw from a stream of their own, so that adding them left every
-/// other draw of the case stream where it was.
+/// The term-range plantings draw from a stream of their own: adding them took no draw from
+/// the case stream.
 const STREAM_TERMS: u64 = 4;
 
 /// Per mille of suspect slots filled by someone from an earlier case.
