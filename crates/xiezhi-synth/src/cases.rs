@@ -126,6 +126,9 @@ pub(crate) struct World {
 const STREAM_ORGANS: u64 = 1;
 const STREAM_CASES: u64 = 2;
 const STREAM_SURGES: u64 = 3;
+/// The term-range plantings draw from a stream of their own: adding them took no draw from
+/// the case stream.
+const STREAM_TERMS: u64 = 4;
 
 /// Per mille of suspect slots filled by someone from an earlier case.
 const REPEAT_PER_MILLE: u32 = 22;
@@ -175,6 +178,7 @@ pub(crate) fn build(
         group_two,
         group_three,
         rng,
+        terms: stream(config.seed, STREAM_TERMS),
         province: &province,
         charges: &charges,
         charge_weights: &charge_weights,
@@ -210,6 +214,8 @@ struct Gen<'a> {
     group_two: u32,
     group_three: u32,
     rng: ChaCha8Rng,
+    /// Stream of the term-range plantings ([`STREAM_TERMS`]).
+    terms: ChaCha8Rng,
     province: &'a Province,
     charges: &'a [Charge],
     charge_weights: &'a [u32],
@@ -568,6 +574,24 @@ impl Gen<'_> {
                 && plan.plant(rng, rule::PROBATION_PERIOD)
             {
                 s.probation_months = s.term_months - 1;
+            }
+            // Planted: a 拘役 or 管制 term one month past its statutory range for one charge
+            // (刑法 第42条, 第38条), and near-misses on the range's upper bound. (A fixed term
+            // above 25 years is refused at ingest, and one above 15 years for one charge would
+            // also break the charge's band, so 第45条 is not planted this way.)
+            if s.probation_months == 0 && case_charges.len() == 1 {
+                let range = match s.penalty {
+                    Penalty::Detention => Some((rule::DETENTION_RANGE, 6, 25)),
+                    Penalty::Surveillance => Some((rule::SURVEILLANCE_RANGE, 24, 200)),
+                    _ => None,
+                };
+                if let Some((id, max, per_mille)) = range {
+                    match plan.bound(&mut self.terms, id, per_mille) {
+                        Some(Mark::Violation) => s.term_months = max + 1,
+                        Some(Mark::NearMiss) => s.term_months = max,
+                        None => {}
+                    }
+                }
             }
             let custody_from = if arrest_approved.is_some() {
                 detained

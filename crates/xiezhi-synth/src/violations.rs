@@ -60,8 +60,13 @@ pub mod rule {
     /// 社区矫正报到 (10 days).
     pub const COMMUNITY_CORRECTION_REPORT: &str = "sqjz-021-community-correction-report";
 
+    /// 拘役 outside one to six months (刑法 第42条).
+    pub const DETENTION_RANGE: &str = "cl-042-detention-range";
+    /// 管制 outside three months to two years (刑法 第38条).
+    pub const SURVEILLANCE_RANGE: &str = "cl-038-surveillance-range";
+
     /// Every rule with planted marks.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 18] = [
         PROBATION_ELIGIBILITY,
         PROBATION_PERIOD,
         PROSECUTION_WITHOUT_TRANSFER,
@@ -78,6 +83,8 @@ pub mod rule {
         FIRST_INSTANCE,
         DELIVERY_FOR_EXECUTION,
         COMMUNITY_CORRECTION_REPORT,
+        DETENTION_RANGE,
+        SURVEILLANCE_RANGE,
     ];
 }
 
@@ -163,6 +170,26 @@ impl Planner {
             debug_assert!(day <= expiry, "{rule}: ordinary draw past the limit");
             day.min(expiry)
         }
+    }
+
+    /// A bound that is not a date: at `per_mille` a violation (just past the bound), at the
+    /// same rate a near-miss (on the bound itself), else nothing.
+    pub(crate) fn bound(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        rule: &'static str,
+        per_mille: u32,
+    ) -> Option<Mark> {
+        let r = rng.gen_range(0..1000);
+        let mark = if r < per_mille {
+            Mark::Violation
+        } else if r < 2 * per_mille {
+            Mark::NearMiss
+        } else {
+            return None;
+        };
+        self.marks.push((rule, mark));
+        Some(mark)
     }
 
     /// Plants a mark that is not a date (a missing record, say) at the violation rate.
@@ -272,6 +299,31 @@ mod tests {
         assert_eq!(last_lawful_day(d(2024, 3, 11), false), d(2024, 3, 11));
         // 2024 国庆节 10-01..10-07 (国办发明电〔2023〕7号).
         assert_eq!(last_lawful_day(d(2024, 10, 1), false), d(2024, 10, 8));
+    }
+
+    #[test]
+    fn bounds_plant_violations_and_near_misses_at_the_rate_given() {
+        let mut rng = stream(7, 98);
+        let mut planner = Planner::default();
+        let mut drawn = [0usize; 3];
+        for _ in 0..10_000 {
+            let before = planner.marks.len();
+            let mark = planner.bound(&mut rng, rule::DETENTION_RANGE, 50);
+            match mark {
+                Some(Mark::Violation) => drawn[0] += 1,
+                Some(Mark::NearMiss) => drawn[1] += 1,
+                None => drawn[2] += 1,
+            }
+            let pushed = planner.marks[before..].to_vec();
+            assert_eq!(
+                pushed,
+                mark.map(|m| (rule::DETENTION_RANGE, m))
+                    .into_iter()
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert!((400..=600).contains(&drawn[0]), "{drawn:?}");
+        assert!((400..=600).contains(&drawn[1]), "{drawn:?}");
     }
 
     #[test]
