@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{Authorizer, PolicyRef};
 use crate::principal::{Principal, Role};
-use crate::AccessError;
+use crate::{AccessError, AccessEvent};
 
 /// One administrative operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -157,6 +157,30 @@ pub struct AdminDecision {
 }
 
 impl AdminDecision {
+    /// The ledger entry for this decision, permitted or denied.
+    pub fn event(
+        &self,
+        principal: &Principal,
+        at: chrono::NaiveDateTime,
+        source: &str,
+        target: &str,
+    ) -> AccessEvent {
+        AccessEvent::Admin {
+            at,
+            principal: principal.id().to_string(),
+            role: principal
+                .role()
+                .map(|r| r.as_str())
+                .unwrap_or("system")
+                .to_string(),
+            source: source.to_string(),
+            action: self.action.as_str().to_string(),
+            target: target.to_string(),
+            outcome: if self.permit { "permitted" } else { "denied" }.to_string(),
+            policies: self.policy_ids().iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
     pub fn policy_ids(&self) -> Vec<&str> {
         self.policies.iter().map(|p| p.id.as_str()).collect()
     }

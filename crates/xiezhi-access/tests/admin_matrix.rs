@@ -62,6 +62,26 @@ fn each_admin_action_is_permitted_to_its_own_role_only() {
 }
 
 #[test]
+fn a_denied_attempt_becomes_a_ledger_event() {
+    let authz = Authorizer::builtin().unwrap();
+    let who = user(Role::Sysadmin);
+    let d = authz.decide_admin(&who, AdminAction::AuditRead).unwrap();
+    let at = chrono::NaiveDate::from_ymd_opt(2025, 3, 1)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let json = d.event(&who, at, "10.0.0.7", "ledger").to_json().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["kind"], "admin");
+    assert_eq!(v["principal"], "u-sysadmin");
+    assert_eq!(v["role"], "sysadmin");
+    assert_eq!(v["source"], "10.0.0.7");
+    assert_eq!(v["action"], "audit.read");
+    assert_eq!(v["outcome"], "denied");
+    assert_eq!(v["at"], "2025-03-01T09:00:00");
+}
+
+#[test]
 fn the_auditor_changes_nothing_but_archives() {
     let changing: Vec<AdminAction> = AdminAction::ALL
         .into_iter()
