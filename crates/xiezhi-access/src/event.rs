@@ -118,6 +118,25 @@ pub enum AccessEvent {
         /// The grant link removed, if there was one.
         policy_id: Option<String>,
     },
+    /// 三员分立: an administrative operation, permitted or denied (a denied attempt is logged
+    /// too), with where it came from.
+    Admin {
+        at: NaiveDateTime,
+        principal: String,
+        /// Role of the principal (`sysadmin`, `secadmin`, `auditor`, ...), `system` for a
+        /// department system.
+        role: String,
+        /// Caller's address, or `cli` for a command.
+        source: String,
+        /// Cedar action id (`user.create`).
+        action: String,
+        /// What was acted on (an account id, a policy file, a ledger range).
+        target: String,
+        /// `permitted` or `denied`.
+        outcome: String,
+        /// Determining policies.
+        policies: Vec<String>,
+    },
     /// A grant passed its expiry date and its link was removed.
     GrantExpired {
         at: NaiveDateTime,

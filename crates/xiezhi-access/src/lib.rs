@@ -18,6 +18,9 @@
 //! - [`aggregate`]: the aggregate path: columns of every case streamed into statistics after a
 //!   decision per (principal, entity, field) with the Cedar action `aggregate`, all logged.
 //!
+//! - [`admin`]: 三员分立: the administrative operations as Cedar actions on the `Platform`,
+//!   each permitted to exactly one of the three administrator roles.
+//!
 //! Architecture: imports `xiezhi-standard` and `xiezhi-store`. Every read of shared data goes
 //! through [`reader::SharedReader`], which appends each decision to the ledger before returning.
 //!
@@ -45,6 +48,7 @@
 //! assert_eq!(d.policies[0].id, "org-participant");
 //! ```
 
+pub mod admin;
 pub mod aggregate;
 pub mod compiled;
 pub mod decision;
@@ -56,6 +60,7 @@ pub mod principal;
 pub mod reader;
 pub mod request;
 
+pub use admin::{AdminAction, AdminDecision};
 pub use aggregate::{AggregateGrant, AggregateReader, CaseColumns, FieldAccess, PUBLIC_MIN_CELL};
 pub use compiled::{CompileStats, CompiledView, FastDecision};
 pub use decision::{Action, Authorizer, Decision, PolicyRef, RequestContext, RequestHint};

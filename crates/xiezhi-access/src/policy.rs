@@ -36,6 +36,7 @@ pub const BUILTIN_POLICIES: &[(&str, &str)] = &[
         include_str!("../policies/statistics.cedar"),
     ),
     ("grant.cedar", include_str!("../policies/grant.cedar")),
+    ("admin.cedar", include_str!("../policies/admin.cedar")),
 ];
 
 /// Name of the schema file inside a policy directory.
@@ -230,11 +231,14 @@ mod tests {
             "investigation-confidential",
             "aggregate-procedural",
             "grant",
+            "sysadmin-duties",
+            "secadmin-duties",
+            "auditor-duties",
         ] {
             assert!(ids.contains(&id), "{id} missing from {ids:?}");
             assert!(store.reason(id).is_some_and(|r| !r.is_ascii()), "{id}");
         }
-        assert_eq!(store.len(), 8, "static policies");
+        assert_eq!(store.len(), 11, "static policies");
         assert!(store.warnings().is_empty(), "{:?}", store.warnings());
     }
 

@@ -778,7 +778,24 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
     if !keep {
         xiezhi_store::open::reset(&at)
             .with_context(|| format!("无法清空旧库 `{}`", at.display()))?;
+        // The organ keys belong to the store just emptied (its registry); new ones follow the
+        // suite chosen now.
+        let organ_keys = data.join("organ-keys");
+        if organ_keys.exists() {
+            std::fs::remove_dir_all(&organ_keys)
+                .with_context(|| format!("无法清除 `{}`", organ_keys.display()))?;
+        }
+        std::fs::create_dir_all(data)?;
+        xiezhi_store::fieldcrypt::write_suite(data, xiezhi_crypto::Suite::International)?;
     }
+    let suite = xiezhi_store::fieldcrypt::read_suite(data)?;
+    println!(
+        "密码套件：{suite}（{}、{}、{}、{}）",
+        suite.hash_name(),
+        suite.mac_name(),
+        suite.signature_name(),
+        suite.aead_name()
+    );
     let export = data.join("export");
     println!("\n[1/3] 生成各部门导出（公安 GBK CSV、检察 JSON Lines、法院 XML、司法行政 CSV）");
     let cfg = SynthConfig {

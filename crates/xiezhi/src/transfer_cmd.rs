@@ -26,7 +26,8 @@ pub struct Organs {
 /// `<data-dir>/organ-keys/` and records the public keys in the registry.
 pub fn organs(data: &Path, store: &mut AnyStore, now: NaiveDateTime) -> Result<Organs> {
     let dir = data.join("organ-keys");
-    let mut keys = Keyring::new();
+    let suite = xiezhi_store::fieldcrypt::read_suite(data)?;
+    let mut keys = Keyring::for_suite(suite);
     let at = now.format("%Y-%m-%dT%H:%M:%S").to_string();
     // Organizations are master data, readable outside the access path.
     for (uid, _) in store.row_hashes(Entity::Organization)? {
@@ -37,7 +38,14 @@ pub fn organs(data: &Path, store: &mut AnyStore, now: NaiveDateTime) -> Result<O
             continue; // 政法委 supervises; it sends no transfers
         };
         let name = org.record.text("name").unwrap_or(&uid).to_string();
-        let public = keys.load_or_create(&dir, &uid)?.verifying_key();
+        let key = keys.load_or_create(&dir, &uid)?;
+        if key.suite() != suite {
+            anyhow::bail!(
+                "机关 `{uid}` 的签名密钥属于密码套件 `{}`，而本部署使用 `{suite}`（crypto.toml）(organ key of another suite)",
+                key.suite()
+            );
+        }
+        let public = key.verifying_key();
         register(store, &uid, &name, kind, &public, &at)?;
     }
     let registry = Registry::load(store)?;
