@@ -108,6 +108,11 @@ pub struct StatuteGraph {
     pub graph: DiGraph<Node, Edge>,
 }
 
+/// Where the build writes its manifest, in the repository.
+pub fn manifest_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/statute-sources.tsv")
+}
+
 /// The reference directory shipped with the project.
 pub fn default_reference_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
@@ -299,6 +304,25 @@ impl StatuteGraph {
         }
         s.push('）');
         s
+    }
+
+    /// The derived artifact `data/statute-sources.tsv`: each input text with its sha-256 and
+    /// the graph's size, so a changed text fails the test until the artifact is rebuilt.
+    pub fn manifest(&self) -> String {
+        let mut out =
+            String::from("# xiezhi graph build: source texts of the statute graph\nfile\tsha256\n");
+        for s in &self.sources {
+            out.push_str(&format!("{}\t{}\n", s.file, s.sha256));
+        }
+        out.push_str(&format!(
+            "# articles {} charges {} current {} nodes {} edges {}\n",
+            self.articles.len(),
+            self.charges.len(),
+            self.current_charges().count(),
+            self.node_count(),
+            self.edge_count()
+        ));
+        out
     }
 
     pub fn node_count(&self) -> usize {

@@ -114,3 +114,15 @@ fn graph_has_typed_edges() {
     assert!(g.node_count() > 900);
     assert!(g.edge_count() > g.charges.len() * 2 - 10);
 }
+
+#[test]
+fn committed_manifest_matches_the_source_texts() {
+    let g = graph();
+    let committed = std::fs::read_to_string(xiezhi_graph::manifest_path())
+        .expect("data/statute-sources.tsv present (run `xiezhi graph build`)");
+    assert_eq!(
+        committed,
+        g.manifest(),
+        "a source text changed: rebuild with `xiezhi graph build`"
+    );
+}
