@@ -1,4 +1,4 @@
-//! Writes `data/statute-sources.tsv` (the same as `xiezhi graph build`).
+//! Writes `data/statute-sources.tsv`: the reproducible build of the statute graph.
 fn main() {
     let g = xiezhi_graph::StatuteGraph::build(&xiezhi_graph::default_reference_dir()).unwrap();
     let path = xiezhi_graph::manifest_path();

@@ -310,7 +310,7 @@ impl StatuteGraph {
     /// the graph's size, so a changed text fails the test until the artifact is rebuilt.
     pub fn manifest(&self) -> String {
         let mut out =
-            String::from("# xiezhi graph build: source texts of the statute graph\nfile\tsha256\n");
+            String::from("# cargo run -p xiezhi-graph --example write_manifest: source texts of the statute graph\nfile\tsha256\n");
         for s in &self.sources {
             out.push_str(&format!("{}\t{}\n", s.file, s.sha256));
         }

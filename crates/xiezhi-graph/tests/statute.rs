@@ -119,10 +119,10 @@ fn graph_has_typed_edges() {
 fn committed_manifest_matches_the_source_texts() {
     let g = graph();
     let committed = std::fs::read_to_string(xiezhi_graph::manifest_path())
-        .expect("data/statute-sources.tsv present (run `xiezhi graph build`)");
+        .expect("data/statute-sources.tsv present (run `cargo run -p xiezhi-graph --example write_manifest`)");
     assert_eq!(
         committed,
         g.manifest(),
-        "a source text changed: rebuild with `xiezhi graph build`"
+        "a source text changed: rebuild with `cargo run -p xiezhi-graph --example write_manifest`"
     );
 }
