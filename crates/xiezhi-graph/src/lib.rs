@@ -46,6 +46,31 @@ impl ArticleNo {
     }
 }
 
+impl Article {
+    /// The penalty clauses of the article as it words them (`处三年以下有期徒刑、拘役或者管制，
+    /// 并处或者单处罚金`), in order; no numbers are inferred beyond the text.
+    pub fn penalty_ranges(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for seg in self.text.split(['；', '。']) {
+            let mut prev = None;
+            for (i, c) in seg.char_indices() {
+                if c == '处' && !matches!(prev, Some('并') | Some('单') | Some('判')) {
+                    let clause = &seg[i..];
+                    if ["有期徒刑", "拘役", "管制", "死刑", "罚金"]
+                        .iter()
+                        .any(|p| clause.contains(p))
+                    {
+                        out.push(clause);
+                    }
+                    break;
+                }
+                prev = Some(c);
+            }
+        }
+        out
+    }
+}
+
 /// A source text with its hash, so a changed text is noticed.
 #[derive(Debug, Clone)]
 pub struct SourceFile {

@@ -126,3 +126,22 @@ fn committed_manifest_matches_the_source_texts() {
         "a source text changed: rebuild with `cargo run -p xiezhi-graph --example write_manifest`"
     );
 }
+
+#[test]
+fn penalty_ranges_come_from_the_article_text() {
+    let g = graph();
+    let theft = g
+        .articles
+        .get(&parse_article_ref("第264条").unwrap().0)
+        .unwrap();
+    let ranges = theft.penalty_ranges();
+    assert_eq!(ranges.len(), 3, "{ranges:?}");
+    assert_eq!(
+        ranges[0],
+        "处三年以下有期徒刑、拘役或者管制，并处或者单处罚金"
+    );
+    assert!(ranges[2].starts_with("处十年以上有期徒刑或者无期徒刑"));
+    for c in g.current_charges().filter(|c| c.name == "盗窃罪") {
+        assert_eq!(g.article_of(c).unwrap().no, theft.no);
+    }
+}
