@@ -153,6 +153,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::insight_cmd::InsightAction,
     },
+    /// 定罪量刑知识图谱 (the statute graph)
+    Graph {
+        #[command(subcommand)]
+        action: crate::graph_cmd::GraphAction,
+    },
     /// 性能基准 (benchmarks)
     Bench {
         #[command(subcommand)]

@@ -5,6 +5,7 @@ mod access_cmd;
 mod bench_scale;
 mod cli;
 mod commands;
+mod graph_cmd;
 mod insight_cmd;
 mod report;
 mod request_cmd;

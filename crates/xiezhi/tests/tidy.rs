@@ -6,6 +6,7 @@ use std::path::Path;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("xiezhi-standard", &[]),
     ("xiezhi-crypto", &[]),
+    ("xiezhi-graph", &[]),
     ("xiezhi-store", &["xiezhi-standard", "xiezhi-crypto"]),
     ("xiezhi-synth", &["xiezhi-standard"]),
     ("xiezhi-ingest", &["xiezhi-standard", "xiezhi-store"]),
