@@ -138,6 +138,99 @@ pub(crate) fn parse_key_hash(hex: &str) -> Option<u32> {
     u32::from_str_radix(hex, 16).ok()
 }
 
+/// The signer key file text, `PRIVATE+KEY+<name>+<hex key hash>+<base64(alg || seed)>` (the
+/// golang.org/x/mod/sumdb/note format), wiped on drop. Shared by log and witness keys.
+pub(crate) fn encode_signer_key(
+    name: &str,
+    key_hash: u32,
+    alg: u8,
+    seed: &[u8; 32],
+) -> Zeroizing<Vec<u8>> {
+    let mut raw = Zeroizing::new([0u8; 1 + 32]);
+    if let Some((a, rest)) = raw.split_first_mut() {
+        *a = alg;
+        rest.copy_from_slice(seed);
+    }
+    let encoded = Zeroizing::new(STANDARD.encode(raw.as_slice()));
+    let head = format!("{SIGNER_KEY_PREFIX}{name}+{key_hash:08x}+");
+    let mut out = Zeroizing::new(Vec::with_capacity(head.len() + encoded.len()));
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(encoded.as_bytes());
+    out
+}
+
+/// Parses [`encode_signer_key`]'s text for algorithm `alg` (one trailing newline allowed):
+/// the name, the key hash as written, and the seed. The caller checks the hash.
+pub(crate) fn decode_signer_key(
+    bytes: &[u8],
+    alg: u8,
+) -> Result<(String, u32, Zeroizing<[u8; 32]>), CheckpointError> {
+    let malformed = CheckpointError::MalformedSignerKey;
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed("not UTF-8"))?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let rest = text
+        .strip_prefix(SIGNER_KEY_PREFIX)
+        .ok_or(malformed("missing PRIVATE+KEY+ prefix"))?;
+    // Names and key hashes contain no '+', but base64 may.
+    let mut parts = rest.splitn(3, '+');
+    let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed("expected <name>+<key hash>+<key>"));
+    };
+    check_key_name(name)?;
+    let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
+    let raw = Zeroizing::new(
+        STANDARD
+            .decode(encoded)
+            .map_err(|_| malformed("key is not base64"))?,
+    );
+    let (&found, seed) = raw.split_first().ok_or(malformed("empty key"))?;
+    if found != alg {
+        return Err(CheckpointError::UnsupportedAlgorithm(found));
+    }
+    let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+        seed.try_into()
+            .map_err(|_| malformed("Ed25519 seed is not 32 bytes"))?,
+    );
+    Ok((name.to_string(), written, seed))
+}
+
+/// The verifier key text, `<name>+<hex key hash>+<base64(alg || public key)>`.
+pub(crate) fn encode_vkey(name: &str, key_hash: u32, alg: u8, public: &[u8; 32]) -> String {
+    let mut raw = Vec::with_capacity(1 + ED25519_PUBLIC_KEY_LEN);
+    raw.push(alg);
+    raw.extend_from_slice(public);
+    format!("{name}+{key_hash:08x}+{}", STANDARD.encode(raw))
+}
+
+/// Parses [`encode_vkey`]'s text for algorithm `alg`: the name, the key hash as written, and
+/// the Ed25519 key. The caller checks the hash.
+pub(crate) fn decode_vkey(
+    vkey: &str,
+    alg: u8,
+) -> Result<(String, u32, VerifyingKey), CheckpointError> {
+    let malformed = CheckpointError::MalformedVerifierKey;
+    // Names and key hashes contain no '+', but base64 may.
+    let mut parts = vkey.trim().splitn(3, '+');
+    let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed("expected <name>+<key hash>+<key>"));
+    };
+    check_key_name(name)?;
+    let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
+    let raw = STANDARD
+        .decode(encoded)
+        .map_err(|_| malformed("key is not base64"))?;
+    let (&found, public) = raw.split_first().ok_or(malformed("empty key"))?;
+    if found != alg {
+        return Err(CheckpointError::UnsupportedAlgorithm(found));
+    }
+    let public: &[u8; ED25519_PUBLIC_KEY_LEN] = public
+        .try_into()
+        .map_err(|_| malformed("Ed25519 public key is not 32 bytes"))?;
+    let key = VerifyingKey::from_bytes(public)
+        .map_err(|_| malformed("not a valid Ed25519 public key"))?;
+    Ok((name.to_string(), written, key))
+}
+
 /// A named Ed25519 signing key of a log (or witness).
 #[derive(Clone)]
 pub struct Signer {
@@ -200,49 +293,13 @@ impl Signer {
     /// golang.org/x/mod/sumdb/note signer key format). It is secret: store it with
     /// restrictive permissions. The buffer is wiped on drop.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut raw = Zeroizing::new([0u8; 1 + 32]);
-        if let Some((alg, seed)) = raw.split_first_mut() {
-            *alg = ALG_ED25519;
-            seed.copy_from_slice(self.key.as_bytes());
-        }
-        let encoded = Zeroizing::new(STANDARD.encode(raw.as_slice()));
-        let head = format!("{SIGNER_KEY_PREFIX}{}+{:08x}+", self.name, self.key_hash);
-        let mut out = Zeroizing::new(Vec::with_capacity(head.len() + encoded.len()));
-        out.extend_from_slice(head.as_bytes());
-        out.extend_from_slice(encoded.as_bytes());
-        out
+        encode_signer_key(&self.name, self.key_hash, ALG_ED25519, self.key.as_bytes())
     }
 
     /// Parses the key file form written by [`Signer::to_bytes`]; one trailing newline is
     /// allowed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
-        let malformed = CheckpointError::MalformedSignerKey;
-        let text = std::str::from_utf8(bytes).map_err(|_| malformed("not UTF-8"))?;
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let rest = text
-            .strip_prefix(SIGNER_KEY_PREFIX)
-            .ok_or(malformed("missing PRIVATE+KEY+ prefix"))?;
-        // Names and key hashes contain no '+', but base64 may.
-        let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected <name>+<key hash>+<key>"));
-        };
-        check_key_name(name)?;
-        let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
-        let raw = Zeroizing::new(
-            STANDARD
-                .decode(encoded)
-                .map_err(|_| malformed("key is not base64"))?,
-        );
-        let (&alg, seed) = raw.split_first().ok_or(malformed("empty key"))?;
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::UnsupportedAlgorithm(alg));
-        }
-        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
-            seed.try_into()
-                .map_err(|_| malformed("Ed25519 seed is not 32 bytes"))?,
-        );
+        let (name, written, seed) = decode_signer_key(bytes, ALG_ED25519)?;
         let signer = Self::new(name, SigningKey::from_bytes(&seed))?;
         if signer.key_hash != written {
             return Err(CheckpointError::KeyHashMismatch {
@@ -286,27 +343,7 @@ impl Verifier {
 
     /// Parses a verifier key, `<name>+<hex key hash>+<base64(0x01 || public key)>`.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
-        let malformed = CheckpointError::MalformedVerifierKey;
-        // Names and key hashes contain no '+', but base64 may.
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected <name>+<key hash>+<key>"));
-        };
-        check_key_name(name)?;
-        let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
-        let raw = STANDARD
-            .decode(encoded)
-            .map_err(|_| malformed("key is not base64"))?;
-        let (&alg, public) = raw.split_first().ok_or(malformed("empty key"))?;
-        if alg != ALG_ED25519 {
-            return Err(CheckpointError::UnsupportedAlgorithm(alg));
-        }
-        let public: &[u8; ED25519_PUBLIC_KEY_LEN] = public
-            .try_into()
-            .map_err(|_| malformed("Ed25519 public key is not 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(public)
-            .map_err(|_| malformed("not a valid Ed25519 public key"))?;
+        let (name, written, key) = decode_vkey(vkey, ALG_ED25519)?;
         let verifier = Self::new(name, key)?;
         if verifier.key_hash != written {
             return Err(CheckpointError::KeyHashMismatch {
@@ -319,15 +356,7 @@ impl Verifier {
 
     /// The verifier key text, `<name>+<hex key hash>+<base64(0x01 || public key)>`.
     pub fn to_vkey(&self) -> String {
-        let mut raw = Vec::with_capacity(1 + ED25519_PUBLIC_KEY_LEN);
-        raw.push(ALG_ED25519);
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_hash,
-            STANDARD.encode(raw)
-        )
+        encode_vkey(&self.name, self.key_hash, ALG_ED25519, self.key.as_bytes())
     }
 
     /// Key name.

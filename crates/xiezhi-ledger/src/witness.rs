@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::checkpoint::{
-    check_key_name, key_hash, open_note, parse_key_hash, parse_note, Checkpoint, CheckpointError,
-    Verifier, SIGNATURE_PREFIX,
+    check_key_name, decode_signer_key, decode_vkey, encode_signer_key, encode_vkey, key_hash,
+    open_note, parse_note, Checkpoint, CheckpointError, Verifier, SIGNATURE_PREFIX,
 };
 use crate::hash::Hash;
 use crate::proof::verify_consistency;
@@ -33,8 +33,6 @@ pub const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 /// Header line of the cosigned message.
 const COSIGNATURE_HEADER: &str = "cosignature/v1\n";
-
-const KEY_FILE_PREFIX: &str = "PRIVATE+KEY+";
 
 /// Why a witness refused, or why cosignatures did not satisfy a verifier.
 #[derive(Debug, thiserror::Error)]
@@ -199,44 +197,18 @@ impl Cosigner {
 
     /// The key file text, `PRIVATE+KEY+<name>+<hex key hash>+<base64(0x04 || seed)>`. Secret.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut raw = Zeroizing::new(vec![ALG_COSIGNATURE_V1]);
-        raw.extend_from_slice(self.key.as_bytes());
-        let text = format!(
-            "{KEY_FILE_PREFIX}{}+{:08x}+{}",
-            self.name,
+        encode_signer_key(
+            &self.name,
             self.key_hash,
-            STANDARD.encode(raw.as_slice())
-        );
-        Zeroizing::new(text.into_bytes())
+            ALG_COSIGNATURE_V1,
+            self.key.as_bytes(),
+        )
     }
 
     /// Parses [`Cosigner::to_bytes`]; one trailing newline is allowed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
-        let malformed = CheckpointError::MalformedSignerKey;
-        let text = std::str::from_utf8(bytes).map_err(|_| malformed("not UTF-8"))?;
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let rest = text
-            .strip_prefix(KEY_FILE_PREFIX)
-            .ok_or(malformed("missing PRIVATE+KEY+ prefix"))?;
-        let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected <name>+<key hash>+<key>"));
-        };
-        let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
-        let raw = Zeroizing::new(
-            STANDARD
-                .decode(encoded)
-                .map_err(|_| malformed("key is not base64"))?,
-        );
-        let (&alg, seed) = raw.split_first().ok_or(malformed("empty key"))?;
-        if alg != ALG_COSIGNATURE_V1 {
-            return Err(CheckpointError::UnsupportedAlgorithm(alg));
-        }
-        let seed: &[u8; 32] = seed
-            .try_into()
-            .map_err(|_| malformed("Ed25519 seed is not 32 bytes"))?;
-        let cosigner = Self::new(name, SigningKey::from_bytes(seed))?;
+        let (name, written, seed) = decode_signer_key(bytes, ALG_COSIGNATURE_V1)?;
+        let cosigner = Self::new(name, SigningKey::from_bytes(&seed))?;
         if cosigner.key_hash != written {
             return Err(CheckpointError::KeyHashMismatch {
                 got: written,
@@ -258,27 +230,8 @@ pub struct CosignatureVerifier {
 impl CosignatureVerifier {
     /// Parses a vkey `<name>+<hex key hash>+<base64(0x04 || public key)>`.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
-        let malformed = CheckpointError::MalformedVerifierKey;
-        let mut parts = vkey.trim().splitn(3, '+');
-        let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected <name>+<key hash>+<key>"));
-        };
-        check_key_name(name)?;
-        let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
-        let raw = STANDARD
-            .decode(encoded)
-            .map_err(|_| malformed("key is not base64"))?;
-        let (&alg, public) = raw.split_first().ok_or(malformed("empty key"))?;
-        if alg != ALG_COSIGNATURE_V1 {
-            return Err(CheckpointError::UnsupportedAlgorithm(alg));
-        }
-        let public: &[u8; 32] = public
-            .try_into()
-            .map_err(|_| malformed("Ed25519 public key is not 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(public)
-            .map_err(|_| malformed("not a valid Ed25519 public key"))?;
-        let key_hash = key_hash(name, ALG_COSIGNATURE_V1, key.as_bytes());
+        let (name, written, key) = decode_vkey(vkey, ALG_COSIGNATURE_V1)?;
+        let key_hash = key_hash(&name, ALG_COSIGNATURE_V1, key.as_bytes());
         if key_hash != written {
             return Err(CheckpointError::KeyHashMismatch {
                 got: written,
@@ -286,7 +239,7 @@ impl CosignatureVerifier {
             });
         }
         Ok(Self {
-            name: name.to_string(),
+            name,
             key,
             key_hash,
         })
@@ -294,13 +247,11 @@ impl CosignatureVerifier {
 
     /// The vkey text.
     pub fn to_vkey(&self) -> String {
-        let mut raw = vec![ALG_COSIGNATURE_V1];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{:08x}+{}",
-            self.name,
+        encode_vkey(
+            &self.name,
             self.key_hash,
-            STANDARD.encode(raw)
+            ALG_COSIGNATURE_V1,
+            self.key.as_bytes(),
         )
     }
 

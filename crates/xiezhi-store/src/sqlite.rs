@@ -24,6 +24,36 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The rows of `entity` whose `key` column is one of `values`: one indexed `IN` read per
+    /// block of up to 500 values, dense or scattered, each block ordered by `order`.
+    fn rows_where_in(
+        &self,
+        entity: Entity,
+        key: &str,
+        values: &[String],
+        order: &str,
+    ) -> Result<Vec<StoredEntity>> {
+        let cols = read_columns(entity);
+        let mut rows = Vec::with_capacity(values.len());
+        for block in values.chunks(500) {
+            let marks = vec!["?"; block.len()].join(", ");
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE {key} IN ({marks}) {order}",
+                cols.join(", "),
+                table(entity)
+            ))?;
+            let raws: Vec<Vec<rusqlite::types::Value>> = stmt
+                .query_map(params_from_iter(block.iter()), |r| {
+                    (0..cols.len()).map(|i| r.get(i)).collect()
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            for raw in raws {
+                rows.push(stored_entity(entity, raw)?);
+            }
+        }
+        Ok(rows)
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
@@ -633,25 +663,7 @@ impl Store for SqliteStore {
     }
 
     fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
-        let cols = read_columns(entity);
-        let mut rows = Vec::with_capacity(uids.len());
-        for block in uids.chunks(500) {
-            let marks = vec!["?"; block.len()].join(", ");
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT {} FROM {} WHERE uid IN ({marks})",
-                cols.join(", "),
-                table(entity)
-            ))?;
-            let raws: Vec<Vec<rusqlite::types::Value>> = stmt
-                .query_map(params_from_iter(block.iter()), |r| {
-                    (0..cols.len()).map(|i| r.get(i)).collect()
-                })?
-                .collect::<std::result::Result<_, _>>()?;
-            for raw in raws {
-                rows.push(stored_entity(entity, raw)?);
-            }
-        }
-        Ok(rows)
+        self.rows_where_in(entity, "uid", uids, "")
     }
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
@@ -679,26 +691,7 @@ impl Store for SqliteStore {
             e if e.is_dependent() => "case_uid",
             _ => return Ok(Vec::new()),
         };
-        let cols = read_columns(entity);
-        let mut rows = Vec::new();
-        // One indexed `IN` read per block of up to 500 cases, dense or scattered.
-        for block in cases.chunks(500) {
-            let marks = vec!["?"; block.len()].join(", ");
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT {} FROM {} WHERE {key} IN ({marks}) ORDER BY {key}, uid",
-                cols.join(", "),
-                table(entity)
-            ))?;
-            let raws: Vec<Vec<rusqlite::types::Value>> = stmt
-                .query_map(params_from_iter(block.iter()), |r| {
-                    (0..cols.len()).map(|i| r.get(i)).collect()
-                })?
-                .collect::<std::result::Result<_, _>>()?;
-            for raw in raws {
-                rows.push(stored_entity(entity, raw)?);
-            }
-        }
-        Ok(rows)
+        self.rows_where_in(entity, key, cases, &format!("ORDER BY {key}, uid"))
     }
 
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
