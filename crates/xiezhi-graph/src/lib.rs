@@ -138,9 +138,17 @@ pub fn manifest_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/statute-sources.tsv")
 }
 
-/// The reference directory shipped with the project.
+/// The reference texts: `$XIEZHI_REFERENCE`, else `../shared/reference` beside the
+/// repository, else `/work/shared/reference`.
 pub fn default_reference_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
+    if let Ok(d) = std::env::var("XIEZHI_REFERENCE") {
+        return PathBuf::from(d);
+    }
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference");
+    if beside.exists() {
+        return beside;
+    }
+    PathBuf::from("/work/shared/reference")
 }
 
 impl StatuteGraph {
