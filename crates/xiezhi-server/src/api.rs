@@ -363,17 +363,7 @@ async fn logout(
     State(state): State<Arc<AppState>>,
     auth::Source(source): auth::Source,
 ) -> Response {
-    if let Via::Session { token, session } = &caller.via {
-        state.sessions.close(token);
-        let _ = state.ledger.log(auth::auth_entry(
-            &session.username,
-            Some(&session.principal),
-            &source,
-            "logout",
-            "success",
-            None,
-        ));
-    }
+    auth::logout(&state, &caller, &source);
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(res.headers_mut(), &auth::clear_cookie());
     res

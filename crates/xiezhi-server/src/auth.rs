@@ -503,6 +503,22 @@ pub fn login(
         .open(username, &account.principal, account.must_change_password)
 }
 
+/// Ends the caller's session (if it has one) and logs the logout with its source address;
+/// the API and the console both end sessions here.
+pub fn logout(state: &AppState, caller: &Caller, source: &str) {
+    if let Via::Session { token, session } = &caller.via {
+        state.sessions.close(token);
+        let _ = state.ledger.log(auth_entry(
+            &session.username,
+            Some(&session.principal),
+            source,
+            "logout",
+            "success",
+            None,
+        ));
+    }
+}
+
 /// Changes a logged-in user's password: the current one must be right and the new one must
 /// keep every rule of [`crate::password`]; clears the forced change.
 pub fn change_password(

@@ -349,17 +349,7 @@ async fn logout(
     if let Err(p) = check_csrf(&caller, &f.csrf) {
         return error_page(&caller, &p);
     }
-    if let Via::Session { token, session } = &caller.via {
-        state.sessions.close(token);
-        let _ = state.ledger.log(auth::auth_entry(
-            &session.username,
-            Some(&session.principal),
-            &source,
-            "logout",
-            "success",
-            None,
-        ));
-    }
+    auth::logout(&state, &caller, &source);
     let mut res = Redirect::to("/login").into_response();
     api::set_cookie(res.headers_mut(), &auth::clear_cookie());
     res
