@@ -2,26 +2,14 @@
 //! TLS files before opening anything; `system register-key` registers a key per suite, writes
 //! the private key for the system only, and refuses principals that are not systems.
 
+mod common;
+
+use common::xiezhi;
 use std::path::Path;
-use std::process::Command;
 
 use xiezhi_access::{DepartmentSystem, OrgKind, Principal, Role, User};
 use xiezhi_server::signed::{RequestSigner, SignedRequests};
 use xiezhi_standard::Level;
-
-fn xiezhi(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xiezhi"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 #[test]
 fn serve_refuses_plain_http_off_loopback_and_unreadable_tls_files() {

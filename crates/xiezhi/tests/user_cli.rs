@@ -1,23 +1,9 @@
 //! `xiezhi user`: an administrator adds an account with a generated initial password that
 //! must be changed and its own TOTP secret; the current code is printed only for demo data.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn xiezhi(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xiezhi"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("XIEZHI_DB")
-        .output()
-        .expect("run xiezhi");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("utf-8"),
-        String::from_utf8(out.stderr).expect("utf-8"),
-    )
-}
+use common::xiezhi;
 
 #[test]
 fn accounts_get_two_factors_and_demo_codes_stay_in_demo_data() {

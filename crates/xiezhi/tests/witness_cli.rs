@@ -2,23 +2,10 @@
 //! the ledger grows, a 2-of-2 quorum verifies, and after an early ledger entry is rewritten
 //! in the database file the witnesses refuse the next checkpoint.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn xiezhi(data: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xiezhi"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("XIEZHI_DB")
-        .output()
-        .expect("run xiezhi");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("utf-8"),
-        String::from_utf8(out.stderr).expect("utf-8"),
-    )
-}
+use common::xiezhi;
+use std::path::Path;
 
 fn ok(data: &Path, args: &[&str]) -> String {
     let (code, out, err) = xiezhi(data, args);
