@@ -124,7 +124,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
         let ids = store.next_ids()?;
         let (pk, ck) = store.load_keys()?;
         Ok(Ingestor {
-            resolver: Resolver::new(pk, ck, ids.person, ids.case),
+            resolver: Resolver::new(pk, ck, ids.person, ids.case, store.key_blinder()),
             next_source_id: ids.source_record + 1,
             store,
         })

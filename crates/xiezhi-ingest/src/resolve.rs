@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use xiezhi_standard::Record;
+use xiezhi_store::fieldcrypt::KeyBlinder;
 
 /// How a record was bound to an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +26,14 @@ pub struct Resolution {
 #[derive(Debug, Default)]
 pub struct Resolver {
     person_keys: HashMap<String, Vec<String>>,
-    /// The ID number each person is known by, if any.
+    /// The (blinded) ID-number key each person is known by, if any.
     person_id: HashMap<String, String>,
     case_keys: HashMap<String, String>,
     next_person: i64,
     next_case: i64,
+    /// Person keys are kept blinded (a MAC of the ID number, not the number): the store's
+    /// index key decides, so lookups compare blinded with blinded.
+    blinder: KeyBlinder,
 }
 
 /// Masks an ID number for explanations: 5201**********123X.
@@ -49,10 +53,12 @@ impl Resolver {
         case_keys: Vec<(String, String)>,
         last_person: i64,
         last_case: i64,
+        blinder: KeyBlinder,
     ) -> Resolver {
         let mut r = Resolver {
             next_person: last_person + 1,
             next_case: last_case + 1,
+            blinder,
             ..Resolver::default()
         };
         for (k, uid) in person_keys {
@@ -74,16 +80,20 @@ impl Resolver {
     /// Resolves a person record (already validated and normalised).
     pub fn person(&mut self, p: &Record) -> Resolution {
         let id = p.text("id_number").map(str::to_string);
-        let nbd = match (p.text("name"), p.date("birth_date")) {
+        let nbd_plain = match (p.text("name"), p.date("birth_date")) {
             (Some(n), Some(b)) => Some(format!(
-                "nbd:{n}|{b}|{}",
+                "{n}|{b}|{}",
                 p.text("household_division").unwrap_or("")
             )),
             _ => None,
         };
-        let by_id = id
+        let nbd = nbd_plain
             .as_ref()
-            .and_then(|i| self.person_keys.get(&format!("id:{i}")))
+            .map(|k| self.blinder.blind(&format!("nbd:{k}")));
+        let id_key = id.as_ref().map(|i| self.blinder.blind(&format!("id:{i}")));
+        let by_id = id_key
+            .as_ref()
+            .and_then(|k| self.person_keys.get(k))
             .and_then(|v| v.first().cloned());
         let (uid, rule, detail) = if let Some(uid) = by_id {
             (
@@ -109,7 +119,7 @@ impl Resolver {
                     "name_birth_division",
                     format!(
                         "姓名、出生日期、户籍地一致：{}",
-                        nbd.as_deref().unwrap_or("").trim_start_matches("nbd:")
+                        nbd_plain.as_deref().unwrap_or("")
                     ),
                 ),
                 [] => (self.new_person_uid(), "new", "首次出现".to_string()),
@@ -124,11 +134,10 @@ impl Resolver {
             }
         };
         let mut new_keys = Vec::new();
-        if let Some(i) = &id {
-            let key = format!("id:{i}");
+        if let Some(key) = id_key {
             if !self.person_keys.contains_key(&key) {
                 self.person_keys.insert(key.clone(), vec![uid.clone()]);
-                self.person_id.insert(uid.clone(), i.clone());
+                self.person_id.insert(uid.clone(), key.clone());
                 new_keys.push((key, uid.clone()));
             }
         }

@@ -94,7 +94,7 @@ impl AppState {
                 );
             }
         }
-        let mut store = xiezhi_store::open::open(at)
+        let mut store = xiezhi_store::open::open(at, Some(data))
             .with_context(|| format!("无法打开数据库 `{}`", at.display()))?;
         let principals = load_principals(data)?;
         let authz = authorizer(data, &mut store)?;
@@ -153,7 +153,7 @@ impl AppState {
             .pop();
         let conn = match pooled {
             Some(c) => c,
-            None => xiezhi_store::open::open_reader(&self.at)?,
+            None => xiezhi_store::open::open_reader(&self.at, Some(&self.data))?,
         };
         Ok(PooledReader {
             pool: &self.readers,

@@ -4,25 +4,31 @@
 //! wrapped data keys are stored (table `field_keys`). Values are sealed before they reach SQL
 //! and opened after they leave it by [`FieldCodec`], the one place both backends share.
 //!
-//! Sealed value layout: `b'X'`, suite tag (1 byte), key version (u32 big-endian), then
-//! `nonce || ciphertext || tag` from `AeadKey::seal`. The header lets rotation and
-//! verification pick the right key without guessing. The associated data is
-//! `table|column|row`, so a ciphertext copied to another row or column does not open.
+//! Which columns are sealed is data: every field of the standard classified L3 or L4, plus the
+//! columns that carry raw source values (quarantined records, repair findings, merge
+//! explanations) — see [`sealed_columns`].
+//!
+//! A sealed value is text, so it fits the same column in SQLite and PostgreSQL:
+//! `enc:<suite>:<key version>:<base64 of nonce || ciphertext || tag>`. The visible suite and
+//! version let rotation find the values not yet moved with a `LIKE`, and let a verifier pick
+//! the right key without guessing. The associated data is `table|column|row`, so a ciphertext
+//! copied to another row or column does not open.
 //!
 //! Equality lookups (person by ID number) use a blind index: the suite MAC, under a per-column
-//! index key that is itself a wrapped data key, over the normalized value.
+//! index key that is itself a wrapped data key, over the normalized value ([`KeyBlinder`]).
 
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use base64::Engine as _;
+use rusqlite::{params, Connection};
 use xiezhi_crypto::{random_bytes, AeadKey, CryptoError, Suite};
+use xiezhi_standard::{Entity, Level};
 
-/// Leading byte of every sealed value; tells a sealed value from legacy plaintext.
-pub const SEALED_MAGIC: u8 = b'X';
-const HEADER_LEN: usize = 6;
+/// Prefix of every sealed value; tells a sealed value from legacy plaintext.
+pub const SEALED_PREFIX: &str = "enc:";
 /// Length of a key-encryption key and of every data key.
 pub const KEY_LEN: usize = 32;
 
@@ -64,6 +70,9 @@ pub enum FieldCryptError {
     Config { path: String, reason: String },
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The key table of another backend failed.
+    #[error("key table: {0}")]
+    KeyTable(String),
 }
 
 pub type Result<T> = std::result::Result<T, FieldCryptError>;
@@ -214,7 +223,7 @@ pub fn write_suite(data_dir: &Path, suite: Suite) -> Result<Suite> {
 }
 
 /// What a stored data key is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Purpose {
     /// Seals values of the column.
     Seal,
@@ -223,19 +232,177 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn id(self) -> &'static str {
+    pub fn id(self) -> &'static str {
         match self {
             Purpose::Seal => "seal",
             Purpose::Index => "index",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Purpose> {
+        match s {
+            "seal" => Some(Purpose::Seal),
+            "index" => Some(Purpose::Index),
+            _ => None,
+        }
+    }
 }
 
-/// Schema of the wrapped data keys (SQLite dialect; the PostgreSQL backend uses the same shape).
+/// Schema of the wrapped data keys (SQLite dialect; PostgreSQL's migration has the same shape).
 pub const FIELD_KEYS_SQL: &str = "CREATE TABLE IF NOT EXISTS field_keys (
     tbl TEXT NOT NULL, col TEXT NOT NULL, purpose TEXT NOT NULL, version INTEGER NOT NULL,
     suite TEXT NOT NULL, kek_version INTEGER NOT NULL, wrapped BLOB NOT NULL,
     PRIMARY KEY (tbl, col, purpose, version))";
+
+/// One row of `field_keys`: a data key wrapped under a KEK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    pub table: String,
+    pub column: String,
+    pub purpose: Purpose,
+    pub version: u32,
+    pub suite: String,
+    pub kek_version: u32,
+    pub wrapped: Vec<u8>,
+}
+
+/// Where wrapped data keys are kept: the store's `field_keys` table on either backend.
+pub trait KeyTable {
+    fn load_keys(&mut self) -> Result<Vec<WrappedKey>>;
+    fn insert_keys(&mut self, keys: &[WrappedKey]) -> Result<()>;
+    /// Replaces every stored key by `keys` in one transaction: all or nothing.
+    fn replace_keys(&mut self, keys: &[WrappedKey]) -> Result<()>;
+}
+
+impl KeyTable for Connection {
+    fn load_keys(&mut self) -> Result<Vec<WrappedKey>> {
+        let mut stmt = self.prepare(
+            "SELECT tbl, col, purpose, version, suite, kek_version, wrapped FROM field_keys \
+             ORDER BY tbl, col, purpose, version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, u32>(5)?,
+                r.get::<_, Vec<u8>>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (table, column, purpose, version, suite, kek_version, wrapped) = row?;
+            out.push(WrappedKey {
+                purpose: Purpose::parse(&purpose).ok_or_else(|| {
+                    FieldCryptError::KeyTable(format!(
+                        "field_keys row {table}.{column}: unknown purpose `{purpose}`"
+                    ))
+                })?,
+                table,
+                column,
+                version,
+                suite,
+                kek_version,
+                wrapped,
+            });
+        }
+        Ok(out)
+    }
+
+    fn insert_keys(&mut self, keys: &[WrappedKey]) -> Result<()> {
+        let tx = self.transaction()?;
+        insert_sqlite(&tx, keys)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn replace_keys(&mut self, keys: &[WrappedKey]) -> Result<()> {
+        let tx = self.transaction()?;
+        tx.execute("DELETE FROM field_keys", [])?;
+        insert_sqlite(&tx, keys)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn insert_sqlite(conn: &Connection, keys: &[WrappedKey]) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "INSERT INTO field_keys (tbl, col, purpose, version, suite, kek_version, wrapped)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for k in keys {
+        stmt.execute(params![
+            k.table,
+            k.column,
+            k.purpose.id(),
+            k.version,
+            k.suite,
+            k.kek_version,
+            k.wrapped
+        ])?;
+    }
+    Ok(())
+}
+
+/// A sealed column: its table, its column, and the SQL expression (valid in SQLite and
+/// PostgreSQL) that names a row, bound as associated data so a value cannot move rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedColumn {
+    pub table: String,
+    pub column: &'static str,
+    pub row_key: &'static str,
+}
+
+/// Every sealed column: each field of the standard classified L3 or above, then the columns
+/// that keep raw source values — quarantined records and their reasons, the values of repair
+/// findings, and merge explanations (which quote names and ID numbers).
+pub fn sealed_columns() -> Vec<SealedColumn> {
+    let mut out = Vec::new();
+    for entity in Entity::ALL {
+        for f in entity.fields() {
+            if f.level >= Level::L3 {
+                out.push(SealedColumn {
+                    table: format!("std_{}", entity.name()),
+                    column: f.name,
+                    row_key: "uid",
+                });
+            }
+        }
+    }
+    let aux = [
+        ("quarantine", "raw", QUARANTINE_ROW),
+        ("quarantine", "reasons", QUARANTINE_ROW),
+        ("record_issue", "value", RECORD_ISSUE_ROW),
+        ("entity_link", "detail", ENTITY_LINK_ROW),
+    ];
+    for (table, column, row_key) in aux {
+        out.push(SealedColumn {
+            table: table.into(),
+            column,
+            row_key,
+        });
+    }
+    out
+}
+
+/// Row names of the non-entity sealed tables (the entity tables use `uid`).
+pub const QUARANTINE_ROW: &str = "CAST(source_record_id AS TEXT)";
+pub const RECORD_ISSUE_ROW: &str = "CAST(source_record_id AS TEXT) || '|' || field";
+pub const ENTITY_LINK_ROW: &str = "CAST(source_record_id AS TEXT) || '|' || entity || '|' || uid";
+
+/// The table and column of the blind index over entity-resolution keys.
+pub const INDEX_TABLE: &str = "person_key";
+pub const INDEX_COLUMN: &str = "key";
+
+/// Whether `entity.field` is stored sealed.
+pub fn is_sealed_field(entity: Entity, field: &str) -> bool {
+    entity
+        .fields()
+        .iter()
+        .any(|f| f.name == field && f.level >= Level::L3)
+}
 
 fn label(table: &str, column: &str, purpose: Purpose, version: u32) -> String {
     format!(
@@ -244,189 +411,207 @@ fn label(table: &str, column: &str, purpose: Purpose, version: u32) -> String {
     )
 }
 
+/// The unwrapped keys of one (table, column).
+#[derive(Default)]
+struct ColumnKeys {
+    seal: std::collections::BTreeMap<u32, AeadKey>,
+    index: Option<Vec<u8>>,
+}
+
 /// Seals and opens field values; holds the unwrapped data keys in memory.
 pub struct FieldCodec {
     suite: Suite,
     kek: Box<dyn KeyEncryptionKey>,
-    keys: HashMap<(String, String, Purpose, u32), Vec<u8>>,
-    current: HashMap<(String, String, Purpose), u32>,
+    /// table → column → keys. Two levels so a lookup borrows `&str` without allocating.
+    columns: HashMap<String, HashMap<String, ColumnKeys>>,
+    /// Every stored data key in plaintext form, for re-wrapping.
+    plain: Vec<(WrappedKey, Vec<u8>)>,
 }
 
 impl FieldCodec {
-    /// Loads every wrapped data key from `conn` and unwraps it with `kek`. A KEK that does not
-    /// unwrap a key is an error naming the key file; nothing is written in that case.
-    pub fn load(conn: &Connection, suite: Suite, kek: Box<dyn KeyEncryptionKey>) -> Result<Self> {
-        conn.execute_batch(FIELD_KEYS_SQL)?;
+    /// Unwraps `stored` keys with `kek`. A KEK that does not unwrap a key is an error naming the
+    /// key file; nothing is written in that case.
+    pub fn unwrap_all(
+        suite: Suite,
+        kek: Box<dyn KeyEncryptionKey>,
+        stored: Vec<WrappedKey>,
+    ) -> Result<Self> {
         let mut codec = FieldCodec {
             suite,
             kek,
-            keys: HashMap::new(),
-            current: HashMap::new(),
+            columns: HashMap::new(),
+            plain: Vec::new(),
         };
-        let mut stmt = conn
-            .prepare("SELECT tbl, col, purpose, version, wrapped, kek_version FROM field_keys")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, Vec<u8>>(4)?,
-                r.get::<_, u32>(5)?,
-            ))
-        })?;
-        for row in rows {
-            let (t, c, p, v, wrapped, kek_version) = row?;
-            if kek_version != codec.kek.version() {
+        for k in stored {
+            if k.kek_version != codec.kek.version() {
                 return Err(FieldCryptError::KeyFile {
                     path: codec.kek.name(),
                     reason: format!(
-                        "data key of {t}.{c} is wrapped under KEK version {kek_version}, \
-                         this key is version {}",
+                        "data key of {}.{} is wrapped under KEK version {}, this key is version {}",
+                        k.table,
+                        k.column,
+                        k.kek_version,
                         codec.kek.version()
                     ),
                 });
             }
-            let purpose = if p == "index" {
-                Purpose::Index
-            } else {
-                Purpose::Seal
-            };
+            if k.suite != suite.id() {
+                return Err(FieldCryptError::Config {
+                    path: "field_keys".into(),
+                    reason: format!(
+                        "data key of {}.{} belongs to suite `{}`, this deployment uses `{}`",
+                        k.table,
+                        k.column,
+                        k.suite,
+                        suite.id()
+                    ),
+                });
+            }
             let key = codec
                 .kek
-                .unwrap(&label(&t, &c, purpose, v), &wrapped)
+                .unwrap(
+                    &label(&k.table, &k.column, k.purpose, k.version),
+                    &k.wrapped,
+                )
                 .map_err(|_| FieldCryptError::WrongKek {
                     path: codec.kek.name(),
                     version: codec.kek.version(),
-                    table: t.clone(),
-                    column: c.clone(),
+                    table: k.table.clone(),
+                    column: k.column.clone(),
                 })?;
-            let cur = codec
-                .current
-                .entry((t.clone(), c.clone(), purpose))
-                .or_insert(v);
-            *cur = (*cur).max(v);
-            codec.keys.insert((t, c, purpose, v), key);
+            codec.install(&k, &key)?;
+            codec.plain.push((k, key));
         }
         Ok(codec)
+    }
+
+    /// Loads the keys from `table`, unwraps them, and creates (and stores) the keys that the
+    /// columns of [`sealed_columns`] and the blind index still lack.
+    pub fn load(
+        table: &mut dyn KeyTable,
+        suite: Suite,
+        kek: Box<dyn KeyEncryptionKey>,
+    ) -> Result<Self> {
+        let stored = table.load_keys()?;
+        let mut codec = Self::unwrap_all(suite, kek, stored)?;
+        let mut wanted: Vec<(String, String, Purpose)> = sealed_columns()
+            .into_iter()
+            .map(|c| (c.table, c.column.to_string(), Purpose::Seal))
+            .collect();
+        wanted.push((INDEX_TABLE.into(), INDEX_COLUMN.into(), Purpose::Index));
+        let mut fresh = Vec::new();
+        for (t, c, p) in wanted {
+            if codec.current_version(&t, &c, p).is_none() {
+                fresh.push(codec.new_key(&t, &c, p, 1)?);
+            }
+        }
+        if !fresh.is_empty() {
+            table.insert_keys(&fresh)?;
+        }
+        Ok(codec)
+    }
+
+    fn install(&mut self, k: &WrappedKey, key: &[u8]) -> Result<()> {
+        let slot = self
+            .columns
+            .entry(k.table.clone())
+            .or_default()
+            .entry(k.column.clone())
+            .or_default();
+        match k.purpose {
+            Purpose::Seal => {
+                let aead = aead_key(self.suite, key).map_err(|e| {
+                    FieldCryptError::KeyTable(format!("data key of {}.{}: {e}", k.table, k.column))
+                })?;
+                slot.seal.insert(k.version, aead);
+            }
+            Purpose::Index => slot.index = Some(key.to_vec()),
+        }
+        Ok(())
+    }
+
+    /// Generates data key `version` of (table, column, purpose) and installs it; the caller
+    /// stores the returned wrapped key.
+    fn new_key(
+        &mut self,
+        table: &str,
+        column: &str,
+        purpose: Purpose,
+        version: u32,
+    ) -> Result<WrappedKey> {
+        let mut key = vec![0u8; KEY_LEN];
+        random_bytes(&mut key);
+        let wrapped = WrappedKey {
+            table: table.into(),
+            column: column.into(),
+            purpose,
+            version,
+            suite: self.suite.id().into(),
+            kek_version: self.kek.version(),
+            wrapped: self.kek.wrap(&label(table, column, purpose, version), &key),
+        };
+        self.install(&wrapped, &key)?;
+        self.plain.push((wrapped.clone(), key));
+        Ok(wrapped)
     }
 
     pub fn suite(&self) -> Suite {
         self.suite
     }
 
-    /// The current data key of (table, column, purpose), generated and stored wrapped on first use.
-    fn key(
-        &mut self,
-        conn: &Connection,
-        table: &str,
-        column: &str,
-        purpose: Purpose,
-    ) -> Result<(u32, &[u8])> {
-        let slot = (table.to_string(), column.to_string(), purpose);
-        let version = match self.current.get(&slot) {
-            Some(v) => *v,
-            None => self.add_data_key(conn, table, column, purpose, 1)?,
-        };
-        let key = &self.keys[&(slot.0, slot.1, purpose, version)];
-        Ok((version, key))
+    /// Version of the KEK that wraps the data keys.
+    pub fn kek_version(&self) -> u32 {
+        self.kek.version()
     }
 
-    /// Generates data key `version` of (table, column, purpose), stores it wrapped and makes it
-    /// the current one.
-    fn add_data_key(
-        &mut self,
-        conn: &Connection,
-        table: &str,
-        column: &str,
-        purpose: Purpose,
-        version: u32,
-    ) -> Result<u32> {
-        let mut key = vec![0u8; KEY_LEN];
-        random_bytes(&mut key);
-        let wrapped = self.kek.wrap(&label(table, column, purpose, version), &key);
-        conn.execute(
-            "INSERT INTO field_keys (tbl, col, purpose, version, suite, kek_version, wrapped)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                table,
-                column,
-                purpose.id(),
-                version,
-                self.suite.id(),
-                self.kek.version(),
-                wrapped
-            ],
-        )?;
-        self.keys
-            .insert((table.into(), column.into(), purpose, version), key);
-        self.current
-            .insert((table.into(), column.into(), purpose), version);
-        Ok(version)
+    /// Where the KEK lives, for messages.
+    pub fn kek_name(&self) -> String {
+        self.kek.name()
     }
 
-    /// Re-wraps every stored data key under `new_kek` in one transaction, then uses it.
-    /// Either all keys move to the new KEK or none do; the old key file is no longer needed.
-    pub fn rewrap(
-        &mut self,
-        conn: &mut Connection,
+    /// The current (highest) version of a column's key.
+    pub fn current_version(&self, table: &str, column: &str, purpose: Purpose) -> Option<u32> {
+        let keys = self.columns.get(table)?.get(column)?;
+        match purpose {
+            Purpose::Seal => keys.seal.keys().next_back().copied(),
+            Purpose::Index => keys.index.as_ref().map(|_| 1),
+        }
+    }
+
+    /// The key rotation: every data key re-wrapped under `new_kek`, plus a new sealing key
+    /// version per sealed column (values sealed from now on use it; older ones stay readable
+    /// until resealed). Returns the complete new key set, which the caller stores in one
+    /// transaction with [`KeyTable::replace_keys`]; until then nothing changed.
+    pub fn rotated(
+        &self,
         new_kek: Box<dyn KeyEncryptionKey>,
-    ) -> Result<usize> {
-        let tx = conn.transaction()?;
-        let mut n = 0;
-        for ((t, c, p, v), key) in &self.keys {
-            n += tx.execute(
-                "UPDATE field_keys SET wrapped = ?1, kek_version = ?2
-                 WHERE tbl = ?3 AND col = ?4 AND purpose = ?5 AND version = ?6",
-                params![
-                    new_kek.wrap(&label(t, c, *p, *v), key),
-                    new_kek.version(),
-                    t,
-                    c,
-                    p.id(),
-                    v
-                ],
-            )?;
+    ) -> Result<(FieldCodec, Vec<WrappedKey>)> {
+        let mut next = FieldCodec {
+            suite: self.suite,
+            kek: new_kek,
+            columns: HashMap::new(),
+            plain: Vec::new(),
+        };
+        let mut out = Vec::new();
+        for (k, key) in &self.plain {
+            let rewrapped = WrappedKey {
+                kek_version: next.kek.version(),
+                wrapped: next
+                    .kek
+                    .wrap(&label(&k.table, &k.column, k.purpose, k.version), key),
+                ..k.clone()
+            };
+            next.install(&rewrapped, key)?;
+            next.plain.push((rewrapped.clone(), key.clone()));
+            out.push(rewrapped);
         }
-        tx.commit()?;
-        self.kek = new_kek;
-        Ok(n)
-    }
-
-    /// Starts a new data-key version for sealing `table.column`; values sealed from now on use
-    /// it, older values stay readable until [`FieldCodec::reseal`] moves them.
-    pub fn new_seal_version(
-        &mut self,
-        conn: &Connection,
-        table: &str,
-        column: &str,
-    ) -> Result<u32> {
-        let next = self
-            .current
-            .get(&(table.to_string(), column.to_string(), Purpose::Seal))
-            .map_or(1, |v| v + 1);
-        self.add_data_key(conn, table, column, Purpose::Seal, next)
-    }
-
-    /// Re-seals a value under the column's current data key; `None` when it already is, so a
-    /// rotation interrupted at any point simply continues with the values not yet moved.
-    pub fn reseal(
-        &mut self,
-        conn: &Connection,
-        table: &str,
-        column: &str,
-        row: &str,
-        sealed: &[u8],
-    ) -> Result<Option<Vec<u8>>> {
-        let current = self
-            .current
-            .get(&(table.to_string(), column.to_string(), Purpose::Seal))
-            .copied();
-        if current.is_some() && sealed_version(sealed) == current {
-            return Ok(None);
+        for c in sealed_columns() {
+            let v = self
+                .current_version(&c.table, c.column, Purpose::Seal)
+                .unwrap_or(0);
+            out.push(next.new_key(&c.table, c.column, Purpose::Seal, v + 1)?);
         }
-        let plain = self.open(table, column, row, sealed)?;
-        self.seal(conn, table, column, row, &plain).map(Some)
+        Ok((next, out))
     }
 
     fn aad(table: &str, column: &str, row: &str) -> Vec<u8> {
@@ -434,81 +619,160 @@ impl FieldCodec {
     }
 
     /// Seals `plaintext` of `table.column` in row `row` under the column's current data key.
-    pub fn seal(
-        &mut self,
-        conn: &Connection,
+    pub fn seal(&self, table: &str, column: &str, row: &str, plaintext: &str) -> Result<String> {
+        let keys = self.columns.get(table).and_then(|t| t.get(column));
+        let Some((version, aead)) = keys.and_then(|k| k.seal.iter().next_back()) else {
+            return Err(FieldCryptError::MissingDataKey {
+                table: table.into(),
+                column: column.into(),
+                version: 1,
+            });
+        };
+        let sealed = aead.seal(&Self::aad(table, column, row), plaintext.as_bytes());
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed);
+        Ok(format!(
+            "{SEALED_PREFIX}{}:{version}:{b64}",
+            self.suite.id()
+        ))
+    }
+
+    /// Opens a value sealed by [`FieldCodec::seal`] for the same table, column and row. A value
+    /// without the sealed prefix is legacy plaintext (a store from before encryption, not yet
+    /// rotated) and is returned as it is.
+    pub fn open<'v>(
+        &self,
         table: &str,
         column: &str,
         row: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>> {
-        let suite = self.suite;
-        let (version, key) = self.key(conn, table, column, Purpose::Seal)?;
-        let aead = aead_key(suite, key).expect("data key length");
-        let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + 28);
-        out.push(SEALED_MAGIC);
-        out.push(suite.tag());
-        out.extend_from_slice(&version.to_be_bytes());
-        out.extend_from_slice(&aead.seal(&Self::aad(table, column, row), plaintext));
-        Ok(out)
-    }
-
-    /// Opens a value sealed by [`FieldCodec::seal`] for the same table, column and row.
-    pub fn open(&self, table: &str, column: &str, row: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        value: &'v str,
+    ) -> Result<std::borrow::Cow<'v, str>> {
+        let Some(rest) = value.strip_prefix(SEALED_PREFIX) else {
+            return Ok(std::borrow::Cow::Borrowed(value));
+        };
         let malformed = |reason: String| FieldCryptError::Malformed {
             table: table.into(),
             column: column.into(),
             row: row.into(),
             reason,
         };
-        if sealed.len() < HEADER_LEN || sealed[0] != SEALED_MAGIC {
-            return Err(malformed("missing sealed-value header".into()));
-        }
-        let suite = Suite::from_tag(sealed[1]).map_err(|e| malformed(e.to_string()))?;
-        if suite != self.suite {
+        let mut parts = rest.splitn(3, ':');
+        let (Some(suite), Some(version), Some(b64)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed("expected enc:<suite>:<version>:<data>".into()));
+        };
+        if suite != self.suite.id() {
             return Err(malformed(format!(
-                "sealed with suite `{}`, this deployment uses `{}`",
-                suite.id(),
+                "sealed with suite `{suite}`, this deployment uses `{}`",
                 self.suite.id()
             )));
         }
-        let version = u32::from_be_bytes(sealed[2..6].try_into().expect("4 bytes"));
-        let key = self
-            .keys
-            .get(&(
-                table.to_string(),
-                column.to_string(),
-                Purpose::Seal,
-                version,
-            ))
+        let version: u32 = version
+            .parse()
+            .map_err(|_| malformed(format!("key version `{version}` is not a number")))?;
+        let sealed = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(b64)
+            .map_err(|e| malformed(format!("not base64: {e}")))?;
+        let aead = self
+            .columns
+            .get(table)
+            .and_then(|t| t.get(column))
+            .and_then(|k| k.seal.get(&version))
             .ok_or_else(|| FieldCryptError::MissingDataKey {
                 table: table.into(),
                 column: column.into(),
                 version,
             })?;
-        let aead = aead_key(suite, key).expect("data key length");
-        aead.open(&Self::aad(table, column, row), &sealed[HEADER_LEN..])
+        let plain = aead
+            .open(&Self::aad(table, column, row), &sealed)
             .map_err(|source| FieldCryptError::Integrity {
                 table: table.into(),
                 column: column.into(),
                 row: row.into(),
                 source,
-            })
+            })?;
+        String::from_utf8(plain)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|_| malformed("plaintext is not UTF-8".into()))
     }
 
-    /// Blind index of `value` for equality lookups on `table.column`: MAC under the column's
-    /// index key over the normalized value (trimmed, ASCII upper-case: ID numbers end in `X`).
-    pub fn blind_index(
-        &mut self,
-        conn: &Connection,
+    /// Re-seals a value under the column's current data key; `None` when it already is, so a
+    /// rotation interrupted at any point simply continues with the values not yet moved.
+    /// Legacy plaintext is sealed.
+    pub fn reseal(
+        &self,
         table: &str,
         column: &str,
+        row: &str,
         value: &str,
-    ) -> Result<Vec<u8>> {
-        let suite = self.suite;
-        let (_, key) = self.key(conn, table, column, Purpose::Index)?;
-        let normalized = normalize(value);
-        Ok(suite.mac(key, normalized.as_bytes()).to_vec())
+    ) -> Result<Option<String>> {
+        if self.is_current(table, column, value) {
+            return Ok(None);
+        }
+        let plain = self.open(table, column, row, value)?;
+        self.seal(table, column, row, &plain).map(Some)
+    }
+
+    /// Whether `value` is sealed under the column's current key (nothing to do in a rotation).
+    pub fn is_current(&self, table: &str, column: &str, value: &str) -> bool {
+        value.starts_with(&self.current_prefix(table, column))
+    }
+
+    /// `enc:<suite>:<current version>:` of a column: values not starting with it still need
+    /// resealing. Used in SQL as `NOT LIKE '<prefix>%'`.
+    pub fn current_prefix(&self, table: &str, column: &str) -> String {
+        let v = self
+            .current_version(table, column, Purpose::Seal)
+            .unwrap_or(0);
+        format!("{SEALED_PREFIX}{}:{v}:", self.suite.id())
+    }
+
+    /// The blinder of entity-resolution keys, for the ingest's resolver.
+    pub fn blinder(&self) -> KeyBlinder {
+        KeyBlinder {
+            key: self
+                .columns
+                .get(INDEX_TABLE)
+                .and_then(|t| t.get(INDEX_COLUMN))
+                .and_then(|k| k.index.clone())
+                .map(|k| (self.suite, std::sync::Arc::from(k))),
+        }
+    }
+}
+
+/// Turns an entity-resolution key (`id:<ID number>`, `nbd:<name>|<birth>|<division>`) into
+/// what the store keeps: its blind index, or the key itself where encryption is off.
+#[derive(Clone, Default)]
+pub struct KeyBlinder {
+    key: Option<(Suite, std::sync::Arc<[u8]>)>,
+}
+
+impl std::fmt::Debug for KeyBlinder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key itself.
+        let state = if self.key.is_some() { "keyed" } else { "none" };
+        f.debug_tuple("KeyBlinder").field(&state).finish()
+    }
+}
+
+impl KeyBlinder {
+    /// No blinding: stores without field encryption (in-memory test stores).
+    pub fn none() -> KeyBlinder {
+        KeyBlinder { key: None }
+    }
+
+    /// The key's kind prefix (`id:`, `nbd:`) and the hex MAC of the whole normalized key, or
+    /// the key unchanged without a key. The kind stays visible: resolution needs to know that a
+    /// person has an ID number, not which.
+    pub fn blind(&self, key: &str) -> String {
+        match &self.key {
+            None => key.to_string(),
+            Some((suite, k)) => {
+                let (kind, value) = key.split_once(':').unwrap_or(("", key));
+                let normalized = format!("{kind}:{}", normalize(value));
+                let mac = suite.mac(k, normalized.as_bytes());
+                format!("{kind}:{}", crate::hex(&mac))
+            }
+        }
     }
 }
 
@@ -517,19 +781,65 @@ pub fn normalize(value: &str) -> String {
     value.trim().to_ascii_uppercase()
 }
 
-/// Key version in a sealed value's header, without opening it (rotation progress, status).
-pub fn sealed_version(sealed: &[u8]) -> Option<u32> {
-    (sealed.len() >= HEADER_LEN && sealed[0] == SEALED_MAGIC)
-        .then(|| u32::from_be_bytes(sealed[2..6].try_into().expect("4 bytes")))
+/// Key version in a sealed value, without opening it (rotation progress, status).
+pub fn sealed_version(value: &str) -> Option<u32> {
+    let rest = value.strip_prefix(SEALED_PREFIX)?;
+    rest.split(':').nth(1)?.parse().ok()
 }
 
-/// The highest KEK version recorded in `field_keys`, if any.
-pub fn stored_kek_version(conn: &Connection) -> Result<Option<u32>> {
-    conn.execute_batch(FIELD_KEYS_SQL)?;
-    Ok(conn
-        .query_row("SELECT MAX(kek_version) FROM field_keys", [], |r| {
-            r.get::<_, Option<u32>>(0)
+/// The KEK for a store: the version its wrapped keys name, or the newest key file, or a new
+/// `kek-1.key` when the store has no keys yet.
+pub fn open_kek(data_dir: &Path, suite: Suite, stored: &[WrappedKey]) -> Result<FileKek> {
+    if let Some(v) = stored.iter().map(|k| k.kek_version).max() {
+        return FileKek::load(data_dir, v, suite);
+    }
+    match newest_kek_version(data_dir) {
+        Some(v) => FileKek::load(data_dir, v, suite),
+        None => FileKek::create(data_dir, 1, suite),
+    }
+}
+
+/// The highest `kek-<v>.key` under `data_dir/keys`, if any.
+pub fn newest_kek_version(data_dir: &Path) -> Option<u32> {
+    fs::read_dir(data_dir.join("keys"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("kek-")?
+                .strip_suffix(".key")?
+                .parse()
+                .ok()
         })
-        .optional()?
-        .flatten())
+        .max()
+}
+
+/// Opens the codec of a store whose key table is `table` and whose key files live under
+/// `data_dir`: the KEK its keys name, every key unwrapped, missing column keys created.
+pub fn open_codec(table: &mut dyn KeyTable, data_dir: &Path) -> Result<FieldCodec> {
+    let suite = read_suite(data_dir)?;
+    let stored = table.load_keys()?;
+    let kek = open_kek(data_dir, suite, &stored)?;
+    FieldCodec::load(table, suite, Box::new(kek))
+}
+
+/// Starts a key rotation on `table`: a new KEK file (version + 1, reused if an earlier attempt
+/// created it and stopped before storing), every data key re-wrapped under it and a new
+/// sealing key per column, stored in one transaction. Returns the new codec; the values are
+/// resealed afterwards by the store, resumably.
+pub fn start_rotation(
+    table: &mut dyn KeyTable,
+    data_dir: &Path,
+    current: &FieldCodec,
+) -> Result<FieldCodec> {
+    let next_version = current.kek_version() + 1;
+    let path = FileKek::path_for(data_dir, next_version);
+    let kek = if path.exists() {
+        FileKek::load(data_dir, next_version, current.suite())?
+    } else {
+        FileKek::create(data_dir, next_version, current.suite())?
+    };
+    let (codec, keys) = current.rotated(Box::new(kek))?;
+    table.replace_keys(&keys)?;
+    Ok(codec)
 }

@@ -50,6 +50,9 @@ pub enum StoreError {
     /// (another layout than the stored one, an unknown layout name).
     #[error("cannot open store: {0}")]
     Config(String),
+    /// Field encryption: a wrong key file, a value that does not open in its row and column.
+    #[error(transparent)]
+    FieldCrypt(#[from] crate::fieldcrypt::FieldCryptError),
     #[cfg(feature = "postgres")]
     #[error("postgres: {0}")]
     Postgres(#[from] ::postgres::Error),
@@ -72,6 +75,26 @@ pub(crate) fn write_columns(entity: Entity) -> Vec<String> {
     }
     cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
     cols
+}
+
+/// Open quarantine entries per failed rule (error severity), most frequent first: each entry
+/// counts once per rule however many of its fields broke it.
+pub(crate) fn count_by_rule(entries: &[QuarantineEntry]) -> Vec<(String, i64)> {
+    let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for q in entries {
+        let rules: std::collections::BTreeSet<&str> = q
+            .reasons
+            .iter()
+            .filter(|r| r.severity == "error")
+            .map(|r| r.rule.as_str())
+            .collect();
+        for rule in rules {
+            *counts.entry(rule.to_string()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, i64)> = counts.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
 }
 
 /// Whether a batch was stored already, from the stored `(id, sha256)` of its source records:
@@ -447,6 +470,31 @@ pub trait Store {
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>>;
     /// (uid, content hash) of every stored row of an entity, recomputed from the row.
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>>;
+
+    /// How entity-resolution keys are stored: blinded under the store's index key when field
+    /// encryption is on, so ingest looks persons up by ID number without storing it.
+    fn key_blinder(&self) -> fieldcrypt::KeyBlinder {
+        fieldcrypt::KeyBlinder::none()
+    }
+    /// Field encryption in force: (suite, KEK version, KEK location), or `None` when off.
+    fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
+        None
+    }
+    /// Starts a key rotation: a new KEK under `data_dir/keys`, every data key re-wrapped, a new
+    /// sealing key per column — one transaction. Values move with [`Store::reseal_step`].
+    fn start_key_rotation(&mut self, _data_dir: &std::path::Path) -> Result<()> {
+        Err(StoreError::Config(
+            "field encryption is not enabled on this store".into(),
+        ))
+    }
+    /// Per sealed column, the values not yet under its current key: (table, column, count).
+    fn reseal_pending(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(Vec::new())
+    }
+    /// Reseals up to `limit` values in one transaction; 0 when nothing is left.
+    fn reseal_step(&mut self, _limit: usize) -> Result<usize> {
+        Ok(0)
+    }
 
     /// Stores a workflow item's new state and appends its ledger entries, in one transaction.
     fn put_workflow_item(

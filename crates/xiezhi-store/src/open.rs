@@ -77,12 +77,27 @@ fn no_postgres() -> StoreError {
     )
 }
 
-/// Opens (creating and migrating as needed) the store at a location.
-pub fn open(at: &Location) -> crate::Result<AnyStore> {
+/// Opens (creating and migrating as needed) the store at a location. With `keys`, the data
+/// directory holding `keys/kek-<v>.key` and `crypto.toml`, field encryption is on: L3/L4
+/// columns are sealed (see [`crate::fieldcrypt`]). Every command and the server pass it; only
+/// tests and the encryption-off benchmark open a store without.
+pub fn open(at: &Location, keys: Option<&Path>) -> crate::Result<AnyStore> {
     match at {
-        Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+        Location::Sqlite(path) => {
+            let mut store = SqliteStore::open(path)?;
+            if let Some(dir) = keys {
+                store.enable_field_encryption(dir)?;
+            }
+            Ok(Box::new(store))
+        }
         #[cfg(feature = "postgres")]
-        Location::Postgres(url) => Ok(Box::new(crate::PgStore::connect(url)?)),
+        Location::Postgres(url) => {
+            let mut store = crate::PgStore::connect(url)?;
+            if let Some(dir) = keys {
+                store.enable_field_encryption(dir)?;
+            }
+            Ok(Box::new(store))
+        }
         #[cfg(not(feature = "postgres"))]
         Location::Postgres(_) => Err(no_postgres()),
     }
@@ -90,10 +105,17 @@ pub fn open(at: &Location) -> crate::Result<AnyStore> {
 
 /// A connection for reads beside the writer: for SQLite a read-only, memory-mapped connection
 /// to an existing file ([`SqliteStore::open_reader`]); for PostgreSQL one more connection.
-pub fn open_reader(at: &Location) -> crate::Result<AnyStore> {
+/// `keys` as for [`open`]; a reader loads the stored data keys and creates none.
+pub fn open_reader(at: &Location, keys: Option<&Path>) -> crate::Result<AnyStore> {
     match at {
-        Location::Sqlite(path) => Ok(Box::new(SqliteStore::open_reader(path)?)),
-        Location::Postgres(_) => open(at),
+        Location::Sqlite(path) => {
+            let mut store = SqliteStore::open_reader(path)?;
+            if let Some(dir) = keys {
+                store.enable_field_decryption(dir)?;
+            }
+            Ok(Box::new(store))
+        }
+        Location::Postgres(_) => open(at, keys),
     }
 }
 
@@ -271,6 +293,21 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
         (**self).row_hashes(entity)
     }
+    fn key_blinder(&self) -> crate::fieldcrypt::KeyBlinder {
+        (**self).key_blinder()
+    }
+    fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
+        (**self).field_encryption()
+    }
+    fn start_key_rotation(&mut self, data_dir: &Path) -> Result<()> {
+        (**self).start_key_rotation(data_dir)
+    }
+    fn reseal_pending(&self) -> Result<Vec<(String, String, i64)>> {
+        (**self).reseal_pending()
+    }
+    fn reseal_step(&mut self, limit: usize) -> Result<usize> {
+        (**self).reseal_step(limit)
+    }
     fn put_workflow_item(
         &mut self,
         kind: &str,
@@ -334,7 +371,8 @@ mod tests {
     fn sqlite_open_reset_and_size() {
         let dir = tempfile::tempdir().unwrap();
         let at = Location::parse(None, dir.path());
-        let store = open(&at).unwrap();
+        let store = open(&at, Some(dir.path())).unwrap();
+        assert!(store.field_encryption().is_some());
         assert_eq!(store.runs().unwrap().len(), 0);
         drop(store);
         assert!(size_bytes(&at).unwrap() > 0);

@@ -19,6 +19,7 @@ pub use self::copy::CopyFormat;
 use self::copy::{copy_rows, Col};
 pub use self::layout::{Layout, HASH_PARTITIONS};
 use crate::content::{content_sha256, Cell};
+use crate::fieldcrypt::{FieldCodec, FieldCryptError, KeyBlinder, Purpose, WrappedKey};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version. Version 4 is generated for the
@@ -29,14 +30,119 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/pg/0003_workflow.sql"),
 ];
 
-/// The schema version this program writes.
-const SCHEMA_VERSION: usize = MIGRATIONS.len() + 1;
+/// The schema version this program writes: the fixed migrations, the layout (4), then field
+/// encryption (5, [`field_keys_migration`]).
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 2;
+
+/// Migration 5: the wrapped data keys, and sealed integer fields turned to text (a sealed
+/// value is text; [`decode_entity`] and the hash turn the opened value back into a number).
+fn field_keys_migration() -> String {
+    let mut sql = String::from(
+        "CREATE TABLE IF NOT EXISTS field_keys (tbl TEXT NOT NULL, col TEXT NOT NULL, \
+         purpose TEXT NOT NULL, version BIGINT NOT NULL, suite TEXT NOT NULL, \
+         kek_version BIGINT NOT NULL, wrapped BYTEA NOT NULL, PRIMARY KEY (tbl, col, purpose, version));\n",
+    );
+    for entity in Entity::ALL {
+        for f in entity.fields() {
+            if is_int(f.ty) && crate::fieldcrypt::is_sealed_field(entity, f.name) {
+                sql.push_str(&format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} TYPE TEXT USING {c}::TEXT;\n",
+                    t = table(entity),
+                    c = f.name
+                ));
+            }
+        }
+    }
+    sql
+}
+
+/// Whether a field's column holds text: every field but unsealed numbers.
+fn is_text_column(entity: Entity, f: &xiezhi_standard::FieldDef) -> bool {
+    !is_int(f.ty) || crate::fieldcrypt::is_sealed_field(entity, f.name)
+}
 
 /// A store in a PostgreSQL database (the schema on the connection's `search_path`).
 pub struct PgStore {
     client: RefCell<Client>,
     layout: Layout,
     copy_format: CopyFormat,
+    /// Field encryption, once enabled: seals L3/L4 columns on write, opens them on read.
+    codec: Option<FieldCodec>,
+}
+
+impl crate::fieldcrypt::KeyTable for Client {
+    fn load_keys(&mut self) -> std::result::Result<Vec<WrappedKey>, FieldCryptError> {
+        let rows = self
+            .query(
+                "SELECT tbl, col, purpose, version, suite, kek_version, wrapped FROM field_keys \
+                 ORDER BY tbl COLLATE \"C\", col COLLATE \"C\", purpose COLLATE \"C\", version",
+                &[],
+            )
+            .map_err(|e| FieldCryptError::KeyTable(e.to_string()))?;
+        rows.iter()
+            .map(|r| {
+                let purpose: String = r.get(2);
+                let table: String = r.get(0);
+                let column: String = r.get(1);
+                Ok(WrappedKey {
+                    purpose: Purpose::parse(&purpose).ok_or_else(|| {
+                        FieldCryptError::KeyTable(format!(
+                            "field_keys row {table}.{column}: unknown purpose `{purpose}`"
+                        ))
+                    })?,
+                    table,
+                    column,
+                    version: r.get::<_, i64>(3) as u32,
+                    suite: r.get(4),
+                    kek_version: r.get::<_, i64>(5) as u32,
+                    wrapped: r.get(6),
+                })
+            })
+            .collect()
+    }
+
+    fn insert_keys(&mut self, keys: &[WrappedKey]) -> std::result::Result<(), FieldCryptError> {
+        let mut tx = self
+            .transaction()
+            .map_err(|e| FieldCryptError::KeyTable(e.to_string()))?;
+        insert_pg_keys(&mut tx, keys)?;
+        tx.commit()
+            .map_err(|e| FieldCryptError::KeyTable(e.to_string()))
+    }
+
+    fn replace_keys(&mut self, keys: &[WrappedKey]) -> std::result::Result<(), FieldCryptError> {
+        let mut tx = self
+            .transaction()
+            .map_err(|e| FieldCryptError::KeyTable(e.to_string()))?;
+        tx.execute("DELETE FROM field_keys", &[])
+            .map_err(|e| FieldCryptError::KeyTable(e.to_string()))?;
+        insert_pg_keys(&mut tx, keys)?;
+        tx.commit()
+            .map_err(|e| FieldCryptError::KeyTable(e.to_string()))
+    }
+}
+
+fn insert_pg_keys(
+    tx: &mut Transaction<'_>,
+    keys: &[WrappedKey],
+) -> std::result::Result<(), FieldCryptError> {
+    for k in keys {
+        tx.execute(
+            "INSERT INTO field_keys (tbl, col, purpose, version, suite, kek_version, wrapped) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            &[
+                &k.table,
+                &k.column,
+                &k.purpose.id(),
+                &i64::from(k.version),
+                &k.suite,
+                &i64::from(k.kek_version),
+                &k.wrapped,
+            ],
+        )
+        .map_err(|e| FieldCryptError::KeyTable(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Splits `layout=…` off a connection string (URL query or key=value form), since the client
@@ -114,6 +220,7 @@ impl PgStore {
             client: RefCell::new(client),
             layout: layout.unwrap_or(Layout::Plain),
             copy_format: CopyFormat::Binary,
+            codec: None,
         };
         store.migrate()?;
         let stored: String = store
@@ -132,6 +239,16 @@ impl PgStore {
         }
         store.layout = stored;
         Ok(store)
+    }
+
+    /// Turns on field encryption with the key files under `data_dir` (see
+    /// [`crate::SqliteStore::enable_field_encryption`]).
+    pub fn enable_field_encryption(&mut self, data_dir: &std::path::Path) -> Result<()> {
+        self.codec = Some(crate::fieldcrypt::open_codec(
+            self.client.get_mut(),
+            data_dir,
+        )?);
+        Ok(())
     }
 
     /// The layout of the case-owned tables.
@@ -182,7 +299,10 @@ impl PgStore {
             }
             match MIGRATIONS.get(current) {
                 Some(sql) => tx.batch_execute(sql)?,
-                None => tx.batch_execute(&layout::migration(self.layout))?,
+                None if current == MIGRATIONS.len() => {
+                    tx.batch_execute(&layout::migration(self.layout))?
+                }
+                None => tx.batch_execute(&field_keys_migration())?,
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now()::TEXT)",
@@ -309,6 +429,114 @@ fn row_values(row: &EntityRow, run_id: i64) -> Result<Vec<Owned>> {
     Ok(values)
 }
 
+/// The values a write binds to SQL, from its plaintext values (which the hash commits to):
+/// sealed fields sealed, and sealed numbers as text since their columns are text.
+fn bound_values(codec: Option<&FieldCodec>, entity: Entity, plain: &[Owned]) -> Result<Vec<Owned>> {
+    let first = if entity.is_dependent() { 3 } else { 1 };
+    let uid = match plain.first() {
+        Some(Owned::Text(Some(u))) => u.as_str(),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "row of {} without a uid",
+                entity.name()
+            )))
+        }
+    };
+    let t = table(entity);
+    let mut out = Vec::with_capacity(plain.len());
+    for (i, v) in plain.iter().enumerate() {
+        let field = i
+            .checked_sub(first)
+            .and_then(|at| entity.fields().get(at))
+            .filter(|f| crate::fieldcrypt::is_sealed_field(entity, f.name));
+        let text = match v {
+            Owned::Text(t) => t.clone(),
+            Owned::Int(n) if field.is_some() => n.map(|n| n.to_string()),
+            Owned::Int(n) => {
+                out.push(Owned::Int(*n));
+                continue;
+            }
+        };
+        out.push(Owned::Text(match (field, text, codec) {
+            (Some(f), Some(plain), Some(codec)) => Some(codec.seal(&t, f.name, uid, &plain)?),
+            (_, text, _) => text,
+        }));
+    }
+    Ok(out)
+}
+
+/// Seals `plain` for `table.column` of `row`, or returns it as is without encryption.
+fn seal_text(
+    codec: Option<&FieldCodec>,
+    table: &str,
+    column: &str,
+    row: &str,
+    plain: String,
+) -> Result<String> {
+    match codec {
+        Some(c) => Ok(c.seal(table, column, row, &plain)?),
+        None => Ok(plain),
+    }
+}
+
+/// Opens a value of a sealed column (legacy plaintext passes through).
+fn open_text(
+    codec: Option<&FieldCodec>,
+    table: &str,
+    column: &str,
+    row: &str,
+    stored: String,
+) -> Result<String> {
+    match codec {
+        Some(c) => Ok(c.open(table, column, row, &stored)?.into_owned()),
+        None if stored.starts_with(crate::fieldcrypt::SEALED_PREFIX) => Err(StoreError::Config(format!(
+            "{table}.{column} row {row} is encrypted but no key file was loaded (field encryption is off for this connection)"
+        ))),
+        None => Ok(stored),
+    }
+}
+
+/// Opens the sealed fields of a stored row in place (numbers back to numbers), so it hashes
+/// as it was written.
+fn open_stored(
+    codec: Option<&FieldCodec>,
+    entity: Entity,
+    names: &[String],
+    values: &mut [Stored],
+) -> Result<()> {
+    let uid = match values.first() {
+        Some(Stored::Text(u)) => u.clone(),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "row of {} without a uid",
+                entity.name()
+            )))
+        }
+    };
+    let t = table(entity);
+    for (name, v) in names.iter().zip(values.iter_mut()) {
+        let Some(f) = entity.fields().iter().find(|f| f.name == name) else {
+            continue;
+        };
+        if !crate::fieldcrypt::is_sealed_field(entity, f.name) {
+            continue;
+        }
+        let Stored::Text(stored) = v else { continue };
+        let plain = open_text(codec, &t, f.name, &uid, std::mem::take(stored))?;
+        *v = if is_int(f.ty) {
+            Stored::Int(plain.parse().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "{t}.{} row {uid}: `{plain}` is not a number",
+                    f.name
+                ))
+            })?)
+        } else {
+            Stored::Text(plain)
+        };
+    }
+    Ok(())
+}
+
 /// A stored column value, owned.
 enum Stored {
     Null,
@@ -319,6 +547,16 @@ enum Stored {
 }
 
 impl Stored {
+    fn copy(&self) -> Stored {
+        match self {
+            Stored::Null => Stored::Null,
+            Stored::Int(n) => Stored::Int(*n),
+            Stored::Real(f) => Stored::Real(*f),
+            Stored::Text(t) => Stored::Text(t.clone()),
+            Stored::Blob(b) => Stored::Blob(b.clone()),
+        }
+    }
+
     fn cell(&self) -> Cell<'_> {
         match self {
             Stored::Null => Cell::Null,
@@ -360,8 +598,14 @@ fn stored_row(row: &Row) -> Result<(Vec<String>, Vec<Stored>)> {
     Ok((names, values))
 }
 
-fn row_hash(entity: Entity, row: &Row) -> Result<(String, String)> {
+fn row_hash(codec: Option<&FieldCodec>, entity: Entity, row: &Row) -> Result<(String, String)> {
     let (names, mut values) = stored_row(row)?;
+    // A value that does not open keeps its stored form: the hash then differs from the
+    // ledger's and verification names the row.
+    let mut opened: Vec<Stored> = values.iter().map(Stored::copy).collect();
+    if open_stored(codec, entity, &names, &mut opened).is_ok() {
+        values = opened;
+    }
     // The empty case is how a row without one is stored: it hashes as the null SQLite holds.
     if let Some(at) = names.iter().position(|n| n == "case_uid") {
         if matches!(&values[at], Stored::Text(t) if t.is_empty()) {
@@ -464,9 +708,11 @@ fn event(kind: &str, fields: &[(&str, serde_json::Value)]) -> LedgerEvent {
 const QUARANTINE_COLS: &str =
     "id, source_record_id, run_id, source, file, record_no, line, raw, reasons, status, resolved_run_id";
 
-fn quarantine_from_row(r: &Row) -> Result<QuarantineEntry> {
-    let raw: String = r.get(7);
-    let reasons: String = r.get(8);
+fn quarantine_from_row(codec: Option<&FieldCodec>, r: &Row) -> Result<QuarantineEntry> {
+    let source_record_id: i64 = r.get(1);
+    let row = source_record_id.to_string();
+    let raw = open_text(codec, "quarantine", "raw", &row, r.get(7))?;
+    let reasons = open_text(codec, "quarantine", "reasons", &row, r.get(8))?;
     Ok(QuarantineEntry {
         id: r.get(0),
         source_record_id: r.get(1),
@@ -492,6 +738,7 @@ impl Store for PgStore {
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
         let format = self.copy_format;
+        let codec = self.codec.as_ref();
         let mut tx = self.client.get_mut().transaction()?;
         // Writers take turns from here to commit (the ledger is one append sequence anyway),
         // so the replay check and which uids exist cannot change under this batch.
@@ -557,10 +804,13 @@ impl Store for PgStore {
         }
         let mut seen: HashSet<(Entity, &str)> = HashSet::new();
         let mut values = Vec::with_capacity(batch.entities.len());
+        let mut bound = Vec::with_capacity(batch.entities.len());
         let mut fresh = Vec::with_capacity(batch.entities.len());
         for row in &batch.entities {
             let entity = row.record.entity;
-            values.push(row_values(row, run_id)?);
+            let plain = row_values(row, run_id)?;
+            bound.push(bound_values(codec, entity, &plain)?);
+            values.push(plain);
             fresh.push(
                 !stored_uids.contains(&(entity, row.uid.clone()))
                     && seen.insert((entity, row.uid.as_str())),
@@ -583,7 +833,7 @@ impl Store for PgStore {
                 &table(*entity),
                 &name_refs,
                 at.iter().map(|&i| {
-                    values[i]
+                    bound[i]
                         .iter()
                         .chain(std::iter::once(&one))
                         .enumerate()
@@ -615,10 +865,10 @@ impl Store for PgStore {
                     e.insert(tx.prepare(&merge_sql(entity))?)
                 }
             };
-            let params: Vec<&(dyn ToSql + Sync)> = values[i].iter().map(Owned::sql).collect();
+            let params: Vec<&(dyn ToSql + Sync)> = bound[i].iter().map(Owned::sql).collect();
             let stored = tx.query_one(stmt, &params)?;
             let version: i64 = stored.try_get("version")?;
-            let (_, content) = row_hash(entity, &stored)?;
+            let (_, content) = row_hash(codec, entity, &stored)?;
             results[i] = Some((version, content));
         }
         let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
@@ -647,20 +897,42 @@ impl Store for PgStore {
         if let Some((id, rows)) = written.take() {
             events.push(records_written(id, run_id, rows));
         }
+        let issue_values: Vec<Option<String>> = batch
+            .issues
+            .iter()
+            .map(|(id, r)| {
+                r.value
+                    .clone()
+                    .map(|v| {
+                        seal_text(
+                            codec,
+                            "record_issue",
+                            "value",
+                            &format!("{id}|{}", r.field),
+                            v,
+                        )
+                    })
+                    .transpose()
+            })
+            .collect::<Result<_>>()?;
         copy_rows(
             &mut tx,
             format,
             "record_issue",
             &["source_record_id", "field", "rule", "severity", "value"],
-            batch.issues.iter().map(|(id, r)| {
-                vec![
-                    Col::Int(Some(*id)),
-                    Col::Text(Some(&r.field)),
-                    Col::Text(Some(&r.rule)),
-                    Col::Text(Some(&r.severity)),
-                    Col::Text(r.value.as_deref()),
-                ]
-            }),
+            batch
+                .issues
+                .iter()
+                .zip(&issue_values)
+                .map(|((id, r), value)| {
+                    vec![
+                        Col::Int(Some(*id)),
+                        Col::Text(Some(&r.field)),
+                        Col::Text(Some(&r.rule)),
+                        Col::Text(Some(&r.severity)),
+                        Col::Text(value.as_deref()),
+                    ]
+                }),
         )?;
         let mut quarantined = Vec::with_capacity(batch.quarantine.len());
         for q in &batch.quarantine {
@@ -682,10 +954,23 @@ impl Store for PgStore {
                     ("run", run_id.into()),
                 ],
             ));
+            let row = q.source_record_id.to_string();
             quarantined.push((
                 q,
-                serde_json::to_string(&q.raw)?,
-                serde_json::to_string(&q.reasons)?,
+                seal_text(
+                    codec,
+                    "quarantine",
+                    "raw",
+                    &row,
+                    serde_json::to_string(&q.raw)?,
+                )?,
+                seal_text(
+                    codec,
+                    "quarantine",
+                    "reasons",
+                    &row,
+                    serde_json::to_string(&q.reasons)?,
+                )?,
             ));
         }
         copy_rows(
@@ -736,18 +1021,31 @@ impl Store for PgStore {
                 &[id],
             )?;
         }
+        let details: Vec<String> = batch
+            .links
+            .iter()
+            .map(|l| {
+                seal_text(
+                    codec,
+                    "entity_link",
+                    "detail",
+                    &format!("{}|{}|{}", l.source_record_id, l.entity.name(), l.uid),
+                    l.detail.clone(),
+                )
+            })
+            .collect::<Result<_>>()?;
         copy_rows(
             &mut tx,
             format,
             "entity_link",
             &["entity", "uid", "source_record_id", "rule", "detail"],
-            batch.links.iter().map(|l| {
+            batch.links.iter().zip(&details).map(|(l, detail)| {
                 vec![
                     Col::Text(Some(l.entity.name())),
                     Col::Text(Some(&l.uid)),
                     Col::Int(Some(l.source_record_id)),
                     Col::Text(Some(&l.rule)),
-                    Col::Text(Some(&l.detail)),
+                    Col::Text(Some(detail)),
                 ]
             }),
         )?;
@@ -886,7 +1184,7 @@ impl Store for PgStore {
         let Some(r) = self.client.borrow_mut().query_opt(&sql, &[&uid])? else {
             return Ok(None);
         };
-        decode_entity(entity, &r, first_field).map(Some)
+        decode_entity(self.codec.as_ref(), entity, &r, first_field).map(Some)
     }
 
     fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
@@ -900,7 +1198,7 @@ impl Store for PgStore {
         for block in uids.chunks(1000) {
             let rows = self.client.borrow_mut().query(&sql, &[&block])?;
             for r in &rows {
-                out.push(decode_entity(entity, r, first_field)?);
+                out.push(decode_entity(self.codec.as_ref(), entity, r, first_field)?);
             }
         }
         Ok(out)
@@ -921,7 +1219,7 @@ impl Store for PgStore {
             &[&case_uid],
         )?;
         rows.iter()
-            .map(|r| decode_entity(entity, r, first_field))
+            .map(|r| decode_entity(self.codec.as_ref(), entity, r, first_field))
             .collect()
     }
 
@@ -947,7 +1245,7 @@ impl Store for PgStore {
                 .collect();
             let rows = self.client.borrow_mut().query(&sql, &[&block])?;
             for r in &rows {
-                out.push(decode_entity(entity, r, first_field)?);
+                out.push(decode_entity(self.codec.as_ref(), entity, r, first_field)?);
             }
         }
         Ok(out)
@@ -985,16 +1283,25 @@ impl Store for PgStore {
             "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = $1 AND uid = $2 ORDER BY id",
             &[&entity.name(), &uid],
         )?;
-        Ok(rows
-            .iter()
-            .map(|r| LinkRow {
-                entity,
-                uid: uid.to_string(),
-                source_record_id: r.get(0),
-                rule: r.get(1),
-                detail: r.get(2),
+        rows.iter()
+            .map(|r| {
+                let source_record_id: i64 = r.get(0);
+                let row = format!("{source_record_id}|{}|{uid}", entity.name());
+                Ok(LinkRow {
+                    entity,
+                    uid: uid.to_string(),
+                    source_record_id,
+                    rule: r.get(1),
+                    detail: open_text(
+                        self.codec.as_ref(),
+                        "entity_link",
+                        "detail",
+                        &row,
+                        r.get(2),
+                    )?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
@@ -1003,24 +1310,24 @@ impl Store for PgStore {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.client.borrow_mut().query(&sql, &[&status, &limit])?;
-        rows.iter().map(quarantine_from_row).collect()
+        rows.iter()
+            .map(|r| quarantine_from_row(self.codec.as_ref(), r))
+            .collect()
     }
 
     fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
         let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1");
         let row = self.client.borrow_mut().query_opt(&sql, &[&id])?;
-        row.as_ref().map(quarantine_from_row).transpose()
+        row.as_ref()
+            .map(|r| quarantine_from_row(self.codec.as_ref(), r))
+            .transpose()
     }
 
     fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>> {
-        let rows = self.client.borrow_mut().query(
-            "SELECT rule, n FROM (SELECT r.value->>'rule' AS rule, COUNT(DISTINCT q.id) AS n \
-             FROM quarantine q, jsonb_array_elements(q.reasons::JSONB) r \
-             WHERE q.status = 'open' AND r.value->>'severity' = 'error' GROUP BY 1) t \
-             ORDER BY n DESC, rule COLLATE \"C\"",
-            &[],
-        )?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        // Counted here, not in SQL: the reasons are sealed.
+        Ok(crate::count_by_rule(
+            &self.quarantine_list(Some("open"), usize::MAX)?,
+        ))
     }
 
     fn source_outcomes(&self) -> Result<Vec<(String, String, i64, i64)>> {
@@ -1130,12 +1437,99 @@ impl Store for PgStore {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
+    fn key_blinder(&self) -> KeyBlinder {
+        self.codec
+            .as_ref()
+            .map_or_else(KeyBlinder::none, FieldCodec::blinder)
+    }
+
+    fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
+        self.codec
+            .as_ref()
+            .map(|c| (c.suite(), c.kek_version(), c.kek_name()))
+    }
+
+    fn start_key_rotation(&mut self, data_dir: &std::path::Path) -> Result<()> {
+        let current = self.codec.as_ref().ok_or_else(|| {
+            StoreError::Config("field encryption is not enabled on this store".into())
+        })?;
+        let next = crate::fieldcrypt::start_rotation(self.client.get_mut(), data_dir, current)?;
+        self.codec = Some(next);
+        Ok(())
+    }
+
+    fn reseal_pending(&self) -> Result<Vec<(String, String, i64)>> {
+        let Some(codec) = &self.codec else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for c in crate::fieldcrypt::sealed_columns() {
+            let n: i64 = self
+                .client
+                .borrow_mut()
+                .query_one(
+                    &format!(
+                        "SELECT COUNT(*) FROM {} WHERE {col} IS NOT NULL AND {col} NOT LIKE $1",
+                        c.table,
+                        col = c.column
+                    ),
+                    &[&format!("{}%", codec.current_prefix(&c.table, c.column))],
+                )?
+                .get(0);
+            out.push((c.table, c.column.to_string(), n));
+        }
+        Ok(out)
+    }
+
+    fn reseal_step(&mut self, limit: usize) -> Result<usize> {
+        let Some(codec) = &self.codec else {
+            return Ok(0);
+        };
+        let mut tx = self.client.get_mut().transaction()?;
+        let mut moved = 0;
+        for c in crate::fieldcrypt::sealed_columns() {
+            if moved >= limit {
+                break;
+            }
+            let pending = tx.query(
+                &format!(
+                    "SELECT {row}, {col} FROM {t} WHERE {col} IS NOT NULL AND {col} NOT LIKE $1 LIMIT $2",
+                    row = c.row_key,
+                    col = c.column,
+                    t = c.table
+                ),
+                &[
+                    &format!("{}%", codec.current_prefix(&c.table, c.column)),
+                    &((limit - moved) as i64),
+                ],
+            )?;
+            let update = tx.prepare(&format!(
+                "UPDATE {t} SET {col} = $1 WHERE {row} = $2 AND {col} = $3",
+                row = c.row_key,
+                col = c.column,
+                t = c.table
+            ))?;
+            for r in &pending {
+                let row: String = r.get(0);
+                let value: String = r.get(1);
+                if let Some(sealed) = codec.reseal(&c.table, c.column, &row, &value)? {
+                    tx.execute(&update, &[&sealed, &row, &value])?;
+                    moved += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(moved)
+    }
+
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
         let rows = self.client.borrow_mut().query(
             &format!("SELECT * FROM {} ORDER BY uid COLLATE \"C\"", table(entity)),
             &[],
         )?;
-        rows.iter().map(|r| row_hash(entity, r)).collect()
+        rows.iter()
+            .map(|r| row_hash(self.codec.as_ref(), entity, r))
+            .collect()
     }
 
     fn put_workflow_item(
@@ -1286,7 +1680,13 @@ mod tests {
             return;
         };
         let mut schemas = Schemas::new(url);
-        crate::conformance::run(&mut || schemas.store());
+        // With field encryption, as every command opens the store.
+        let keys = tempfile::tempdir().unwrap();
+        crate::conformance::run(&mut || {
+            let mut store = schemas.store();
+            store.enable_field_encryption(keys.path()).unwrap();
+            store
+        });
     }
 
     #[test]
@@ -1352,7 +1752,12 @@ mod tests {
                     )
                     .unwrap()
                     .get(0);
-                let want = if is_int(f.ty) { "bigint" } else { "text" };
+                // Sealed numbers are text: a sealed value is text.
+                let want = if is_text_column(e, f) {
+                    "text"
+                } else {
+                    "bigint"
+                };
                 assert_eq!(ty, want, "{}.{}", e.name(), f.name);
             }
         }
@@ -1454,7 +1859,7 @@ mod tests {
                     .query(&format!("SELECT * FROM {} ORDER BY uid", table(e)), &[])
                     .unwrap()
                 {
-                    before.push((e, row_hash(e, &r).unwrap()));
+                    before.push((e, row_hash(None, e, &r).unwrap()));
                 }
             }
             assert_eq!(before.len(), 4);
@@ -1574,22 +1979,46 @@ fn entity_columns(entity: Entity) -> (Vec<&'static str>, usize) {
 }
 
 /// One row read with [`entity_columns`] back into a stored entity.
-fn decode_entity(entity: Entity, r: &postgres::Row, first_field: usize) -> Result<StoredEntity> {
+fn decode_entity(
+    codec: Option<&FieldCodec>,
+    entity: Entity,
+    r: &postgres::Row,
+    first_field: usize,
+) -> Result<StoredEntity> {
     let fields = entity.fields();
     let mut record = Record::new(entity);
+    let uid: String = r.try_get(0)?;
+    let t = table(entity);
     for (i, f) in fields.iter().enumerate() {
         let at = first_field + i;
-        let value = if is_int(f.ty) {
-            r.try_get::<_, Option<i64>>(at)?.map(|n| match f.ty {
-                FieldType::Money => Value::Money(n),
-                _ => Value::Int(n),
-            })
+        let number = |n: i64| match f.ty {
+            FieldType::Money => Value::Money(n),
+            _ => Value::Int(n),
+        };
+        let value = if !is_text_column(entity, f) {
+            r.try_get::<_, Option<i64>>(at)?.map(number)
         } else {
             match r.try_get::<_, Option<String>>(at)? {
                 None => None,
-                Some(s) => Some(Value::from_canonical(f.ty, &s).ok_or_else(|| {
-                    StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
-                })?),
+                Some(s) => {
+                    let s = if crate::fieldcrypt::is_sealed_field(entity, f.name) {
+                        open_text(codec, &t, f.name, &uid, s)?
+                    } else {
+                        s
+                    };
+                    Some(if is_int(f.ty) {
+                        number(s.parse().map_err(|_| {
+                            StoreError::Corrupt(format!(
+                                "{t}.{} row {uid}: `{s}` is not a number",
+                                f.name
+                            ))
+                        })?)
+                    } else {
+                        Value::from_canonical(f.ty, &s).ok_or_else(|| {
+                            StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
+                        })?
+                    })
+                }
             }
         };
         if let Some(v) = value {
@@ -1609,7 +2038,7 @@ fn decode_entity(entity: Entity, r: &postgres::Row, first_field: usize) -> Resul
         (None, None)
     };
     Ok(StoredEntity {
-        uid: r.try_get(0)?,
+        uid,
         case_uid,
         person_uid,
         record,

@@ -8,6 +8,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use xiezhi_standard::{Entity, FieldType, Record, Value};
 
 use crate::content::{content_sha256, Cell};
+use crate::fieldcrypt::{FieldCodec, KeyBlinder};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version.
@@ -16,11 +17,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_ledger.sql"),
     include_str!("../migrations/0003_workflow.sql"),
     include_str!("../migrations/0004_workflow_rowid.sql"),
+    include_str!("../migrations/0005_field_keys.sql"),
 ];
 
 /// The embedded default store.
 pub struct SqliteStore {
     conn: Connection,
+    /// Field encryption, once enabled: seals L3/L4 columns on write, opens them on read.
+    codec: Option<FieldCodec>,
 }
 
 impl SqliteStore {
@@ -48,7 +52,7 @@ impl SqliteStore {
                 })?
                 .collect::<std::result::Result<_, _>>()?;
             for raw in raws {
-                rows.push(stored_entity(entity, raw)?);
+                rows.push(self.stored_entity(entity, raw)?);
             }
         }
         Ok(rows)
@@ -80,7 +84,7 @@ impl SqliteStore {
         conn.pragma_update(None, "mmap_size", 8_i64 << 30)?;
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore { conn, codec: None })
     }
 
     /// A private in-memory database, for tests.
@@ -102,9 +106,129 @@ impl SqliteStore {
         // Reads through a memory map rather than a read() copy per page: the exchange reads
         // back what it just wrote, and the copies showed as a fifth of its time in the kernel.
         conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore { conn, codec: None };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Turns on field encryption with the key files under `data_dir`: the KEK its stored keys
+    /// name (a new one on first use) and a data key per sealed column, created if missing.
+    pub fn enable_field_encryption(&mut self, data_dir: &Path) -> Result<()> {
+        self.codec = Some(crate::fieldcrypt::open_codec(&mut self.conn, data_dir)?);
+        Ok(())
+    }
+
+    /// Field encryption on a read-only connection: the stored keys only (a reader creates none).
+    pub fn enable_field_decryption(&mut self, data_dir: &Path) -> Result<()> {
+        let suite = crate::fieldcrypt::read_suite(data_dir)?;
+        let stored = crate::fieldcrypt::KeyTable::load_keys(&mut self.conn)?;
+        if stored.is_empty() {
+            return Ok(());
+        }
+        let kek = crate::fieldcrypt::open_kek(data_dir, suite, &stored)?;
+        self.codec = Some(FieldCodec::unwrap_all(suite, Box::new(kek), stored)?);
+        Ok(())
+    }
+
+    /// The codec in use, if field encryption is on.
+    pub fn field_codec(&self) -> Option<&FieldCodec> {
+        self.codec.as_ref()
+    }
+
+    /// Starts a key rotation (new KEK, keys re-wrapped, new sealing keys) in one transaction.
+    fn start_key_rotation_inherent(&mut self, data_dir: &Path) -> Result<()> {
+        let current = self.codec.as_ref().ok_or_else(|| {
+            StoreError::Config("field encryption is not enabled on this store".into())
+        })?;
+        let next = crate::fieldcrypt::start_rotation(&mut self.conn, data_dir, current)?;
+        self.codec = Some(next);
+        Ok(())
+    }
+
+    /// Values of each sealed column not yet under its current key: (table, column, count).
+    fn reseal_pending_inherent(&self) -> Result<Vec<(String, String, i64)>> {
+        let Some(codec) = &self.codec else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for c in crate::fieldcrypt::sealed_columns() {
+            let n: i64 = self.conn.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {} WHERE {col} IS NOT NULL AND CAST({col} AS TEXT) NOT LIKE ?1",
+                    c.table,
+                    col = c.column
+                ),
+                [format!("{}%", codec.current_prefix(&c.table, c.column))],
+                |r| r.get(0),
+            )?;
+            out.push((c.table, c.column.to_string(), n));
+        }
+        Ok(out)
+    }
+
+    /// Reseals up to `limit` values not yet under their column's current key, in one
+    /// transaction; returns how many moved (0 when the rotation is complete). Killed at any
+    /// point, a rerun continues: each value names its key version, so none is lost or skipped.
+    fn reseal_step_inherent(&mut self, limit: usize) -> Result<usize> {
+        let Some(codec) = &self.codec else {
+            return Ok(0);
+        };
+        let tx = self.conn.transaction()?;
+        let mut moved = 0;
+        for c in crate::fieldcrypt::sealed_columns() {
+            if moved >= limit {
+                break;
+            }
+            let pending: Vec<(String, rusqlite::types::Value)> = tx
+                .prepare(&format!(
+                    "SELECT {row}, {col} FROM {t} WHERE {col} IS NOT NULL AND CAST({col} AS TEXT) NOT LIKE ?1 LIMIT ?2",
+                    row = c.row_key,
+                    col = c.column,
+                    t = c.table
+                ))?
+                .query_map(
+                    params![
+                        format!("{}%", codec.current_prefix(&c.table, c.column)),
+                        (limit - moved) as i64
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut update = tx.prepare(&format!(
+                "UPDATE {t} SET {col} = ?1 WHERE {row} = ?2 AND {col} = ?3",
+                row = c.row_key,
+                col = c.column,
+                t = c.table
+            ))?;
+            for (row, value) in pending {
+                let text = match &value {
+                    rusqlite::types::Value::Text(t) => t.clone(),
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    other => {
+                        return Err(StoreError::Corrupt(format!(
+                            "{}.{} row {row}: unexpected stored value {other:?}",
+                            c.table, c.column
+                        )))
+                    }
+                };
+                if let Some(sealed) = codec.reseal(&c.table, c.column, &row, &text)? {
+                    update.execute(params![sealed, row, value])?;
+                    moved += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(moved)
+    }
+
+    /// A stored row, read in [`read_columns`] order, as a standard record with its lineage.
+    fn stored_entity(
+        &self,
+        entity: Entity,
+        mut raw: Vec<rusqlite::types::Value>,
+    ) -> Result<StoredEntity> {
+        open_row(self.codec.as_ref(), entity, &read_columns(entity), &mut raw)?;
+        stored_entity(entity, raw)
     }
 
     /// The schema version of the open database.
@@ -153,6 +277,13 @@ impl SqliteStore {
 /// person_uid,] fields, lineage, run_id), ignored when the uid exists, and a merge that keeps
 /// stored values, fills gaps, keeps each field's first lineage and bumps the version. Most
 /// writes are inserts, which need no read-back; only a merge is read back for its hash.
+/// The columns a write binds, in order: [`crate::write_columns`], lineage, run id.
+fn write_names(entity: Entity) -> Vec<String> {
+    let mut names = crate::write_columns(entity);
+    names.extend(["lineage".into(), "run_id".into()]);
+    names
+}
+
 fn write_sql(entity: Entity) -> (String, String) {
     let t = table(entity);
     let cols = crate::write_columns(entity);
@@ -327,11 +458,16 @@ fn quarantine_from_row(
 const QUARANTINE_COLS: &str =
     "id, source_record_id, run_id, source, file, record_no, line, raw, reasons, status, resolved_run_id";
 
-fn finish_quarantine(rows: Vec<(QuarantineEntry, String, String)>) -> Result<Vec<QuarantineEntry>> {
+fn finish_quarantine(
+    codec: Option<&FieldCodec>,
+    rows: Vec<(QuarantineEntry, String, String)>,
+) -> Result<Vec<QuarantineEntry>> {
     rows.into_iter()
         .map(|(mut q, raw, reasons)| {
-            q.raw = serde_json::from_str(&raw)?;
-            q.reasons = serde_json::from_str(&reasons)?;
+            let row = q.source_record_id.to_string();
+            q.raw = serde_json::from_str(&open_text(codec, "quarantine", "raw", &row, raw)?)?;
+            q.reasons =
+                serde_json::from_str(&open_text(codec, "quarantine", "reasons", &row, reasons)?)?;
             Ok(q)
         })
         .collect()
@@ -363,6 +499,7 @@ impl Store for SqliteStore {
         // Immediate: the replay check and the writes see the same state, and the write lock is
         // taken (or waited for) up front: a deferred transaction that reads first fails at once
         // with SQLITE_BUSY when another connection has written since its read.
+        let codec = self.codec.as_ref();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -425,15 +562,18 @@ impl Store for SqliteStore {
                 }
                 values.push(serde_json::Value::Object(lineage).to_string().into());
                 values.push(run_id.into());
+                // The hash commits to the plaintext; only the bound copy is sealed.
+                let mut bound = values.clone();
+                seal_row(codec, entity, &write_names(entity), &mut bound)?;
                 let inserted = tx
                     .prepare_cached(insert_sql)?
-                    .execute(params_from_iter(values.iter()))?
+                    .execute(params_from_iter(bound.iter()))?
                     == 1;
                 let version: i64 = if inserted {
                     1
                 } else {
                     tx.prepare_cached(merge_sql)?
-                        .query_row(params_from_iter(values.iter()), |r| r.get(0))?
+                        .query_row(params_from_iter(bound.iter()), |r| r.get(0))?
                 };
                 // A fresh insert stored exactly the bound values; a merge stored something
                 // else, read back so the entry commits to what is really there.
@@ -446,8 +586,9 @@ impl Store for SqliteStore {
                         "SELECT * FROM {} WHERE uid = ?1",
                         table(entity)
                     ))?;
-                    let stored: Vec<rusqlite::types::Value> = read
+                    let mut stored: Vec<rusqlite::types::Value> = read
                         .query_row([&row.uid], |r| (0..names.len()).map(|i| r.get(i)).collect())?;
+                    open_row(codec, entity, names, &mut stored)?;
                     content_sha256(entity, names, cells(&stored))
                 };
                 // One entry per source record, naming every row it wrote.
@@ -471,7 +612,17 @@ impl Store for SqliteStore {
                 "INSERT INTO record_issue (source_record_id, field, rule, severity, value) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for (id, r) in &batch.issues {
-                stmt.execute(params![id, r.field, r.rule, r.severity, r.value])?;
+                let value = match &r.value {
+                    Some(v) => Some(seal_text(
+                        codec,
+                        "record_issue",
+                        "value",
+                        &format!("{id}|{}", r.field),
+                        v.clone(),
+                    )?),
+                    None => None,
+                };
+                stmt.execute(params![id, r.field, r.rule, r.severity, value])?;
             }
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO quarantine (source_record_id, run_id, source, file, record_no, line, raw, reasons, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open')",
@@ -497,6 +648,7 @@ impl Store for SqliteStore {
                         ("run", run_id.into()),
                     ],
                 ));
+                let row = q.source_record_id.to_string();
                 stmt.execute(params![
                     q.source_record_id,
                     run_id,
@@ -504,8 +656,20 @@ impl Store for SqliteStore {
                     q.file,
                     q.record_no,
                     q.line,
-                    serde_json::to_string(&q.raw)?,
-                    serde_json::to_string(&q.reasons)?
+                    seal_text(
+                        codec,
+                        "quarantine",
+                        "raw",
+                        &row,
+                        serde_json::to_string(&q.raw)?
+                    )?,
+                    seal_text(
+                        codec,
+                        "quarantine",
+                        "reasons",
+                        &row,
+                        serde_json::to_string(&q.reasons)?
+                    )?
                 ])?;
             }
             for id in &batch.resolved {
@@ -533,12 +697,19 @@ impl Store for SqliteStore {
                 "INSERT INTO entity_link (entity, uid, source_record_id, rule, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for l in &batch.links {
+                let detail = seal_text(
+                    codec,
+                    "entity_link",
+                    "detail",
+                    &format!("{}|{}|{}", l.source_record_id, l.entity.name(), l.uid),
+                    l.detail.clone(),
+                )?;
                 stmt.execute(params![
                     l.entity.name(),
                     l.uid,
                     l.source_record_id,
                     l.rule,
-                    l.detail
+                    detail
                 ])?;
             }
             let mut stmt = tx.prepare_cached(
@@ -659,7 +830,7 @@ impl Store for SqliteStore {
         let raw: Option<Vec<rusqlite::types::Value>> = stmt
             .query_row([uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())
             .optional()?;
-        raw.map(|raw| stored_entity(entity, raw)).transpose()
+        raw.map(|raw| self.stored_entity(entity, raw)).transpose()
     }
 
     fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
@@ -681,7 +852,7 @@ impl Store for SqliteStore {
             .query_map([case_uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())?
             .collect::<std::result::Result<_, _>>()?;
         raws.into_iter()
-            .map(|raw| stored_entity(entity, raw))
+            .map(|raw| self.stored_entity(entity, raw))
             .collect()
     }
 
@@ -728,7 +899,18 @@ impl Store for SqliteStore {
                 detail: r.get(2)?,
             })
         })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let mut out: Vec<LinkRow> = rows.collect::<std::result::Result<_, _>>()?;
+        for l in &mut out {
+            let row = format!("{}|{}|{}", l.source_record_id, entity.name(), l.uid);
+            l.detail = open_text(
+                self.codec.as_ref(),
+                "entity_link",
+                "detail",
+                &row,
+                std::mem::take(&mut l.detail),
+            )?;
+        }
+        Ok(out)
     }
 
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
@@ -737,7 +919,10 @@ impl Store for SqliteStore {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![status, limit as i64], quarantine_from_row)?;
-        finish_quarantine(rows.collect::<std::result::Result<_, _>>()?)
+        finish_quarantine(
+            self.codec.as_ref(),
+            rows.collect::<std::result::Result<_, _>>()?,
+        )
     }
 
     fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
@@ -746,16 +931,14 @@ impl Store for SqliteStore {
             .conn
             .query_row(&sql, [id], quarantine_from_row)
             .optional()?;
-        Ok(finish_quarantine(row.into_iter().collect())?.pop())
+        Ok(finish_quarantine(self.codec.as_ref(), row.into_iter().collect())?.pop())
     }
 
     fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT json_extract(r.value, '$.rule') AS rule, COUNT(DISTINCT q.id) FROM quarantine q, json_each(q.reasons) r \
-             WHERE q.status = 'open' AND json_extract(r.value, '$.severity') = 'error' GROUP BY rule ORDER BY 2 DESC, 1",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        // Counted here, not in SQL: the reasons are sealed.
+        Ok(crate::count_by_rule(
+            &self.quarantine_list(Some("open"), usize::MAX)?,
+        ))
     }
 
     fn source_outcomes(&self) -> Result<Vec<(String, String, i64, i64)>> {
@@ -841,6 +1024,30 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn key_blinder(&self) -> KeyBlinder {
+        self.codec
+            .as_ref()
+            .map_or_else(KeyBlinder::none, FieldCodec::blinder)
+    }
+
+    fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
+        self.codec
+            .as_ref()
+            .map(|c| (c.suite(), c.kek_version(), c.kek_name()))
+    }
+
+    fn start_key_rotation(&mut self, data_dir: &Path) -> Result<()> {
+        self.start_key_rotation_inherent(data_dir)
+    }
+
+    fn reseal_pending(&self) -> Result<Vec<(String, String, i64)>> {
+        self.reseal_pending_inherent()
+    }
+
+    fn reseal_step(&mut self, limit: usize) -> Result<usize> {
+        self.reseal_step_inherent(limit)
+    }
+
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
         let mut stmt = self
             .conn
@@ -853,7 +1060,13 @@ impl Store for SqliteStore {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let row = row?;
+            let mut row = row?;
+            // A value that does not open keeps its stored form: the hash then differs from
+            // the ledger's and verification names the row.
+            let mut opened = row.clone();
+            if open_row(self.codec.as_ref(), entity, &names, &mut opened).is_ok() {
+                row = opened;
+            }
             let uid = match &row[0] {
                 rusqlite::types::Value::Text(t) => t.clone(),
                 other => {
@@ -957,6 +1170,113 @@ impl Store for SqliteStore {
     }
 }
 
+/// Seals `plain` for `table.column` of `row`, or returns it as is without encryption.
+fn seal_text(
+    codec: Option<&FieldCodec>,
+    table: &str,
+    column: &str,
+    row: &str,
+    plain: String,
+) -> Result<String> {
+    match codec {
+        Some(c) => Ok(c.seal(table, column, row, &plain)?),
+        None => Ok(plain),
+    }
+}
+
+/// Opens a value of a sealed column (legacy plaintext passes through).
+fn open_text(
+    codec: Option<&FieldCodec>,
+    table: &str,
+    column: &str,
+    row: &str,
+    stored: String,
+) -> Result<String> {
+    match codec {
+        Some(c) => Ok(c.open(table, column, row, &stored)?.into_owned()),
+        None if stored.starts_with(crate::fieldcrypt::SEALED_PREFIX) => {
+            Err(StoreError::Config(format!(
+                "{table}.{column} row {row} is encrypted but no key file was loaded (field encryption is off for this connection)"
+            )))
+        }
+        None => Ok(stored),
+    }
+}
+
+/// Seals the sealed fields of an entity row's bound values in place; `names` are the
+/// columns of `values`.
+fn seal_row<N: AsRef<str>>(
+    codec: Option<&FieldCodec>,
+    entity: Entity,
+    names: &[N],
+    values: &mut [rusqlite::types::Value],
+) -> Result<()> {
+    use rusqlite::types::Value as V;
+    let Some(codec) = codec else {
+        return Ok(());
+    };
+    let t = table(entity);
+    let uid = match values.first() {
+        Some(V::Text(u)) => u.clone(),
+        _ => return Err(StoreError::Corrupt(format!("row of {t} without a uid"))),
+    };
+    for (name, v) in names.iter().zip(values.iter_mut()) {
+        if !crate::fieldcrypt::is_sealed_field(entity, name.as_ref()) {
+            continue;
+        }
+        let plain = match v {
+            V::Null => continue,
+            V::Integer(n) => n.to_string(),
+            V::Text(s) => std::mem::take(s),
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "{t}.{} row {uid}: unexpected value {other:?}",
+                    name.as_ref()
+                )))
+            }
+        };
+        *v = V::Text(codec.seal(&t, name.as_ref(), &uid, &plain)?);
+    }
+    Ok(())
+}
+
+/// Opens the sealed fields of a stored entity row in place, integers back to integers, so
+/// the row reads (and hashes) as it was written.
+fn open_row<N: AsRef<str>>(
+    codec: Option<&FieldCodec>,
+    entity: Entity,
+    names: &[N],
+    values: &mut [rusqlite::types::Value],
+) -> Result<()> {
+    use rusqlite::types::Value as V;
+    let t = table(entity);
+    let uid = match values.first() {
+        Some(V::Text(u)) => u.clone(),
+        _ => return Err(StoreError::Corrupt(format!("row of {t} without a uid"))),
+    };
+    for (name, v) in names.iter().zip(values.iter_mut()) {
+        let V::Text(stored) = v else { continue };
+        if !stored.starts_with(crate::fieldcrypt::SEALED_PREFIX) {
+            continue;
+        }
+        let Some(f) = entity.fields().iter().find(|f| f.name == name.as_ref()) else {
+            continue;
+        };
+        let plain = open_text(codec, &t, f.name, &uid, std::mem::take(stored))?;
+        *v = if matches!(f.ty, FieldType::Int | FieldType::Money) {
+            V::Integer(plain.parse().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "{t}.{} row {uid}: `{plain}` is not a number",
+                    f.name
+                ))
+            })?)
+        } else {
+            V::Text(plain)
+        };
+    }
+    Ok(())
+}
+
 /// The columns `get` and `rows_of_case` read: uid, lineage, (case, person,) then the fields.
 fn read_columns(entity: Entity) -> Vec<&'static str> {
     let mut cols = vec!["uid", "lineage"];
@@ -1003,6 +1323,16 @@ mod tests {
     #[test]
     fn conformance_in_memory() {
         crate::conformance::run(&mut || SqliteStore::in_memory().unwrap());
+    }
+
+    #[test]
+    fn conformance_with_field_encryption() {
+        let keys = tempfile::tempdir().unwrap();
+        crate::conformance::run(&mut || {
+            let mut store = SqliteStore::in_memory().unwrap();
+            store.enable_field_encryption(keys.path()).unwrap();
+            store
+        });
     }
 
     #[test]

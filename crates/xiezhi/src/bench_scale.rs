@@ -208,7 +208,7 @@ pub fn cell(
 }
 
 fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Path) -> Result<Cell> {
-    let mut store = open::open(at)?;
+    let mut store = open::open(at, Some(work))?;
     let plans = shipped_plans()?;
     let as_of = export_as_of(export);
     let opts = IngestOptions {

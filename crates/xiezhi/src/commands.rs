@@ -620,7 +620,8 @@ pub(crate) fn open_store(data: &Path) -> Result<AnyStore> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("无法创建数据目录 `{}`", data.display()))?;
     let at = store_at(data);
-    xiezhi_store::open::open(&at).with_context(|| format!("无法打开数据库 `{}`", at.display()))
+    xiezhi_store::open::open(&at, Some(data))
+        .with_context(|| format!("无法打开数据库 `{}`", at.display()))
 }
 
 /// The mapping directory to use: the given one, or the data directory's, created from the
@@ -781,10 +782,13 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
             .with_context(|| format!("无法清空旧库 `{}`", at.display()))?;
         // The organ keys belong to the store just emptied (its registry); new ones follow the
         // suite chosen now.
-        let organ_keys = data.join("organ-keys");
-        if organ_keys.exists() {
-            std::fs::remove_dir_all(&organ_keys)
-                .with_context(|| format!("无法清除 `{}`", organ_keys.display()))?;
+        // So do the field-encryption key files: the data keys they wrapped went with it.
+        for dir in ["organ-keys", "keys"] {
+            let dir = data.join(dir);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("无法清除 `{}`", dir.display()))?;
+            }
         }
         std::fs::create_dir_all(data)?;
         xiezhi_store::fieldcrypt::write_suite(data, xiezhi_crypto::Suite::International)?;
