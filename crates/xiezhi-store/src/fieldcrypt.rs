@@ -276,39 +276,7 @@ pub trait KeyTable {
 
 impl KeyTable for Connection {
     fn load_keys(&mut self) -> Result<Vec<WrappedKey>> {
-        let mut stmt = self.prepare(
-            "SELECT tbl, col, purpose, version, suite, kek_version, wrapped FROM field_keys \
-             ORDER BY tbl, col, purpose, version",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, u32>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (table, column, purpose, version, suite, kek_version, wrapped) = row?;
-            out.push(WrappedKey {
-                purpose: Purpose::parse(&purpose).ok_or_else(|| {
-                    FieldCryptError::KeyTable(format!(
-                        "field_keys row {table}.{column}: unknown purpose `{purpose}`"
-                    ))
-                })?,
-                table,
-                column,
-                version,
-                suite,
-                kek_version,
-                wrapped,
-            });
-        }
-        Ok(out)
+        load_sqlite(self)
     }
 
     fn insert_keys(&mut self, keys: &[WrappedKey]) -> Result<()> {
@@ -325,6 +293,43 @@ impl KeyTable for Connection {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The wrapped keys stored in a SQLite database (a shared borrow: readers reload with it).
+pub fn load_sqlite(conn: &Connection) -> Result<Vec<WrappedKey>> {
+    let mut stmt = conn.prepare(
+        "SELECT tbl, col, purpose, version, suite, kek_version, wrapped FROM field_keys \
+         ORDER BY tbl, col, purpose, version",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, u32>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, u32>(5)?,
+            r.get::<_, Vec<u8>>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (table, column, purpose, version, suite, kek_version, wrapped) = row?;
+        out.push(WrappedKey {
+            purpose: Purpose::parse(&purpose).ok_or_else(|| {
+                FieldCryptError::KeyTable(format!(
+                    "field_keys row {table}.{column}: unknown purpose `{purpose}`"
+                ))
+            })?,
+            table,
+            column,
+            version,
+            suite,
+            kek_version,
+            wrapped,
+        });
+    }
+    Ok(out)
 }
 
 fn insert_sqlite(conn: &Connection, keys: &[WrappedKey]) -> Result<()> {
@@ -768,6 +773,15 @@ impl KeyBlinder {
             None => key.to_string(),
             Some((suite, k)) => {
                 let (kind, value) = key.split_once(':').unwrap_or(("", key));
+                // Already blinded (64 lowercase hex digits, which no ID number or name key
+                // is): blinding is idempotent, so the store can insist on it for every caller.
+                if value.len() == 64
+                    && value
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return key.to_string();
+                }
                 let normalized = format!("{kind}:{}", normalize(value));
                 let mac = suite.mac(k, normalized.as_bytes());
                 format!("{kind}:{}", crate::hex(&mac))
@@ -842,4 +856,61 @@ pub fn start_rotation(
     let (codec, keys) = current.rotated(Box::new(kek))?;
     table.replace_keys(&keys)?;
     Ok(codec)
+}
+
+/// A store's codec, shared by its reads and replaceable under them: another process (a key
+/// rotation, a server's writer) may add data keys, and a read that meets a value under a key
+/// it has not loaded reloads the stored keys once and retries ([`CodecSlot::reload`]).
+#[derive(Default)]
+pub struct CodecSlot {
+    codec: std::sync::RwLock<Option<std::sync::Arc<FieldCodec>>>,
+    dir: Option<PathBuf>,
+}
+
+impl CodecSlot {
+    /// A slot holding `codec`, whose key files live under `dir`.
+    pub fn new(codec: FieldCodec, dir: &Path) -> CodecSlot {
+        CodecSlot {
+            codec: std::sync::RwLock::new(Some(std::sync::Arc::new(codec))),
+            dir: Some(dir.to_path_buf()),
+        }
+    }
+
+    /// The codec in force, if encryption is on.
+    pub fn get(&self) -> Option<std::sync::Arc<FieldCodec>> {
+        self.codec.read().map(|c| c.clone()).unwrap_or(None)
+    }
+
+    pub fn set(&self, codec: FieldCodec) {
+        if let Ok(mut slot) = self.codec.write() {
+            *slot = Some(std::sync::Arc::new(codec));
+        }
+    }
+
+    /// Reloads from the stored keys when they differ from the loaded ones (a newer KEK, new
+    /// key versions); returns whether anything changed, so the caller retries only then.
+    pub fn reload(&self, stored: Vec<WrappedKey>) -> Result<bool> {
+        let (Some(current), Some(dir)) = (self.get(), &self.dir) else {
+            return Ok(false);
+        };
+        let unchanged = stored.len() == current.plain.len()
+            && stored
+                .iter()
+                .all(|k| k.kek_version == current.kek_version());
+        if unchanged {
+            return Ok(false);
+        }
+        let kek = open_kek(dir, current.suite(), &stored)?;
+        self.set(FieldCodec::unwrap_all(
+            current.suite(),
+            Box::new(kek),
+            stored,
+        )?);
+        Ok(true)
+    }
+}
+
+/// Whether an error means "a key this connection has not loaded": worth one reload.
+pub fn is_missing_key(e: &FieldCryptError) -> bool {
+    matches!(e, FieldCryptError::MissingDataKey { .. })
 }

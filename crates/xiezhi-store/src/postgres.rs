@@ -19,7 +19,7 @@ pub use self::copy::CopyFormat;
 use self::copy::{copy_rows, Col};
 pub use self::layout::{Layout, HASH_PARTITIONS};
 use crate::content::{content_sha256, Cell};
-use crate::fieldcrypt::{FieldCodec, FieldCryptError, KeyBlinder, Purpose, WrappedKey};
+use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, Purpose, WrappedKey};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version. Version 4 is generated for the
@@ -67,7 +67,7 @@ pub struct PgStore {
     layout: Layout,
     copy_format: CopyFormat,
     /// Field encryption, once enabled: seals L3/L4 columns on write, opens them on read.
-    codec: Option<FieldCodec>,
+    codec: CodecSlot,
 }
 
 impl crate::fieldcrypt::KeyTable for Client {
@@ -220,7 +220,7 @@ impl PgStore {
             client: RefCell::new(client),
             layout: layout.unwrap_or(Layout::Plain),
             copy_format: CopyFormat::Binary,
-            codec: None,
+            codec: CodecSlot::default(),
         };
         store.migrate()?;
         let stored: String = store
@@ -244,11 +244,26 @@ impl PgStore {
     /// Turns on field encryption with the key files under `data_dir` (see
     /// [`crate::SqliteStore::enable_field_encryption`]).
     pub fn enable_field_encryption(&mut self, data_dir: &std::path::Path) -> Result<()> {
-        self.codec = Some(crate::fieldcrypt::open_codec(
-            self.client.get_mut(),
-            data_dir,
-        )?);
+        let codec = crate::fieldcrypt::open_codec(self.client.get_mut(), data_dir)?;
+        self.codec = CodecSlot::new(codec, data_dir);
         Ok(())
+    }
+
+    /// Runs a read; when it meets a value under a data key this connection has not loaded
+    /// (another process rotated the keys), reloads the stored keys once and runs it again.
+    fn reading<T>(&self, read: impl Fn() -> Result<T>) -> Result<T> {
+        match read() {
+            Err(StoreError::FieldCrypt(e)) if crate::fieldcrypt::is_missing_key(&e) => {
+                let stored =
+                    crate::fieldcrypt::KeyTable::load_keys(&mut *self.client.borrow_mut())?;
+                if self.codec.reload(stored)? {
+                    read()
+                } else {
+                    Err(StoreError::FieldCrypt(e))
+                }
+            }
+            other => other,
+        }
     }
 
     /// The layout of the case-owned tables.
@@ -738,7 +753,8 @@ impl Store for PgStore {
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
         let format = self.copy_format;
-        let codec = self.codec.as_ref();
+        let codec = self.codec.get();
+        let codec = codec.as_deref();
         let mut tx = self.client.get_mut().transaction()?;
         // Writers take turns from here to commit (the ledger is one append sequence anyway),
         // so the replay check and which uids exist cannot change under this batch.
@@ -1049,8 +1065,15 @@ impl Store for PgStore {
                 ]
             }),
         )?;
+        // Person keys are blinded here whatever the caller sent: no ID number reaches the table.
+        let blinder = codec.map_or_else(KeyBlinder::none, |c| c.blinder());
+        let person_keys: Vec<(String, String)> = batch
+            .person_keys
+            .iter()
+            .map(|(k, u)| (blinder.blind(k), u.clone()))
+            .collect();
         for (table_name, uid_col, keys) in [
-            ("person_key", "person_uid", &batch.person_keys),
+            ("person_key", "person_uid", &person_keys),
             ("case_key", "case_uid", &batch.case_keys),
         ] {
             if keys.is_empty() {
@@ -1175,80 +1198,93 @@ impl Store for PgStore {
     }
 
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
-        let (cols, first_field) = entity_columns(entity);
-        let sql = format!(
-            "SELECT {} FROM {} WHERE uid = $1",
-            cols.join(", "),
-            table(entity)
-        );
-        let Some(r) = self.client.borrow_mut().query_opt(&sql, &[&uid])? else {
-            return Ok(None);
-        };
-        decode_entity(self.codec.as_ref(), entity, &r, first_field).map(Some)
+        self.reading(|| {
+            let (cols, first_field) = entity_columns(entity);
+            let sql = format!(
+                "SELECT {} FROM {} WHERE uid = $1",
+                cols.join(", "),
+                table(entity)
+            );
+            let Some(r) = self.client.borrow_mut().query_opt(&sql, &[&uid])? else {
+                return Ok(None);
+            };
+            decode_entity(self.codec.get().as_deref(), entity, &r, first_field).map(Some)
+        })
     }
 
     fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
-        let (cols, first_field) = entity_columns(entity);
-        let sql = format!(
-            "SELECT {} FROM {} WHERE uid = ANY($1)",
-            cols.join(", "),
-            table(entity)
-        );
-        let mut out = Vec::with_capacity(uids.len());
-        for block in uids.chunks(1000) {
-            let rows = self.client.borrow_mut().query(&sql, &[&block])?;
-            for r in &rows {
-                out.push(decode_entity(self.codec.as_ref(), entity, r, first_field)?);
+        self.reading(|| {
+            let (cols, first_field) = entity_columns(entity);
+            let sql = format!(
+                "SELECT {} FROM {} WHERE uid = ANY($1)",
+                cols.join(", "),
+                table(entity)
+            );
+            let mut out = Vec::with_capacity(uids.len());
+            for block in uids.chunks(1000) {
+                let rows = self.client.borrow_mut().query(&sql, &[&block])?;
+                for r in &rows {
+                    out.push(decode_entity(
+                        self.codec.get().as_deref(),
+                        entity,
+                        r,
+                        first_field,
+                    )?);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
-        // `''` stores "no case" and is no case's uid.
-        if !entity.is_dependent() || case_uid.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (cols, first_field) = entity_columns(entity);
-        let rows = self.client.borrow_mut().query(
-            &format!(
-                "SELECT {} FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
-                cols.join(", "),
-                table(entity)
-            ),
-            &[&case_uid],
-        )?;
-        rows.iter()
-            .map(|r| decode_entity(self.codec.as_ref(), entity, r, first_field))
-            .collect()
+        self.reading(|| {
+            // `''` stores "no case" and is no case's uid.
+            if !entity.is_dependent() || case_uid.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (cols, first_field) = entity_columns(entity);
+            let rows = self.client.borrow_mut().query(
+                &format!(
+                    "SELECT {} FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
+                    cols.join(", "),
+                    table(entity)
+                ),
+                &[&case_uid],
+            )?;
+            rows.iter()
+                .map(|r| decode_entity(self.codec.get().as_deref(), entity, r, first_field))
+                .collect()
+        })
     }
 
     fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
-        let key = match entity {
-            Entity::Case => "uid",
-            e if e.is_dependent() => "case_uid",
-            _ => return Ok(Vec::new()),
-        };
-        let (cols, first_field) = entity_columns(entity);
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {key} = ANY($1) ORDER BY {key} COLLATE \"C\", uid COLLATE \"C\"",
-            cols.join(", "),
-            table(entity)
-        );
-        let mut out = Vec::new();
-        // One indexed `= ANY` read per block of cases: one round trip instead of one per row.
-        for block in cases.chunks(1000) {
-            let block: Vec<&str> = block
-                .iter()
-                .map(String::as_str)
-                .filter(|c| !c.is_empty())
-                .collect();
-            let rows = self.client.borrow_mut().query(&sql, &[&block])?;
-            for r in &rows {
-                out.push(decode_entity(self.codec.as_ref(), entity, r, first_field)?);
+        self.reading(|| {
+            let key = match entity {
+                Entity::Case => "uid",
+                e if e.is_dependent() => "case_uid",
+                _ => return Ok(Vec::new()),
+            };
+            let (cols, first_field) = entity_columns(entity);
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {key} = ANY($1) ORDER BY {key} COLLATE \"C\", uid COLLATE \"C\"",
+                cols.join(", "),
+                table(entity)
+            );
+            let mut out = Vec::new();
+            // One indexed `= ANY` read per block of cases: one round trip instead of one per row.
+            for block in cases.chunks(1000) {
+                let block: Vec<&str> = block
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let rows = self.client.borrow_mut().query(&sql, &[&block])?;
+                for r in &rows {
+                    out.push(decode_entity(self.codec.get().as_deref(), entity, r, first_field)?);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
@@ -1279,48 +1315,54 @@ impl Store for PgStore {
     }
 
     fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>> {
-        let rows = self.client.borrow_mut().query(
-            "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = $1 AND uid = $2 ORDER BY id",
-            &[&entity.name(), &uid],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let source_record_id: i64 = r.get(0);
-                let row = format!("{source_record_id}|{}|{uid}", entity.name());
-                Ok(LinkRow {
-                    entity,
-                    uid: uid.to_string(),
-                    source_record_id,
-                    rule: r.get(1),
-                    detail: open_text(
-                        self.codec.as_ref(),
-                        "entity_link",
-                        "detail",
-                        &row,
-                        r.get(2),
-                    )?,
+        self.reading(|| {
+            let rows = self.client.borrow_mut().query(
+                "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = $1 AND uid = $2 ORDER BY id",
+                &[&entity.name(), &uid],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let source_record_id: i64 = r.get(0);
+                    let row = format!("{source_record_id}|{}|{uid}", entity.name());
+                    Ok(LinkRow {
+                        entity,
+                        uid: uid.to_string(),
+                        source_record_id,
+                        rule: r.get(1),
+                        detail: open_text(
+                            self.codec.get().as_deref(),
+                            "entity_link",
+                            "detail",
+                            &row,
+                            r.get(2),
+                        )?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
-        let sql = format!(
-            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE ($1::TEXT IS NULL OR status = $1) ORDER BY id LIMIT $2"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.client.borrow_mut().query(&sql, &[&status, &limit])?;
-        rows.iter()
-            .map(|r| quarantine_from_row(self.codec.as_ref(), r))
-            .collect()
+        self.reading(|| {
+            let sql = format!(
+                "SELECT {QUARANTINE_COLS} FROM quarantine WHERE ($1::TEXT IS NULL OR status = $1) ORDER BY id LIMIT $2"
+            );
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = self.client.borrow_mut().query(&sql, &[&status, &limit])?;
+            rows.iter()
+                .map(|r| quarantine_from_row(self.codec.get().as_deref(), r))
+                .collect()
+        })
     }
 
     fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
-        let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1");
-        let row = self.client.borrow_mut().query_opt(&sql, &[&id])?;
-        row.as_ref()
-            .map(|r| quarantine_from_row(self.codec.as_ref(), r))
-            .transpose()
+        self.reading(|| {
+            let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1");
+            let row = self.client.borrow_mut().query_opt(&sql, &[&id])?;
+            row.as_ref()
+                .map(|r| quarantine_from_row(self.codec.get().as_deref(), r))
+                .transpose()
+        })
     }
 
     fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>> {
@@ -1439,27 +1481,27 @@ impl Store for PgStore {
 
     fn key_blinder(&self) -> KeyBlinder {
         self.codec
-            .as_ref()
-            .map_or_else(KeyBlinder::none, FieldCodec::blinder)
+            .get()
+            .map_or_else(KeyBlinder::none, |c| c.blinder())
     }
 
     fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
         self.codec
-            .as_ref()
+            .get()
             .map(|c| (c.suite(), c.kek_version(), c.kek_name()))
     }
 
     fn start_key_rotation(&mut self, data_dir: &std::path::Path) -> Result<()> {
-        let current = self.codec.as_ref().ok_or_else(|| {
+        let current = self.codec.get().ok_or_else(|| {
             StoreError::Config("field encryption is not enabled on this store".into())
         })?;
-        let next = crate::fieldcrypt::start_rotation(self.client.get_mut(), data_dir, current)?;
-        self.codec = Some(next);
+        let next = crate::fieldcrypt::start_rotation(self.client.get_mut(), data_dir, &current)?;
+        self.codec.set(next);
         Ok(())
     }
 
     fn reseal_pending(&self) -> Result<Vec<(String, String, i64)>> {
-        let Some(codec) = &self.codec else {
+        let Some(codec) = self.codec.get() else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -1482,7 +1524,7 @@ impl Store for PgStore {
     }
 
     fn reseal_step(&mut self, limit: usize) -> Result<usize> {
-        let Some(codec) = &self.codec else {
+        let Some(codec) = self.codec.get() else {
             return Ok(0);
         };
         let mut tx = self.client.get_mut().transaction()?;
@@ -1523,12 +1565,15 @@ impl Store for PgStore {
     }
 
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
+        // Keys added by another process since this connection loaded its own.
+        let stored = crate::fieldcrypt::KeyTable::load_keys(&mut *self.client.borrow_mut())?;
+        self.codec.reload(stored)?;
         let rows = self.client.borrow_mut().query(
             &format!("SELECT * FROM {} ORDER BY uid COLLATE \"C\"", table(entity)),
             &[],
         )?;
         rows.iter()
-            .map(|r| row_hash(self.codec.as_ref(), entity, r))
+            .map(|r| row_hash(self.codec.get().as_deref(), entity, r))
             .collect()
     }
 

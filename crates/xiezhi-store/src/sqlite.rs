@@ -8,7 +8,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use xiezhi_standard::{Entity, FieldType, Record, Value};
 
 use crate::content::{content_sha256, Cell};
-use crate::fieldcrypt::{FieldCodec, KeyBlinder};
+use crate::fieldcrypt::{CodecSlot, FieldCodec, KeyBlinder};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version.
@@ -24,7 +24,7 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStore {
     conn: Connection,
     /// Field encryption, once enabled: seals L3/L4 columns on write, opens them on read.
-    codec: Option<FieldCodec>,
+    codec: CodecSlot,
 }
 
 impl SqliteStore {
@@ -84,7 +84,10 @@ impl SqliteStore {
         conn.pragma_update(None, "mmap_size", 8_i64 << 30)?;
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        Ok(SqliteStore { conn, codec: None })
+        Ok(SqliteStore {
+            conn,
+            codec: CodecSlot::default(),
+        })
     }
 
     /// A private in-memory database, for tests.
@@ -106,7 +109,10 @@ impl SqliteStore {
         // Reads through a memory map rather than a read() copy per page: the exchange reads
         // back what it just wrote, and the copies showed as a fifth of its time in the kernel.
         conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
-        let mut store = SqliteStore { conn, codec: None };
+        let mut store = SqliteStore {
+            conn,
+            codec: CodecSlot::default(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -114,7 +120,8 @@ impl SqliteStore {
     /// Turns on field encryption with the key files under `data_dir`: the KEK its stored keys
     /// name (a new one on first use) and a data key per sealed column, created if missing.
     pub fn enable_field_encryption(&mut self, data_dir: &Path) -> Result<()> {
-        self.codec = Some(crate::fieldcrypt::open_codec(&mut self.conn, data_dir)?);
+        let codec = crate::fieldcrypt::open_codec(&mut self.conn, data_dir)?;
+        self.codec = CodecSlot::new(codec, data_dir);
         Ok(())
     }
 
@@ -126,28 +133,45 @@ impl SqliteStore {
             return Ok(());
         }
         let kek = crate::fieldcrypt::open_kek(data_dir, suite, &stored)?;
-        self.codec = Some(FieldCodec::unwrap_all(suite, Box::new(kek), stored)?);
+        let codec = FieldCodec::unwrap_all(suite, Box::new(kek), stored)?;
+        self.codec = CodecSlot::new(codec, data_dir);
         Ok(())
     }
 
     /// The codec in use, if field encryption is on.
-    pub fn field_codec(&self) -> Option<&FieldCodec> {
-        self.codec.as_ref()
+    pub fn field_codec(&self) -> Option<std::sync::Arc<FieldCodec>> {
+        self.codec.get()
+    }
+
+    /// Runs a read; when it meets a value under a data key this connection has not loaded
+    /// (another process rotated the keys), reloads the stored keys once and runs it again.
+    fn reading<T>(&self, read: impl Fn() -> Result<T>) -> Result<T> {
+        match read() {
+            Err(StoreError::FieldCrypt(e)) if crate::fieldcrypt::is_missing_key(&e) => {
+                let stored = crate::fieldcrypt::load_sqlite(&self.conn)?;
+                if self.codec.reload(stored)? {
+                    read()
+                } else {
+                    Err(StoreError::FieldCrypt(e))
+                }
+            }
+            other => other,
+        }
     }
 
     /// Starts a key rotation (new KEK, keys re-wrapped, new sealing keys) in one transaction.
     fn start_key_rotation_inherent(&mut self, data_dir: &Path) -> Result<()> {
-        let current = self.codec.as_ref().ok_or_else(|| {
+        let current = self.codec.get().ok_or_else(|| {
             StoreError::Config("field encryption is not enabled on this store".into())
         })?;
-        let next = crate::fieldcrypt::start_rotation(&mut self.conn, data_dir, current)?;
-        self.codec = Some(next);
+        let next = crate::fieldcrypt::start_rotation(&mut self.conn, data_dir, &current)?;
+        self.codec.set(next);
         Ok(())
     }
 
     /// Values of each sealed column not yet under its current key: (table, column, count).
     fn reseal_pending_inherent(&self) -> Result<Vec<(String, String, i64)>> {
-        let Some(codec) = &self.codec else {
+        let Some(codec) = self.codec.get() else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -170,7 +194,7 @@ impl SqliteStore {
     /// transaction; returns how many moved (0 when the rotation is complete). Killed at any
     /// point, a rerun continues: each value names its key version, so none is lost or skipped.
     fn reseal_step_inherent(&mut self, limit: usize) -> Result<usize> {
-        let Some(codec) = &self.codec else {
+        let Some(codec) = self.codec.get() else {
             return Ok(0);
         };
         let tx = self.conn.transaction()?;
@@ -227,7 +251,12 @@ impl SqliteStore {
         entity: Entity,
         mut raw: Vec<rusqlite::types::Value>,
     ) -> Result<StoredEntity> {
-        open_row(self.codec.as_ref(), entity, &read_columns(entity), &mut raw)?;
+        open_row(
+            self.codec.get().as_deref(),
+            entity,
+            &read_columns(entity),
+            &mut raw,
+        )?;
         stored_entity(entity, raw)
     }
 
@@ -499,7 +528,8 @@ impl Store for SqliteStore {
         // Immediate: the replay check and the writes see the same state, and the write lock is
         // taken (or waited for) up front: a deferred transaction that reads first fails at once
         // with SQLITE_BUSY when another connection has written since its read.
-        let codec = self.codec.as_ref();
+        let codec = self.codec.get();
+        let codec = codec.as_deref();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -715,8 +745,10 @@ impl Store for SqliteStore {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO person_key (key, person_uid) VALUES (?1, ?2)",
             )?;
+            // Blinded here whatever the caller sent: no ID number reaches the key table.
+            let blinder = codec.map_or_else(KeyBlinder::none, |c| c.blinder());
             for (k, uid) in &batch.person_keys {
-                stmt.execute(params![k, uid])?;
+                stmt.execute(params![blinder.blind(k), uid])?;
             }
             let mut stmt = tx
                 .prepare_cached("INSERT OR IGNORE INTO case_key (key, case_uid) VALUES (?1, ?2)")?;
@@ -821,48 +853,54 @@ impl Store for SqliteStore {
     }
 
     fn get(&self, entity: Entity, uid: &str) -> Result<Option<StoredEntity>> {
-        let cols = read_columns(entity);
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM {} WHERE uid = ?1",
-            cols.join(", "),
-            table(entity)
-        ))?;
-        let raw: Option<Vec<rusqlite::types::Value>> = stmt
-            .query_row([uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())
-            .optional()?;
-        raw.map(|raw| self.stored_entity(entity, raw)).transpose()
+        self.reading(|| {
+            let cols = read_columns(entity);
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE uid = ?1",
+                cols.join(", "),
+                table(entity)
+            ))?;
+            let raw: Option<Vec<rusqlite::types::Value>> = stmt
+                .query_row([uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())
+                .optional()?;
+            raw.map(|raw| self.stored_entity(entity, raw)).transpose()
+        })
     }
 
     fn get_many(&self, entity: Entity, uids: &[String]) -> Result<Vec<StoredEntity>> {
-        self.rows_where_in(entity, "uid", uids, "")
+        self.reading(|| self.rows_where_in(entity, "uid", uids, ""))
     }
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
-        if !entity.is_dependent() {
-            return Ok(Vec::new());
-        }
-        // One query per entity and case: the supervision engine reads every case this way.
-        let cols = read_columns(entity);
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM {} WHERE case_uid = ?1 ORDER BY uid",
-            cols.join(", "),
-            table(entity)
-        ))?;
-        let raws: Vec<Vec<rusqlite::types::Value>> = stmt
-            .query_map([case_uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())?
-            .collect::<std::result::Result<_, _>>()?;
-        raws.into_iter()
-            .map(|raw| self.stored_entity(entity, raw))
-            .collect()
+        self.reading(|| {
+            if !entity.is_dependent() {
+                return Ok(Vec::new());
+            }
+            // One query per entity and case: the supervision engine reads every case this way.
+            let cols = read_columns(entity);
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE case_uid = ?1 ORDER BY uid",
+                cols.join(", "),
+                table(entity)
+            ))?;
+            let raws: Vec<Vec<rusqlite::types::Value>> = stmt
+                .query_map([case_uid], |r| (0..cols.len()).map(|i| r.get(i)).collect())?
+                .collect::<std::result::Result<_, _>>()?;
+            raws.into_iter()
+                .map(|raw| self.stored_entity(entity, raw))
+                .collect()
+        })
     }
 
     fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
-        let key = match entity {
-            Entity::Case => "uid",
-            e if e.is_dependent() => "case_uid",
-            _ => return Ok(Vec::new()),
-        };
-        self.rows_where_in(entity, key, cases, &format!("ORDER BY {key}, uid"))
+        self.reading(|| {
+            let key = match entity {
+                Entity::Case => "uid",
+                e if e.is_dependent() => "case_uid",
+                _ => return Ok(Vec::new()),
+            };
+            self.rows_where_in(entity, key, cases, &format!("ORDER BY {key}, uid"))
+        })
     }
 
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
@@ -887,51 +925,57 @@ impl Store for SqliteStore {
     }
 
     fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = ?1 AND uid = ?2 ORDER BY rowid",
-        )?;
-        let rows = stmt.query_map(params![entity.name(), uid], |r| {
-            Ok(LinkRow {
-                entity,
-                uid: uid.to_string(),
-                source_record_id: r.get(0)?,
-                rule: r.get(1)?,
-                detail: r.get(2)?,
-            })
-        })?;
-        let mut out: Vec<LinkRow> = rows.collect::<std::result::Result<_, _>>()?;
-        for l in &mut out {
-            let row = format!("{}|{}|{}", l.source_record_id, entity.name(), l.uid);
-            l.detail = open_text(
-                self.codec.as_ref(),
-                "entity_link",
-                "detail",
-                &row,
-                std::mem::take(&mut l.detail),
+        self.reading(|| {
+            let mut stmt = self.conn.prepare(
+                "SELECT source_record_id, rule, detail FROM entity_link WHERE entity = ?1 AND uid = ?2 ORDER BY rowid",
             )?;
-        }
-        Ok(out)
+            let rows = stmt.query_map(params![entity.name(), uid], |r| {
+                Ok(LinkRow {
+                    entity,
+                    uid: uid.to_string(),
+                    source_record_id: r.get(0)?,
+                    rule: r.get(1)?,
+                    detail: r.get(2)?,
+                })
+            })?;
+            let mut out: Vec<LinkRow> = rows.collect::<std::result::Result<_, _>>()?;
+            for l in &mut out {
+                let row = format!("{}|{}|{}", l.source_record_id, entity.name(), l.uid);
+                l.detail = open_text(
+                    self.codec.get().as_deref(),
+                    "entity_link",
+                    "detail",
+                    &row,
+                    std::mem::take(&mut l.detail),
+                )?;
+            }
+            Ok(out)
+        })
     }
 
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
-        let sql = format!(
-            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![status, limit as i64], quarantine_from_row)?;
-        finish_quarantine(
-            self.codec.as_ref(),
-            rows.collect::<std::result::Result<_, _>>()?,
-        )
+        self.reading(|| {
+            let sql = format!(
+                "SELECT {QUARANTINE_COLS} FROM quarantine WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2"
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = stmt.query_map(params![status, limit as i64], quarantine_from_row)?;
+            finish_quarantine(
+                self.codec.get().as_deref(),
+                rows.collect::<std::result::Result<_, _>>()?,
+            )
+        })
     }
 
     fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
-        let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1");
-        let row = self
-            .conn
-            .query_row(&sql, [id], quarantine_from_row)
-            .optional()?;
-        Ok(finish_quarantine(self.codec.as_ref(), row.into_iter().collect())?.pop())
+        self.reading(|| {
+            let sql = format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1");
+            let row = self
+                .conn
+                .query_row(&sql, [id], quarantine_from_row)
+                .optional()?;
+            Ok(finish_quarantine(self.codec.get().as_deref(), row.into_iter().collect())?.pop())
+        })
     }
 
     fn quarantine_by_rule(&self) -> Result<Vec<(String, i64)>> {
@@ -1026,13 +1070,13 @@ impl Store for SqliteStore {
 
     fn key_blinder(&self) -> KeyBlinder {
         self.codec
-            .as_ref()
-            .map_or_else(KeyBlinder::none, FieldCodec::blinder)
+            .get()
+            .map_or_else(KeyBlinder::none, |c| c.blinder())
     }
 
     fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
         self.codec
-            .as_ref()
+            .get()
             .map(|c| (c.suite(), c.kek_version(), c.kek_name()))
     }
 
@@ -1049,6 +1093,9 @@ impl Store for SqliteStore {
     }
 
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
+        // Keys added by another process since this connection loaded its own.
+        self.codec
+            .reload(crate::fieldcrypt::load_sqlite(&self.conn)?)?;
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT * FROM {} ORDER BY uid", table(entity)))?;
@@ -1064,7 +1111,7 @@ impl Store for SqliteStore {
             // A value that does not open keeps its stored form: the hash then differs from
             // the ledger's and verification names the row.
             let mut opened = row.clone();
-            if open_row(self.codec.as_ref(), entity, &names, &mut opened).is_ok() {
+            if open_row(self.codec.get().as_deref(), entity, &names, &mut opened).is_ok() {
                 row = opened;
             }
             let uid = match &row[0] {

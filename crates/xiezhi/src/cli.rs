@@ -103,6 +103,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::user_cmd::UserAction,
     },
+    /// 字段加密密钥：状态、轮换 (field-encryption keys: status, rotate)
+    Keys {
+        #[command(subcommand)]
+        action: crate::keys_cmd::KeysAction,
+    },
     /// 见证方：联署检查点（由其他机关运行）(witness: cosign checkpoints, run by another organ)
     Witness {
         #[command(subcommand)]

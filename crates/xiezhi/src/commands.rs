@@ -62,6 +62,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ledger { action } => ledger(&data, action),
         Command::Witness { action } => crate::witness_cmd::witness(action),
         Command::User { action } => crate::user_cmd::run(&data, action),
+        Command::Keys { action } => crate::keys_cmd::run(&data, action),
         Command::Train(args) => crate::insight_cmd::train(&data, args),
         Command::Predict(args) => crate::insight_cmd::predict(&data, args),
         Command::Extract(args) => crate::insight_cmd::extract(&data, args),
