@@ -42,8 +42,59 @@ fn numbers_of_line(text: &str, prefix: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The ID numbers (18 characters, the last a digit or X) and mobile numbers (11 digits from
+/// 13–19) that stand alone in `text`: what a person's identity looks like in an export.
+fn identity_numbers(text: &str) -> std::collections::BTreeSet<String> {
+    let bytes = text.as_bytes();
+    let mut out = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        let mut end = j;
+        if j - i == 17 && j < bytes.len() && matches!(bytes[j], b'X' | b'x') {
+            end = j + 1;
+        }
+        let free = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
+        let len = end - i;
+        let mobile = len == 11 && bytes[i] == b'1' && (b'3'..=b'9').contains(&bytes[i + 1]);
+        if free && (len == 18 || mobile) {
+            out.insert(text[i..end].to_string());
+        }
+        i = end.max(i + 1);
+    }
+    out
+}
+
+/// Which of the synthetic province's ID and phone numbers occur in `stored` (raw database
+/// files or a dump): field encryption must leave none.
+fn leaked(data: &Path, stored: &[u8]) -> Vec<String> {
+    let mut exports = String::new();
+    for f in [
+        "police/cases.csv",
+        "procuratorate/cases.jsonl",
+        "court/judgments.xml",
+        "justice/corrections.csv",
+    ] {
+        let bytes = std::fs::read(data.join("export").join(f)).unwrap();
+        exports.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    let known = identity_numbers(&exports);
+    assert!(known.len() > 50, "too few identity numbers in the exports: {}", known.len());
+    known
+        .into_iter()
+        .filter(|n| stored.windows(n.len()).any(|w| w == n.as_bytes()))
+        .collect()
+}
+
 /// The demo on one store, and what its output and the store say afterwards.
-fn demo_holds(db: Option<&str>, expect_backend: &str) {
+fn demo_holds(db: Option<&str>, expect_backend: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let (code, out, err) = xiezhi(data, db, &["demo", "--cases", CASES, "--no-serve"]);
@@ -100,11 +151,20 @@ fn demo_holds(db: Option<&str>, expect_backend: &str) {
         listed[0], found[2],
         "the stored worklist differs from the demo's new alerts:\n{out}"
     );
+    dir
 }
 
 #[test]
 fn demo_on_sqlite() {
-    demo_holds(None, "sqlite");
+    let dir = demo_holds(None, "sqlite");
+    // The raw database file and its write-ahead log hold no ID or phone number.
+    let mut raw = Vec::new();
+    for f in ["xiezhi.db", "xiezhi.db-wal"] {
+        raw.extend(std::fs::read(dir.path().join(f)).unwrap_or_default());
+    }
+    assert!(raw.len() > 100_000, "no database file");
+    let found = leaked(dir.path(), &raw);
+    assert!(found.is_empty(), "plaintext identity numbers in the SQLite file: {found:?}");
 }
 
 /// The test database, or `None` (after saying so) when PostgreSQL is not configured.
@@ -174,7 +234,16 @@ fn demo_on_postgres() {
         return;
     };
     let schema = Schema::new(&url);
-    demo_holds(Some(&schema.url()), "postgres");
+    let dir = demo_holds(Some(&schema.url()), "postgres");
+    // A dump of the demo's schema holds no ID or phone number.
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--dbname", &url, "--schema", &schema.name, "--data-only"])
+        .output()
+        .expect("pg_dump (package postgresql-client) must be installed");
+    assert!(dump.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&dump.stderr));
+    assert!(dump.stdout.len() > 100_000, "dump too small");
+    let found = leaked(dir.path(), &dump.stdout);
+    assert!(found.is_empty(), "plaintext identity numbers in the PostgreSQL dump: {found:?}");
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let tables: i64 = client
         .query_one(
