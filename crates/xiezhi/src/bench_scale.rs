@@ -186,6 +186,7 @@ pub fn cell(
     pg_url: Option<&str>,
     reads: usize,
     work: &Path,
+    field_encryption: bool,
 ) -> Result<i32> {
     let schema;
     let at = match backend {
@@ -198,7 +199,7 @@ pub fn cell(
         other => bail!("未知的后端 `{other}`（可用：sqlite, postgres）"),
     };
     open::reset(&at)?;
-    let result = measure(export, &at, backend, reads, work);
+    let result = measure(export, &at, backend, reads, work, field_encryption);
     if let Location::Sqlite(_) = at {
         open::reset(&at)?;
     }
@@ -207,8 +208,16 @@ pub fn cell(
     Ok(0)
 }
 
-fn measure(export: &Path, at: &Location, backend: &str, reads: usize, work: &Path) -> Result<Cell> {
-    let mut store = open::open(at, Some(work))?;
+/// With `field_encryption`, the key files live in `work` as in a data directory.
+fn measure(
+    export: &Path,
+    at: &Location,
+    backend: &str,
+    reads: usize,
+    work: &Path,
+    field_encryption: bool,
+) -> Result<Cell> {
+    let mut store = open::open(at, field_encryption.then_some(work))?;
     let plans = shipped_plans()?;
     let as_of = export_as_of(export);
     let opts = IngestOptions {
@@ -307,6 +316,7 @@ pub fn scale(
     pg_url: Option<&str>,
     out: &Path,
     reads: usize,
+    field_encryption: bool,
 ) -> Result<i32> {
     if backends.iter().any(|b| b == "postgres") && pg_url.is_none() {
         bail!("后端 postgres 需要 --pg-url（或环境变量 DATABASE_URL）");
@@ -338,6 +348,9 @@ pub fn scale(
                 .arg(&work);
             if let Some(u) = pg_url {
                 cmd.arg("--pg-url").arg(u);
+            }
+            if !field_encryption {
+                cmd.arg("--no-field-encryption");
             }
             let o = cmd.output().context("无法启动基准子进程")?;
             if !o.status.success() {

@@ -566,6 +566,9 @@ pub enum BenchWhat {
         /// Random cases read per cell for the case-360 percentiles.
         #[arg(long, default_value_t = 1_000)]
         reads: usize,
+        /// Measure without field encryption (to compare; every deployment has it on).
+        #[arg(long)]
+        no_field_encryption: bool,
     },
     /// One cell of `bench scale`, in its own process so its peak RSS is its own.
     #[command(hide = true)]
@@ -580,6 +583,8 @@ pub enum BenchWhat {
         pg_url: Option<String>,
         #[arg(long, default_value_t = 1_000)]
         reads: usize,
+        #[arg(long)]
+        no_field_encryption: bool,
     },
     /// Login cost: argon2id verification (default parameters) plus the TOTP check, per login;
     /// prints p50/p99

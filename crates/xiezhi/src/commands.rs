@@ -231,6 +231,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     pg_url,
                     out,
                     reads,
+                    no_field_encryption,
                 },
         } => {
             let backends: Vec<String> = backends.split(',').map(|b| b.trim().to_string()).collect();
@@ -240,6 +241,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 pg_url.as_deref(),
                 &out,
                 reads,
+                !no_field_encryption,
             )
         }
         Command::Bench {
@@ -250,8 +252,16 @@ pub fn run(cli: Cli) -> Result<i32> {
                     work,
                     pg_url,
                     reads,
+                    no_field_encryption,
                 },
-        } => bench_scale::cell(&export, &backend, pg_url.as_deref(), reads, &work),
+        } => bench_scale::cell(
+            &export,
+            &backend,
+            pg_url.as_deref(),
+            reads,
+            &work,
+            !no_field_encryption,
+        ),
         Command::Transfer { action } => {
             let mut store = open_store(&data)?;
             let code = transfer_cmd::run(&data, &mut store, action)?;

@@ -86,7 +86,11 @@ fn leaked(data: &Path, stored: &[u8]) -> Vec<String> {
         exports.push_str(&String::from_utf8_lossy(&bytes));
     }
     let known = identity_numbers(&exports);
-    assert!(known.len() > 50, "too few identity numbers in the exports: {}", known.len());
+    assert!(
+        known.len() > 50,
+        "too few identity numbers in the exports: {}",
+        known.len()
+    );
     known
         .into_iter()
         .filter(|n| stored.windows(n.len()).any(|w| w == n.as_bytes()))
@@ -164,7 +168,10 @@ fn demo_on_sqlite() {
     }
     assert!(raw.len() > 100_000, "no database file");
     let found = leaked(dir.path(), &raw);
-    assert!(found.is_empty(), "plaintext identity numbers in the SQLite file: {found:?}");
+    assert!(
+        found.is_empty(),
+        "plaintext identity numbers in the SQLite file: {found:?}"
+    );
 }
 
 /// The test database, or `None` (after saying so) when PostgreSQL is not configured.
@@ -240,10 +247,17 @@ fn demo_on_postgres() {
         .args(["--dbname", &url, "--schema", &schema.name, "--data-only"])
         .output()
         .expect("pg_dump (package postgresql-client) must be installed");
-    assert!(dump.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     assert!(dump.stdout.len() > 100_000, "dump too small");
     let found = leaked(dir.path(), &dump.stdout);
-    assert!(found.is_empty(), "plaintext identity numbers in the PostgreSQL dump: {found:?}");
+    assert!(
+        found.is_empty(),
+        "plaintext identity numbers in the PostgreSQL dump: {found:?}"
+    );
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let tables: i64 = client
         .query_one(
