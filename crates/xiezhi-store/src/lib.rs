@@ -466,6 +466,11 @@ pub trait Store {
     ) -> Result<()>;
     /// All checkpoints (size, signed note), oldest first.
     fn checkpoints(&self) -> Result<Vec<(i64, String)>>;
+    /// (size, created_at) of every stored checkpoint, by size: when each was sealed.
+    fn checkpoint_times(&self) -> Result<Vec<(i64, String)>>;
+    /// Replaces the bodies of archived ledger entries by their stubs (the body's digest stays),
+    /// in one transaction; an entry already archived is left as it is.
+    fn archive_ledger_bodies(&mut self, stubs: &[(i64, String)]) -> Result<()>;
     /// The compact tree state of the last checkpoint: (size, concatenated 32-byte peaks).
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>>;
     /// (uid, content hash) of every stored row of an entity, recomputed from the row.

@@ -287,6 +287,12 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn checkpoints(&self) -> Result<Vec<(i64, String)>> {
         (**self).checkpoints()
     }
+    fn checkpoint_times(&self) -> Result<Vec<(i64, String)>> {
+        (**self).checkpoint_times()
+    }
+    fn archive_ledger_bodies(&mut self, stubs: &[(i64, String)]) -> Result<()> {
+        (**self).archive_ledger_bodies(stubs)
+    }
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>> {
         (**self).ledger_state()
     }

@@ -1471,6 +1471,26 @@ impl Store for PgStore {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    fn checkpoint_times(&self) -> Result<Vec<(i64, String)>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT size, created_at::TEXT FROM ledger_checkpoint ORDER BY size",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn archive_ledger_bodies(&mut self, stubs: &[(i64, String)]) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let stmt = tx.prepare(
+            "UPDATE ledger_entry SET body = $2 WHERE seq = $1 AND body NOT LIKE '{\"archived\":%'",
+        )?;
+        for (seq, stub) in stubs {
+            tx.execute(&stmt, &[seq, stub])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>> {
         let row = self
             .client

@@ -1057,6 +1057,28 @@ impl Store for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    fn checkpoint_times(&self) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, created_at FROM ledger_checkpoint ORDER BY size")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn archive_ledger_bodies(&mut self, stubs: &[(i64, String)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "UPDATE ledger_entry SET body = ?2 WHERE seq = ?1 AND body NOT LIKE '{\"archived\":%'",
+            )?;
+            for (seq, stub) in stubs {
+                stmt.execute(params![seq, stub])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>> {
         Ok(self
             .conn

@@ -506,6 +506,21 @@ pub enum LedgerAction {
         #[arg(long)]
         new: Option<i64>,
     },
+    /// 归档 180 天以前的审计记录（连同包含证明）到文件 (archive audit entries older than 180 days)
+    Archive {
+        /// Archive entries sealed by a checkpoint created before this date (YYYY-MM-DD); at
+        /// most today minus 180 days.
+        #[arg(long)]
+        before: String,
+        /// The archive file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 校验归档文件：检查点签名、逐条包含证明、与库中留存摘要一致 (verify an archive file)
+    VerifyArchive {
+        /// The archive file.
+        file: PathBuf,
+    },
     /// 打印账本公钥 (print the log's public verifier key)
     Key,
     /// 请见证方联署最新检查点 (take the latest checkpoint to witnesses for cosignatures)

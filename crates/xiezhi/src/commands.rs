@@ -494,6 +494,45 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
     }
     let mut store = open_store(data)?;
     match action {
+        LedgerAction::Archive { before, out } => {
+            let before = chrono::NaiveDate::parse_from_str(&before, "%Y-%m-%d")
+                .with_context(|| format!("--before `{before}` 应为 YYYY-MM-DD"))?;
+            let today = chrono::Local::now().date_naive();
+            // Seal what is pending first, so every entry archived is under a checkpoint.
+            open_log(data)?.checkpoint(&mut store, &now())?;
+            let report = xiezhi_ledger::archive::archive(&mut store, before, today, &out)?;
+            if report.entries == 0 {
+                println!("没有可归档的审计记录（{before} 之前封存且非数据沿革的条目）");
+                return Ok(0);
+            }
+            println!(
+                "已归档 {} 条审计记录（第 {} 至 {} 条）到 {}，包含证明对应大小为 {} 的检查点；文件 SHA-256 {}",
+                report.entries,
+                report.first_seq.unwrap_or_default(),
+                report.last_seq.unwrap_or_default(),
+                out.display(),
+                report.checkpoint_size,
+                report.file_sha256
+            );
+            Ok(0)
+        }
+        LedgerAction::VerifyArchive { file } => {
+            let check = xiezhi_ledger::archive::verify_archive(
+                &file,
+                &[open_log(data)?.verifier()],
+                Some(&store),
+            )?;
+            println!(
+                "归档 {} 条，检查点大小 {}，问题 {} 处",
+                check.entries,
+                check.checkpoint_size,
+                check.bad.len()
+            );
+            for (seq, why) in check.bad.iter().take(10) {
+                println!("  第 {seq} 条：{why}");
+            }
+            Ok(if check.bad.is_empty() { 0 } else { 1 })
+        }
         LedgerAction::Verify { vkey } => {
             let verifier = match vkey {
                 Some(v) => v
