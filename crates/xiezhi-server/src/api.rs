@@ -26,6 +26,7 @@ use xiezhi_standard::Entity;
 use xiezhi_store::{hex, QuarantineEntry, Store};
 use xiezhi_supervise::lifecycle::{self, Action as LifecycleAction, ActionError, RiskRecord};
 
+use crate::admin_api as adm;
 use crate::auth::{self, Caller, Via};
 use crate::error::Problem;
 use crate::exchange_api as xa;
@@ -60,6 +61,13 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/webhooks/key", get(xa::webhook_key))
         .route("/api/v1/webhooks/{organ}", put(xa::register_webhook))
         .route("/api/v1/webhooks/{organ}/deliveries", get(xa::deliveries))
+        .route("/api/v1/admin/users", get(adm::list_users))
+        .route("/api/v1/admin/users/{user}/unlock", post(adm::unlock_user))
+        .route("/api/v1/admin/policies", get(adm::list_policies))
+        .route("/api/v1/admin/keys", get(adm::key_status))
+        .route("/api/v1/admin/audit", get(adm::audit_entries))
+        .route("/api/v1/admin/ledger/verify", post(adm::verify_ledger))
+        .route("/api/v1/admin/status", get(adm::system_status))
 }
 
 /// The OpenAPI 3 document, generated from the handlers' annotations.
@@ -97,7 +105,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         xa::list_webhooks,
         xa::webhook_key,
         xa::register_webhook,
-        xa::deliveries
+        xa::deliveries,
+        adm::list_users,
+        adm::unlock_user,
+        adm::list_policies,
+        adm::key_status,
+        adm::audit_entries,
+        adm::verify_ledger,
+        adm::system_status
     ),
     components(schemas(
         Problem,
@@ -135,7 +150,17 @@ pub fn routes() -> Router<Arc<AppState>> {
         xa::WebhookStatus,
         xa::WebhookList,
         xa::RegisterWebhook,
-        xa::WebhookKey
+        xa::WebhookKey,
+        adm::AccountDoc,
+        adm::AccountList,
+        adm::AdminResult,
+        adm::PolicyDoc,
+        adm::PolicyList,
+        adm::KeyStatus,
+        adm::AuditEntry,
+        adm::AuditList,
+        adm::LedgerCheck,
+        adm::SystemStatus
     ))
 )]
 pub struct ApiDoc;

@@ -20,6 +20,7 @@
     reason = "Problem is every handler's error and is built only on the failure path"
 )]
 
+pub mod admin_api;
 pub mod api;
 pub mod auth;
 pub mod error;

@@ -161,6 +161,11 @@ impl AppState {
         })
     }
 
+    /// Where the store lives (backend and location, for status and readers).
+    pub fn location(&self) -> &Location {
+        &self.at
+    }
+
     /// The authorizer with the grants in force (a snapshot: a reload swaps in a new one).
     pub fn authz(&self) -> Result<Arc<Authorizer>, Problem> {
         self.authz

@@ -833,3 +833,85 @@ async fn a_data_request_is_reviewed_granted_and_revoked_with_each_step_checked()
         .await
         .problem(409);
 }
+
+/// 三员分立 over HTTP: each administrator reaches only their own endpoints; every attempt,
+/// permitted or denied, is an `admin` ledger entry with principal, role, source address,
+/// action, target and outcome; case handlers reach none of them; no administrator reads a case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_administrator_is_refused_the_others_duties_and_every_attempt_is_logged() {
+    use xiezhi_store::Store;
+    let endpoints: [(&str, &str, &str); 7] = [
+        ("GET", "/api/v1/admin/users", "sysadmin"),
+        ("GET", "/api/v1/admin/status", "sysadmin"),
+        ("GET", "/api/v1/admin/policies", "secadmin"),
+        ("GET", "/api/v1/admin/keys", "secadmin"),
+        ("POST", "/api/v1/admin/users/police/unlock", "secadmin"),
+        ("GET", "/api/v1/admin/audit?limit=5", "auditor"),
+        ("POST", "/api/v1/admin/ledger/verify", "auditor"),
+    ];
+    let ledger_before = fixture().state.store().unwrap().ledger_len().unwrap();
+    let mut expected_denials = 0;
+    for who in ["sysadmin", "secadmin", "auditor", "police"] {
+        let (cookie, csrf) = login(who).await;
+        for (method, uri, duty) in endpoints {
+            let r = send(
+                Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .header(header::COOKIE, &cookie)
+                    .header("x-csrf-token", &csrf)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            if who == duty {
+                assert_eq!(r.status, StatusCode::OK, "{who} {uri}: {}", r.text());
+                assert!(r.json()["decision"].as_str().unwrap().starts_with("允许"));
+            } else {
+                let p = r.problem(403);
+                let detail = p["detail"].as_str().unwrap_or_default();
+                assert!(detail.contains("拒绝"), "{who} {uri}: {detail}");
+                expected_denials += 1;
+            }
+        }
+        // No administrator reads case data (restrictions.cedar, admin-separation).
+        if who != "police" {
+            let r = send(
+                get(&format!("/api/v1/cases/{}", fixture().case))
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{who} read a case: {}",
+                r.text()
+            );
+        }
+    }
+    // What the admin endpoints answered is in the ledger, one entry per attempt.
+    let store = fixture().state.store().unwrap();
+    let entries = store.ledger_entries(ledger_before, 100_000).unwrap();
+    let admin: Vec<Value> = entries
+        .iter()
+        .filter(|e| e.kind == "admin")
+        .map(|e| serde_json::from_str(&e.body).unwrap())
+        .collect();
+    assert!(
+        admin.len() >= endpoints.len() * 4,
+        "{} admin entries",
+        admin.len()
+    );
+    let denied = admin.iter().filter(|a| a["outcome"] == "denied").count();
+    assert!(denied >= expected_denials, "{denied} < {expected_denials}");
+    let one = admin
+        .iter()
+        .find(|a| a["principal"] == "sysadmin" && a["action"] == "audit.read")
+        .expect("the system administrator's attempt to read the audit log is logged");
+    assert_eq!(one["outcome"], "denied");
+    assert_eq!(one["role"], "sysadmin");
+    assert!(one["source"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(one["at"].is_string());
+}

@@ -168,15 +168,14 @@ pub fn write_demo_principals(
             Role::Supervisor,
             Level::L2,
         ));
-        out.push(user(
-            "sysadmin",
-            "系统管理员",
-            &zfw,
-            kind,
-            &division,
-            Role::Sysadmin,
-            Level::L4,
-        ));
+        // 三员分立: three administrators, each with duties the others may not perform.
+        for (id, name, role) in [
+            ("sysadmin", "系统管理员", Role::Sysadmin),
+            ("secadmin", "安全管理员", Role::Secadmin),
+            ("auditor", "审计管理员", Role::Auditor),
+        ] {
+            out.push(user(id, name, &zfw, kind, &division, role, Level::L4));
+        }
     }
     out.push(user(
         "public",

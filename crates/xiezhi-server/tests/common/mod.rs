@@ -203,6 +203,22 @@ pub fn fixture() -> &'static Fixture {
                 Role::Sysadmin,
                 Level::L2,
             ),
+            user(
+                "secadmin",
+                &format!("ZF{province}000001"),
+                OrgKind::Zfw,
+                &format!("{province}0000"),
+                Role::Secadmin,
+                Level::L2,
+            ),
+            user(
+                "auditor",
+                &format!("ZF{province}000001"),
+                OrgKind::Zfw,
+                &format!("{province}0000"),
+                Role::Auditor,
+                Level::L2,
+            ),
             Principal::System(DepartmentSystem {
                 id: "police-system".into(),
                 org_code: org("GA"),
