@@ -352,12 +352,21 @@ pub fn session_info(caller: &Caller) -> SessionInfo {
 async fn login(
     State(state): State<Arc<AppState>>,
     auth::Source(source): auth::Source,
+    auth::PeerCert(cert): auth::PeerCert,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Response, Problem> {
     let st = state.clone();
-    let (token, session) =
-        blocking(move || auth::login(&st, &req.username, &req.password, &req.totp, &source))
-            .await?;
+    let (token, session) = blocking(move || {
+        auth::login(
+            &st,
+            &req.username,
+            &req.password,
+            &req.totp,
+            &source,
+            cert.as_deref(),
+        )
+    })
+    .await?;
     let principal = state
         .principal(&session.principal)
         .ok_or_else(Problem::unauthenticated)?

@@ -59,6 +59,11 @@ pub struct Account {
     /// Set when an administrator chose the password: it must be changed at the next login.
     #[serde(default)]
     pub must_change_password: bool,
+    /// SHA-256 fingerprint (hex) of the person's client certificate, when one is registered:
+    /// presented on a mutual-TLS connection, it is the cryptographic second factor in place of
+    /// the TOTP code (`xiezhi user cert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert_sha256: Option<String>,
 }
 
 /// The accounts of a data directory.
@@ -201,6 +206,7 @@ pub fn write_credentials(
                 password_hash: hash_password(password, params.clone())?,
                 totp_secret: Some(crate::totp::new_secret()),
                 must_change_password: false,
+                client_cert_sha256: None,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -422,6 +428,7 @@ pub fn login(
     password: &str,
     totp: &str,
     source: &str,
+    client_cert: Option<&str>,
 ) -> Result<(String, Session), Problem> {
     let log = |event: &str, outcome: &str, principal: Option<&str>, reason: Option<&str>| {
         state.ledger.log(auth_entry(
@@ -469,6 +476,25 @@ pub fn login(
             ))
         }
     };
+    // The registered client certificate, presented on this TLS connection, is the second
+    // factor; otherwise the TOTP code is.
+    let by_certificate = matches!(
+        (account.client_cert_sha256.as_deref(), client_cert),
+        (Some(registered), Some(presented))
+            if crate::totp::constant_time_eq(registered.as_bytes(), presented.as_bytes())
+    );
+    if by_certificate {
+        state.limiter.succeeded(username);
+        log(
+            "login",
+            "success",
+            Some(&account.principal),
+            Some("factor=client_certificate"),
+        )?;
+        return state
+            .sessions
+            .open(username, &account.principal, account.must_change_password);
+    }
     let Some(secret) = account.totp_secret.as_deref() else {
         return Err(fail(
             "totp_not_enrolled",
@@ -651,6 +677,27 @@ pub fn source_of(parts: &Parts) -> String {
         return peer.remote.to_string();
     }
     "unknown".into()
+}
+
+/// The SHA-256 fingerprint of the client certificate of the request's TLS connection, if the
+/// client presented one the server's client CA vouches for.
+pub fn client_cert_of(parts: &Parts) -> Option<String> {
+    use axum::extract::ConnectInfo;
+    parts
+        .extensions
+        .get::<ConnectInfo<crate::tls::TlsPeer>>()
+        .and_then(|ConnectInfo(peer)| peer.client_cert_sha256.clone())
+}
+
+/// The client certificate of the request's connection, as an extractor.
+pub struct PeerCert(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerCert {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerCert(client_cert_of(parts)))
+    }
 }
 
 /// The peer address of a request, as an extractor.

@@ -51,7 +51,7 @@ pub fn matching_step(secret_base32: &str, given: &str, now: u64) -> Result<Optio
         .find(|step| constant_time_eq(t.generate(step * STEP).as_bytes(), given.as_bytes())))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

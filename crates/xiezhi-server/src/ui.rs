@@ -230,6 +230,7 @@ async fn login_page() -> Response {
 async fn login_submit(
     State(state): State<Arc<AppState>>,
     auth::Source(source): auth::Source,
+    auth::PeerCert(cert): auth::PeerCert,
     headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -250,7 +251,17 @@ async fn login_submit(
     }
     let st = state.clone();
     let username = f.username.clone();
-    match run(move || auth::login(&st, &f.username, &f.password, &f.totp, &source)).await {
+    let login = move || {
+        auth::login(
+            &st,
+            &f.username,
+            &f.password,
+            &f.totp,
+            &source,
+            cert.as_deref(),
+        )
+    };
+    match run(login).await {
         Ok((token, session)) => {
             let to = if session.must_change_password {
                 "/password"

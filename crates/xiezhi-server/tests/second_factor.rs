@@ -40,6 +40,7 @@ fn state() -> Arc<AppState> {
                 .unwrap(),
                 totp_secret: f.secrets.get("prosecutor").cloned(),
                 must_change_password: true,
+                client_cert_sha256: None,
             })
             .unwrap();
         users.save(&path).unwrap();

@@ -566,3 +566,75 @@ async fn client_certificates_map_to_department_systems() {
     .await;
     assert!(r.is_err(), "{:?}", r.map(|r| r.status));
 }
+
+/// A person's registered client certificate is the cryptographic second factor: with it on the
+/// mutual-TLS connection the password suffices; without it, or for another account, the TOTP
+/// code is still required. The login's ledger entry names the factor.
+#[tokio::test]
+async fn a_persons_registered_client_certificate_replaces_the_totp_code() {
+    let pki = new_pki();
+    let dir = pki.dir.path();
+    let ca = client_ca(dir);
+    let card = ca.issue(dir, "judge-card");
+    let fingerprint = xiezhi_server::tls::cert_fingerprint(&card.0);
+    fixture()
+        .state
+        .users_mut()
+        .unwrap()
+        .get_mut("judge")
+        .unwrap()
+        .client_cert_sha256 = Some(fingerprint.clone());
+    let config = load_tls(
+        &dir.join("cert.pem"),
+        &dir.join("key.pem"),
+        Some(&dir.join("client-ca.pem")),
+    )
+    .unwrap();
+    let server = start(Transport::Tls(config)).await;
+    let roots = std::slice::from_ref(&pki.ca_der);
+    let login = |user: &str| {
+        let body = json!({"username": user, "password": PASSWORD, "totp": ""}).to_string();
+        request("POST", "/api/v1/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap()
+    };
+
+    let r = send(
+        server.addr,
+        Some(client_config_with(
+            roots,
+            Some((card.0.clone(), card.1.clone_key())),
+        )),
+        login("judge"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.json()["principal"], "judge");
+
+    // Without the card the code is required.
+    let r = send(server.addr, Some(client_config(roots)), login("judge"))
+        .await
+        .unwrap();
+    assert_eq!(r.refusal(), "totp_wrong");
+    // The card is the judge's, not the prosecutor's.
+    let r = send(
+        server.addr,
+        Some(client_config_with(roots, Some(card))),
+        login("prosecutor"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.refusal(), "totp_wrong");
+
+    let store = fixture().state.store().unwrap();
+    let len = xiezhi_store::Store::ledger_len(&*store).unwrap();
+    let recent = xiezhi_store::Store::ledger_entries(&*store, (len - 200).max(0), 200).unwrap();
+    assert!(
+        recent.iter().any(|e| e.body.contains("\"judge\"")
+            && e.body.contains("factor=client_certificate")
+            && e.body.contains("success")),
+        "no ledger entry for the certificate login"
+    );
+}

@@ -10,6 +10,7 @@ use xiezhi_server::totp;
 
 use crate::access_cmd::load_principals;
 use crate::serve_cmd::DEMO_MARKER;
+use xiezhi_store::Store;
 
 #[derive(Subcommand, Debug)]
 pub enum UserAction {
@@ -26,6 +27,14 @@ pub enum UserAction {
     List,
     /// 打印演示账号当前的动态口令（仅限 demo 生成的数据目录）(current TOTP code, demo only)
     TotpCode { username: String },
+    /// 登记本人的客户端证书：经双向 TLS 出示即为第二因素，代替动态口令 (register a client certificate)
+    Cert {
+        #[arg(long)]
+        username: String,
+        /// The person's certificate (PEM; the first certificate of the file).
+        #[arg(long)]
+        cert: std::path::PathBuf,
+    },
 }
 
 pub fn run(data: &Path, action: UserAction) -> Result<i32> {
@@ -47,6 +56,7 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
                 password_hash: hash_password(&password, argon2::Params::default())?,
                 totp_secret: Some(secret.clone()),
                 must_change_password: true,
+                client_cert_sha256: None,
             })?;
             users.save(&path)?;
             println!("已建立账号 {username}");
@@ -58,13 +68,18 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
         UserAction::List => {
             for a in Users::load(&path)?.accounts() {
                 println!(
-                    "{}\t{}\t{}{}",
+                    "{}\t{}\t{}{}{}",
                     a.username,
                     a.principal,
                     if a.totp_secret.is_some() {
                         "双因素"
                     } else {
                         "未配置动态口令"
+                    },
+                    if a.client_cert_sha256.is_some() {
+                        "\t已登记客户端证书"
+                    } else {
+                        ""
                     },
                     if a.must_change_password {
                         "\t须修改初始口令"
@@ -73,6 +88,35 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
                     }
                 );
             }
+            Ok(0)
+        }
+        UserAction::Cert { username, cert } => {
+            let pem = std::fs::read(&cert)
+                .with_context(|| format!("无法读取证书 `{}`", cert.display()))?;
+            let first = xiezhi_server::tls::pem_certificates(&pem, &cert)?
+                .into_iter()
+                .next()
+                .context("证书文件中没有证书")?;
+            let fingerprint = xiezhi_server::tls::cert_fingerprint(&first);
+            let mut users = Users::load(&path)?;
+            let account = users
+                .get_mut(&username)
+                .with_context(|| format!("没有用户 `{username}`"))?;
+            account.client_cert_sha256 = Some(fingerprint.clone());
+            let principal = account.principal.clone();
+            users.save(&path)?;
+            // A change of an account's credentials is an audit event like a login.
+            let mut store = crate::commands::open_store(data)?;
+            store.append_events(&[xiezhi_server::auth::auth_entry(
+                &username,
+                Some(&principal),
+                "cli",
+                "client_cert_registered",
+                "success",
+                Some(&format!("sha256={fingerprint}")),
+            )])?;
+            println!("已为 {username} 登记客户端证书（SHA-256 {fingerprint}）");
+            println!("  经双向 TLS 出示该证书登录时，它代替动态口令作为第二因素");
             Ok(0)
         }
         UserAction::TotpCode { username } => {

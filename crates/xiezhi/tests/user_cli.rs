@@ -67,6 +67,55 @@ fn accounts_get_two_factors_and_demo_codes_stay_in_demo_data() {
     assert_ne!(code, 0);
     assert!(err.contains("nobody"), "{err}");
 
+    // A person's client certificate: registered by fingerprint, shown in the list, logged.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let pem = data.join("clerk-card.pem");
+    std::fs::write(&pem, cert.pem()).unwrap();
+    let (code, out, err) = xiezhi(
+        data,
+        &[
+            "user",
+            "cert",
+            "--username",
+            "new-clerk",
+            "--cert",
+            pem.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let fingerprint = xiezhi_server::tls::cert_fingerprint(cert.der());
+    assert!(out.contains(&fingerprint), "{out}");
+    let (_, list, _) = xiezhi(data, &["user", "list"]);
+    let line = list.lines().find(|l| l.starts_with("new-clerk\t")).unwrap();
+    assert!(line.contains("已登记客户端证书"), "{line}");
+    let conn = rusqlite::Connection::open(data.join("xiezhi.db")).unwrap();
+    let logged: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM ledger_entry WHERE body LIKE '%client_cert_registered%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logged, 1);
+    std::fs::write(&pem, "not a certificate").unwrap();
+    let (code, _, err) = xiezhi(
+        data,
+        &[
+            "user",
+            "cert",
+            "--username",
+            "new-clerk",
+            "--cert",
+            pem.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("clerk-card.pem"), "{err}");
+
     // Outside demo data nobody prints a person's code.
     std::fs::remove_file(data.join("DEMO-DATA-DIRECTORY")).unwrap();
     let (code, _, err) = xiezhi(data, &["user", "totp-code", user]);
