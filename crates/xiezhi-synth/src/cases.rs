@@ -585,10 +585,26 @@ impl Gen<'_> {
                     Penalty::Surveillance => Some((rule::SURVEILLANCE_RANGE, 24, 200)),
                     _ => None,
                 };
+                let mut planted = false;
                 if let Some((id, max, per_mille)) = range {
-                    match plan.bound(&mut self.terms, id, per_mille) {
+                    let mark = plan.bound(&mut self.terms, id, per_mille);
+                    match mark {
                         Some(Mark::Violation) => s.term_months = max + 1,
                         Some(Mark::NearMiss) => s.term_months = max,
+                        None => {}
+                    }
+                    planted = mark.is_some();
+                }
+                // Planted: a fixed term for 危险驾驶罪, whose article provides 拘役 only (刑法
+                // 第一百三十三条之一, 第62条), seven months so that 第42条 and 第45条 hold; the
+                // near-miss is 拘役 at the article's top, six months.
+                if !planted && charge.name == "危险驾驶罪" && s.penalty == Penalty::Detention {
+                    match plan.bound(&mut self.terms, rule::STATUTORY_BAND, 100) {
+                        Some(Mark::Violation) => {
+                            s.penalty = Penalty::FixedTerm;
+                            s.term_months = 7;
+                        }
+                        Some(Mark::NearMiss) => s.term_months = 6,
                         None => {}
                     }
                 }

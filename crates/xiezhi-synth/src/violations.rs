@@ -65,8 +65,12 @@ pub mod rule {
     /// 管制 outside three months to two years (刑法 第38条).
     pub const SURVEILLANCE_RANGE: &str = "cl-038-surveillance-range";
 
+    /// A principal penalty heavier than the charge's article allows (刑法 第62条): a fixed term
+    /// for 危险驾驶罪, whose article (第一百三十三条之一) provides 拘役 only.
+    pub const STATUTORY_BAND: &str = "cl-062-statutory-band";
+
     /// Every rule with planted marks.
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 19] = [
         PROBATION_ELIGIBILITY,
         PROBATION_PERIOD,
         PROSECUTION_WITHOUT_TRANSFER,
@@ -85,6 +89,7 @@ pub mod rule {
         COMMUNITY_CORRECTION_REPORT,
         DETENTION_RANGE,
         SURVEILLANCE_RANGE,
+        STATUTORY_BAND,
     ];
 }
 
