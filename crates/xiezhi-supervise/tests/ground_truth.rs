@@ -59,8 +59,7 @@ fn export_date() -> NaiveDate {
 }
 
 /// Catalog rules whose events the synthetic province does not generate yet.
-const NOT_YET_PLANTED: [&str; 13] = [
-    "cl-045-fixed-term-range",
+const NOT_YET_PLANTED: [&str; 12] = [
     "cl-078-commutation-half-term",
     "cl-081-parole-exclusion",
     "cl-081-parole-half-term",

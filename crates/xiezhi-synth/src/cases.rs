@@ -598,6 +598,17 @@ impl Gen<'_> {
                 // Planted: a fixed term for 危险驾驶罪, whose article provides 拘役 only (刑法
                 // 第一百三十三条之一, 第62条), seven months so that 第42条 and 第45条 hold; the
                 // near-miss is 拘役 at the article's top, six months.
+                // Planted: 有期徒刑 of fifteen years and one month for one charge whose article
+                // reaches life (刑法 第45条; 第264条, 第266条: 无期徒刑), so 第62条 holds; the
+                // near-miss is fifteen years exactly.
+                let up_to_life = matches!(charge.name, "盗窃罪" | "诈骗罪");
+                if !planted && up_to_life && s.penalty == Penalty::FixedTerm {
+                    match plan.bound(&mut self.terms, rule::FIXED_TERM_RANGE, 15) {
+                        Some(Mark::Violation) => s.term_months = 181,
+                        Some(Mark::NearMiss) => s.term_months = 180,
+                        None => {}
+                    }
+                }
                 if !planted && charge.name == "危险驾驶罪" && s.penalty == Penalty::Detention {
                     match plan.bound(&mut self.terms, rule::STATUTORY_BAND, 100) {
                         Some(Mark::Violation) => {

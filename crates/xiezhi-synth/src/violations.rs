@@ -69,8 +69,12 @@ pub mod rule {
     /// for 危险驾驶罪, whose article (第一百三十三条之一) provides 拘役 only.
     pub const STATUTORY_BAND: &str = "cl-062-statutory-band";
 
+    /// 有期徒刑 over fifteen years for one charge (刑法 第45条), on a charge whose article goes
+    /// up to life, so that no other limit is broken.
+    pub const FIXED_TERM_RANGE: &str = "cl-045-fixed-term-range";
+
     /// Every rule with planted marks.
-    pub const ALL: [&str; 19] = [
+    pub const ALL: [&str; 20] = [
         PROBATION_ELIGIBILITY,
         PROBATION_PERIOD,
         PROSECUTION_WITHOUT_TRANSFER,
@@ -90,6 +94,7 @@ pub mod rule {
         DETENTION_RANGE,
         SURVEILLANCE_RANGE,
         STATUTORY_BAND,
+        FIXED_TERM_RANGE,
     ];
 }
 
