@@ -59,8 +59,7 @@ fn export_date() -> NaiveDate {
 }
 
 /// Catalog rules whose events the synthetic province does not generate yet.
-const NOT_YET_PLANTED: [&str; 12] = [
-    "cl-078-commutation-half-term",
+const NOT_YET_PLANTED: [&str; 11] = [
     "cl-081-parole-exclusion",
     "cl-081-parole-half-term",
     "cpl-079-bail-limit",

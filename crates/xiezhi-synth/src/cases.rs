@@ -675,14 +675,21 @@ impl Gen<'_> {
                 }
                 _ => {
                     let start = custody_from.unwrap_or(c.effective);
-                    let reduction = if s.term_months >= 24
-                        && (export_date() - report).num_days() >= 365
-                        && chance(rng, 35)
-                    {
+                    let served_a_year = (export_date() - report).num_days() >= 365;
+                    let mut reduction = if s.term_months >= 24 && served_a_year && chance(rng, 35) {
                         rng.gen_range(2..=9)
                     } else {
                         0
                     };
+                    // Planted: commutations adding up to more than half of the original term
+                    // (刑法 第78条第2款第1项); the near-miss is exactly half of an even term.
+                    if s.term_months >= 24 && served_a_year {
+                        match plan.bound(rng, rule::COMMUTATION_HALF_TERM, 20) {
+                            Some(Mark::Violation) => reduction = s.term_months / 2 + 1,
+                            Some(Mark::NearMiss) => reduction = s.term_months / 2,
+                            None => {}
+                        }
+                    }
                     let end = term_end(start, u32::from(s.term_months - reduction));
                     released = Some(end);
                     free_from = add_days(end, 1);

@@ -63,6 +63,8 @@
 //!   months (its article, 第一百三十三条之一, provides 拘役 only: 第62条) and 10 % 拘役 of exactly
 //!   6 months (the near-miss). Of the unsuspended single-charge fixed terms for 盗窃罪 and
 //!   诈骗罪 (articles reaching 无期徒刑), 1.5 % become 181 months (第45条) and 1.5 % exactly 180.
+//!   Of prisoners with a term of two years or more who have served a year, 2 % have commutations
+//!   adding up to half the term and a month (第78条) and 2 % exactly half.
 //!   `supervision-truth.jsonl` names the case, its police case number, the rule and the mark (`violation`: must fire; `near_miss`: must not).
 //! * Sentences are plausible for the charge (危险驾驶罪: 拘役 1–6 months + 罚金; 盗窃罪 mostly
 //!   有期徒刑 6–36 months, some 拘役 / 管制, larger amounts longer), moved by circumstances

@@ -73,8 +73,11 @@ pub mod rule {
     /// up to life, so that no other limit is broken.
     pub const FIXED_TERM_RANGE: &str = "cl-045-fixed-term-range";
 
+    /// Commutations adding up to more than half of the original term (刑法 第78条第2款).
+    pub const COMMUTATION_HALF_TERM: &str = "cl-078-commutation-half-term";
+
     /// Every rule with planted marks.
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 21] = [
         PROBATION_ELIGIBILITY,
         PROBATION_PERIOD,
         PROSECUTION_WITHOUT_TRANSFER,
@@ -95,6 +98,7 @@ pub mod rule {
         SURVEILLANCE_RANGE,
         STATUTORY_BAND,
         FIXED_TERM_RANGE,
+        COMMUTATION_HALF_TERM,
     ];
 }
 
