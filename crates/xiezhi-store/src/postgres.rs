@@ -752,6 +752,11 @@ impl Store for PgStore {
     }
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
+        // A rotation by another process since the last batch: seal under its new keys.
+        if self.codec.get().is_some() {
+            let stored = crate::fieldcrypt::KeyTable::load_keys(self.client.get_mut())?;
+            self.codec.reload(stored)?;
+        }
         let format = self.copy_format;
         let codec = self.codec.get();
         let codec = codec.as_deref();

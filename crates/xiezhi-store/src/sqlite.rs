@@ -525,6 +525,11 @@ impl Store for SqliteStore {
     }
 
     fn write_batch(&mut self, run_id: i64, batch: &Batch) -> Result<()> {
+        // A rotation by another process since the last batch: seal under its new keys.
+        if self.codec.get().is_some() {
+            self.codec
+                .reload(crate::fieldcrypt::load_sqlite(&self.conn)?)?;
+        }
         // Immediate: the replay check and the writes see the same state, and the write lock is
         // taken (or waited for) up front: a deferred transaction that reads first fails at once
         // with SQLITE_BUSY when another connection has written since its read.

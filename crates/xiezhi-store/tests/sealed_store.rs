@@ -172,3 +172,23 @@ fn rotation_is_followed_by_a_live_reader_and_finished_after_a_restart() {
         Some(ID)
     );
 }
+
+#[test]
+fn a_writer_that_loaded_its_keys_before_a_rotation_seals_under_the_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    // This writer loads its keys now.
+    let mut old = open(dir.path());
+    // Another process rotates and finishes.
+    let mut rotator = open(dir.path());
+    rotator.start_key_rotation(dir.path()).unwrap();
+    while rotator.reseal_step(100).unwrap() > 0 {}
+    // The first writer goes on: what it writes now is under the new keys, nothing is pending.
+    write_mixed(&mut old);
+    assert!(rotator.reseal_pending().unwrap().iter().all(|p| p.2 == 0));
+    for v in raw(dir.path(), "SELECT name FROM std_person")
+        .into_iter()
+        .flatten()
+    {
+        assert!(v.starts_with("enc:intl:2:"), "{v}");
+    }
+}
