@@ -8,7 +8,7 @@
 //!
 //! This is the `[0, n)` case of transparency-dev/merkle's `compact.Range`.
 
-use crate::hash::{empty_root, leaf_hash, node_hash, Hash};
+use crate::hash::{Hash, TreeHash};
 
 /// Errors of [`CompactTree::from_parts`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,12 +31,24 @@ pub enum CompactError {
 pub struct CompactTree {
     size: u64,
     peaks: Vec<Hash>,
+    hasher: TreeHash,
 }
 
 impl CompactTree {
     /// The empty tree.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same tree hashed with `hasher` (SHA-256 unless set; see [`TreeHash`]).
+    pub fn with_hasher(mut self, hasher: TreeHash) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    /// The hash this tree is built with.
+    pub fn hasher(&self) -> TreeHash {
+        self.hasher
     }
 
     /// Builds the compact state of the tree holding `leaf_hashes`, in order.
@@ -66,7 +78,11 @@ impl CompactTree {
                 got: peaks.len(),
             });
         }
-        Ok(Self { size, peaks })
+        Ok(Self {
+            size,
+            peaks,
+            hasher: TreeHash::default(),
+        })
     }
 
     /// Number of leaves in the tree.
@@ -88,7 +104,7 @@ impl CompactTree {
         // Every trailing one bit of the old size is a peak of equal height to merge with.
         while size & 1 == 1 {
             match self.peaks.pop() {
-                Some(left) => carry = node_hash(&left, &carry),
+                Some(left) => carry = self.hasher.node(&left, &carry),
                 // Unreachable while the invariant peaks.len() == size.count_ones() holds.
                 None => break,
             }
@@ -100,31 +116,32 @@ impl CompactTree {
 
     /// Hashes `entry` as a leaf, appends it, and returns its leaf hash.
     pub fn append_entry(&mut self, entry: &[u8]) -> Hash {
-        let hash = leaf_hash(entry);
+        let hash = self.hasher.leaf(entry);
         self.append(hash);
         hash
     }
 
     /// The RFC 6962 Merkle tree hash of the whole tree; [`empty_root`] when empty.
     pub fn root(&self) -> Hash {
-        fold_peaks(&self.peaks).unwrap_or_else(empty_root)
+        fold_peaks(self.hasher, &self.peaks).unwrap_or_else(|| self.hasher.empty())
     }
 }
 
 /// Folds perfect-subtree roots (largest first) right to left into their Merkle root;
 /// `None` for no peaks.
-pub(crate) fn fold_peaks(peaks: &[Hash]) -> Option<Hash> {
+pub(crate) fn fold_peaks(hasher: TreeHash, peaks: &[Hash]) -> Option<Hash> {
     let (last, rest) = peaks.split_last()?;
     Some(
         rest.iter()
             .rev()
-            .fold(*last, |acc, left| node_hash(left, &acc)),
+            .fold(*last, |acc, left| hasher.node(left, &acc)),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::{empty_root, leaf_hash};
 
     #[test]
     fn peaks_follow_the_bits_of_the_size() {

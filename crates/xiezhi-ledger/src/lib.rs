@@ -67,8 +67,8 @@ pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Signer, Verifier};
 pub use compact::{CompactError, CompactTree};
-pub use hash::{empty_root, leaf_hash, node_hash, Hash};
+pub use hash::{empty_root, leaf_hash, node_hash, Hash, TreeHash};
 pub use proof::{
-    consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, HashSource,
-    InMemoryTree, ProofError,
+    consistency_proof, inclusion_proof, verify_consistency, verify_consistency_with,
+    verify_inclusion, verify_inclusion_with, HashSource, InMemoryTree, ProofError,
 };

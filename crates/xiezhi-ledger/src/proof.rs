@@ -16,7 +16,7 @@
 //! nodes, e.g. tlog tiles) answers each node in O(1), making a proof O(log² n).
 
 use crate::compact::{fold_peaks, CompactTree};
-use crate::hash::{empty_root, node_hash, Hash};
+use crate::hash::{Hash, TreeHash};
 
 /// Errors of proof generation and verification.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +98,11 @@ pub trait HashSource {
     /// Root of the perfect subtree of height `level` at position `index`. Only called for
     /// nodes lying entirely below [`HashSource::size`].
     fn node(&self, level: u32, index: u64) -> Result<Hash, ProofError>;
+
+    /// The hash the tree is built with (SHA-256 unless the source says otherwise).
+    fn hasher(&self) -> TreeHash {
+        TreeHash::Sha256
+    }
 }
 
 /// Leaf range `[start, end)` covered by node `(level, index)`, if it fits in a `u64`.
@@ -143,12 +148,21 @@ impl HashSource for Vec<Hash> {
 pub struct InMemoryTree {
     /// `levels[k][i]` is node `(k, i)`; `levels[0]` holds the leaf hashes.
     levels: Vec<Vec<Hash>>,
+    hasher: TreeHash,
 }
 
 impl InMemoryTree {
     /// The empty tree.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The empty tree, hashed with `hasher`.
+    pub fn with_hasher(hasher: TreeHash) -> Self {
+        InMemoryTree {
+            levels: Vec::new(),
+            hasher,
+        }
     }
 
     /// Builds the tree holding `leaf_hashes`, in order.
@@ -180,7 +194,7 @@ impl InMemoryTree {
                 return;
             }
             match row.rchunks_exact(2).next() {
-                Some([left, right]) => hash = node_hash(left, right),
+                Some([left, right]) => hash = self.hasher.node(left, right),
                 _ => return,
             }
             level += 1;
@@ -192,7 +206,7 @@ impl InMemoryTree {
         self.levels.first().map_or(0, |leaves| leaves.len() as u64)
     }
 
-    /// The Merkle tree hash of the whole tree; [`empty_root`] when empty.
+    /// The Merkle tree hash of the whole tree; the hash of nothing when empty.
     pub fn root(&self) -> Hash {
         let size = self.size();
         // The peak of height k is the last complete node of level k, for each set bit k.
@@ -204,13 +218,17 @@ impl InMemoryTree {
             .filter(|(level, _)| (size >> level) & 1 == 1)
             .filter_map(|(_, row)| row.last().copied())
             .collect();
-        fold_peaks(&peaks).unwrap_or_else(empty_root)
+        fold_peaks(self.hasher, &peaks).unwrap_or_else(|| self.hasher.empty())
     }
 }
 
 impl HashSource for InMemoryTree {
     fn size(&self) -> u64 {
         InMemoryTree::size(self)
+    }
+
+    fn hasher(&self) -> TreeHash {
+        self.hasher
     }
 
     fn node(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
@@ -246,7 +264,7 @@ pub fn subtree_root<S: HashSource + ?Sized>(
         return Err(invalid);
     };
     if len == 0 {
-        return Ok(empty_root());
+        return Ok(source.hasher().empty());
     }
     match len.checked_next_power_of_two() {
         Some(align) if start % align == 0 => {}
@@ -260,7 +278,7 @@ pub fn subtree_root<S: HashSource + ?Sized>(
             pos += 1 << level;
         }
     }
-    fold_peaks(&peaks).ok_or(invalid)
+    fold_peaks(source.hasher(), &peaks).ok_or(invalid)
 }
 
 /// Merkle tree hash of the first `size` leaves of `source` (the root at that size).
@@ -388,6 +406,18 @@ pub fn verify_inclusion(
     proof: &[Hash],
     root: &Hash,
 ) -> Result<(), ProofError> {
+    verify_inclusion_with(TreeHash::Sha256, leaf_hash, index, size, proof, root)
+}
+
+/// [`verify_inclusion`] for a tree hashed with `hasher`.
+pub fn verify_inclusion_with(
+    hasher: TreeHash,
+    leaf_hash: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -406,13 +436,13 @@ pub fn verify_inclusion(
             return Err(wrong_length);
         }
         if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
+            r = hasher.node(p, &r);
             while fn_ & 1 == 0 && fn_ != 0 {
                 fn_ >>= 1;
                 sn >>= 1;
             }
         } else {
-            r = node_hash(&r, p);
+            r = hasher.node(&r, p);
         }
         fn_ >>= 1;
         sn >>= 1;
@@ -434,6 +464,18 @@ pub fn verify_inclusion(
 /// proof hash stands for an opaque subtree root), so take each `(size, root)` pair from
 /// the same verified checkpoint.
 pub fn verify_consistency(
+    size1: u64,
+    size2: u64,
+    proof: &[Hash],
+    root1: &Hash,
+    root2: &Hash,
+) -> Result<(), ProofError> {
+    verify_consistency_with(TreeHash::Sha256, size1, size2, proof, root1, root2)
+}
+
+/// [`verify_consistency`] for trees hashed with `hasher`.
+pub fn verify_consistency_with(
+    hasher: TreeHash,
     size1: u64,
     size2: u64,
     proof: &[Hash],
@@ -486,14 +528,14 @@ pub fn verify_consistency(
             return Err(wrong_length);
         }
         if fn_ & 1 == 1 || fn_ == sn {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
+            fr = hasher.node(c, &fr);
+            sr = hasher.node(c, &sr);
             while fn_ & 1 == 0 && fn_ != 0 {
                 fn_ >>= 1;
                 sn >>= 1;
             }
         } else {
-            sr = node_hash(&sr, c);
+            sr = hasher.node(&sr, c);
         }
         fn_ >>= 1;
         sn >>= 1;

@@ -174,3 +174,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The same proofs over an SM3 tree (the 国密 suite): inclusion and consistency verify with
+    /// SM3, and neither verifies as a SHA-256 tree, so a verifier cannot be fooled into the
+    /// other hash.
+    #[test]
+    fn sm3_trees_prove_and_verify_only_as_sm3(
+        size in 2..=MAX_SIZE,
+        index_seed in any::<u64>(),
+        old_seed in any::<u64>(),
+    ) {
+        use xiezhi_ledger::{verify_consistency_with, verify_inclusion_with, TreeHash};
+        let mut mem = InMemoryTree::with_hasher(TreeHash::Sm3);
+        let mut compact = xiezhi_ledger::CompactTree::new().with_hasher(TreeHash::Sm3);
+        for i in 0..size {
+            let leaf = TreeHash::Sm3.leaf(&i.to_be_bytes());
+            mem.push(leaf);
+            compact.append(leaf);
+        }
+        let root = mem.root();
+        prop_assert_eq!(root, compact.root());
+        let index = index_seed % size;
+        let leaf = TreeHash::Sm3.leaf(&index.to_be_bytes());
+        let proof = inclusion_proof(index, size, &mem).unwrap();
+        prop_assert!(verify_inclusion_with(TreeHash::Sm3, &leaf, index, size, &proof, &root).is_ok());
+        prop_assert!(verify_inclusion_with(TreeHash::Sha256, &leaf, index, size, &proof, &root).is_err() || size == 1);
+        let old = 1 + old_seed % size;
+        let old_root = root_at(&mem, old).unwrap();
+        let c = consistency_proof(old, size, &mem).unwrap();
+        prop_assert!(verify_consistency_with(TreeHash::Sm3, old, size, &c, &old_root, &root).is_ok());
+        if old < size {
+            prop_assert!(verify_consistency_with(TreeHash::Sha256, old, size, &c, &old_root, &root).is_err());
+        }
+    }
+}
