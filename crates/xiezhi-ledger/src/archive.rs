@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 use xiezhi_store::{hex, Store};
 
 use crate::checkpoint::{Checkpoint, Verifier};
-use crate::hash::{leaf_hash, Hash};
+use crate::hash::{Hash, TreeHash};
 use crate::log::{entry_leaf, LogError, PAGE};
-use crate::proof::{inclusion_proof, verify_inclusion, InMemoryTree};
+use crate::proof::{inclusion_proof, verify_inclusion_with, InMemoryTree};
 
 /// Minimum retention of audit entries: the platform's 等保 2.0 level-3 audit target.
 pub const RETENTION_DAYS: i64 = 180;
@@ -90,6 +90,7 @@ fn archivable(kind: &str, body: &str) -> bool {
 /// synced before the store changes: a crash in between leaves the entries in the store.
 pub fn archive<S: Store>(
     store: &mut S,
+    hasher: TreeHash,
     before: NaiveDate,
     today: NaiveDate,
     out: &Path,
@@ -120,7 +121,7 @@ pub fn archive<S: Store>(
         });
     };
     // The whole tree up to the latest checkpoint, for the proofs.
-    let mut tree = InMemoryTree::new();
+    let mut tree = InMemoryTree::with_hasher(hasher);
     let mut chosen = Vec::new();
     let mut from = 0;
     while from < size {
@@ -131,7 +132,7 @@ pub fn archive<S: Store>(
             break;
         }
         for e in &page {
-            tree.push(entry_leaf(&e.body));
+            tree.push(entry_leaf(hasher, &e.body));
             if e.seq < cutoff && archivable(&e.kind, &e.body) {
                 chosen.push(e.clone());
             }
@@ -154,7 +155,7 @@ pub fn archive<S: Store>(
     let mut stubs = Vec::with_capacity(chosen.len());
     for e in &chosen {
         let proof = inclusion_proof(e.seq as u64, size as u64, &tree).map_err(LogError::from)?;
-        let leaf = leaf_hash(e.body.as_bytes());
+        let leaf = hasher.leaf(e.body.as_bytes());
         text.push_str(
             &serde_json::json!({
                 "seq": e.seq,
@@ -252,6 +253,10 @@ pub fn verify_archive<S: Store>(
         .ok_or_else(|| err("文件头缺少检查点".into()))?;
     let (cp, _) =
         Checkpoint::open(note, verifiers).map_err(|e| err(format!("检查点签名无效：{e}")))?;
+    let hasher = verifiers
+        .first()
+        .map(Verifier::tree_hash)
+        .unwrap_or_default();
     let mut check = ArchiveCheck {
         checkpoint_size: cp.size,
         ..ArchiveCheck::default()
@@ -278,9 +283,10 @@ pub fn verify_archive<S: Store>(
                 .map(|h| h.as_str().and_then(hash_from_hex))
                 .collect()
         });
-        let leaf = leaf_hash(body.as_bytes());
+        let leaf = hasher.leaf(body.as_bytes());
         let included = proof.is_some_and(|p| {
-            seq >= 0 && verify_inclusion(&leaf, seq as u64, cp.size, &p, &cp.root).is_ok()
+            seq >= 0
+                && verify_inclusion_with(hasher, &leaf, seq as u64, cp.size, &p, &cp.root).is_ok()
         });
         if !included {
             check.bad.push((
@@ -292,7 +298,7 @@ pub fn verify_archive<S: Store>(
         if store.is_some() {
             match stored.get(&seq) {
                 Some(row)
-                    if entry_leaf(&row.body) == leaf
+                    if entry_leaf(hasher, &row.body) == leaf
                         && row.body_sha256 == hex(&Sha256::digest(body.as_bytes())) => {}
                 Some(_) => check.bad.push((
                     seq,

@@ -22,7 +22,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use rand_core::{OsRng, RngCore as _};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -31,6 +31,28 @@ use crate::hash::Hash;
 
 /// Signature type byte of Ed25519 note signatures (c2sp.org/signed-note).
 pub const ALG_ED25519: u8 = 0x01;
+
+/// Signature type byte of SM2 note signatures (GB/T 32918 with SM3, id `1234567812345678`),
+/// for logs of the 国密 suite. C2SP registers no SM2 type; this byte is the platform's own and
+/// every verifier of its notes is this code.
+pub const ALG_SM2: u8 = 0xF1;
+
+/// The signature type byte of a suite's note keys.
+pub fn note_alg(suite: xiezhi_crypto::Suite) -> u8 {
+    match suite {
+        xiezhi_crypto::Suite::International => ALG_ED25519,
+        xiezhi_crypto::Suite::Guomi => ALG_SM2,
+    }
+}
+
+/// The suite of a note signature type byte, if it is one of a log key.
+fn alg_suite(alg: u8) -> Option<xiezhi_crypto::Suite> {
+    match alg {
+        ALG_ED25519 => Some(xiezhi_crypto::Suite::International),
+        ALG_SM2 => Some(xiezhi_crypto::Suite::Guomi),
+        _ => None,
+    }
+}
 
 /// Largest note [`open_note`] accepts, in bytes.
 pub const MAX_NOTE_BYTES: usize = 1 << 20;
@@ -126,8 +148,8 @@ pub fn key_hash(name: &str, alg: u8, public_key: &[u8]) -> u32 {
     u32::from_be_bytes(*id)
 }
 
-fn ed25519_key_hash(name: &str, key: &VerifyingKey) -> u32 {
-    key_hash(name, ALG_ED25519, key.as_bytes())
+fn note_key_hash(name: &str, key: &xiezhi_crypto::VerifyingKey) -> u32 {
+    key_hash(name, note_alg(key.suite()), &key.to_bytes())
 }
 
 /// Parses 8 hex digits into a key hash.
@@ -195,8 +217,8 @@ pub(crate) fn decode_signer_key(
 }
 
 /// The verifier key text, `<name>+<hex key hash>+<base64(alg || public key)>`.
-pub(crate) fn encode_vkey(name: &str, key_hash: u32, alg: u8, public: &[u8; 32]) -> String {
-    let mut raw = Vec::with_capacity(1 + ED25519_PUBLIC_KEY_LEN);
+pub(crate) fn encode_vkey(name: &str, key_hash: u32, alg: u8, public: &[u8]) -> String {
+    let mut raw = Vec::with_capacity(1 + public.len());
     raw.push(alg);
     raw.extend_from_slice(public);
     format!("{name}+{key_hash:08x}+{}", STANDARD.encode(raw))
@@ -231,11 +253,54 @@ pub(crate) fn decode_vkey(
     Ok((name.to_string(), written, key))
 }
 
-/// A named Ed25519 signing key of a log (or witness).
+/// Parses a signer key text of any log key algorithm: name, key hash as written, algorithm
+/// byte and the 32-byte secret.
+fn decode_signer_key_any(
+    bytes: &[u8],
+) -> Result<(String, u32, u8, Zeroizing<[u8; 32]>), CheckpointError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| CheckpointError::MalformedSignerKey("not UTF-8"))?;
+    // Names and key hashes contain no '+', but base64 may.
+    let alg = text
+        .trim_end()
+        .strip_prefix(SIGNER_KEY_PREFIX)
+        .and_then(|rest| rest.splitn(3, '+').nth(2))
+        .and_then(|k| STANDARD.decode(k).ok())
+        .and_then(|raw| raw.first().copied())
+        .ok_or(CheckpointError::MalformedSignerKey("key is not base64"))?;
+    if alg_suite(alg).is_none() {
+        return Err(CheckpointError::UnsupportedAlgorithm(alg));
+    }
+    let (name, written, seed) = decode_signer_key(bytes, alg)?;
+    Ok((name, written, alg, seed))
+}
+
+/// Parses a verifier key text of any log key algorithm: name, key hash as written, and key.
+fn decode_vkey_any(
+    vkey: &str,
+) -> Result<(String, u32, xiezhi_crypto::VerifyingKey), CheckpointError> {
+    let malformed = CheckpointError::MalformedVerifierKey;
+    let mut parts = vkey.trim().splitn(3, '+');
+    let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed("expected <name>+<key hash>+<key>"));
+    };
+    check_key_name(name)?;
+    let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
+    let raw = STANDARD
+        .decode(encoded)
+        .map_err(|_| malformed("key is not base64"))?;
+    let (&alg, public) = raw.split_first().ok_or(malformed("empty key"))?;
+    let suite = alg_suite(alg).ok_or(CheckpointError::UnsupportedAlgorithm(alg))?;
+    let key = xiezhi_crypto::VerifyingKey::from_bytes(suite, public)
+        .map_err(|_| malformed("not a valid public key of its algorithm"))?;
+    Ok((name.to_string(), written, key))
+}
+
+/// A named signing key of a log: Ed25519 (international suite) or SM2 (国密).
 #[derive(Clone)]
 pub struct Signer {
     name: String,
-    key: SigningKey,
+    key: xiezhi_crypto::SigningKey,
     key_hash: u32,
 }
 
@@ -243,17 +308,22 @@ impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
             .field("name", &self.name)
+            .field("suite", &self.key.suite().id())
             .field("key_hash", &format_args!("{:08x}", self.key_hash))
             .finish_non_exhaustive()
     }
 }
 
 impl Signer {
-    /// A signer named `name` holding `key`.
-    pub fn new(name: impl Into<String>, key: SigningKey) -> Result<Self, CheckpointError> {
+    /// A signer named `name` holding `key` (an Ed25519 key, or any suite's key).
+    pub fn new(
+        name: impl Into<String>,
+        key: impl Into<xiezhi_crypto::SigningKey>,
+    ) -> Result<Self, CheckpointError> {
         let name = name.into();
         check_key_name(&name)?;
-        let key_hash = ed25519_key_hash(&name, &key.verifying_key());
+        let key = key.into();
+        let key_hash = note_key_hash(&name, &key.verifying_key());
         Ok(Self {
             name,
             key,
@@ -261,13 +331,26 @@ impl Signer {
         })
     }
 
-    /// A fresh key named `name`, drawn from the operating system's randomness.
+    /// A fresh Ed25519 key named `name`, drawn from the operating system's randomness.
     pub fn generate(name: impl Into<String>) -> Result<Self, CheckpointError> {
         let mut seed = Zeroizing::new([0u8; 32]);
         OsRng
             .try_fill_bytes(seed.as_mut())
             .map_err(|e| CheckpointError::Randomness(e.to_string()))?;
         Self::new(name, SigningKey::from_bytes(&seed))
+    }
+
+    /// A fresh key of `suite` (Ed25519 or SM2) named `name`.
+    pub fn generate_in(
+        name: impl Into<String>,
+        suite: xiezhi_crypto::Suite,
+    ) -> Result<Self, CheckpointError> {
+        Self::new(name, xiezhi_crypto::SigningKey::generate(suite))
+    }
+
+    /// The suite of the key; it also names the hash of the log's tree.
+    pub fn suite(&self) -> xiezhi_crypto::Suite {
+        self.key.suite()
     }
 
     /// Key name, written in every signature line.
@@ -289,18 +372,26 @@ impl Signer {
         }
     }
 
-    /// The key file form, `PRIVATE+KEY+<name>+<hex key hash>+<base64(0x01 || seed)>` (the
-    /// golang.org/x/mod/sumdb/note signer key format). It is secret: store it with
-    /// restrictive permissions. The buffer is wiped on drop.
+    /// The key file form, `PRIVATE+KEY+<name>+<hex key hash>+<base64(alg || secret)>` (the
+    /// golang.org/x/mod/sumdb/note signer key format; alg 0x01 Ed25519, 0xF1 SM2). It is
+    /// secret: store it with restrictive permissions. The buffer is wiped on drop.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        encode_signer_key(&self.name, self.key_hash, ALG_ED25519, self.key.as_bytes())
+        encode_signer_key(
+            &self.name,
+            self.key_hash,
+            note_alg(self.key.suite()),
+            &self.key.to_bytes(),
+        )
     }
 
     /// Parses the key file form written by [`Signer::to_bytes`]; one trailing newline is
     /// allowed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
-        let (name, written, seed) = decode_signer_key(bytes, ALG_ED25519)?;
-        let signer = Self::new(name, SigningKey::from_bytes(&seed))?;
+        let (name, written, alg, seed) = decode_signer_key_any(bytes)?;
+        let suite = alg_suite(alg).ok_or(CheckpointError::UnsupportedAlgorithm(alg))?;
+        let key = xiezhi_crypto::SigningKey::from_bytes(suite, seed.as_slice())
+            .map_err(|_| CheckpointError::MalformedSignerKey("not a valid secret key"))?;
+        let signer = Self::new(name, key)?;
         if signer.key_hash != written {
             return Err(CheckpointError::KeyHashMismatch {
                 got: written,
@@ -315,25 +406,29 @@ impl Signer {
         let signature = self.key.sign(text.as_bytes());
         let mut raw = Vec::with_capacity(4 + ED25519_SIGNATURE_LEN);
         raw.extend_from_slice(&self.key_hash.to_be_bytes());
-        raw.extend_from_slice(&signature.to_bytes());
+        raw.extend_from_slice(&signature);
         format!("{SIGNATURE_PREFIX}{} {}\n", self.name, STANDARD.encode(raw))
     }
 }
 
-/// A named Ed25519 public key that checks note signatures.
+/// A named public key (Ed25519 or SM2) that checks note signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verifier {
     name: String,
-    key: VerifyingKey,
+    key: xiezhi_crypto::VerifyingKey,
     key_hash: u32,
 }
 
 impl Verifier {
-    /// A verifier named `name` for `key`.
-    pub fn new(name: impl Into<String>, key: VerifyingKey) -> Result<Self, CheckpointError> {
+    /// A verifier named `name` for `key` (an Ed25519 key, or any suite's key).
+    pub fn new(
+        name: impl Into<String>,
+        key: impl Into<xiezhi_crypto::VerifyingKey>,
+    ) -> Result<Self, CheckpointError> {
         let name = name.into();
         check_key_name(&name)?;
-        let key_hash = ed25519_key_hash(&name, &key);
+        let key = key.into();
+        let key_hash = note_key_hash(&name, &key);
         Ok(Self {
             name,
             key,
@@ -341,9 +436,9 @@ impl Verifier {
         })
     }
 
-    /// Parses a verifier key, `<name>+<hex key hash>+<base64(0x01 || public key)>`.
+    /// Parses a verifier key, `<name>+<hex key hash>+<base64(alg || public key)>`.
     pub fn from_vkey(vkey: &str) -> Result<Self, CheckpointError> {
-        let (name, written, key) = decode_vkey(vkey, ALG_ED25519)?;
+        let (name, written, key) = decode_vkey_any(vkey)?;
         let verifier = Self::new(name, key)?;
         if verifier.key_hash != written {
             return Err(CheckpointError::KeyHashMismatch {
@@ -354,9 +449,14 @@ impl Verifier {
         Ok(verifier)
     }
 
-    /// The verifier key text, `<name>+<hex key hash>+<base64(0x01 || public key)>`.
+    /// The verifier key text, `<name>+<hex key hash>+<base64(alg || public key)>`.
     pub fn to_vkey(&self) -> String {
-        encode_vkey(&self.name, self.key_hash, ALG_ED25519, self.key.as_bytes())
+        encode_vkey(
+            &self.name,
+            self.key_hash,
+            note_alg(self.key.suite()),
+            &self.key.to_bytes(),
+        )
     }
 
     /// Key name.
@@ -369,19 +469,24 @@ impl Verifier {
         self.key_hash
     }
 
-    /// The Ed25519 public key.
-    pub fn verifying_key(&self) -> &VerifyingKey {
+    /// The public key.
+    pub fn verifying_key(&self) -> &xiezhi_crypto::VerifyingKey {
         &self.key
     }
 
-    /// Strict Ed25519 verification (rejects non-canonical and small-order encodings).
+    /// The suite of the key, which also names the hash of the log's tree.
+    pub fn suite(&self) -> xiezhi_crypto::Suite {
+        self.key.suite()
+    }
+
+    /// The hash of the tree this log key signs checkpoints of.
+    pub fn tree_hash(&self) -> crate::hash::TreeHash {
+        crate::hash::TreeHash::of_suite(self.key.suite())
+    }
+
+    /// Verification (strict for Ed25519: no non-canonical or small-order encodings).
     fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let Ok(bytes) = <[u8; ED25519_SIGNATURE_LEN]>::try_from(signature) else {
-            return false;
-        };
-        self.key
-            .verify_strict(message, &Signature::from_bytes(&bytes))
-            .is_ok()
+        self.key.verify(message, signature).is_ok()
     }
 }
 

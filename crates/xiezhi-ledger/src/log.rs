@@ -14,7 +14,7 @@ use xiezhi_store::{Entity, Store, StoreError};
 
 use crate::checkpoint::{Checkpoint, CheckpointError, Signer, Verifier};
 use crate::compact::CompactTree;
-use crate::hash::{leaf_hash, Hash};
+use crate::hash::{Hash, TreeHash};
 use crate::proof::{consistency_proof, inclusion_proof, InMemoryTree, ProofError};
 
 /// Entries read from the store per page.
@@ -23,7 +23,7 @@ pub(crate) const PAGE: i64 = 100_000;
 /// The leaf hash of a stored entry: of its body, or, for an entry moved to an archive
 /// ([`crate::archive`]), the leaf its stub names. A stub that does not parse hashes as it is,
 /// so the tree no longer matches the signed checkpoints and verification says where.
-pub(crate) fn entry_leaf(body: &str) -> Hash {
+pub(crate) fn entry_leaf(hasher: TreeHash, body: &str) -> Hash {
     if body.starts_with(crate::archive::STUB_PREFIX) {
         if let Some(leaf) = serde_json::from_str::<serde_json::Value>(body)
             .ok()
@@ -32,7 +32,7 @@ pub(crate) fn entry_leaf(body: &str) -> Hash {
             return leaf;
         }
     }
-    leaf_hash(body.as_bytes())
+    hasher.leaf(body.as_bytes())
 }
 
 /// Errors that stop sealing, proving or verifying (as opposed to tampering, which `verify`
@@ -81,7 +81,9 @@ pub struct AuditLog {
 pub const DEFAULT_ORIGIN: &str = "xiezhi.platform/audit-log";
 
 impl AuditLog {
-    /// Loads the signing key from `key_path`, creating a new key there on first run.
+    /// Loads the signing key from `key_path`, creating a new key there on first run, of the
+    /// deployment's suite (`crypto.toml` beside the key: Ed25519 and a SHA-256 tree, or SM2 and
+    /// an SM3 tree). An existing key keeps its own suite: a log never changes its hash.
     pub fn open_or_create(key_path: &Path, origin: &str) -> Result<AuditLog, LogError> {
         let path = key_path.display().to_string();
         if key_path.exists() {
@@ -93,13 +95,22 @@ impl AuditLog {
                 Signer::from_bytes(&bytes).map_err(|source| LogError::BadKey { path, source })?;
             return Ok(AuditLog { signer });
         }
-        let signer = Signer::generate(origin)?;
+        let suite = key_path
+            .parent()
+            .and_then(|dir| xiezhi_store::fieldcrypt::read_suite(dir).ok())
+            .unwrap_or(xiezhi_crypto::Suite::International);
+        let signer = Signer::generate_in(origin, suite)?;
         write_private(key_path, &signer.to_bytes())
             .map_err(|source| LogError::KeyFile { path, source })?;
         Ok(AuditLog { signer })
     }
 
     /// The public key that verifies this log's checkpoints, in signed-note vkey form.
+    pub fn hasher(&self) -> TreeHash {
+        TreeHash::of_suite(self.signer.suite())
+    }
+
+    /// The public key that verifies this log's checkpoints.
     pub fn verifier(&self) -> Verifier {
         self.signer.verifier()
     }
@@ -116,14 +127,17 @@ impl AuditLog {
         store: &mut S,
         now: &str,
     ) -> Result<Option<String>, LogError> {
+        let hasher = self.hasher();
         let mut tree = match store.ledger_state()? {
-            None => CompactTree::new(),
+            None => CompactTree::new().with_hasher(hasher),
             Some((size, peaks)) => {
                 let peaks: Vec<Hash> = peaks
                     .chunks(32)
                     .map(|c| c.try_into().map_err(|_| LogError::BadState))
                     .collect::<Result<_, _>>()?;
-                CompactTree::from_parts(size as u64, peaks).map_err(|_| LogError::BadState)?
+                CompactTree::from_parts(size as u64, peaks)
+                    .map_err(|_| LogError::BadState)?
+                    .with_hasher(hasher)
             }
         };
         let len = store.ledger_len()?;
@@ -137,7 +151,7 @@ impl AuditLog {
                 break;
             }
             for e in &page {
-                tree.append(entry_leaf(&e.body));
+                tree.append(entry_leaf(hasher, &e.body));
             }
             from += page.len() as i64;
         }
@@ -212,6 +226,11 @@ use xiezhi_store::hex;
 /// Recomputes everything from the store and reports every problem found. `verifiers` are the
 /// keys whose checkpoints are trusted (the log's own, and witnesses later).
 pub fn verify<S: Store>(store: &S, verifiers: &[Verifier]) -> Result<VerifyReport, LogError> {
+    // The log key's suite names the tree's hash.
+    let hasher = verifiers
+        .first()
+        .map(Verifier::tree_hash)
+        .unwrap_or_default();
     let mut report = VerifyReport::default();
     let mut leaves: Vec<Hash> = Vec::new();
     // Latest entry per (entity, uid): (seq, content hash).
@@ -280,7 +299,7 @@ pub fn verify<S: Store>(store: &S, verifiers: &[Verifier]) -> Result<VerifyRepor
                     detail: format!("第 {} 条不是有效 JSON：{err}", e.seq),
                 }),
             }
-            leaves.push(entry_leaf(&e.body));
+            leaves.push(entry_leaf(hasher, &e.body));
             expected += 1;
         }
     }
@@ -289,7 +308,7 @@ pub fn verify<S: Store>(store: &S, verifiers: &[Verifier]) -> Result<VerifyRepor
     // Checkpoints: signature, coverage, root.
     let checkpoints = store.checkpoints()?;
     report.checkpoints = checkpoints.len();
-    let mut tree = CompactTree::new();
+    let mut tree = CompactTree::new().with_hasher(hasher);
     let mut last_good = 0i64;
     let mut sealed = 0i64;
     for (size, note) in &checkpoints {
@@ -379,14 +398,18 @@ pub struct EntryProof {
 }
 
 /// Proves that entry `seq` is in the log as of the latest checkpoint covering it.
-pub fn prove_entry<S: Store>(store: &S, seq: i64) -> Result<EntryProof, LogError> {
+pub fn prove_entry<S: Store>(
+    store: &S,
+    seq: i64,
+    hasher: TreeHash,
+) -> Result<EntryProof, LogError> {
     let (size, note) = store
         .checkpoints()?
         .into_iter()
         .rev()
         .find(|(size, _)| *size > seq)
         .ok_or(LogError::NotCovered(seq))?;
-    let mut tree = InMemoryTree::new();
+    let mut tree = InMemoryTree::with_hasher(hasher);
     let mut body = None;
     let mut from = 0;
     while from < size {
@@ -398,7 +421,7 @@ pub fn prove_entry<S: Store>(store: &S, seq: i64) -> Result<EntryProof, LogError
             if e.seq == seq {
                 body = Some(e.body.clone());
             }
-            tree.push(entry_leaf(&e.body));
+            tree.push(entry_leaf(hasher, &e.body));
         }
         from += page.len() as i64;
     }
@@ -406,7 +429,7 @@ pub fn prove_entry<S: Store>(store: &S, seq: i64) -> Result<EntryProof, LogError
     let proof = inclusion_proof(seq as u64, size as u64, &tree)?;
     Ok(EntryProof {
         seq,
-        leaf_hash: entry_leaf(&body),
+        leaf_hash: entry_leaf(hasher, &body),
         body,
         checkpoint: note,
         size: size as u64,
@@ -432,6 +455,7 @@ pub fn prove_checkpoints<S: Store>(
     store: &S,
     old: i64,
     new: i64,
+    hasher: TreeHash,
 ) -> Result<CheckpointConsistency, LogError> {
     let checkpoints = store.checkpoints()?;
     let note = |size: i64| {
@@ -442,7 +466,7 @@ pub fn prove_checkpoints<S: Store>(
             .ok_or(LogError::NotCovered(size))
     };
     let (old_note, new_note) = (note(old)?, note(new)?);
-    let mut tree = InMemoryTree::new();
+    let mut tree = InMemoryTree::with_hasher(hasher);
     let mut from = 0;
     while from < new {
         let page = store.ledger_entries(from, PAGE.min(new - from))?;
@@ -450,7 +474,7 @@ pub fn prove_checkpoints<S: Store>(
             break;
         }
         for e in &page {
-            tree.push(entry_leaf(&e.body));
+            tree.push(entry_leaf(hasher, &e.body));
         }
         from += page.len() as i64;
     }

@@ -26,7 +26,7 @@ use crate::checkpoint::{
     open_note, parse_note, Checkpoint, CheckpointError, Verifier, SIGNATURE_PREFIX,
 };
 use crate::hash::Hash;
-use crate::proof::verify_consistency;
+use crate::proof::verify_consistency_with;
 
 /// Signature type byte of timestamped Ed25519 cosignatures (c2sp.org/tlog-cosignature).
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -496,6 +496,8 @@ impl Witness {
             .get(&offered.origin)
             .ok_or_else(|| WitnessError::UnknownLog(offered.origin.clone()))?;
         let log = Verifier::from_vkey(vkey)?;
+        // The log key's suite names the hash of its tree (SHA-256 or SM3).
+        let hasher = log.tree_hash();
         open_note(note, &[log])?;
         let state = self.state(&offered.origin)?;
         let (cosigned_size, cosigned_root) = match &state {
@@ -535,7 +537,8 @@ impl Witness {
                 });
             }
             if offered.size > state.size {
-                if let Err(e) = verify_consistency(
+                if let Err(e) = verify_consistency_with(
+                    hasher,
                     state.size,
                     offered.size,
                     proof,

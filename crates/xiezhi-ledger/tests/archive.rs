@@ -27,7 +27,17 @@ fn day(s: &str) -> NaiveDate {
 
 /// 30 audit entries sealed on 2025-01-10, 20 more sealed on 2026-11-01.
 fn fixture() -> (tempfile::TempDir, SqliteStore, AuditLog) {
+    fixture_in("intl")
+}
+
+/// The fixture for a deployment of `suite` (`crypto.toml`): the log key and tree follow it.
+fn fixture_in(suite: &str) -> (tempfile::TempDir, SqliteStore, AuditLog) {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("crypto.toml"),
+        format!("suite = \"{suite}\"\n"),
+    )
+    .unwrap();
     let log = AuditLog::open_or_create(&dir.path().join("ledger.key"), DEFAULT_ORIGIN).unwrap();
     let mut store = SqliteStore::open(&dir.path().join("x.db")).unwrap();
     let old: Vec<LedgerEvent> = (0..30).map(|n| event("login", n)).collect();
@@ -41,11 +51,11 @@ fn fixture() -> (tempfile::TempDir, SqliteStore, AuditLog) {
 
 #[test]
 fn entries_younger_than_the_retention_period_cannot_be_archived() {
-    let (dir, mut store, _log) = fixture();
+    let (dir, mut store, log) = fixture();
     let today = day("2026-11-27");
     let before = today - chrono::Duration::days(RETENTION_DAYS - 1);
     let out = dir.path().join("early.jsonl");
-    let err = archive(&mut store, before, today, &out).unwrap_err();
+    let err = archive(&mut store, log.hasher(), before, today, &out).unwrap_err();
     assert!(matches!(err, ArchiveError::Retention { .. }), "{err}");
     assert!(err.to_string().contains("180"), "{err}");
     assert!(!out.exists());
@@ -66,7 +76,14 @@ fn old_entries_move_to_a_verifiable_file_and_the_ledger_stays_whole() {
         .map(|e| e.body)
         .collect();
     let out = dir.path().join("audit-2025.jsonl");
-    let report = archive(&mut store, day("2025-06-01"), day("2026-11-27"), &out).unwrap();
+    let report = archive(
+        &mut store,
+        log.hasher(),
+        day("2025-06-01"),
+        day("2026-11-27"),
+        &out,
+    )
+    .unwrap();
     // Only the 30 entries sealed by the checkpoint of 2025-01-10.
     assert_eq!(report.entries, 30);
     assert_eq!((report.first_seq, report.last_seq), (Some(0), Some(29)));
@@ -86,7 +103,7 @@ fn old_entries_move_to_a_verifiable_file_and_the_ledger_stays_whole() {
     assert!(v.intact(), "{:?}", v.problems);
     assert_eq!(v.archived, 30);
     // An archived entry still has an inclusion proof (from its stub's leaf).
-    let p = prove_entry(&store, 3).unwrap();
+    let p = prove_entry(&store, 3, log.hasher()).unwrap();
     assert!(xiezhi_ledger::verify_inclusion(
         &p.leaf_hash,
         3,
@@ -109,7 +126,14 @@ fn old_entries_move_to_a_verifiable_file_and_the_ledger_stays_whole() {
 
     // A second run finds nothing more to move and writes no file.
     let again = dir.path().join("again.jsonl");
-    let r = archive(&mut store, day("2025-06-01"), day("2026-11-27"), &again).unwrap();
+    let r = archive(
+        &mut store,
+        log.hasher(),
+        day("2025-06-01"),
+        day("2026-11-27"),
+        &again,
+    )
+    .unwrap();
     assert_eq!(r.entries, 0);
     assert!(!again.exists());
 }
@@ -118,7 +142,14 @@ fn old_entries_move_to_a_verifiable_file_and_the_ledger_stays_whole() {
 fn an_edited_archive_or_stub_is_found() {
     let (dir, mut store, log) = fixture();
     let out = dir.path().join("a.jsonl");
-    archive(&mut store, day("2025-06-01"), day("2026-11-27"), &out).unwrap();
+    archive(
+        &mut store,
+        log.hasher(),
+        day("2025-06-01"),
+        day("2026-11-27"),
+        &out,
+    )
+    .unwrap();
     // Edit one archived body: its proof no longer leads to the signed root.
     let text = std::fs::read_to_string(&out).unwrap();
     let edited = text.replacen("user:police-01", "user:police-02", 1);
@@ -147,4 +178,54 @@ fn an_edited_archive_or_stub_is_found() {
         "{:?}",
         v.problems
     );
+}
+
+/// The same ledger under the 国密 suite: an SM2 log key (note type 0xF1) and an SM3 tree;
+/// checkpoints, verification, inclusion proofs and archives all follow it, and an SHA-256
+/// verifier of the same proof fails.
+#[test]
+fn under_the_guomi_suite_the_ledger_signs_with_sm2_and_hashes_with_sm3() {
+    let (dir, mut store, log) = fixture_in("gm");
+    assert_eq!(log.hasher(), xiezhi_ledger::TreeHash::Sm3);
+    let vkey = log.verifier().to_vkey();
+    let raw = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        vkey.splitn(3, '+').nth(2).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(raw[0], xiezhi_ledger::checkpoint::ALG_SM2);
+    assert_eq!(raw.len(), 1 + 65, "an uncompressed SM2 point");
+    // The key file keeps the suite: reopened, the same key.
+    let again = AuditLog::open_or_create(&dir.path().join("ledger.key"), DEFAULT_ORIGIN).unwrap();
+    assert_eq!(again.verifier(), log.verifier());
+
+    let v = verify(&store, &[log.verifier()]).unwrap();
+    assert!(v.intact(), "{:?}", v.problems);
+    let p = prove_entry(&store, 7, log.hasher()).unwrap();
+    let (cp, _) = xiezhi_ledger::Checkpoint::open(&p.checkpoint, &[log.verifier()]).unwrap();
+    assert!(xiezhi_ledger::verify_inclusion_with(
+        xiezhi_ledger::TreeHash::Sm3,
+        &p.leaf_hash,
+        7,
+        cp.size,
+        &p.proof,
+        &cp.root
+    )
+    .is_ok());
+    assert!(xiezhi_ledger::verify_inclusion(&p.leaf_hash, 7, cp.size, &p.proof, &cp.root).is_err());
+
+    let out = dir.path().join("gm-archive.jsonl");
+    let report = archive(
+        &mut store,
+        log.hasher(),
+        day("2025-06-01"),
+        day("2026-11-27"),
+        &out,
+    )
+    .unwrap();
+    assert_eq!(report.entries, 30);
+    log.checkpoint(&mut store, "2026-11-27T09:00:00").unwrap();
+    assert!(verify(&store, &[log.verifier()]).unwrap().intact());
+    let check = verify_archive(&out, &[log.verifier()], Some(&store)).unwrap();
+    assert!(check.bad.is_empty(), "{:?}", check.bad);
 }

@@ -432,7 +432,7 @@ fn verifier_key_parse_and_print() {
     assert_eq!(hex, format!("{:08x}", verifier.key_hash()));
     let raw = STANDARD.decode(encoded).unwrap();
     assert_eq!(raw[0], 0x01);
-    assert_eq!(&raw[1..], verifier.verifying_key().as_bytes());
+    assert_eq!(raw[1..].to_vec(), verifier.verifying_key().to_bytes());
 
     let mut other_alg = raw.clone();
     other_alg[0] = 0x02;
@@ -549,7 +549,7 @@ fn cross_check_with_signed_note_crate() {
     assert_eq!(
         signed_note::key_id(ORIGIN, &{
             let mut k = vec![0x01];
-            k.extend_from_slice(signer.verifier().verifying_key().as_bytes());
+            k.extend_from_slice(&signer.verifier().verifying_key().to_bytes());
             k
         }),
         signer.key_hash()

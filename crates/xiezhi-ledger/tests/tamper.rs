@@ -83,7 +83,7 @@ fn untampered_store_verifies_and_proves() {
     assert!(r.intact(), "{:#?}", &r.problems[..r.problems.len().min(5)]);
     assert!(r.entries > 100 && r.checkpoints == 2 && r.unsealed == 0 && r.rows_checked > 500);
     let store = SqliteStore::open(&f.db).unwrap();
-    let p = prove_entry(&store, 123).unwrap();
+    let p = prove_entry(&store, 123, f.log.hasher()).unwrap();
     let (cp, _) = Checkpoint::open(&p.checkpoint, &[f.log.verifier()]).unwrap();
     verify_inclusion(&p.leaf_hash, 123, cp.size, &p.proof, &cp.root).unwrap();
     assert!(p.body.contains("\"seq\":123"));
@@ -280,7 +280,7 @@ fn stored_checkpoints_are_consistent_until_history_is_rewritten() {
         .map(|(s, _)| s)
         .collect();
     assert_eq!(sizes.len(), 2);
-    let c = prove_checkpoints(&store, sizes[0], sizes[1]).unwrap();
+    let c = prove_checkpoints(&store, sizes[0], sizes[1], f.log.hasher()).unwrap();
     let (old, _) = Checkpoint::open(&c.old, &[f.log.verifier()]).unwrap();
     let (new, _) = Checkpoint::open(&c.new, &[f.log.verifier()]).unwrap();
     verify_consistency(old.size, new.size, &c.proof, &old.root, &new.root).unwrap();
@@ -292,6 +292,6 @@ fn stored_checkpoints_are_consistent_until_history_is_rewritten() {
         "UPDATE ledger_entry SET body = replace(body, '\"run\":', '\"run\":8') WHERE seq = 3",
     );
     let store = SqliteStore::open(&f.db).unwrap();
-    let c = prove_checkpoints(&store, sizes[0], sizes[1]).unwrap();
+    let c = prove_checkpoints(&store, sizes[0], sizes[1], f.log.hasher()).unwrap();
     assert!(verify_consistency(old.size, new.size, &c.proof, &old.root, &new.root).is_err());
 }

@@ -21,7 +21,7 @@ use xiezhi_access::{
 };
 use xiezhi_ingest::{IngestOptions, Ingestor};
 use xiezhi_ledger::log::{latest_entry_of, prove_entry};
-use xiezhi_ledger::{verify_inclusion, Checkpoint};
+use xiezhi_ledger::Checkpoint;
 use xiezhi_standard::Entity;
 use xiezhi_store::{hex, QuarantineEntry, Store};
 use xiezhi_supervise::lifecycle::{self, Action as LifecycleAction, ActionError, RiskRecord};
@@ -1683,11 +1683,19 @@ pub fn proof_doc(state: &AppState, q: &ProofQuery) -> Result<ProofDoc, Problem> 
             ))
         }
     };
-    let p = prove_entry(&*store, seq)
+    let p = prove_entry(&*store, seq, state.log.hasher())
         .map_err(|e| Problem::not_found(format!("第 {seq} 条无法证明（未封存或不存在）：{e}")))?;
     let (cp, _) = Checkpoint::open(&p.checkpoint, &[state.log.verifier()])
         .map_err(|e| Problem::internal(&e))?;
-    let verified = verify_inclusion(&p.leaf_hash, seq as u64, cp.size, &p.proof, &cp.root).is_ok();
+    let verified = xiezhi_ledger::verify_inclusion_with(
+        state.log.hasher(),
+        &p.leaf_hash,
+        seq as u64,
+        cp.size,
+        &p.proof,
+        &cp.root,
+    )
+    .is_ok();
     Ok(ProofDoc {
         seq,
         body: p.body.clone(),

@@ -187,8 +187,13 @@ async fn police_and_prosecutor_see_the_same_case_masked_differently() {
     assert!(a.json()["decisions_logged"].as_u64().unwrap() > 0);
 }
 
+/// The data-request test grants `other-judge` the fixture's case for a while: the tests that
+/// rely on `other-judge` having no right to it take turns with it.
+static OTHER_JUDGE_RIGHTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn a_case_outside_the_principals_rights_is_403_with_the_reason() {
+    let _turn = OTHER_JUDGE_RIGHTS.lock().await;
     let f = fixture();
     let (other, _) = login("other-judge").await;
     let before = f.state.store().unwrap().ledger_len_for_test();
@@ -695,6 +700,7 @@ async fn a_risk_is_worked_from_warning_to_closure_and_each_step_is_checked() {
 /// step is a ledger entry; the console form takes the same steps.
 #[tokio::test]
 async fn a_data_request_is_reviewed_granted_and_revoked_with_each_step_checked() {
+    let _turn = OTHER_JUDGE_RIGHTS.lock().await;
     let f = fixture();
     let asker = login("other-judge").await;
     let owner = login("owner-steward").await;

@@ -16,7 +16,7 @@ use xiezhi_ledger::dossier::{self, Dossier, FileMeta};
 use xiezhi_ledger::log::{
     latest_entry_of, prove_checkpoints, prove_entry, verify, AuditLog, VerifyReport, DEFAULT_ORIGIN,
 };
-use xiezhi_ledger::{verify_consistency, verify_inclusion, Checkpoint, Verifier};
+use xiezhi_ledger::{verify_consistency_with, verify_inclusion_with, Checkpoint, Verifier};
 
 use crate::access_cmd;
 use crate::bench_scale;
@@ -500,7 +500,8 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
             let today = chrono::Local::now().date_naive();
             // Seal what is pending first, so every entry archived is under a checkpoint.
             open_log(data)?.checkpoint(&mut store, &now())?;
-            let report = xiezhi_ledger::archive::archive(&mut store, before, today, &out)?;
+            let hasher = open_log(data)?.hasher();
+            let report = xiezhi_ledger::archive::archive(&mut store, hasher, before, today, &out)?;
             if report.entries == 0 {
                 println!("没有可归档的审计记录（{before} 之前封存且非数据沿革的条目）");
                 return Ok(0);
@@ -599,9 +600,16 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
                 _ => bail!("请给出 --seq N，或 --entity E --uid U"),
             };
             let log = open_log(data)?;
-            let p = prove_entry(&store, seq)?;
+            let p = prove_entry(&store, seq, log.hasher())?;
             let (cp, _) = Checkpoint::open(&p.checkpoint, &[log.verifier()])?;
-            verify_inclusion(&p.leaf_hash, seq as u64, cp.size, &p.proof, &cp.root)?;
+            verify_inclusion_with(
+                log.hasher(),
+                &p.leaf_hash,
+                seq as u64,
+                cp.size,
+                &p.proof,
+                &cp.root,
+            )?;
             println!("条目 {seq}：{}", p.body);
             println!("叶哈希 {}", hex(&p.leaf_hash));
             println!("审计路径（{} 个哈希）：", p.proof.len());
@@ -620,14 +628,15 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
                 .or_else(|| sizes.iter().rev().find(|s| **s < new).copied())
                 .context("需要两个检查点")?;
             let log = open_log(data)?;
-            let c = prove_checkpoints(&store, old, new)?;
+            let c = prove_checkpoints(&store, old, new, log.hasher())?;
             let (o, _) = Checkpoint::open(&c.old, &[log.verifier()])?;
             let (n, _) = Checkpoint::open(&c.new, &[log.verifier()])?;
             println!("检查点 {old} → {new}：一致性证明 {} 个哈希", c.proof.len());
             for h in &c.proof {
                 println!("  {}", hex(h));
             }
-            match verify_consistency(o.size, n.size, &c.proof, &o.root, &n.root) {
+            match verify_consistency_with(log.hasher(), o.size, n.size, &c.proof, &o.root, &n.root)
+            {
                 Ok(()) => {
                     println!("✓ 后一检查点的账本包含前一检查点的全部条目，历史未被改写");
                     Ok(0)

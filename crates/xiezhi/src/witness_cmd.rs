@@ -148,7 +148,7 @@ pub fn collect<S: Store>(
         let proof = if old == 0 || old == size as u64 {
             Vec::new()
         } else {
-            prove_checkpoints(store, old as i64, size)?.proof
+            prove_checkpoints(store, old as i64, size, log.tree_hash())?.proof
         };
         match w.add_checkpoint(old, &proof, &note, now()) {
             Ok(line) => {
