@@ -253,11 +253,11 @@ pub(crate) fn decode_vkey(
     Ok((name.to_string(), written, key))
 }
 
-/// Parses a signer key text of any log key algorithm: name, key hash as written, algorithm
-/// byte and the 32-byte secret.
-fn decode_signer_key_any(
-    bytes: &[u8],
-) -> Result<(String, u32, u8, Zeroizing<[u8; 32]>), CheckpointError> {
+/// A parsed signer key text: name, key hash as written, algorithm byte, 32-byte secret.
+type SignerKeyParts = (String, u32, u8, Zeroizing<[u8; 32]>);
+
+/// Parses a signer key text of any log key algorithm.
+fn decode_signer_key_any(bytes: &[u8]) -> Result<SignerKeyParts, CheckpointError> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| CheckpointError::MalformedSignerKey("not UTF-8"))?;
     // Names and key hashes contain no '+', but base64 may.
