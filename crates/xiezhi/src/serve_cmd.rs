@@ -172,6 +172,13 @@ pub fn system(data: &Path, action: SystemAction) -> Result<i32> {
             };
             write_private(&out, &serde_json::to_string_pretty(&file)?)
                 .with_context(|| format!("无法写入私钥文件 `{}`", out.display()))?;
+            crate::user_cmd::log_credential_change(
+                data,
+                &principal,
+                &principal,
+                "system_key_registered",
+                &format!("key_id={}", record.key_id),
+            )?;
             println!("已为部门系统 {principal} 登记签名密钥");
             println!("  密钥标识：{}", record.key_id);
             println!("  算法：{}", suite.signature_name());
@@ -185,6 +192,13 @@ pub fn system(data: &Path, action: SystemAction) -> Result<i32> {
         SystemAction::RegisterCert { principal, cert } => {
             require_system(data, &principal)?;
             let record = register_client_cert(data, &principal, &cert)?;
+            crate::user_cmd::log_credential_change(
+                data,
+                &principal,
+                &principal,
+                "system_cert_registered",
+                &format!("sha256={}", record.cert_sha256),
+            )?;
             println!("已为部门系统 {principal} 登记客户端证书");
             println!("  SHA-256 指纹：{}", record.cert_sha256);
             println!("  服务器须以 --client-ca 信任其签发机构");

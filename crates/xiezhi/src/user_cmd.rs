@@ -48,6 +48,7 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
                 bail!("主体 `{principal}` 不在 principals.json 中 (unknown principal)");
             }
             let mut users = Users::load(&path)?;
+            let principal_id = principal.clone();
             let password = xiezhi_server::password::initial_password();
             let secret = totp::new_secret();
             users.add(Account {
@@ -59,6 +60,7 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
                 client_cert_sha256: None,
             })?;
             users.save(&path)?;
+            log_credential_change(data, &username, &principal_id, "account_created", "totp")?;
             println!("已建立账号 {username}");
             println!("  初始口令：{password}（首次登录后须修改）");
             println!("  动态口令密钥：{secret}");
@@ -105,16 +107,13 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
             account.client_cert_sha256 = Some(fingerprint.clone());
             let principal = account.principal.clone();
             users.save(&path)?;
-            // A change of an account's credentials is an audit event like a login.
-            let mut store = crate::commands::open_store(data)?;
-            store.append_events(&[xiezhi_server::auth::auth_entry(
+            log_credential_change(
+                data,
                 &username,
-                Some(&principal),
-                "cli",
+                &principal,
                 "client_cert_registered",
-                "success",
-                Some(&format!("sha256={fingerprint}")),
-            )])?;
+                &format!("sha256={fingerprint}"),
+            )?;
             println!("已为 {username} 登记客户端证书（SHA-256 {fingerprint}）");
             println!("  经双向 TLS 出示该证书登录时，它代替动态口令作为第二因素");
             Ok(0)
@@ -138,4 +137,26 @@ pub fn run(data: &Path, action: UserAction) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// A change of credentials or privileges (an account made, a certificate or key registered) is
+/// an audit event like a login: an `authentication` ledger entry with time, subject, principal,
+/// source `cli` and what changed.
+pub(crate) fn log_credential_change(
+    data: &Path,
+    subject: &str,
+    principal: &str,
+    event: &str,
+    detail: &str,
+) -> Result<()> {
+    let mut store = crate::commands::open_store(data)?;
+    store.append_events(&[xiezhi_server::auth::auth_entry(
+        subject,
+        Some(principal),
+        "cli",
+        event,
+        "success",
+        Some(detail),
+    )])?;
+    Ok(())
 }

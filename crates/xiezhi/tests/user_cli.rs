@@ -101,6 +101,14 @@ fn accounts_get_two_factors_and_demo_codes_stay_in_demo_data() {
         )
         .unwrap();
     assert_eq!(logged, 1);
+    let created: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM ledger_entry WHERE body LIKE '%account_created%' AND body LIKE '%new-clerk%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(created, 1, "making an account is an audit event");
     std::fs::write(&pem, "not a certificate").unwrap();
     let (code, _, err) = xiezhi(
         data,
