@@ -73,10 +73,13 @@ impl Dossier {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(io)?;
             }
+            // Sealed when the store has field encryption: department files carry identity
+            // numbers. The name (and the ledger) keep the plaintext's hash.
+            let stored = store.seal_file(&sha, bytes)?;
             // Write aside, then rename: a crash never leaves a partial file under the hash.
             let tmp = path.with_extension("partial");
             let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(bytes).map_err(io)?;
+            f.write_all(&stored).map_err(io)?;
             f.sync_all().map_err(io)?;
             std::fs::rename(&tmp, &path).map_err(io)?;
         }
@@ -133,11 +136,18 @@ pub fn check<S: Store>(store: &S, dossier: &Dossier) -> Result<Vec<Problem>, Sto
                     kind: "file.missing",
                     detail: format!("卷宗文件 {name}（{sha}）已不存在 (dossier file missing)"),
                 }),
-                Ok(bytes) if hex(&Sha256::digest(&bytes)) != sha => problems.push(Problem {
+                Ok(stored)
+                    if store
+                        .open_file(sha, &stored)
+                        .map(|bytes| hex(&Sha256::digest(&bytes)) != sha)
+                        .unwrap_or(true) =>
+                {
+                    problems.push(Problem {
                     seq: Some(e.seq),
                     kind: "file.altered",
                     detail: format!("卷宗文件 {name} 内容与第 {} 条登记的哈希不符（被替换或修改）(dossier file altered)", e.seq),
-                }),
+                })
+                }
                 Ok(_) => {}
             }
         }
@@ -149,6 +159,37 @@ pub fn check<S: Store>(store: &S, dossier: &Dossier) -> Result<Vec<Problem>, Sto
 mod tests {
     use super::*;
     use xiezhi_store::SqliteStore;
+
+    #[test]
+    fn with_field_encryption_files_are_sealed_on_disk_and_still_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let dossier = Dossier::new(dir.path().join("dossier"));
+        let mut store = SqliteStore::in_memory().unwrap();
+        store.enable_field_encryption(dir.path()).unwrap();
+        let meta = FileMeta {
+            name: "police/cases.csv".into(),
+            kind: "received_export".into(),
+            case_uid: None,
+        };
+        let text = "XYRSFZH\n11010519491231002X\n13800138000\n";
+        let sha = dossier.put(&mut store, text.as_bytes(), &meta).unwrap();
+        let on_disk = std::fs::read(dossier.path_of(&sha)).unwrap();
+        assert!(on_disk.starts_with(xiezhi_store::fieldcrypt::SEALED_FILE_MAGIC));
+        for needle in ["11010519491231002X", "13800138000"] {
+            assert!(!on_disk
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes()));
+        }
+        assert!(check(&store, &dossier).unwrap().is_empty());
+        // A flipped byte of the ciphertext is an altered file.
+        let mut bad = on_disk.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        std::fs::write(dossier.path_of(&sha), &bad).unwrap();
+        let problems = check(&store, &dossier).unwrap();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].kind, "file.altered");
+    }
 
     #[test]
     fn swapped_edited_and_missing_files_are_found() {

@@ -397,6 +397,15 @@ pub const QUARANTINE_ROW: &str = "CAST(source_record_id AS TEXT)";
 pub const RECORD_ISSUE_ROW: &str = "CAST(source_record_id AS TEXT) || '|' || field";
 pub const ENTITY_LINK_ROW: &str = "CAST(source_record_id AS TEXT) || '|' || entity || '|' || uid";
 
+/// The key that seals files kept beside the database (the dossier of department files as
+/// received): not a table column, so rotation re-wraps it but does not reseal the files.
+pub const FILE_TABLE: &str = "dossier";
+pub const FILE_COLUMN: &str = "content";
+
+/// First bytes of a sealed file: the format, then `<suite>:<key version>\n`, then
+/// `nonce || ciphertext || tag`.
+pub const SEALED_FILE_MAGIC: &[u8] = b"XIEZHI-SEALED-FILE/1 ";
+
 /// The table and column of the blind index over entity-resolution keys.
 pub const INDEX_TABLE: &str = "person_key";
 pub const INDEX_COLUMN: &str = "key";
@@ -504,6 +513,7 @@ impl FieldCodec {
             .map(|c| (c.table, c.column.to_string(), Purpose::Seal))
             .collect();
         wanted.push((INDEX_TABLE.into(), INDEX_COLUMN.into(), Purpose::Index));
+        wanted.push((FILE_TABLE.into(), FILE_COLUMN.into(), Purpose::Seal));
         let mut fresh = Vec::new();
         for (t, c, p) in wanted {
             if codec.current_version(&t, &c, p).is_none() {
@@ -698,6 +708,69 @@ impl FieldCodec {
         String::from_utf8(plain)
             .map(std::borrow::Cow::Owned)
             .map_err(|_| malformed("plaintext is not UTF-8".into()))
+    }
+
+    /// Seals a file's bytes, bound to `name` (its content hash): a sealed file moved under
+    /// another name does not open.
+    pub fn seal_file(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+        let keys = self
+            .columns
+            .get(FILE_TABLE)
+            .and_then(|t| t.get(FILE_COLUMN));
+        let Some((version, aead)) = keys.and_then(|k| k.seal.iter().next_back()) else {
+            return Err(FieldCryptError::MissingDataKey {
+                table: FILE_TABLE.into(),
+                column: FILE_COLUMN.into(),
+                version: 1,
+            });
+        };
+        let mut out = SEALED_FILE_MAGIC.to_vec();
+        out.extend_from_slice(format!("{}:{version}\n", self.suite.id()).as_bytes());
+        out.extend_from_slice(&aead.seal(&Self::aad(FILE_TABLE, FILE_COLUMN, name), bytes));
+        Ok(out)
+    }
+
+    /// Opens a file sealed by [`FieldCodec::seal_file`] under the same name; a file without
+    /// the header (kept before encryption) is returned as it is.
+    pub fn open_file(&self, name: &str, stored: &[u8]) -> Result<Vec<u8>> {
+        let Some(rest) = stored.strip_prefix(SEALED_FILE_MAGIC) else {
+            return Ok(stored.to_vec());
+        };
+        let malformed = |reason: &str| FieldCryptError::Malformed {
+            table: FILE_TABLE.into(),
+            column: FILE_COLUMN.into(),
+            row: name.into(),
+            reason: reason.into(),
+        };
+        let nl = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or_else(|| malformed("no header line"))?;
+        let header = std::str::from_utf8(&rest[..nl]).map_err(|_| malformed("header not UTF-8"))?;
+        let (suite, version) = header
+            .split_once(':')
+            .ok_or_else(|| malformed("header is not <suite>:<version>"))?;
+        if suite != self.suite.id() {
+            return Err(malformed("sealed under another suite"));
+        }
+        let version: u32 = version.parse().map_err(|_| malformed("bad key version"))?;
+        let aead = self
+            .columns
+            .get(FILE_TABLE)
+            .and_then(|t| t.get(FILE_COLUMN))
+            .and_then(|k| k.seal.get(&version))
+            .ok_or_else(|| FieldCryptError::MissingDataKey {
+                table: FILE_TABLE.into(),
+                column: FILE_COLUMN.into(),
+                version,
+            })?;
+        aead.open(&Self::aad(FILE_TABLE, FILE_COLUMN, name), &rest[nl + 1..])
+            .map_err(|source| FieldCryptError::Integrity {
+                table: FILE_TABLE.into(),
+                column: FILE_COLUMN.into(),
+                row: name.into(),
+                source,
+            })
     }
 
     /// Re-seals a value under the column's current data key; `None` when it already is, so a

@@ -481,6 +481,15 @@ pub trait Store {
     fn key_blinder(&self) -> fieldcrypt::KeyBlinder {
         fieldcrypt::KeyBlinder::none()
     }
+    /// Seals a file kept beside the database (named by its content hash) when field
+    /// encryption is on; returns the bytes unchanged otherwise.
+    fn seal_file(&self, _name: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+        Ok(bytes.to_vec())
+    }
+    /// Opens a file sealed by [`Store::seal_file`] (plain files pass through).
+    fn open_file(&self, _name: &str, stored: &[u8]) -> Result<Vec<u8>> {
+        Ok(stored.to_vec())
+    }
     /// Field encryption in force: (suite, KEK version, KEK location), or `None` when off.
     fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
         None

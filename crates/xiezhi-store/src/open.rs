@@ -305,6 +305,12 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
         (**self).field_encryption()
     }
+    fn seal_file(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+        (**self).seal_file(name, bytes)
+    }
+    fn open_file(&self, name: &str, stored: &[u8]) -> Result<Vec<u8>> {
+        (**self).open_file(name, stored)
+    }
     fn start_key_rotation(&mut self, data_dir: &Path) -> Result<()> {
         (**self).start_key_rotation(data_dir)
     }

@@ -1510,6 +1510,25 @@ impl Store for PgStore {
             .map_or_else(KeyBlinder::none, |c| c.blinder())
     }
 
+    fn seal_file(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+        match self.codec.get() {
+            Some(c) => Ok(c.seal_file(name, bytes)?),
+            None => Ok(bytes.to_vec()),
+        }
+    }
+
+    fn open_file(&self, name: &str, stored: &[u8]) -> Result<Vec<u8>> {
+        match self.codec.get() {
+            Some(c) => Ok(c.open_file(name, stored)?),
+            None if stored.starts_with(crate::fieldcrypt::SEALED_FILE_MAGIC) => {
+                Err(StoreError::Config(format!(
+                    "file {name} is encrypted but no key file was loaded"
+                )))
+            }
+            None => Ok(stored.to_vec()),
+        }
+    }
+
     fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
         self.codec
             .get()

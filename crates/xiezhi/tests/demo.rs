@@ -97,6 +97,23 @@ fn leaked(data: &Path, stored: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Every file of the dossier (the department files as received, kept by the platform).
+fn dossier_bytes(data: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    for dir in std::fs::read_dir(data.join("dossier")).unwrap() {
+        for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            out.extend(std::fs::read(file.unwrap().path()).unwrap());
+            n += 1;
+        }
+    }
+    assert!(
+        n >= 4,
+        "the dossier holds the four department files, found {n}"
+    );
+    out
+}
+
 /// The demo on one store, and what its output and the store say afterwards.
 fn demo_holds(db: Option<&str>, expect_backend: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -167,6 +184,7 @@ fn demo_on_sqlite() {
         raw.extend(std::fs::read(dir.path().join(f)).unwrap_or_default());
     }
     assert!(raw.len() > 100_000, "no database file");
+    raw.extend(dossier_bytes(dir.path()));
     let found = leaked(dir.path(), &raw);
     assert!(
         found.is_empty(),
@@ -253,7 +271,9 @@ fn demo_on_postgres() {
         String::from_utf8_lossy(&dump.stderr)
     );
     assert!(dump.stdout.len() > 100_000, "dump too small");
-    let found = leaked(dir.path(), &dump.stdout);
+    let mut stored = dump.stdout.clone();
+    stored.extend(dossier_bytes(dir.path()));
+    let found = leaked(dir.path(), &stored);
     assert!(
         found.is_empty(),
         "plaintext identity numbers in the PostgreSQL dump: {found:?}"
