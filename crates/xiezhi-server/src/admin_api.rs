@@ -14,17 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use xiezhi_access::admin::{AdminAction, AdminDecision};
 use xiezhi_store::{LedgerEvent, Store};
 
+use crate::api::blocking;
 use crate::auth::{Caller, Source};
 use crate::error::Problem;
 use crate::state::AppState;
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Problem::internal(&e))?
-}
 
 /// Decides `action` for the caller, logs the decision, and refuses a denied one with the
 /// decision's explanation.

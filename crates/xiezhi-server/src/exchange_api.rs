@@ -16,7 +16,7 @@ use xiezhi_exchange::outbox::{self, OutboxItem, OutboxState};
 use xiezhi_exchange::{deadline, kind, Envelope, Receipt};
 use xiezhi_store::{AnyStore, Store};
 
-use crate::api::JsonBody;
+use crate::api::{blocking, JsonBody};
 use crate::auth::Caller;
 use crate::error::Problem;
 use crate::state::AppState;
@@ -26,14 +26,6 @@ const TIME: &str = "%Y-%m-%d %H:%M:%S";
 
 fn internal(e: impl std::fmt::Display) -> Problem {
     Problem::internal(e)
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Problem::internal(&e))?
 }
 
 /// One transfer as the organ sees it.

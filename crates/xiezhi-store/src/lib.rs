@@ -16,6 +16,7 @@ pub mod fieldcrypt;
 pub mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod sealing;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};

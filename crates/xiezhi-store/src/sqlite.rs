@@ -9,6 +9,7 @@ use xiezhi_standard::{Entity, FieldType, Record, Value};
 
 use crate::content::{content_sha256, Cell};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, KeyBlinder};
+use crate::sealing::{open_text, seal_text};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version.
@@ -1096,34 +1097,19 @@ impl Store for SqliteStore {
     }
 
     fn key_blinder(&self) -> KeyBlinder {
-        self.codec
-            .get()
-            .map_or_else(KeyBlinder::none, |c| c.blinder())
+        crate::sealing::blinder(&self.codec)
     }
 
     fn seal_file(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>> {
-        match self.codec.get() {
-            Some(c) => Ok(c.seal_file(name, bytes)?),
-            None => Ok(bytes.to_vec()),
-        }
+        crate::sealing::seal_file(&self.codec, name, bytes)
     }
 
     fn open_file(&self, name: &str, stored: &[u8]) -> Result<Vec<u8>> {
-        match self.codec.get() {
-            Some(c) => Ok(c.open_file(name, stored)?),
-            None if stored.starts_with(crate::fieldcrypt::SEALED_FILE_MAGIC) => {
-                Err(StoreError::Config(format!(
-                    "file {name} is encrypted but no key file was loaded"
-                )))
-            }
-            None => Ok(stored.to_vec()),
-        }
+        crate::sealing::open_file(&self.codec, name, stored)
     }
 
     fn field_encryption(&self) -> Option<(xiezhi_crypto::Suite, u32, String)> {
-        self.codec
-            .get()
-            .map(|c| (c.suite(), c.kek_version(), c.kek_name()))
+        crate::sealing::info(&self.codec)
     }
 
     fn start_key_rotation(&mut self, data_dir: &Path) -> Result<()> {
@@ -1260,39 +1246,6 @@ impl Store for SqliteStore {
                 },
             )
             .optional()?)
-    }
-}
-
-/// Seals `plain` for `table.column` of `row`, or returns it as is without encryption.
-fn seal_text(
-    codec: Option<&FieldCodec>,
-    table: &str,
-    column: &str,
-    row: &str,
-    plain: String,
-) -> Result<String> {
-    match codec {
-        Some(c) => Ok(c.seal(table, column, row, &plain)?),
-        None => Ok(plain),
-    }
-}
-
-/// Opens a value of a sealed column (legacy plaintext passes through).
-fn open_text(
-    codec: Option<&FieldCodec>,
-    table: &str,
-    column: &str,
-    row: &str,
-    stored: String,
-) -> Result<String> {
-    match codec {
-        Some(c) => Ok(c.open(table, column, row, &stored)?.into_owned()),
-        None if stored.starts_with(crate::fieldcrypt::SEALED_PREFIX) => {
-            Err(StoreError::Config(format!(
-                "{table}.{column} row {row} is encrypted but no key file was loaded (field encryption is off for this connection)"
-            )))
-        }
-        None => Ok(stored),
     }
 }
 
