@@ -224,12 +224,11 @@ pub(crate) fn encode_vkey(name: &str, key_hash: u32, alg: u8, public: &[u8]) -> 
     format!("{name}+{key_hash:08x}+{}", STANDARD.encode(raw))
 }
 
-/// Parses [`encode_vkey`]'s text for algorithm `alg`: the name, the key hash as written, and
-/// the Ed25519 key. The caller checks the hash.
-pub(crate) fn decode_vkey(
-    vkey: &str,
-    alg: u8,
-) -> Result<(String, u32, VerifyingKey), CheckpointError> {
+/// The parts of [`encode_vkey`]'s text: name, key hash as written, algorithm byte, public key.
+type VkeyParts = (String, u32, u8, Vec<u8>);
+
+/// Splits [`encode_vkey`]'s text into its parts, checking the name and the hash's form.
+fn split_vkey(vkey: &str) -> Result<VkeyParts, CheckpointError> {
     let malformed = CheckpointError::MalformedVerifierKey;
     // Names and key hashes contain no '+', but base64 may.
     let mut parts = vkey.trim().splitn(3, '+');
@@ -238,19 +237,34 @@ pub(crate) fn decode_vkey(
     };
     check_key_name(name)?;
     let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
-    let raw = STANDARD
+    let mut raw = STANDARD
         .decode(encoded)
         .map_err(|_| malformed("key is not base64"))?;
-    let (&found, public) = raw.split_first().ok_or(malformed("empty key"))?;
+    if raw.is_empty() {
+        return Err(malformed("empty key"));
+    }
+    let alg = raw.remove(0);
+    Ok((name.to_string(), written, alg, raw))
+}
+
+/// Parses [`encode_vkey`]'s text for algorithm `alg`: the name, the key hash as written, and
+/// the Ed25519 key. The caller checks the hash.
+pub(crate) fn decode_vkey(
+    vkey: &str,
+    alg: u8,
+) -> Result<(String, u32, VerifyingKey), CheckpointError> {
+    let malformed = CheckpointError::MalformedVerifierKey;
+    let (name, written, found, public) = split_vkey(vkey)?;
     if found != alg {
         return Err(CheckpointError::UnsupportedAlgorithm(found));
     }
     let public: &[u8; ED25519_PUBLIC_KEY_LEN] = public
+        .as_slice()
         .try_into()
         .map_err(|_| malformed("Ed25519 public key is not 32 bytes"))?;
     let key = VerifyingKey::from_bytes(public)
         .map_err(|_| malformed("not a valid Ed25519 public key"))?;
-    Ok((name.to_string(), written, key))
+    Ok((name, written, key))
 }
 
 /// A parsed signer key text: name, key hash as written, algorithm byte, 32-byte secret.
@@ -279,21 +293,12 @@ fn decode_signer_key_any(bytes: &[u8]) -> Result<SignerKeyParts, CheckpointError
 fn decode_vkey_any(
     vkey: &str,
 ) -> Result<(String, u32, xiezhi_crypto::VerifyingKey), CheckpointError> {
-    let malformed = CheckpointError::MalformedVerifierKey;
-    let mut parts = vkey.trim().splitn(3, '+');
-    let (Some(name), Some(hex), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(malformed("expected <name>+<key hash>+<key>"));
-    };
-    check_key_name(name)?;
-    let written = parse_key_hash(hex).ok_or(malformed("key hash is not 8 hex digits"))?;
-    let raw = STANDARD
-        .decode(encoded)
-        .map_err(|_| malformed("key is not base64"))?;
-    let (&alg, public) = raw.split_first().ok_or(malformed("empty key"))?;
+    let (name, written, alg, public) = split_vkey(vkey)?;
     let suite = alg_suite(alg).ok_or(CheckpointError::UnsupportedAlgorithm(alg))?;
-    let key = xiezhi_crypto::VerifyingKey::from_bytes(suite, public)
-        .map_err(|_| malformed("not a valid public key of its algorithm"))?;
-    Ok((name.to_string(), written, key))
+    let key = xiezhi_crypto::VerifyingKey::from_bytes(suite, &public).map_err(|_| {
+        CheckpointError::MalformedVerifierKey("not a valid public key of its algorithm")
+    })?;
+    Ok((name, written, key))
 }
 
 /// A named signing key of a log: Ed25519 (international suite) or SM2 (国密).

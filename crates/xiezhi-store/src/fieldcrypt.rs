@@ -315,21 +315,46 @@ pub fn load_sqlite(conn: &Connection) -> Result<Vec<WrappedKey>> {
     let mut out = Vec::new();
     for row in rows {
         let (table, column, purpose, version, suite, kek_version, wrapped) = row?;
-        out.push(WrappedKey {
-            purpose: Purpose::parse(&purpose).ok_or_else(|| {
-                FieldCryptError::KeyTable(format!(
-                    "field_keys row {table}.{column}: unknown purpose `{purpose}`"
-                ))
-            })?,
+        out.push(WrappedKey::from_row(
             table,
             column,
+            &purpose,
             version,
             suite,
             kek_version,
             wrapped,
-        });
+        )?);
     }
     Ok(out)
+}
+
+impl WrappedKey {
+    /// A `field_keys` row as either backend reads it; an unknown purpose is refused by name.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_row(
+        table: String,
+        column: String,
+        purpose: &str,
+        version: u32,
+        suite: String,
+        kek_version: u32,
+        wrapped: Vec<u8>,
+    ) -> Result<WrappedKey> {
+        let purpose = Purpose::parse(purpose).ok_or_else(|| {
+            FieldCryptError::KeyTable(format!(
+                "field_keys row {table}.{column}: unknown purpose `{purpose}`"
+            ))
+        })?;
+        Ok(WrappedKey {
+            table,
+            column,
+            purpose,
+            version,
+            suite,
+            kek_version,
+            wrapped,
+        })
+    }
 }
 
 fn insert_sqlite(conn: &Connection, keys: &[WrappedKey]) -> Result<()> {

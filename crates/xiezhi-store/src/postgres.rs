@@ -19,7 +19,7 @@ pub use self::copy::CopyFormat;
 use self::copy::{copy_rows, Col};
 pub use self::layout::{Layout, HASH_PARTITIONS};
 use crate::content::{content_sha256, Cell};
-use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, Purpose, WrappedKey};
+use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, WrappedKey};
 use crate::sealing::{open_text, seal_text};
 use crate::*;
 
@@ -82,22 +82,15 @@ impl crate::fieldcrypt::KeyTable for Client {
             .map_err(|e| FieldCryptError::KeyTable(e.to_string()))?;
         rows.iter()
             .map(|r| {
-                let purpose: String = r.get(2);
-                let table: String = r.get(0);
-                let column: String = r.get(1);
-                Ok(WrappedKey {
-                    purpose: Purpose::parse(&purpose).ok_or_else(|| {
-                        FieldCryptError::KeyTable(format!(
-                            "field_keys row {table}.{column}: unknown purpose `{purpose}`"
-                        ))
-                    })?,
-                    table,
-                    column,
-                    version: r.get::<_, i64>(3) as u32,
-                    suite: r.get(4),
-                    kek_version: r.get::<_, i64>(5) as u32,
-                    wrapped: r.get(6),
-                })
+                WrappedKey::from_row(
+                    r.get(0),
+                    r.get(1),
+                    r.get::<_, &str>(2),
+                    r.get::<_, i64>(3) as u32,
+                    r.get(4),
+                    r.get::<_, i64>(5) as u32,
+                    r.get(6),
+                )
             })
             .collect()
     }
