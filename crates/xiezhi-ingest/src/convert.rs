@@ -97,6 +97,15 @@ pub fn convert(plan: &FieldPlan, raw: &str) -> Result<Converted, Issue> {
                 format!("`{text}` is not a whole number"),
             )
         })?),
+        FieldType::Longitude | FieldType::Latitude => Value::Int(
+            xiezhi_standard::validate::geo::parse_degrees(&text).ok_or_else(|| {
+                err(
+                    "field.degrees",
+                    format!("“{text}”不是以度为单位的十进制坐标"),
+                    format!("`{text}` is not a coordinate in decimal degrees"),
+                )
+            })?,
+        ),
         _ => Value::Text(text),
     };
     Ok(Converted { value, repair })

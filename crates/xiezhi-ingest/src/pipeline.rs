@@ -499,6 +499,12 @@ fn dependent_uid(
         Entity::Sentence => "S",
         Entity::Execution => "X",
         Entity::Petition => "Q",
+        Entity::CorrectionSubject => "J",
+        Entity::CorrectionEvent => "K",
+        Entity::LocationFix => "L",
+        Entity::Fence => "F",
+        Entity::Mediation => "M",
+        Entity::LegalAid => "A",
         _ => "U",
     };
     // The case uid leads so that a case's records sit together in the store's index and

@@ -63,6 +63,24 @@ pub enum FieldType {
     ProcuratorateDocNo,
     /// A SHA-256 content hash, 64 lowercase hex digits.
     Sha256,
+    /// A WGS-84 longitude, read in decimal degrees and kept as whole micro-degrees (10⁻⁶°,
+    /// about 0.1 m), so that values compare and hash exactly.
+    Longitude,
+    /// A WGS-84 latitude, kept as [`FieldType::Longitude`].
+    Latitude,
+    /// A closed polygon of at least three WGS-84 vertices, `lon,lat;lon,lat;…` in decimal
+    /// degrees (see [`crate::validate::geo::Polygon`]).
+    Polygon,
+}
+
+impl FieldType {
+    /// Whether values of this type are whole numbers (an integer column in the store).
+    pub fn is_integer(self) -> bool {
+        matches!(
+            self,
+            FieldType::Money | FieldType::Int | FieldType::Longitude | FieldType::Latitude
+        )
+    }
 }
 
 /// One field of an entity.
@@ -111,6 +129,12 @@ pub enum Entity {
     Sentence,
     Execution,
     Petition,
+    CorrectionSubject,
+    CorrectionEvent,
+    LocationFix,
+    Fence,
+    Mediation,
+    LegalAid,
 }
 
 use CodeTable as T;
@@ -209,10 +233,110 @@ const PETITION: &[FieldDef] = &[
     f("content", "信访内容", Text, L3),
     f("status", "信访状态", Code(T::PetitionStatus), L2),
     f("org_code", "受理机构", Text, L2),
+    // Fields below were added in standard v1.1 (justice administration and petitions).
+    f("channel", "信访形式", Code(T::PetitionChannel), L2),
+    f("kind", "信访事项类别", Code(T::PetitionKind), L2),
+    f("division", "信访人所在地", Code(T::Division), L2),
+    f("accepted_on", "受理日期", Date, L2),
+    f("extended_days", "延长办理期限（日）", Int, L2),
+    f("answered_on", "答复日期", Date, L2),
+    f("review_requested_on", "请求复查日期", Date, L2),
+    f("review_answered_on", "复查意见日期", Date, L2),
+    f("recheck_requested_on", "请求复核日期", Date, L2),
+    f("recheck_answered_on", "复核意见日期", Date, L2),
+];
+
+/// How many of [`PETITION`]'s fields the standard v1.0 had: the store's first migrations
+/// created these, and a later one adds the rest.
+pub const PETITION_V1_0_FIELDS: usize = 5;
+
+const CORRECTION_SUBJECT: &[FieldDef] = &[
+    f("kind", "矫正类别", Code(T::CorrectionKind), L3),
+    f("decision_org", "社区矫正决定机关", Text, L2),
+    f("executing_org", "执行地社区矫正机构", Text, L2),
+    f("residence_division", "执行地", Code(T::Division), L3),
+    f("effective_date", "判决裁定决定生效日期", Date, L3),
+    f("reported_on", "报到日期", Date, L3),
+    f("start_date", "矫正起始日期", Date, L3),
+    prospective(f("end_date", "矫正期满日期", Date, L3)),
+    f("prohibition", "禁止令内容", Text, L3),
+    f("employment", "就业就学状况", Code(T::Employment), L3),
+];
+
+const CORRECTION_EVENT: &[FieldDef] = &[
+    f("kind", "矫正事项", Code(T::CorrectionEventKind), L3),
+    f("occurred_at", "发生时间", DateTime, L3),
+    f("org_code", "办理机构", Text, L2),
+    // The day an approved leave must end, or an electronic-monitoring period ends.
+    prospective(f("until", "批准期限截止日期", Date, L3)),
+    f("document_no", "文书文号", Text, L2),
+    f("note", "备注", Text, L3),
+];
+
+// A subject's whereabouts are sensitive personal information (行踪轨迹, 个人信息保护法 第28条).
+const LOCATION_FIX: &[FieldDef] = &[
+    f("fixed_at", "定位时间", DateTime, L3),
+    f("received_at", "接收时间", DateTime, L3),
+    f("longitude", "经度", Longitude, L3),
+    f("latitude", "纬度", Latitude, L3),
+    f("device_no", "定位设备编号", Text, L3),
+];
+
+const FENCE: &[FieldDef] = &[
+    f("rule", "围栏规则", Code(T::FenceRule), L3),
+    f("name", "区域名称", Text, L3),
+    f("polygon", "区域边界", Polygon, L3),
+    f("valid_from", "生效日期", Date, L3),
+    prospective(f("valid_until", "失效日期", Date, L3)),
+    f("document_no", "禁止令文书号", Text, L2),
+];
+
+const MEDIATION: &[FieldDef] = &[
+    f("mediation_no", "调解案件编号", Text, L2),
+    f("committee", "人民调解委员会", Text, L2),
+    f("division", "纠纷发生地", Code(T::Division), L2),
+    f("dispute_kind", "纠纷类型", Code(T::DisputeKind), L2),
+    f("parties", "当事人数", Int, L2),
+    f("received_on", "受理日期", Date, L2),
+    f("closed_on", "结案日期", Date, L2),
+    f("outcome", "调解结果", Code(T::MediationOutcome), L2),
+    f("confirmed_on", "司法确认日期", Date, L2),
+    f("summary", "纠纷简况", Text, L3),
+];
+
+const LEGAL_AID: &[FieldDef] = &[
+    f("aid_no", "法律援助案件编号", Text, L2),
+    f("kind", "援助形式", Code(T::LegalAidKind), L2),
+    f("org_code", "法律援助机构", Text, L2),
+    f("applied_on", "申请或通知日期", Date, L2),
+    f("decided_on", "决定日期", Date, L2),
+    f("decision", "审查决定", Code(T::LegalAidDecision), L2),
+    f("lawyer", "指派律师", Text, L3),
 ];
 
 impl Entity {
-    pub const ALL: [Entity; 10] = [
+    pub const ALL: [Entity; 16] = [
+        Entity::Organization,
+        Entity::Person,
+        Entity::Case,
+        Entity::CasePerson,
+        Entity::Event,
+        Entity::Evidence,
+        Entity::Document,
+        Entity::Sentence,
+        Entity::Execution,
+        Entity::Petition,
+        Entity::CorrectionSubject,
+        Entity::CorrectionEvent,
+        Entity::LocationFix,
+        Entity::Fence,
+        Entity::Mediation,
+        Entity::LegalAid,
+    ];
+
+    /// The entities of standard v1.0, which the store's first migrations created; v1.1 added
+    /// the justice-administration entities (and fields of [`Entity::Petition`]).
+    pub const V1_0: [Entity; 10] = [
         Entity::Organization,
         Entity::Person,
         Entity::Case,
@@ -224,6 +348,15 @@ impl Entity {
         Entity::Execution,
         Entity::Petition,
     ];
+
+    /// The fields this entity had in standard v1.0 (none for an entity added later).
+    pub fn fields_v1_0(self) -> &'static [FieldDef] {
+        match self {
+            Entity::Petition => &PETITION[..PETITION_V1_0_FIELDS],
+            e if Entity::V1_0.contains(&e) => e.fields(),
+            _ => &[],
+        }
+    }
 
     /// Machine name, also the store's table name.
     pub fn name(self) -> &'static str {
@@ -238,6 +371,12 @@ impl Entity {
             Entity::Sentence => "sentence",
             Entity::Execution => "execution",
             Entity::Petition => "petition",
+            Entity::CorrectionSubject => "correction_subject",
+            Entity::CorrectionEvent => "correction_event",
+            Entity::LocationFix => "location_fix",
+            Entity::Fence => "fence",
+            Entity::Mediation => "mediation",
+            Entity::LegalAid => "legal_aid",
         }
     }
 
@@ -254,6 +393,12 @@ impl Entity {
             Entity::Sentence => "判决结果",
             Entity::Execution => "刑罚执行",
             Entity::Petition => "涉法涉诉信访",
+            Entity::CorrectionSubject => "社区矫正对象",
+            Entity::CorrectionEvent => "社区矫正事项",
+            Entity::LocationFix => "定位信息",
+            Entity::Fence => "电子围栏",
+            Entity::Mediation => "人民调解案件",
+            Entity::LegalAid => "法律援助事项",
         }
     }
 
@@ -273,6 +418,12 @@ impl Entity {
             Entity::Sentence => SENTENCE,
             Entity::Execution => EXECUTION,
             Entity::Petition => PETITION,
+            Entity::CorrectionSubject => CORRECTION_SUBJECT,
+            Entity::CorrectionEvent => CORRECTION_EVENT,
+            Entity::LocationFix => LOCATION_FIX,
+            Entity::Fence => FENCE,
+            Entity::Mediation => MEDIATION,
+            Entity::LegalAid => LEGAL_AID,
         }
     }
 

@@ -59,12 +59,16 @@ impl Value {
                     | FieldType::CourtCaseNo
                     | FieldType::ProcuratorateDocNo
                     | FieldType::Sha256
+                    | FieldType::Polygon
             ) | (Value::Date(_), FieldType::Date)
                 | (Value::DateTime(_), FieldType::DateTime)
                 | (Value::Code(_), FieldType::Code(_))
                 | (Value::Codes(_), FieldType::Codes(_))
                 | (Value::Money(_), FieldType::Money)
-                | (Value::Int(_), FieldType::Int)
+                | (
+                    Value::Int(_),
+                    FieldType::Int | FieldType::Longitude | FieldType::Latitude
+                )
         )
     }
 
@@ -105,7 +109,9 @@ impl Value {
                     .collect(),
             ),
             FieldType::Money => Value::Money(s.parse().ok()?),
-            FieldType::Int => Value::Int(s.parse().ok()?),
+            FieldType::Int | FieldType::Longitude | FieldType::Latitude => {
+                Value::Int(s.parse().ok()?)
+            }
             _ => Value::Text(s.to_string()),
         })
     }
@@ -145,6 +151,15 @@ impl Record {
         self.get(field).and_then(Value::as_date)
     }
 
+    /// A date-time field (a plain date counts as its midnight).
+    pub fn datetime(&self, field: &str) -> Option<NaiveDateTime> {
+        match self.get(field)? {
+            Value::DateTime(t) => Some(*t),
+            Value::Date(d) => d.and_hms_opt(0, 0, 0),
+            _ => None,
+        }
+    }
+
     pub fn int(&self, field: &str) -> Option<i64> {
         self.get(field).and_then(Value::as_int)
     }
@@ -178,6 +193,12 @@ impl Record {
             crate::Entity::Evidence => "collected_at",
             crate::Entity::Petition => "received_on",
             crate::Entity::Person => "birth_date",
+            crate::Entity::CorrectionSubject => "effective_date",
+            crate::Entity::CorrectionEvent => "occurred_at",
+            crate::Entity::LocationFix => "fixed_at",
+            crate::Entity::Fence => "valid_from",
+            crate::Entity::Mediation => "received_on",
+            crate::Entity::LegalAid => "applied_on",
             _ => return None,
         };
         self.date(field)

@@ -15,9 +15,20 @@ pub enum Cell<'a> {
     Blob(&'a [u8]),
 }
 
+/// Fields a later revision of the standard added to an entity the first revision had.
+fn later_fields(entity: Entity) -> &'static [xiezhi_standard::FieldDef] {
+    let all = entity.fields();
+    if Entity::V1_0.contains(&entity) {
+        &all[entity.fields_v1_0().len()..]
+    } else {
+        &[]
+    }
+}
+
 /// SHA-256 over a stored row: the entity name, then every column's name, type tag and value in
 /// table order (`0x1d` name `0x1f` tag value; tags `n`, `i` + 8 big-endian bytes, `r` + 8
-/// big-endian bytes, `t` + UTF-8, `b` + bytes), hex. The ledger records it on each write;
+/// big-endian bytes, `t` + UTF-8, `b` + bytes), hex. Empty columns added by a later revision of
+/// the standard are left out (see [`later_fields`]). The ledger records it on each write;
 /// `Store::row_hashes` recomputes it, so an edited row no longer matches.
 pub fn content_sha256<'a, N: AsRef<str>>(
     entity: Entity,
@@ -26,7 +37,13 @@ pub fn content_sha256<'a, N: AsRef<str>>(
 ) -> String {
     let mut h = Sha256::new();
     h.update(entity.name().as_bytes());
+    let later = later_fields(entity);
     for (name, cell) in names.iter().zip(cells) {
+        // A column a later revision of the standard added to an existing table is hashed
+        // only when it holds a value, so rows written before it keep their ledger hashes.
+        if cell == Cell::Null && later.iter().any(|f| f.name == name.as_ref()) {
+            continue;
+        }
         h.update([0x1d]);
         h.update(name.as_ref().as_bytes());
         h.update([0x1f]);

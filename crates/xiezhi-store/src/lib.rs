@@ -69,12 +69,20 @@ pub(crate) fn table(entity: Entity) -> String {
 /// The columns a write binds, in table order: uid, [case_uid, person_uid,] the fields. Lineage,
 /// run and version follow in every backend.
 pub(crate) fn write_columns(entity: Entity) -> Vec<String> {
+    write_columns_of(entity, entity.fields())
+}
+
+/// As [`write_columns`], with the given fields (an older revision of the standard).
+pub(crate) fn write_columns_of(
+    entity: Entity,
+    fields: &[xiezhi_standard::FieldDef],
+) -> Vec<String> {
     let mut cols = vec!["uid".to_string()];
     if entity.is_dependent() {
         cols.push("case_uid".into());
         cols.push("person_uid".into());
     }
-    cols.extend(entity.fields().iter().map(|f| f.name.to_string()));
+    cols.extend(fields.iter().map(|f| f.name.to_string()));
     cols
 }
 

@@ -31,9 +31,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/pg/0003_workflow.sql"),
 ];
 
-/// The schema version this program writes: the fixed migrations, the layout (4), then field
-/// encryption (5, [`field_keys_migration`]).
-const SCHEMA_VERSION: usize = MIGRATIONS.len() + 2;
+/// The schema version this program writes: the fixed migrations, the layout (4), field
+/// encryption (5, [`field_keys_migration`]), then standard v1.1 (6,
+/// [`layout::standard_v1_1_migration`]).
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 3;
 
 /// Migration 5: the wrapped data keys, and sealed integer fields turned to text (a sealed
 /// value is text; [`decode_entity`] and the hash turn the opened value back into a number).
@@ -43,8 +44,8 @@ fn field_keys_migration() -> String {
          purpose TEXT NOT NULL, version BIGINT NOT NULL, suite TEXT NOT NULL, \
          kek_version BIGINT NOT NULL, wrapped BYTEA NOT NULL, PRIMARY KEY (tbl, col, purpose, version));\n",
     );
-    for entity in Entity::ALL {
-        for f in entity.fields() {
+    for entity in Entity::V1_0 {
+        for f in entity.fields_v1_0() {
             if is_int(f.ty) && crate::fieldcrypt::is_sealed_field(entity, f.name) {
                 sql.push_str(&format!(
                     "ALTER TABLE {t} ALTER COLUMN {c} TYPE TEXT USING {c}::TEXT;\n",
@@ -180,7 +181,7 @@ fn split_layout(url: &str) -> Result<(String, Option<Layout>)> {
 
 /// Whether a field is stored as an integer (`BIGINT`); every other field is canonical text.
 fn is_int(ty: FieldType) -> bool {
-    matches!(ty, FieldType::Money | FieldType::Int)
+    ty.is_integer()
 }
 
 impl PgStore {
@@ -311,7 +312,18 @@ impl PgStore {
                 None if current == MIGRATIONS.len() => {
                     tx.batch_execute(&layout::migration(self.layout))?
                 }
-                None => tx.batch_execute(&field_keys_migration())?,
+                None if current == MIGRATIONS.len() + 1 => {
+                    tx.batch_execute(&field_keys_migration())?
+                }
+                None => {
+                    let stored: String = tx
+                        .query_one("SELECT layout FROM store_layout WHERE id = 1", &[])?
+                        .get(0);
+                    let layout = Layout::parse(&stored).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown stored layout `{stored}`"))
+                    })?;
+                    tx.batch_execute(&layout::standard_v1_1_migration(layout))?
+                }
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now()::TEXT)",
@@ -1891,7 +1903,7 @@ mod tests {
         for layout in [Layout::Plain, Layout::HashPartitioned] {
             let mut client = version_3_database(&mut schemas);
             let mut before = Vec::new();
-            for e in Entity::ALL {
+            for e in Entity::V1_0 {
                 for r in client
                     .query(&format!("SELECT * FROM {} ORDER BY uid", table(e)), &[])
                     .unwrap()

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_workflow.sql"),
     include_str!("../migrations/0004_workflow_rowid.sql"),
     include_str!("../migrations/0005_field_keys.sql"),
+    include_str!("../migrations/0006_standard_v1_1.sql"),
 ];
 
 /// The embedded default store.
@@ -1309,7 +1310,7 @@ fn open_row<N: AsRef<str>>(
             continue;
         };
         let plain = open_text(codec, &t, f.name, &uid, std::mem::take(stored))?;
-        *v = if matches!(f.ty, FieldType::Int | FieldType::Money) {
+        *v = if f.ty.is_integer() {
             V::Integer(plain.parse().map_err(|_| {
                 StoreError::Corrupt(format!(
                     "{t}.{} row {uid}: `{plain}` is not a number",

@@ -46,10 +46,30 @@ pub enum CodeTable {
     ExecutionKind,
     /// Petition status (信访状态).
     PetitionStatus,
+    /// Kinds of community-corrections subject (社区矫正对象类别).
+    CorrectionKind,
+    /// Acts of community corrections (社区矫正事项).
+    CorrectionEventKind,
+    /// Rules of an electronic fence (电子围栏规则).
+    FenceRule,
+    /// Work or study of a correction subject (就业就学状况).
+    Employment,
+    /// Channels of a petition (信访形式).
+    PetitionChannel,
+    /// Kinds of petition matter (信访事项类别).
+    PetitionKind,
+    /// Kinds of civil dispute in people's mediation (纠纷类型).
+    DisputeKind,
+    /// Outcome of a people's mediation (调解结果).
+    MediationOutcome,
+    /// Forms of legal aid (法律援助形式).
+    LegalAidKind,
+    /// Decision on legal aid (审查决定).
+    LegalAidDecision,
 }
 
 impl CodeTable {
-    pub const ALL: [CodeTable; 16] = [
+    pub const ALL: [CodeTable; 26] = [
         CodeTable::Division,
         CodeTable::Charge,
         CodeTable::OrganKind,
@@ -66,6 +86,16 @@ impl CodeTable {
         CodeTable::CaseStage,
         CodeTable::ExecutionKind,
         CodeTable::PetitionStatus,
+        CodeTable::CorrectionKind,
+        CodeTable::CorrectionEventKind,
+        CodeTable::FenceRule,
+        CodeTable::Employment,
+        CodeTable::PetitionChannel,
+        CodeTable::PetitionKind,
+        CodeTable::DisputeKind,
+        CodeTable::MediationOutcome,
+        CodeTable::LegalAidKind,
+        CodeTable::LegalAidDecision,
     ];
 
     /// Stable machine name, used in mappings and reason codes.
@@ -87,6 +117,16 @@ impl CodeTable {
             CodeTable::CaseStage => "case_stage",
             CodeTable::ExecutionKind => "execution_kind",
             CodeTable::PetitionStatus => "petition_status",
+            CodeTable::CorrectionKind => "correction_kind",
+            CodeTable::CorrectionEventKind => "correction_event_kind",
+            CodeTable::FenceRule => "fence_rule",
+            CodeTable::Employment => "employment",
+            CodeTable::PetitionChannel => "petition_channel",
+            CodeTable::PetitionKind => "petition_kind",
+            CodeTable::DisputeKind => "dispute_kind",
+            CodeTable::MediationOutcome => "mediation_outcome",
+            CodeTable::LegalAidKind => "legal_aid_kind",
+            CodeTable::LegalAidDecision => "legal_aid_decision",
         }
     }
 
@@ -109,6 +149,16 @@ impl CodeTable {
             CodeTable::CaseStage => "案件阶段",
             CodeTable::ExecutionKind => "执行方式",
             CodeTable::PetitionStatus => "信访状态",
+            CodeTable::CorrectionKind => "社区矫正对象类别",
+            CodeTable::CorrectionEventKind => "社区矫正事项",
+            CodeTable::FenceRule => "电子围栏规则",
+            CodeTable::Employment => "就业就学状况",
+            CodeTable::PetitionChannel => "信访形式",
+            CodeTable::PetitionKind => "信访事项类别",
+            CodeTable::DisputeKind => "纠纷类型",
+            CodeTable::MediationOutcome => "调解结果",
+            CodeTable::LegalAidKind => "法律援助形式",
+            CodeTable::LegalAidDecision => "法律援助审查决定",
         }
     }
 
@@ -137,6 +187,18 @@ impl CodeTable {
             CodeTable::CaseStage => &[include_str!("../../data/case-stages.tsv")],
             CodeTable::ExecutionKind => &[include_str!("../../data/execution-kinds.tsv")],
             CodeTable::PetitionStatus => &[include_str!("../../data/petition-statuses.tsv")],
+            CodeTable::CorrectionKind => &[include_str!("../../data/correction-kinds.tsv")],
+            CodeTable::CorrectionEventKind => {
+                &[include_str!("../../data/correction-event-kinds.tsv")]
+            }
+            CodeTable::FenceRule => &[include_str!("../../data/fence-rules.tsv")],
+            CodeTable::Employment => &[include_str!("../../data/employment.tsv")],
+            CodeTable::PetitionChannel => &[include_str!("../../data/petition-channels.tsv")],
+            CodeTable::PetitionKind => &[include_str!("../../data/petition-kinds.tsv")],
+            CodeTable::DisputeKind => &[include_str!("../../data/dispute-kinds.tsv")],
+            CodeTable::MediationOutcome => &[include_str!("../../data/mediation-outcomes.tsv")],
+            CodeTable::LegalAidKind => &[include_str!("../../data/legal-aid-kinds.tsv")],
+            CodeTable::LegalAidDecision => &[include_str!("../../data/legal-aid-decisions.tsv")],
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod case_no;
 pub mod credit_code;
 pub mod dates;
+pub mod geo;
 pub mod id_number;
 pub mod record;
 

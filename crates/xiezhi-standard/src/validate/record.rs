@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::codes::{table, CodeTable};
 use crate::issue::{Issue, Severity};
 use crate::schema::{Entity, FieldType};
-use crate::validate::{case_no, credit_code, id_number};
+use crate::validate::{case_no, credit_code, geo, id_number};
 use crate::value::{Record, Value};
 
 /// What validation may know beyond the record itself.
@@ -30,6 +30,12 @@ fn required(entity: Entity) -> &'static [&'static str] {
         Entity::Sentence => &["principal_penalty"],
         Entity::Execution => &["kind", "start_date"],
         Entity::Petition => &["received_on"],
+        Entity::CorrectionSubject => &["kind", "effective_date"],
+        Entity::CorrectionEvent => &["kind", "occurred_at"],
+        Entity::LocationFix => &["fixed_at", "longitude", "latitude"],
+        Entity::Fence => &["rule", "polygon"],
+        Entity::Mediation => &["received_on", "dispute_kind"],
+        Entity::LegalAid => &["kind", "applied_on"],
     }
 }
 
@@ -170,6 +176,55 @@ pub fn validate_record(record: &mut Record, ctx: &ValidationContext) -> Vec<Issu
                     "text looks garbled by a wrong encoding",
                 ));
             }
+            (FieldType::Longitude | FieldType::Latitude, Value::Int(n)) => {
+                let axis = if def.ty == FieldType::Longitude {
+                    geo::Axis::Longitude
+                } else {
+                    geo::Axis::Latitude
+                };
+                let shown = geo::format_degrees(*n);
+                let (lo, hi) = axis.valid_range();
+                let (clo, chi) = axis.china_range();
+                if !(lo..=hi).contains(n) {
+                    issues.push(Issue::error(
+                        name,
+                        "geo.invalid",
+                        Some(&shown),
+                        format!("{}超出地球坐标范围", axis.name_zh()),
+                        "the coordinate does not exist on Earth",
+                    ));
+                } else if !(clo..=chi).contains(n) {
+                    issues.push(Issue::error(
+                        name,
+                        "geo.out_of_area",
+                        Some(&shown),
+                        format!("{}不在中国境内范围，定位不可能属实", axis.name_zh()),
+                        "the coordinate lies outside China's extent",
+                    ));
+                }
+            }
+            (FieldType::Polygon, Value::Text(raw)) => match geo::Polygon::parse(raw) {
+                Ok(polygon) => {
+                    record.fields.insert(name, Value::Text(polygon.canonical()));
+                }
+                Err(e) => {
+                    let (zh, en) = match e {
+                        geo::PolygonError::Vertex(i) => (
+                            format!("第{i}个顶点不是“经度,纬度”格式"),
+                            format!("vertex {i} is not `lon,lat`"),
+                        ),
+                        geo::PolygonError::OutOfRange(i) => (
+                            format!("第{i}个顶点超出地球坐标范围"),
+                            format!("vertex {i} does not exist on Earth"),
+                        ),
+                        geo::PolygonError::TooFew => (
+                            "区域边界少于3个不同顶点".to_string(),
+                            "a polygon needs three distinct vertices".to_string(),
+                        ),
+                    };
+                    issues.push(Issue::error(name, "polygon.invalid", Some(raw), zh, en));
+                }
+            },
             (FieldType::Money | FieldType::Int, Value::Money(n) | Value::Int(n)) if *n < 0 => {
                 issues.push(Issue::error(
                     name,
@@ -318,6 +373,65 @@ fn entity_rules(r: &Record) -> Vec<Issue> {
                 }
             }
         }
+        Entity::CorrectionSubject => {
+            issues.extend(date_chain(
+                r,
+                &[("effective_date", "生效日期"), ("reported_on", "报到日期")],
+                "correction.report_before_judgment",
+            ));
+            issues.extend(date_chain(
+                r,
+                &[("start_date", "矫正起始日期"), ("end_date", "矫正期满日期")],
+                "dates.order",
+            ));
+        }
+        Entity::LocationFix => {
+            if let (Some(fixed), Some(received)) =
+                (r.datetime("fixed_at"), r.datetime("received_at"))
+            {
+                if fixed > received {
+                    issues.push(Issue::error(
+                        "fixed_at",
+                        "location.time_travel",
+                        Some(&format!("{fixed} > {received}")),
+                        "定位时间晚于平台接收时间（设备时钟错误或数据伪造）",
+                        "the fix is dated after the platform received it",
+                    ));
+                }
+            }
+        }
+        Entity::Fence => issues.extend(date_chain(
+            r,
+            &[("valid_from", "生效日期"), ("valid_until", "失效日期")],
+            "dates.order",
+        )),
+        Entity::Petition => issues.extend(date_chain(
+            r,
+            &[
+                ("received_on", "登记日期"),
+                ("accepted_on", "受理日期"),
+                ("answered_on", "答复日期"),
+                ("review_requested_on", "请求复查日期"),
+                ("review_answered_on", "复查意见日期"),
+                ("recheck_requested_on", "请求复核日期"),
+                ("recheck_answered_on", "复核意见日期"),
+            ],
+            "petition.dates_order",
+        )),
+        Entity::Mediation => issues.extend(date_chain(
+            r,
+            &[
+                ("received_on", "受理日期"),
+                ("closed_on", "结案日期"),
+                ("confirmed_on", "司法确认日期"),
+            ],
+            "dates.order",
+        )),
+        Entity::LegalAid => issues.extend(date_chain(
+            r,
+            &[("applied_on", "申请或通知日期"), ("decided_on", "决定日期")],
+            "dates.order",
+        )),
         Entity::Organization => {
             if let (Some("court"), Some(code), Some(div)) =
                 (r.text("kind"), r.text("court_code"), r.text("division"))
@@ -337,6 +451,30 @@ fn entity_rules(r: &Record) -> Vec<Issue> {
             }
         }
         _ => {}
+    }
+    issues
+}
+
+/// Dates that must not run backwards along `chain` (missing ones are skipped): one issue per
+/// pair out of order, naming both fields.
+fn date_chain(r: &Record, chain: &[(&str, &str)], rule: &'static str) -> Vec<Issue> {
+    let present: Vec<(&str, &str, NaiveDate)> = chain
+        .iter()
+        .filter_map(|&(f, zh)| r.date(f).map(|d| (f, zh, d)))
+        .collect();
+    let mut issues = Vec::new();
+    for (i, &(f1, zh1, d1)) in present.iter().enumerate() {
+        for &(f2, zh2, d2) in &present[i + 1..] {
+            if d2 < d1 {
+                issues.push(Issue::error(
+                    f2,
+                    rule,
+                    Some(&format!("{f1}={d1} > {f2}={d2}")),
+                    format!("{zh2}（{d2}）早于{zh1}（{d1}）"),
+                    format!("{f2} ({d2}) is before {f1} ({d1})"),
+                ));
+            }
+        }
     }
     issues
 }

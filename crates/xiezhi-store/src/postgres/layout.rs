@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use xiezhi_standard::{Entity, FieldType};
+use xiezhi_standard::{Entity, FieldDef};
 
 use crate::table;
 
@@ -63,24 +63,35 @@ fn case_column(entity: Entity) -> &'static str {
     }
 }
 
-fn column_defs(entity: Entity) -> String {
+/// Column definitions of an entity table with `fields`, in SQLite's order. `sealed_as_text`:
+/// an integer field sealed by field encryption is text (what migration 5 did to the v1.0
+/// tables; tables created after it are created so).
+fn column_defs(entity: Entity, fields: &[FieldDef], sealed_as_text: bool) -> String {
     let mut cols = vec!["uid TEXT NOT NULL".to_string()];
     if entity.is_dependent() {
         cols.push("case_uid TEXT NOT NULL DEFAULT ''".into());
         cols.push("person_uid TEXT".into());
     }
-    for f in entity.fields() {
-        let ty = if matches!(f.ty, FieldType::Money | FieldType::Int) {
-            "BIGINT"
-        } else {
-            "TEXT"
-        };
-        cols.push(format!("{} {ty}", f.name));
+    for f in fields {
+        cols.push(format!(
+            "{} {}",
+            f.name,
+            column_type(entity, f, sealed_as_text)
+        ));
     }
     cols.push("lineage TEXT NOT NULL".into());
     cols.push("run_id BIGINT NOT NULL".into());
     cols.push("version BIGINT NOT NULL DEFAULT 0".into());
     cols.join(", ")
+}
+
+fn column_type(entity: Entity, f: &FieldDef, sealed_as_text: bool) -> &'static str {
+    let sealed = sealed_as_text && crate::fieldcrypt::is_sealed_field(entity, f.name);
+    if f.ty.is_integer() && !sealed {
+        "BIGINT"
+    } else {
+        "TEXT"
+    }
 }
 
 /// Yearly range partitions of `parent` on a `YYYY-…` text or date column, plus the default.
@@ -118,9 +129,9 @@ pub(crate) fn migration(layout: Layout) -> String {
         "INSERT INTO store_layout (id, layout) VALUES (1, '{}');",
         layout.name()
     );
-    for entity in Entity::ALL {
+    for entity in Entity::V1_0 {
         let t = table(entity);
-        let mut cols = crate::write_columns(entity);
+        let mut cols = crate::write_columns_of(entity, entity.fields_v1_0());
         cols.extend(["lineage".into(), "run_id".into(), "version".into()]);
         let select: Vec<String> = cols
             .iter()
@@ -133,49 +144,7 @@ pub(crate) fn migration(layout: Layout) -> String {
             })
             .collect();
         let _ = writeln!(sql, "ALTER TABLE {t} RENAME TO {t}_v3;");
-        let owned = case_owned(entity);
-        let event = entity == Entity::Event;
-        // PostgreSQL wants every partition key column in every unique key.
-        let key = if !owned {
-            "PRIMARY KEY (uid)".to_string()
-        } else if event {
-            // An event's date may be missing (it then lives in the default partition), so
-            // its key is unique with NULLS NOT DISTINCT rather than a primary key.
-            "UNIQUE NULLS NOT DISTINCT (case_uid, uid, occurred_at)".to_string()
-        } else if entity == Entity::Case {
-            "PRIMARY KEY (uid)".to_string()
-        } else {
-            "PRIMARY KEY (case_uid, uid)".to_string()
-        };
-        let partition = match (owned, layout, event) {
-            (false, _, _) => String::new(),
-            (true, Layout::HashPartitioned, _) => {
-                format!(" PARTITION BY HASH ({})", case_column(entity))
-            }
-            (true, Layout::Plain, true) => " PARTITION BY RANGE (occurred_at)".into(),
-            (true, Layout::Plain, false) => String::new(),
-        };
-        let _ = writeln!(
-            sql,
-            "CREATE TABLE {t} ({}, CONSTRAINT {t}_key {key}){partition};",
-            column_defs(entity)
-        );
-        if owned && layout == Layout::HashPartitioned {
-            // Events are not split by year under the hash: a write looks each uid up in
-            // every partition, and 8 × 22 of them cost six times the plain layout's lookups.
-            for r in 0..HASH_PARTITIONS {
-                let _ = writeln!(
-                    sql,
-                    "CREATE TABLE {t}_h{r} PARTITION OF {t} FOR VALUES WITH (MODULUS {HASH_PARTITIONS}, REMAINDER {r});"
-                );
-            }
-        } else if event {
-            year_partitions(&mut sql, &t, EVENT_YEARS, false);
-        }
-        if entity.is_dependent() {
-            // The key leads with the case; reads by uid alone need their own index.
-            let _ = writeln!(sql, "CREATE INDEX {t}_uid ON {t} (uid);");
-        }
+        create_table(&mut sql, entity, layout, entity.fields_v1_0(), false);
         let _ = writeln!(
             sql,
             "INSERT INTO {t} ({}) SELECT {} FROM {t}_v3;\nDROP TABLE {t}_v3;",
@@ -195,5 +164,96 @@ pub(crate) fn migration(layout: Layout) -> String {
          SELECT seq, kind, entity, uid, body, body_sha256 FROM ledger_entry_v3;\n\
          DROP TABLE ledger_entry_v3;\n",
     );
+    sql
+}
+
+/// `CREATE TABLE` of an entity table with `fields` in `layout`: its key, its partitions and
+/// its uid index.
+fn create_table(
+    sql: &mut String,
+    entity: Entity,
+    layout: Layout,
+    fields: &[FieldDef],
+    sealed_as_text: bool,
+) {
+    let t = table(entity);
+    let owned = case_owned(entity);
+    let event = entity == Entity::Event;
+    // PostgreSQL wants every partition key column in every unique key.
+    let key = if !owned {
+        "PRIMARY KEY (uid)".to_string()
+    } else if event {
+        // An event's date may be missing (it then lives in the default partition), so
+        // its key is unique with NULLS NOT DISTINCT rather than a primary key.
+        "UNIQUE NULLS NOT DISTINCT (case_uid, uid, occurred_at)".to_string()
+    } else if entity == Entity::Case {
+        "PRIMARY KEY (uid)".to_string()
+    } else {
+        "PRIMARY KEY (case_uid, uid)".to_string()
+    };
+    let partition = match (owned, layout, event) {
+        (false, _, _) => String::new(),
+        (true, Layout::HashPartitioned, _) => {
+            format!(" PARTITION BY HASH ({})", case_column(entity))
+        }
+        (true, Layout::Plain, true) => " PARTITION BY RANGE (occurred_at)".into(),
+        (true, Layout::Plain, false) => String::new(),
+    };
+    let _ = writeln!(
+        sql,
+        "CREATE TABLE {t} ({}, CONSTRAINT {t}_key {key}){partition};",
+        column_defs(entity, fields, sealed_as_text)
+    );
+    if owned && layout == Layout::HashPartitioned {
+        // Events are not split by year under the hash: a write looks each uid up in
+        // every partition, and 8 × 22 of them cost six times the plain layout's lookups.
+        for r in 0..HASH_PARTITIONS {
+            let _ = writeln!(
+                    sql,
+                    "CREATE TABLE {t}_h{r} PARTITION OF {t} FOR VALUES WITH (MODULUS {HASH_PARTITIONS}, REMAINDER {r});"
+                );
+        }
+    } else if event {
+        year_partitions(sql, &t, EVENT_YEARS, false);
+    }
+    if entity.is_dependent() {
+        // The key leads with the case; reads by uid alone need their own index.
+        let _ = writeln!(sql, "CREATE INDEX {t}_uid ON {t} (uid);");
+    }
+}
+
+/// Migration 6, standard v1.1: the petition's new fields and the justice-administration
+/// tables, in the database's layout, with sealed integer fields as text from the start.
+pub(crate) fn standard_v1_1_migration(layout: Layout) -> String {
+    let mut sql = String::new();
+    // The petition's new fields go before lineage, run and version, as in every entity table
+    // (content hashes read columns in table order), so its table is rebuilt: the old one and
+    // the names it holds (key, uid index, hash partitions) step aside first.
+    let petition = Entity::Petition;
+    let t = table(petition);
+    let _ = writeln!(sql, "ALTER TABLE {t} RENAME TO {t}_v1_0;");
+    let _ = writeln!(
+        sql,
+        "ALTER TABLE {t}_v1_0 RENAME CONSTRAINT {t}_key TO {t}_v1_0_key;"
+    );
+    let _ = writeln!(sql, "ALTER INDEX {t}_uid RENAME TO {t}_v1_0_uid;");
+    if layout == Layout::HashPartitioned {
+        for r in 0..HASH_PARTITIONS {
+            let _ = writeln!(sql, "ALTER TABLE {t}_h{r} RENAME TO {t}_v1_0_h{r};");
+        }
+    }
+    create_table(&mut sql, petition, layout, petition.fields(), true);
+    let mut cols = crate::write_columns_of(petition, petition.fields_v1_0());
+    cols.extend(["lineage".into(), "run_id".into(), "version".into()]);
+    let _ = writeln!(
+        sql,
+        "INSERT INTO {t} ({c}) SELECT {c} FROM {t}_v1_0;\nDROP TABLE {t}_v1_0;",
+        c = cols.join(", ")
+    );
+    for entity in Entity::ALL {
+        if !Entity::V1_0.contains(&entity) {
+            create_table(&mut sql, entity, layout, entity.fields(), true);
+        }
+    }
     sql
 }
