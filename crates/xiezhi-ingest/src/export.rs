@@ -8,7 +8,7 @@ use xiezhi_store::Store;
 
 /// The mappings shipped with Xiezhi, in ingest order: master data first, then the departments
 /// in procedural order.
-pub const SHIPPED_MAPPINGS: [(&str, &str); 5] = [
+pub const SHIPPED_MAPPINGS: [(&str, &str); 12] = [
     (
         "organizations.toml",
         include_str!("../../../mappings/organizations.toml"),
@@ -22,6 +22,34 @@ pub const SHIPPED_MAPPINGS: [(&str, &str); 5] = [
     (
         "justice.toml",
         include_str!("../../../mappings/justice.toml"),
+    ),
+    (
+        "justice-corrections.toml",
+        include_str!("../../../mappings/justice-corrections.toml"),
+    ),
+    (
+        "justice-correction-events.toml",
+        include_str!("../../../mappings/justice-correction-events.toml"),
+    ),
+    (
+        "justice-location-fixes.toml",
+        include_str!("../../../mappings/justice-location-fixes.toml"),
+    ),
+    (
+        "justice-fences.toml",
+        include_str!("../../../mappings/justice-fences.toml"),
+    ),
+    (
+        "petitions.toml",
+        include_str!("../../../mappings/petitions.toml"),
+    ),
+    (
+        "mediation.toml",
+        include_str!("../../../mappings/mediation.toml"),
+    ),
+    (
+        "legal-aid.toml",
+        include_str!("../../../mappings/legal-aid.toml"),
     ),
 ];
 

@@ -85,7 +85,26 @@ pub fn evaluate_cases<S: Store>(
             findings.cases.push(facts.case_uid);
         }
     }
+    evaluate_petitions(store, as_of, calendar, &mut findings)?;
     Ok(findings)
+}
+
+/// Every stored petition is judged on each run, changed or not: petitions are few beside
+/// their cases, and a petition's clock runs whether or not its row changed. Each petition's
+/// uid counts as an evaluated subject.
+fn evaluate_petitions<S: Store>(
+    store: &S,
+    as_of: NaiveDate,
+    calendar: &dyn RestDays,
+    findings: &mut Findings,
+) -> Result<(), StoreError> {
+    for p in crate::petitions::all(store)? {
+        findings
+            .items
+            .extend(crate::rules::evaluate_petition(&p, as_of, calendar));
+        findings.cases.push(p.uid);
+    }
+    Ok(())
 }
 
 /// Evaluates every stored case.

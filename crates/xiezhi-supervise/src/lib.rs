@@ -10,10 +10,12 @@
 //! Architecture: imports xiezhi-standard and xiezhi-store only; the engine reads case rows to
 //! find risks and hands out risk items, never case data.
 
+pub mod corrections;
 pub mod deadline;
 pub mod engine;
 pub mod lifecycle;
 pub mod measure;
+pub mod petitions;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -162,6 +164,14 @@ pub struct CaseFacts {
     pub evidence: Vec<CaseEvidence>,
     pub sentences: Vec<SentenceFacts>,
     pub executions: Vec<ExecutionFacts>,
+    /// Community-corrections subjects of the case (社区矫正对象), one per convict.
+    pub corrections: Vec<corrections::SubjectFacts>,
+    /// Their acts, in time order.
+    pub correction_acts: Vec<corrections::ActFacts>,
+    /// Their location fixes, in time order.
+    pub fixes: Vec<corrections::FixFacts>,
+    /// Their electronic fences.
+    pub fences: Vec<corrections::FenceFacts>,
 }
 
 impl CaseFacts {
@@ -295,6 +305,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             reduced_months: int(r, "reduced_months"),
         });
     }
+    corrections::read(store, cases, &mut by_case)?;
     Ok(cases
         .iter()
         .filter_map(|c| by_case.remove(c))
@@ -303,19 +314,23 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             facts.events.sort_by_key(|e| e.on);
             facts.cited_documents.sort_by_key(|c| c.on);
             facts
+                .correction_acts
+                .sort_by(|a, b| a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)));
+            facts.fixes.sort_by_key(|f| f.at);
+            facts
         })
         .collect())
 }
 
-fn text(r: &Record, name: &str) -> Option<String> {
+pub(crate) fn text(r: &Record, name: &str) -> Option<String> {
     r.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
-fn date(r: &Record, name: &str) -> Option<NaiveDate> {
+pub(crate) fn date(r: &Record, name: &str) -> Option<NaiveDate> {
     r.get(name).and_then(Value::as_date)
 }
 
-fn int(r: &Record, name: &str) -> Option<i64> {
+pub(crate) fn int(r: &Record, name: &str) -> Option<i64> {
     r.get(name).and_then(Value::as_int)
 }
 

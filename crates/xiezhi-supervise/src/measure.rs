@@ -18,6 +18,7 @@ use crate::{catalog, RiskItem};
 /// One planted mark of the ground truth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
+    /// The case's police number; for a petition rule, the petition number (信访件编号).
     pub police_case_no: String,
     pub rule: String,
     /// `true`: the rule must fire; `false`: a near-miss, it must not.
@@ -56,6 +57,8 @@ impl RuleScore {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Scorecard {
     pub scored_cases: usize,
+    /// Petitions scored by the petition rules (those whose number one stored petition holds).
+    pub scored_petitions: usize,
     /// Cases the caller excluded (quarantined records).
     pub excluded_cases: usize,
     /// Police case numbers held by more than one stored case.
@@ -101,6 +104,21 @@ pub fn score<S: Store>(
         }
     }
     card.scored_cases = number_of.len();
+    // A petition is keyed by its number, as a case by its police number: petition rules'
+    // items name the petition's uid.
+    let mut petition_holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in crate::petitions::all(store)? {
+        if let Some(no) = p.petition_no {
+            petition_holders.entry(no).or_default().push(p.uid);
+        }
+    }
+    for (no, uids) in petition_holders {
+        if uids.len() == 1 {
+            uid_of.insert(no.clone(), uids[0].clone());
+            number_of.insert(uids[0].clone(), no);
+            card.scored_petitions += 1;
+        }
+    }
     let scored: BTreeSet<&str> = number_of.values().map(String::as_str).collect();
 
     let mut violations: BTreeSet<(&str, &str)> = BTreeSet::new();

@@ -42,7 +42,7 @@ fn expected(dir: &Path) -> Vec<Expected> {
         .unwrap()
         .into_iter()
         .map(|t| Expected {
-            police_case_no: t.police_case_no,
+            police_case_no: t.petition_no.unwrap_or(t.police_case_no),
             rule: t.rule,
             violation: t.mark == Mark::Violation,
         })

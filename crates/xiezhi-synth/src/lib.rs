@@ -227,6 +227,7 @@ mod cases;
 mod charges;
 mod dirty;
 mod export;
+pub mod justice_admin;
 mod people;
 mod province;
 mod sentence;
@@ -234,6 +235,10 @@ pub mod surges;
 pub mod truth;
 mod util;
 pub mod violations;
+
+pub use export::justice_admin::{
+    read_bad_records, read_hot_spots, BadRecord, BAD_RECORDS, HOT_SPOTS,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -341,7 +346,8 @@ pub fn generate_with_progress(
         )));
     }
     std::fs::create_dir_all(out_dir).map_err(|e| SynthError::write(out_dir, e))?;
-    let world = cases::build(config, progress)?;
+    let mut world = cases::build(config, progress)?;
+    let admin = justice_admin::build(&mut world, config.seed);
 
     let (seed, rate) = (config.seed, config.dirty_rate);
     let mut files = vec![export::organs::write(&world.province, out_dir)?];
@@ -360,7 +366,8 @@ pub fn generate_with_progress(
     )?);
     let dirty_records = truth.dirty;
     files.push(truth.out.finish()?);
-    files.push(export::write_supervision_truth(&world, out_dir)?);
+    files.extend(export::justice_admin::write(&world, &admin, out_dir)?);
+    files.push(export::write_supervision_truth(&world, &admin, out_dir)?);
     files.push(export::write_case_numbers(&world, out_dir)?);
     files.push(export::write_surge_truth(&world, out_dir)?);
 

@@ -76,8 +76,54 @@ pub mod rule {
     /// Commutations adding up to more than half of the original term (刑法 第78条第2款).
     pub const COMMUTATION_HALF_TERM: &str = "cl-078-commutation-half-term";
 
+    /// 社区矫正决定机关 notifies the executing organ late (社区矫正法 第20条, 5 days).
+    pub const DECISION_NOTICE: &str = "sqjz-020-decision-notice";
+    /// 漏管: a convict put under community corrections never reaches the executing organ
+    /// (社区矫正法 第21条).
+    pub const MISSED_INTAKE: &str = "sqjz-021-missed-intake";
+    /// 脱管: no contact for longer than the platform's tolerated gap.
+    pub const LOST_CONTACT: &str = "sqjz-026-lost-contact";
+    /// Back from an approved leave after its last day (社区矫正法 第27条).
+    pub const LEAVE_OVERRUN: &str = "sqjz-027-leave-overrun";
+    /// Electronic monitoring past three months without renewal (社区矫正法 第29条第2款).
+    pub const MONITORING_LIMIT: &str = "sqjz-029-monitoring-limit";
+    /// Location fixes inside a no-entry zone or outside the county (社区矫正法 第29条第1款).
+    pub const FENCE_BREACH: &str = "sqjz-029-fence-breach";
+    /// Release without notice to the decision organ, procuratorate and police (第44条).
+    pub const RELEASE_NOTICE: &str = "sqjz-044-release-notice";
+    /// Revocation ruled more than 30 days after the proposal (社区矫正法 第48条).
+    pub const REVOCATION_RULING: &str = "sqjz-048-revocation-ruling";
+    /// A petition's acceptance not told within 15 days (信访工作条例 第23条第2款).
+    pub const PETITION_ACCEPTANCE: &str = "xfgz-023-acceptance-notice";
+    /// A petition not concluded within 60 days of acceptance (+ extension ≤ 30, 第34条).
+    pub const PETITION_HANDLING: &str = "xfgz-034-handling-period";
+    /// A review (复查) opinion later than 30 days (第35条).
+    pub const PETITION_REVIEW: &str = "xfgz-035-review-period";
+    /// A re-examination (复核) opinion later than 30 days (第36条).
+    pub const PETITION_RECHECK: &str = "xfgz-036-recheck-period";
+
+    /// Rules of petitions: their marks name the petition number, not a case.
+    pub const PETITION_RULES: [&str; 4] = [
+        PETITION_ACCEPTANCE,
+        PETITION_HANDLING,
+        PETITION_REVIEW,
+        PETITION_RECHECK,
+    ];
+
     /// Every rule with planted marks.
-    pub const ALL: [&str; 21] = [
+    pub const ALL: [&str; 33] = [
+        DECISION_NOTICE,
+        MISSED_INTAKE,
+        LOST_CONTACT,
+        LEAVE_OVERRUN,
+        MONITORING_LIMIT,
+        FENCE_BREACH,
+        RELEASE_NOTICE,
+        REVOCATION_RULING,
+        PETITION_ACCEPTANCE,
+        PETITION_HANDLING,
+        PETITION_REVIEW,
+        PETITION_RECHECK,
         PROBATION_ELIGIBILITY,
         PROBATION_PERIOD,
         PROSECUTION_WITHOUT_TRANSFER,
@@ -234,6 +280,10 @@ pub struct SupervisionTruth {
     /// The police case number (公安案件编号), which every department's record of the case
     /// carries or links to: how a stored case is matched to its true case.
     pub police_case_no: String,
+    /// The petition number (信访件编号) of a petition rule's mark; then `case` and
+    /// `police_case_no` are empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub petition_no: Option<String>,
     /// The catalog rule id.
     pub rule: String,
     pub mark: Mark,

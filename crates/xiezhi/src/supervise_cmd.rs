@@ -236,7 +236,10 @@ pub fn truth(export: &Path) -> Result<(Vec<Expected>, BTreeSet<String>)> {
     let expected = marks
         .iter()
         .map(|m| Expected {
-            police_case_no: m.police_case_no.clone(),
+            police_case_no: m
+                .petition_no
+                .clone()
+                .unwrap_or_else(|| m.police_case_no.clone()),
             rule: m.rule.clone(),
             violation: m.mark == xiezhi_synth::violations::Mark::Violation,
         })

@@ -18,22 +18,34 @@ pub mod bail_limit;
 pub mod community_correction_report;
 pub mod commutation_half_term;
 pub mod commutation_interval;
+pub mod decision_notice;
 pub mod delivery_for_execution;
 pub mod detention_range;
 pub mod execution_without_judgment;
+pub mod fence_breach;
 pub mod first_commutation;
 pub mod first_instance;
 pub mod fixed_term_range;
 pub mod investigation_custody;
+pub mod leave_overrun;
+pub mod lost_contact;
+pub mod missed_intake;
+pub mod monitoring_limit;
 pub mod parole_exclusion;
 pub mod parole_half_term;
+pub mod petition_acceptance;
+pub mod petition_handling;
+pub mod petition_recheck;
+pub mod petition_review;
 pub mod probation_eligibility;
 pub mod probation_period;
 pub mod probation_recidivist;
 pub mod prosecution_review;
 pub mod prosecution_without_transfer;
+pub mod release_notice;
 pub mod required_documents;
 pub mod required_evidence;
+pub mod revocation_ruling;
 pub mod second_instance;
 pub mod statutory_band;
 pub mod supplementary_investigation;
@@ -47,6 +59,7 @@ use serde::Serialize;
 use xiezhi_standard::codes::{table, CodeTable};
 
 use crate::deadline::{deadline, Period, RestDays};
+use crate::petitions::PetitionFacts;
 use crate::{Basis, CaseEvent, CaseFacts, ExecutionFacts, RiskItem, SentenceFacts, Severity};
 
 /// A rule's catalog entry.
@@ -121,11 +134,52 @@ const RULES: &[(Rule, Check)] = &[
     (commutation_interval::RULE, commutation_interval::check),
     (parole_exclusion::RULE, parole_exclusion::check),
     (parole_half_term::RULE, parole_half_term::check),
+    // Community corrections (社区矫正法): hand-over, contact, leave, monitoring, fences,
+    // revocation and release.
+    (decision_notice::RULE, decision_notice::check),
+    (missed_intake::RULE, missed_intake::check),
+    (lost_contact::RULE, lost_contact::check),
+    (leave_overrun::RULE, leave_overrun::check),
+    (monitoring_limit::RULE, monitoring_limit::check),
+    (fence_breach::RULE, fence_breach::check),
+    (revocation_ruling::RULE, revocation_ruling::check),
+    (release_notice::RULE, release_notice::check),
 ];
 
-/// Every rule, in catalog order.
+type PetitionCheck = fn(&PetitionFacts, NaiveDate, &dyn RestDays) -> Option<RiskItem>;
+
+/// Rules over one petition matter (信访工作条例), judged per petition rather than per case.
+const PETITION_RULES: &[(Rule, PetitionCheck)] = &[
+    (petition_acceptance::RULE, petition_acceptance::check),
+    (petition_handling::RULE, petition_handling::check),
+    (petition_review::RULE, petition_review::check),
+    (petition_recheck::RULE, petition_recheck::check),
+];
+
+/// Every rule, in catalog order: case rules, then petition rules.
 pub fn catalog() -> Vec<Rule> {
-    RULES.iter().map(|(rule, _)| *rule).collect()
+    RULES
+        .iter()
+        .map(|(rule, _)| *rule)
+        .chain(PETITION_RULES.iter().map(|(rule, _)| *rule))
+        .collect()
+}
+
+/// Whether a rule judges petitions (its items name a petition, not a case).
+pub fn is_petition_rule(id: &str) -> bool {
+    PETITION_RULES.iter().any(|(r, _)| r.id == id)
+}
+
+/// Runs every petition rule over one petition as of a date.
+pub fn evaluate_petition(
+    petition: &PetitionFacts,
+    as_of: NaiveDate,
+    calendar: &dyn RestDays,
+) -> Vec<RiskItem> {
+    PETITION_RULES
+        .iter()
+        .filter_map(|(_, check)| check(petition, as_of, calendar))
+        .collect()
 }
 
 /// Runs every rule over one case as of a date.

@@ -3,6 +3,7 @@
 
 pub(crate) mod court;
 pub(crate) mod justice;
+pub(crate) mod justice_admin;
 pub(crate) mod organs;
 pub(crate) mod police;
 pub(crate) mod procuratorate;
@@ -153,6 +154,7 @@ pub(crate) fn case_name(world: &World, case: &Case) -> String {
 /// order; a violation outranks a near-miss of the same rule in the same case.
 pub(crate) fn write_supervision_truth(
     world: &World,
+    admin: &crate::justice_admin::Admin,
     out_dir: &Path,
 ) -> Result<FileSummary, SynthError> {
     use crate::violations::{Mark, SupervisionTruth, FILE};
@@ -165,6 +167,27 @@ pub(crate) fn write_supervision_truth(
             let row = SupervisionTruth {
                 case: truth::case_id(i),
                 police_case_no: case.police_no.clone(),
+                petition_no: None,
+                rule: rule.to_string(),
+                mark,
+            };
+            let mut line = serde_json::to_string(&row)
+                .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
+            line.push('\n');
+            out.write(line.as_bytes())?;
+            out.records += 1;
+        }
+    }
+    // Petition marks, in petition order: a petition is judged on its own, case or not.
+    for p in &admin.petitions {
+        let mut marks = p.marks.clone();
+        marks.sort_unstable();
+        marks.dedup_by_key(|(rule, _)| *rule);
+        for (rule, mark) in marks {
+            let row = SupervisionTruth {
+                case: String::new(),
+                police_case_no: String::new(),
+                petition_no: Some(p.no.clone()),
                 rule: rule.to_string(),
                 mark,
             };
