@@ -143,7 +143,14 @@ mod tests {
                 "police",
                 "procuratorate",
                 "court",
-                "justice"
+                "justice",
+                "justice_corrections",
+                "justice_correction_events",
+                "justice_location_fixes",
+                "justice_fences",
+                "petitions",
+                "mediation",
+                "legal_aid"
             ]
         );
     }

@@ -32,9 +32,45 @@ fn small_province_reconciles_and_matches_ground_truth() {
     .unwrap();
     assert_eq!(
         reports.len(),
-        5,
+        12,
         "every department file and the organ registry are ingested"
     );
+    // The justice-administration files: exactly the planted bad records are quarantined, each
+    // for the rule the generator named (a location fix off the Earth or from the future, a
+    // report-in before the judgment, a petition answered before it was received).
+    let bad = xiezhi_synth::read_bad_records(&export).unwrap();
+    for rule in [
+        "geo.invalid",
+        "location.time_travel",
+        "correction.report_before_judgment",
+        "petition.dates_order",
+    ] {
+        assert!(bad.iter().any(|b| b.rule == rule), "{rule} planted");
+    }
+    for r in reports.iter().filter(|r| {
+        r.file.starts_with("justice/") && r.file != "justice/corrections.csv"
+            || r.file.starts_with("petitions/")
+    }) {
+        let mut want: Vec<(usize, &str)> = bad
+            .iter()
+            .filter(|b| b.file == r.file)
+            .map(|b| (b.record, b.rule.as_str()))
+            .collect();
+        want.sort_unstable();
+        let mut got: Vec<(usize, &str)> = r
+            .outcomes
+            .iter()
+            .filter(|o| o.outcome == xiezhi_store::Outcome::Quarantined)
+            .map(|o| {
+                (
+                    o.record_no as usize,
+                    o.rules.first().map_or("", String::as_str),
+                )
+            })
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, want, "{}", r.file);
+    }
 
     for r in &reports {
         assert_eq!(

@@ -33,7 +33,16 @@ pub fn all_cases<S: Store>(store: &S) -> Result<Vec<String>, StoreError> {
 
 /// The cases whose rows were written at or after ledger position `from`.
 pub fn changed_cases<S: Store>(store: &S, from: i64) -> Result<BTreeSet<String>, StoreError> {
+    Ok(changes(store, from)?.0)
+}
+
+/// The cases, and the petitions, whose rows were written at or after ledger position `from`.
+fn changes<S: Store>(
+    store: &S,
+    from: i64,
+) -> Result<(BTreeSet<String>, BTreeSet<String>), StoreError> {
     let mut cases = BTreeSet::new();
+    let mut petitions = BTreeSet::new();
     let mut seq = from;
     loop {
         let page = store.ledger_entries(seq, 10_000)?;
@@ -47,6 +56,9 @@ pub fn changed_cases<S: Store>(store: &S, from: i64) -> Result<BTreeSet<String>,
                 else {
                     continue;
                 };
+                if entity == Entity::Petition.name() {
+                    petitions.insert(uid.to_string());
+                }
                 match Entity::from_name(entity) {
                     Some(Entity::Case) => {
                         cases.insert(uid.to_string());
@@ -61,10 +73,11 @@ pub fn changed_cases<S: Store>(store: &S, from: i64) -> Result<BTreeSet<String>,
             }
         }
     }
-    Ok(cases)
+    Ok((cases, petitions))
 }
 
-/// Evaluates the named cases as of a date (cases not stored are skipped).
+/// Evaluates the named cases as of a date (cases not stored are skipped); petitions are
+/// judged by [`evaluate_all`] and [`evaluate_changed`].
 pub fn evaluate_cases<S: Store>(
     store: &S,
     cases: impl IntoIterator<Item = String>,
@@ -85,20 +98,22 @@ pub fn evaluate_cases<S: Store>(
             findings.cases.push(facts.case_uid);
         }
     }
-    evaluate_petitions(store, as_of, calendar, &mut findings)?;
     Ok(findings)
 }
 
-/// Every stored petition is judged on each run, changed or not: petitions are few beside
-/// their cases, and a petition's clock runs whether or not its row changed. Each petition's
-/// uid counts as an evaluated subject.
+/// Judges petitions (all, or those named) and counts each petition's uid as an evaluated
+/// subject: petition rules' items name the petition.
 fn evaluate_petitions<S: Store>(
     store: &S,
+    only: Option<&BTreeSet<String>>,
     as_of: NaiveDate,
     calendar: &dyn RestDays,
     findings: &mut Findings,
 ) -> Result<(), StoreError> {
     for p in crate::petitions::all(store)? {
+        if only.is_some_and(|set| !set.contains(&p.uid)) {
+            continue;
+        }
         findings
             .items
             .extend(crate::rules::evaluate_petition(&p, as_of, calendar));
@@ -113,7 +128,9 @@ pub fn evaluate_all<S: Store>(
     as_of: NaiveDate,
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
-    evaluate_cases(store, all_cases(store)?, as_of, calendar)
+    let mut findings = evaluate_cases(store, all_cases(store)?, as_of, calendar)?;
+    evaluate_petitions(store, None, as_of, calendar, &mut findings)?;
+    Ok(findings)
 }
 
 /// Evaluates only the cases changed since ledger position `from`.
@@ -124,7 +141,11 @@ pub fn evaluate_changed<S: Store>(
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
     let ledger_seq = store.ledger_len()?;
-    let mut findings = evaluate_cases(store, changed_cases(store, from)?, as_of, calendar)?;
+    let (cases, petitions) = changes(store, from)?;
+    let mut findings = evaluate_cases(store, cases, as_of, calendar)?;
+    if !petitions.is_empty() {
+        evaluate_petitions(store, Some(&petitions), as_of, calendar, &mut findings)?;
+    }
     findings.ledger_seq = ledger_seq;
     Ok(findings)
 }

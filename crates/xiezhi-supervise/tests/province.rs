@@ -165,22 +165,29 @@ fn every_basis_quotes_its_article_verbatim() {
             .lines()
             .position(|l| l.starts_with(&head))
             .unwrap_or_else(|| panic!("{}: {head} not found", rule.id));
-        // The article runs until the next line that starts an article.
-        let body: Vec<&str> = text
+        // The article runs until the next line that starts an article; an item line (（一）…)
+        // belongs to the paragraph before it.
+        let mut body: Vec<String> = Vec::new();
+        for l in text
             .lines()
             .skip(start)
             .enumerate()
             .take_while(|(i, l)| *i == 0 || !(l.starts_with('第') && l.contains("条 ")))
             .map(|(_, l)| l)
             .filter(|l| !l.trim().is_empty())
-            .collect();
+        {
+            match body.last_mut() {
+                Some(para) if l.starts_with('（') => para.push_str(l),
+                _ => body.push(l.to_string()),
+            }
+        }
         assert!(
             body.iter().any(|l| l.contains(b.quote)),
             "{}: quote not in {head}",
             rule.id
         );
         if let Some(p) = b.paragraph {
-            let para = body.get(p as usize - 1).unwrap_or(&"");
+            let para = body.get(p as usize - 1).map_or("", String::as_str);
             assert!(
                 para.contains(b.quote),
                 "{}: quote not in paragraph {p}",

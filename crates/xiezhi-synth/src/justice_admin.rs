@@ -633,8 +633,9 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
                 device: format!("DW{:07}", n + 1),
             });
             // A report-in registered before the judgment took effect: a second, wrong register
-            // row for about 1 % of subjects, which the ingest must quarantine.
-            if chance(&mut rng, 1) {
+            // row for the first subject and about 1 % of the rest, which the ingest must
+            // quarantine.
+            if admin.bad_subjects.is_empty() || chance(&mut rng, 1) {
                 admin.bad_subjects.push(n);
             }
         }
@@ -680,7 +681,11 @@ fn fixes(world: &mut World, seed: u64, admin: &mut Admin) {
             }
             day = add_days(day, 1);
         }
-        if s.fixes.len() < 10 || planted_stop {
+        let leave_in_window = s
+            .acts
+            .iter()
+            .any(|a| a.kind == "leave_approved" && a.until.is_some_and(|u| u >= first));
+        if s.fixes.len() < 10 || planted_stop || leave_in_window {
             continue;
         }
         // A fence breach: three fixes a quarter-hour apart inside a no-entry zone (or outside
@@ -715,10 +720,13 @@ fn fixes(world: &mut World, seed: u64, admin: &mut Admin) {
             s.fixes.sort_by_key(|f| f.at);
             world.cases[s.case].marks.push((rule::FENCE_BREACH, m));
         }
-        if chance(&mut bad, 2) {
+        // Bad copies for 2 % of subjects, and always for the first one with fixes, so a small
+        // province has both kinds.
+        let first_with_fixes = admin.bad_fixes.is_empty();
+        if first_with_fixes || chance(&mut bad, 2) {
             admin.bad_fixes.push((si, BadFix::ImpossibleCoordinates));
         }
-        if chance(&mut bad, 2) {
+        if first_with_fixes || chance(&mut bad, 2) {
             admin.bad_fixes.push((si, BadFix::TimeTravel));
         }
     }
@@ -798,7 +806,7 @@ fn petitions(world: &mut World, seed: u64, admin: &mut Admin) {
             case,
             person,
             division: county.code,
-            organ: if case.is_some() { organ } else { organ },
+            organ,
             received,
             accepted: Some(accepted),
             extended_days,
@@ -852,7 +860,8 @@ fn petitions(world: &mut World, seed: u64, admin: &mut Admin) {
             p.recheck_answered = None;
         }
         p.marks = marks;
-        let bad_copy = chance(&mut rng, 1);
+        // The first petition and 1 % of the rest get a bad copy.
+        let bad_copy = admin.petitions.is_empty() || chance(&mut rng, 1);
         admin.petitions.push(p.clone());
         if bad_copy {
             // Answered before it was received: quarantined on ingest.

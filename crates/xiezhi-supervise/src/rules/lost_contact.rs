@@ -81,10 +81,18 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
             let due = prev.0 + Days::new(CONTACT_GAP_DAYS);
             if d > due {
                 let ongoing = line.is_empty();
-                let (tail, last) = if ongoing {
+                let (tail, last) = if ongoing && d == as_of {
                     (
                         format!("截至{d}仍无联系记录，已失联{}日。", (d - prev.0).num_days()),
                         format!("as_of {as_of}"),
+                    )
+                } else if ongoing {
+                    (
+                        format!(
+                            "至矫正终止日{d}仍无联系记录，失联{}日。",
+                            (d - prev.0).num_days()
+                        ),
+                        format!("correction_ended {d} {}", s.record.executing_org),
                     )
                 } else {
                     (
@@ -100,7 +108,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
                     &facts.case_uid,
                     due,
                     format!(
-                        "社区矫正对象于{reported}报到（{}），最后一次联系记录为{}；{tail}依{}，社区矫正机构应当掌握其活动情况。{gap_zh}",
+                        "社区矫正对象于{reported}报到（{}），最后一次联系记录为{}，{due}后即超过平台容许的联系间隔；{tail}依{}，社区矫正机构应当掌握其活动情况。{gap_zh}",
                         s.record.executing_org,
                         prev.0,
                         RULE.basis.cite()
