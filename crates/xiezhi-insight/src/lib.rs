@@ -5,10 +5,12 @@
 pub mod batch;
 pub mod cail;
 pub mod corpus;
+pub mod correction_risk;
 pub mod data;
 pub mod elements;
 pub mod eval;
 pub mod extract;
+pub mod hotspots;
 pub mod linear;
 pub mod predict;
 pub mod search;

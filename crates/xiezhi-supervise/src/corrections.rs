@@ -249,3 +249,90 @@ pub fn item(
         facts_used,
     }
 }
+
+/// What the platform holds about one subject at intake, for the risk assessment
+/// (`xiezhi_insight::correction_risk`): the engine reads the rows and hands out these factors,
+/// never the rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntakeFactors {
+    pub uid: String,
+    pub age: Option<i32>,
+    pub employment: Option<String>,
+    /// 前科 or 累犯 among the circumstances of his sentence.
+    pub prior_record: bool,
+    /// Principal charge code of the case.
+    pub charge: Option<String>,
+    pub kind: Option<String>,
+    pub report_lag_days: Option<i64>,
+    /// The label, when `labels` knows the subject.
+    pub label: Option<bool>,
+}
+
+/// The intake factors of every stored correction subject. `labels` maps (court case number,
+/// ID number) to a known outcome (a synthetic province's truth); the keys are matched here
+/// and not handed out.
+pub fn intake_factors<S: Store>(
+    store: &S,
+    labels: &std::collections::BTreeMap<(String, String), bool>,
+) -> Result<Vec<IntakeFactors>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.uids(Entity::CorrectionSubject, &after, 1_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.clone();
+        for uid in &page {
+            let Some(row) = store.get(Entity::CorrectionSubject, uid)? else {
+                continue;
+            };
+            let r = &row.record;
+            let person = match row.person_uid.as_deref() {
+                Some(p) => store.get(Entity::Person, p)?,
+                None => None,
+            };
+            let case = match row.case_uid.as_deref() {
+                Some(c) => store.get(Entity::Case, c)?,
+                None => None,
+            };
+            let effective = date(r, "effective_date");
+            let age = person
+                .as_ref()
+                .and_then(|p| date(&p.record, "birth_date"))
+                .zip(effective)
+                .map(|(b, e)| e.years_since(b).map_or(0, |y| y as i32));
+            let mut prior_record = false;
+            if let Some(c) = row.case_uid.as_deref() {
+                for s in store.rows_of_case(Entity::Sentence, c)? {
+                    if s.person_uid == row.person_uid {
+                        if let Some(Value::Codes(codes)) = s.record.get("circumstances") {
+                            prior_record |= codes
+                                .iter()
+                                .any(|c| c == "prior_record" || c == "recidivist");
+                        }
+                    }
+                }
+            }
+            let charge = case.as_ref().and_then(|c| match c.record.get("charges") {
+                Some(Value::Codes(codes)) => codes.first().cloned(),
+                _ => None,
+            });
+            let key = case
+                .as_ref()
+                .and_then(|c| text(&c.record, "court_case_no"))
+                .zip(person.as_ref().and_then(|p| text(&p.record, "id_number")));
+            out.push(IntakeFactors {
+                uid: row.uid.clone(),
+                age,
+                employment: text(r, "employment"),
+                prior_record,
+                charge,
+                kind: text(r, "kind"),
+                report_lag_days: date(r, "reported_on")
+                    .zip(effective)
+                    .map(|(rep, eff)| (rep - eff).num_days()),
+                label: key.and_then(|k| labels.get(&k).copied()),
+            });
+        }
+    }
+    Ok(out)
+}

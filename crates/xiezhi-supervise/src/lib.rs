@@ -13,6 +13,7 @@
 pub mod corrections;
 pub mod deadline;
 pub mod engine;
+pub mod fence_index;
 pub mod lifecycle;
 pub mod measure;
 pub mod petitions;

@@ -23,6 +23,8 @@ pub struct PetitionFacts {
     /// The case it names, if any.
     pub case_uid: Option<String>,
     pub org_code: String,
+    /// The petitioner's division (信访人所在地), for hot spots.
+    pub division: Option<String>,
     pub received: Option<NaiveDate>,
     pub accepted: Option<NaiveDate>,
     pub extended_days: Option<i64>,
@@ -51,6 +53,7 @@ pub fn all<S: Store>(store: &S) -> Result<Vec<PetitionFacts>, StoreError> {
                 petition_no: text(r, "petition_no"),
                 case_uid: row.case_uid.clone(),
                 org_code: text(r, "org_code").unwrap_or_default(),
+                division: text(r, "division"),
                 received: date(r, "received_on"),
                 accepted: date(r, "accepted_on"),
                 extended_days: int(r, "extended_days"),

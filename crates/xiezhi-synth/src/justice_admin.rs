@@ -102,6 +102,11 @@ pub(crate) struct Subject {
     pub fences: Vec<Fence>,
     pub fixes: Vec<Fix>,
     pub device: String,
+    /// The latent risk multiplier (per mille) the subject's misconduct is drawn with.
+    pub risk_pm: u32,
+    /// Whether the subject misbehaved during the correction: a warning, a revocation
+    /// proposal, a leave overrun, lost contact or a fence breach (the risk model's label).
+    pub violated: bool,
 }
 
 /// A petition (信访事项).
@@ -241,6 +246,40 @@ const PROHIBITIONS: [&str; 3] = [
     "禁止进入被害人住所周边区域",
 ];
 
+/// 前科 in the sentence's circumstances (bit 8 of `sentence::CIRCUMSTANCES`).
+const PRIOR_RECORD: u16 = 1 << 8;
+
+/// The latent risk multiplier of a subject's misconduct, per mille, from what the platform
+/// holds about him at intake: age, work or study, a prior record, the charge. Points map
+/// through a fixed table (integers only: the province is byte-identical everywhere). The
+/// model in `xiezhi-insight` must learn this from the data; these are the generator's
+/// choices, not findings about real people.
+pub(crate) fn risk_per_mille(age: i32, employment: &str, prior: bool, charge: &str) -> u32 {
+    let mut points: i32 = match age {
+        ..=24 => 3,
+        25..=34 => 2,
+        35..=49 => 1,
+        _ => 0,
+    };
+    points += match employment {
+        "unemployed" => 3,
+        "employed" => 0,
+        _ => -1,
+    };
+    if prior {
+        points += 3;
+    }
+    points += match charge {
+        "盗窃罪" | "诈骗罪" | "寻衅滋事罪" | "走私、贩卖、运输、制造毒品罪" | "开设赌场罪" => {
+            2
+        }
+        "危险驾驶罪" | "交通肇事罪" => -1,
+        _ => 0,
+    };
+    const TABLE: [u32; 11] = [300, 400, 550, 700, 900, 1150, 1450, 1800, 2200, 2700, 3300];
+    TABLE[points.clamp(0, 10) as usize]
+}
+
 /// Per mille for the acts few subjects have (monitoring, revocation, a leave, the last two
 /// months of fixes), so that a small province still plants each.
 const RARE_PER_MILLE: u32 = 100;
@@ -313,6 +352,18 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
                 continue;
             }
             let mut marks: Vec<(&'static str, Mark)> = Vec::new();
+            let employment = match rng.gen_range(0..100) {
+                0..=59 => "employed",
+                60..=64 => "studying",
+                65..=89 => "unemployed",
+                _ => "retired",
+            };
+            let age = effective.year() - world.persons[person_ix].birth.year();
+            let prior = s.circumstances & PRIOR_RECORD != 0;
+            let charge = world.charges[world.cases[ci].charges[0]].name;
+            let risk_pm = risk_per_mille(age, employment, prior, charge);
+            let scaled = |per_mille: u32| per_mille * risk_pm / 1000;
+            let mut violated = false;
             let mut acts = Vec::new();
             let doc = |prefix: &str, n: usize| format!("{prefix}〔{}〕{}号", effective.year(), n);
             // 第20条: the decision organ notifies within 5 days.
@@ -350,7 +401,8 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             // Revocation (第46、48条): proposal, ruling within 30 days; the correction ends.
             let mut stop = term_end.min(export);
             let mut revoked = None;
-            if chance(&mut rng, 3) && (stop - reported).num_days() > 120 {
+            if rng.gen_range(0..1000) < scaled(30) && (stop - reported).num_days() > 120 {
+                violated = true;
                 let proposed = add_days(
                     reported,
                     rng.gen_range(60..(stop - reported).num_days() - 40),
@@ -393,8 +445,9 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             let active_at_export = revoked.is_none() && term_end > export;
             let mut contact_until = stop;
             if active_at_export && (export - reported).num_days() > 120 {
-                match draw_per_mille(&mut rng, true, RARE_PER_MILLE) {
+                match draw_per_mille(&mut rng, true, scaled(RARE_PER_MILLE)) {
                     Some(Mark::Violation) => {
+                        violated = true;
                         marks.push((rule::LOST_CONTACT, Mark::Violation));
                         contact_until = add_days(export, -rng.gen_range(45..=100));
                     }
@@ -410,10 +463,11 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             let mut gap: Option<(NaiveDate, NaiveDate)> = None;
             let term_days = (stop - reported).num_days();
             if contact_until == stop && term_days > 200 {
-                let mark = draw_per_mille(&mut rng, true, PLANT_PER_MILLE);
+                let mark = draw_per_mille(&mut rng, true, scaled(PLANT_PER_MILLE));
                 let g0 = add_days(reported, rng.gen_range(40..term_days - 150));
                 match mark {
                     Some(Mark::Violation) => {
+                        violated = true;
                         marks.push((rule::LOST_CONTACT, Mark::Violation));
                         gap = Some((g0, add_days(g0, rng.gen_range(45..=100))));
                     }
@@ -486,8 +540,9 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             if span > 60 && gap.is_none() && chance(&mut rng, 20) {
                 let approved = add_days(reported, rng.gen_range(20..span - 30));
                 let until = add_days(approved, rng.gen_range(3..=10));
-                let back = match draw_per_mille(&mut rng, true, RARE_PER_MILLE) {
+                let back = match draw_per_mille(&mut rng, true, scaled(RARE_PER_MILLE)) {
                     Some(m) => {
+                        violated |= m == Mark::Violation;
                         marks.push((rule::LEAVE_OVERRUN, m));
                         if m == Mark::Violation {
                             add_days(until, rng.gen_range(1..=10))
@@ -514,7 +569,8 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             }
             // A warning and electronic monitoring (第28、29条) for some: at most three months
             // per period.
-            if span > 150 && gap.is_none() && chance(&mut rng, 15) {
+            if span > 150 && gap.is_none() && rng.gen_range(0..1000) < scaled(150) {
+                violated = true;
                 let warned = add_days(reported, rng.gen_range(20..span - 130));
                 acts.push(Act {
                     kind: "warning",
@@ -578,12 +634,6 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             acts.retain(|a| a.at.date() <= export);
             acts.sort_by_key(|a| a.at);
             let prohibition = (chance(&mut rng, 25)).then(|| PROHIBITIONS[rng.gen_range(0..3)]);
-            let employment = match rng.gen_range(0..100) {
-                0..=59 => "employed",
-                60..=64 => "studying",
-                65..=89 => "unemployed",
-                _ => "retired",
-            };
             let mut fences = vec![Fence {
                 rule: "no_exit",
                 name: format!("{county_name}行政区域"),
@@ -631,6 +681,8 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
                 fences,
                 fixes: Vec::new(),
                 device: format!("DW{:07}", n + 1),
+                risk_pm,
+                violated,
             });
             // A report-in registered before the judgment took effect: a second, wrong register
             // row for the first subject and about 1 % of the rest, which the ingest must
@@ -690,7 +742,8 @@ fn fixes(world: &mut World, seed: u64, admin: &mut Admin) {
         }
         // A fence breach: three fixes a quarter-hour apart inside a no-entry zone (or outside
         // the county); the near-miss is one stray fix (GPS drift), which the rule tolerates.
-        if let Some(m) = draw_per_mille(&mut rng, true, RARE_PER_MILLE) {
+        if let Some(m) = draw_per_mille(&mut rng, true, RARE_PER_MILLE * s.risk_pm / 1000) {
+            s.violated |= m == Mark::Violation;
             let fence = s
                 .fences
                 .iter()
@@ -958,7 +1011,7 @@ fn mediations(world: &mut World, seed: u64, admin: &mut Admin) {
         let usual = per_month as f64 * f64::from(weight) / 100.0 / counties as f64;
         let extra = ((usual * 4.0).ceil() as usize).max(8);
         let run = rng.gen_range(1..=2);
-        let m0 = rng.gen_range(6..months - run);
+        let m0 = rng.gen_range(9..months - run);
         let mut planted = 0;
         let mut month_days = Vec::new();
         for m in m0..m0 + run {

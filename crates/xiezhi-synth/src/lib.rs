@@ -237,7 +237,8 @@ mod util;
 pub mod violations;
 
 pub use export::justice_admin::{
-    read_bad_records, read_hot_spots, BadRecord, BAD_RECORDS, HOT_SPOTS,
+    read_bad_records, read_hot_spots, read_risk_truth, BadRecord, RiskTruth, BAD_RECORDS,
+    HOT_SPOTS, RISK_TRUTH,
 };
 
 use std::path::{Path, PathBuf};

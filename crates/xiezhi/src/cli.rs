@@ -158,6 +158,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::insight_cmd::InsightAction,
     },
+    /// 司法行政分析：社区矫正风险评估、调解与信访热点 (justice administration: risk, hot spots)
+    Justice {
+        #[command(subcommand)]
+        action: crate::justice_cmd::JusticeAction,
+    },
     /// 定罪量刑知识图谱 (the statute graph)
     Graph {
         #[command(subcommand)]

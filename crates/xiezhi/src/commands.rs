@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Stats(args) => crate::stats_cmd::stats(&data, args),
         Command::Insight { action } => crate::insight_cmd::insight(&data, action),
         Command::Graph { action } => crate::graph_cmd::graph(action),
+        Command::Justice { action } => crate::justice_cmd::run(&data, action),
         Command::Access { action } => access(&data, action),
         Command::Request { action } => request(&data, action),
         Command::Supervise { action } => match action {

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod graph_cmd;
 mod insight_cmd;
+mod justice_cmd;
 mod keys_cmd;
 mod report;
 mod request_cmd;

@@ -25,6 +25,18 @@ pub(crate) const LEGAL_AID: &str = "justice/legal-aid.csv";
 pub const BAD_RECORDS: &str = "justice-admin-bad-records.jsonl";
 /// Planted mediation hot spots.
 pub const HOT_SPOTS: &str = "mediation-hot-spots.jsonl";
+/// Per correction subject: whether he misbehaved during the correction (the risk label).
+pub const RISK_TRUTH: &str = "correction-risk-truth.jsonl";
+
+/// The risk label of one correction subject, keyed as the platform keys him: the court case
+/// number and the ID number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RiskTruth {
+    pub court_case_no: String,
+    pub id_number: String,
+    /// A warning, a revocation proposal, a leave overrun, lost contact or a fence breach.
+    pub violated: bool,
+}
 
 /// One planted bad record: the file, its 1-based record number, the rule that must refuse it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -404,6 +416,19 @@ pub(crate) fn write(
         spots.write(line.as_bytes())?;
         spots.records += 1;
     }
+    let mut risk = Output::create(out_dir, RISK_TRUTH, "justice_admin_truth")?;
+    for s in &admin.subjects {
+        let row = RiskTruth {
+            court_case_no: world.cases[s.case].court_no.clone(),
+            id_number: world.persons[s.person].id_number.clone(),
+            violated: s.violated,
+        };
+        let mut line = serde_json::to_string(&row)
+            .map_err(|e| SynthError::write(risk.path(), std::io::Error::other(e)))?;
+        line.push('\n');
+        risk.write(line.as_bytes())?;
+        risk.records += 1;
+    }
     Ok(vec![
         subjects.out.finish()?,
         acts.out.finish()?,
@@ -414,12 +439,18 @@ pub(crate) fn write(
         aid.out.finish()?,
         bad_out.finish()?,
         spots.finish()?,
+        risk.finish()?,
     ])
 }
 
 /// Reads the planted bad records of an output directory.
 pub fn read_bad_records(out_dir: &Path) -> Result<Vec<BadRecord>, SynthError> {
     read_jsonl(&out_dir.join(BAD_RECORDS))
+}
+
+/// Reads the correction subjects' risk labels of an output directory.
+pub fn read_risk_truth(out_dir: &Path) -> Result<Vec<RiskTruth>, SynthError> {
+    read_jsonl(&out_dir.join(RISK_TRUTH))
 }
 
 /// Reads the planted mediation hot spots of an output directory.
