@@ -17,6 +17,7 @@ pub mod fence_index;
 pub mod lifecycle;
 pub mod measure;
 pub mod petitions;
+pub mod review;
 pub mod rules;
 
 use std::collections::HashMap;

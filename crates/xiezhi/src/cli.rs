@@ -158,6 +158,11 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::insight_cmd::InsightAction,
     },
+    /// 案件评查：抽样、评查表、评分、结果 (case-quality review)
+    Review {
+        #[command(subcommand)]
+        action: crate::justice_cmd::ReviewAction,
+    },
     /// 司法行政分析：社区矫正风险评估、调解与信访热点 (justice administration: risk, hot spots)
     Justice {
         #[command(subcommand)]
@@ -566,6 +571,15 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 100_000)]
         cases: usize,
         #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// 电子围栏检查：定位点 × 围栏，空间网格索引对比逐一检查 (fence checks per second)
+    Fences {
+        #[arg(long, default_value_t = 1_000_000)]
+        fixes: usize,
+        #[arg(long, default_value_t = 10_000)]
+        fences: usize,
+        #[arg(long, default_value_t = 2024)]
         seed: u64,
     },
     /// The cost curve: per size a province, per backend ingest, size, case-360 reads,

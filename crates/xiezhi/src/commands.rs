@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Insight { action } => crate::insight_cmd::insight(&data, action),
         Command::Graph { action } => crate::graph_cmd::graph(action),
         Command::Justice { action } => crate::justice_cmd::run(&data, action),
+        Command::Review { action } => crate::justice_cmd::review_run(&data, action),
         Command::Access { action } => access(&data, action),
         Command::Request { action } => request(&data, action),
         Command::Supervise { action } => match action {
@@ -215,6 +216,25 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Bench {
             what: BenchWhat::Supervise { cases, seed },
         } => supervise_cmd::bench(cases, seed),
+        Command::Bench {
+            what:
+                BenchWhat::Fences {
+                    fixes,
+                    fences,
+                    seed,
+                },
+        } => {
+            let r = xiezhi_supervise::fence_index::bench(fixes, fences, seed);
+            println!(
+                "电子围栏检查：{} 个定位点 × {} 个围栏（网格 {} 格，建索引 {:.1} ms）",
+                r.fixes, r.fences, r.cells, r.build_ms
+            );
+            println!(
+                "  网格索引 {:.0} 点/秒；逐一检查 {:.0} 点/秒；越界 {} 次",
+                r.checks_per_sec, r.brute_force_checks_per_sec, r.breaches_found
+            );
+            Ok(0)
+        }
         Command::Bench {
             what: BenchWhat::Exchange { transfers, batch },
         } => bench_exchange(transfers, batch),

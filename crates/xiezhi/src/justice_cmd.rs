@@ -254,3 +254,133 @@ fn hot_spots(store: &AnyStore, export: &Path, top: usize, json: bool) -> Result<
     }
     Ok(0)
 }
+
+/// `xiezhi review`: 案件评查 samples, checklists, scores and results.
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// 抽取评查样本：某机关某期间办结的案件，可复现的随机抽样 (draw a reproducible sample)
+    Sample {
+        /// 机构代码 (org code of a police station, procuratorate, court or corrections organ)
+        #[arg(long)]
+        organ: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, default_value_t = 10)]
+        size: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "reviewer")]
+        by: String,
+    },
+    /// 查看评查样本与评查表 (show a sample and its checklists)
+    Show { id: String },
+    /// 评分：逐项给出 符合/不符合/不适用 (score one sampled case, every item)
+    Score {
+        id: String,
+        #[arg(long)]
+        case: String,
+        /// `rule=conform|nonconform|na[:说明]`, one per checklist item.
+        #[arg(long = "item")]
+        items: Vec<String>,
+        #[arg(long, default_value = "reviewer")]
+        by: String,
+    },
+    /// 评查结果：按机关、按规则 (results per organ and per rule)
+    Results,
+}
+
+pub fn review_run(data: &Path, action: ReviewAction) -> Result<i32> {
+    use xiezhi_supervise::review::{self, Verdict};
+    let mut store = open_store(data)?;
+    let today = chrono::Local::now().date_naive();
+    match action {
+        ReviewAction::Sample {
+            organ,
+            from,
+            to,
+            size,
+            seed,
+            by,
+        } => {
+            let cal = xiezhi_supervise::DataCalendar::shipped()?;
+            let s = review::draw(&mut store, &organ, from, to, size, seed, &by, today, &cal)?;
+            println!(
+                "评查样本 {}：{} 在 {from} 至 {to} 办结 {} 件，抽取 {} 件（{}）",
+                s.id,
+                s.organ,
+                s.population,
+                s.cases.len(),
+                s.method
+            );
+            for c in &s.cases {
+                println!(
+                    "  {}（{}），评查项 {} 个",
+                    c.case_uid,
+                    c.closed_by,
+                    c.checklist.len()
+                );
+            }
+            Ok(0)
+        }
+        ReviewAction::Show { id } => {
+            let s = review::sample(&store, &id)?;
+            println!(
+                "评查样本 {}（总体 {} 件，{}）",
+                s.id, s.population, s.method
+            );
+            for c in &s.cases {
+                let score = c
+                    .score
+                    .map_or("未评查".to_string(), |v| format!("{v:.1} 分"));
+                println!("\n案件 {}（{}）：{score}", c.case_uid, c.closed_by);
+                for i in &c.checklist {
+                    let v = i.verdict.map_or("待评", Verdict::name_zh);
+                    println!("  [{v}] {} {}（{}）", i.rule_id, i.title_zh, i.basis);
+                    if let Some(f) = &i.engine_finding {
+                        println!("        引擎发现：{f}");
+                    }
+                }
+            }
+            Ok(0)
+        }
+        ReviewAction::Score {
+            id,
+            case,
+            items,
+            by,
+        } => {
+            let mut verdicts = Vec::new();
+            for it in &items {
+                let (rule, rest) = it
+                    .split_once('=')
+                    .with_context(|| format!("评查项 `{it}` 应为 规则=结论[:说明]"))?;
+                let (v, note) = rest.split_once(':').unwrap_or((rest, ""));
+                let v = Verdict::parse(v)
+                    .with_context(|| format!("结论 `{v}` 应为 conform、nonconform 或 na"))?;
+                verdicts.push((rule.to_string(), v, note.to_string()));
+            }
+            let c = review::score(&mut store, &id, &case, &verdicts, &by, today)?;
+            println!(
+                "已记录：案件 {} 评查得分 {:.1}（已入账本）",
+                c.case_uid,
+                c.score.unwrap_or_default()
+            );
+            Ok(0)
+        }
+        ReviewAction::Results => {
+            for r in review::results(&store)? {
+                let mean = r.mean_score.map_or("—".to_string(), |m| format!("{m:.1}"));
+                println!(
+                    "{}：样本 {} 个，已评查 {} 件，平均 {mean} 分",
+                    r.organ, r.samples, r.reviewed
+                );
+                for (rule, n) in &r.nonconform_by_rule {
+                    println!("    不符合 {rule}：{n} 件");
+                }
+            }
+            Ok(0)
+        }
+    }
+}
