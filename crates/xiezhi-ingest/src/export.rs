@@ -103,7 +103,10 @@ pub fn plans_from_dir(dir: &Path) -> Result<Vec<Plan>, Vec<MappingErrors>> {
     }
 }
 
-/// Ingests every plan's default file under `export_dir` that exists.
+/// Ingests every plan's default file under `export_dir` that exists. A file without records
+/// (a header, or nothing) has nothing to ingest and is skipped: a department with no acts of
+/// a kind in the period still writes its file. Ingesting that one file on its own
+/// ([`Ingestor::ingest_file`]) refuses it, since there the caller asked for its records.
 pub fn ingest_export<S: Store>(
     store: &mut S,
     plans: &[Plan],
@@ -122,8 +125,12 @@ pub fn ingest_export<S: Store>(
         let report =
             ingestor.ingest_file(plan, &path, &plan.default_file, opts, &mut |done, total| {
                 progress(&source, done, total)
-            })?;
-        reports.push(report);
+            });
+        match report {
+            Ok(r) => reports.push(r),
+            Err(IngestError::File(crate::read::FileError::Empty { .. })) => continue,
+            Err(e) => return Err(e),
+        }
     }
     Ok(reports)
 }
