@@ -65,7 +65,8 @@ pub struct Section {
 pub struct CaseView {
     /// The case as access control saw it.
     pub resource: CaseResource,
-    /// Case, persons, case-person links, events, documents, sentences, executions.
+    /// Case, persons, case-person links, events, documents, evidence, sentences, executions,
+    /// correction subjects, acts, location fixes and fences, petitions, legal aid.
     pub sections: Vec<Section>,
     /// Field decisions behind this view; all of them are in the one ledger entry of the read.
     pub decisions_logged: usize,
@@ -200,7 +201,7 @@ fn text(e: &StoredEntity, field: &str) -> Option<String> {
 }
 
 /// Builds the case as access control sees it: the organs that took part (from the case, its
-/// links, events, documents and executions), the divisions of the case and those organs, and
+/// links, events, documents, executions, correction subjects and acts, legal aid), the divisions of the case and those organs, and
 /// whether the investigation is still under way.
 pub fn case_resource<S: Store + ?Sized>(
     store: &S,
@@ -242,6 +243,12 @@ fn gather<S: Store + ?Sized>(store: &S, case_uid: &str) -> Result<Option<Gathere
         Entity::Evidence,
         Entity::Sentence,
         Entity::Execution,
+        Entity::CorrectionSubject,
+        Entity::CorrectionEvent,
+        Entity::LocationFix,
+        Entity::Fence,
+        Entity::Petition,
+        Entity::LegalAid,
     ] {
         rows.push((e, store.rows_of_case(e, case_uid)?));
     }
@@ -269,6 +276,10 @@ fn gather<S: Store + ?Sized>(store: &S, case_uid: &str) -> Result<Option<Gathere
         (Entity::Document, "issuer"),
         (Entity::Sentence, "court_code"),
         (Entity::Execution, "org_code"),
+        (Entity::CorrectionSubject, "executing_org"),
+        (Entity::CorrectionSubject, "decision_org"),
+        (Entity::CorrectionEvent, "org_code"),
+        (Entity::LegalAid, "org_code"),
     ] {
         for row in section(entity) {
             if entity == Entity::Event

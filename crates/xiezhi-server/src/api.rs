@@ -52,6 +52,27 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/ledger/checkpoint", get(checkpoint))
         .route("/api/v1/ledger/proof", get(proof))
         .route("/api/v1/stats", get(stats))
+        .route(
+            "/api/v1/corrections/alerts",
+            get(crate::justice_api::list_alerts),
+        )
+        .route(
+            "/api/v1/corrections/{case_uid}",
+            get(crate::justice_api::show_correction),
+        )
+        .route(
+            "/api/v1/corrections/{case_uid}/acts",
+            post(crate::justice_api::post_act),
+        )
+        .route(
+            "/api/v1/reviews",
+            get(crate::justice_api::list_reviews).post(crate::justice_api::post_review),
+        )
+        .route("/api/v1/reviews/{id}", get(crate::justice_api::show_review))
+        .route(
+            "/api/v1/reviews/{id}/cases/{case_uid}/score",
+            post(crate::justice_api::post_score),
+        )
         .route("/api/v1/stats/cases", get(crate::insight_api::case_stats))
         .route("/api/v1/search", get(crate::insight_api::search))
         .route("/api/v1/openapi.json", get(openapi))
@@ -99,6 +120,13 @@ pub fn routes() -> Router<Arc<AppState>> {
         stats,
         crate::insight_api::case_stats,
         crate::insight_api::search,
+        crate::justice_api::list_alerts,
+        crate::justice_api::show_correction,
+        crate::justice_api::post_act,
+        crate::justice_api::list_reviews,
+        crate::justice_api::post_review,
+        crate::justice_api::show_review,
+        crate::justice_api::post_score,
         openapi,
         xa::list_transfers,
         xa::show_transfer,
@@ -141,6 +169,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         CheckpointDoc,
         ProofDoc,
         Stats,
+        crate::justice_api::CorrectionDoc,
+        crate::justice_api::FixDoc,
+        crate::justice_api::FenceDoc,
+        crate::justice_api::ActRequest,
+        crate::justice_api::ActRecorded,
+        crate::justice_api::SampleRequest,
+        crate::justice_api::VerdictDoc,
+        crate::justice_api::ScoreRequest,
         xa::TransferList,
         xa::TransferRow,
         xa::TransferDetail,
@@ -176,7 +212,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| Problem::internal(&e))?
 }
 
-fn today_ctx() -> RequestContext {
+pub(crate) fn today_ctx() -> RequestContext {
     RequestContext::new(chrono::Local::now().naive_local())
 }
 
@@ -277,7 +313,7 @@ fn too_large(field: &str, limit: usize) -> Problem {
     p
 }
 
-fn require_role(caller: &Caller, roles: &[Role], what: &str) -> Result<(), Problem> {
+pub(crate) fn require_role(caller: &Caller, roles: &[Role], what: &str) -> Result<(), Problem> {
     let ok = match &caller.principal {
         Principal::User(u) => roles.contains(&u.role),
         Principal::System(_) => false,
@@ -848,6 +884,17 @@ pub fn ingest_bytes(
     if !matches!(caller.principal, Principal::System(_)) {
         require_role(caller, GOVERNANCE, "接入部门数据")?;
     }
+    ingest_checked(state, source, file, bytes)
+}
+
+/// Ingests bytes in a source's format once the caller's right to write them is established
+/// (the steward's upload, or an officer's act recorded from the console).
+pub(crate) fn ingest_checked(
+    state: &AppState,
+    source: &str,
+    file: &str,
+    bytes: &[u8],
+) -> Result<IngestReport, Problem> {
     if bytes.is_empty() {
         return Err(Problem::bad_request("file", "empty", "上传的文件为空"));
     }
@@ -1316,7 +1363,7 @@ pub struct RiskList {
     pub by_severity: BTreeMap<String, usize>,
 }
 
-fn risk_doc(r: &RiskRecord) -> RiskDoc {
+pub(crate) fn risk_doc(r: &RiskRecord) -> RiskDoc {
     let name = |v: serde_json::Result<serde_json::Value>| {
         v.ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -1353,7 +1400,7 @@ fn risk_doc(r: &RiskRecord) -> RiskDoc {
 
 /// Whether the principal may read the procedural events (流程节点) of a case: the test for
 /// seeing its risk items.
-fn sees_case_events(
+pub(crate) fn sees_case_events(
     view: &xiezhi_access::compiled::CompiledView<'_>,
     store: &xiezhi_store::AnyStore,
     case_uid: &str,

@@ -27,6 +27,8 @@ pub mod error;
 pub mod exchange_api;
 pub mod exchange_pages;
 pub mod insight_api;
+pub mod justice_api;
+pub mod justice_pages;
 pub mod ledger_queue;
 pub mod password;
 pub mod signed;
@@ -96,6 +98,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     api::routes()
         .merge(ui::routes())
         .merge(exchange_pages::routes())
+        .merge(justice_pages::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(upload_limit)

@@ -45,6 +45,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("exchange.html", include_str!("../templates/exchange.html")),
     ("transfer.html", include_str!("../templates/transfer.html")),
+    (
+        "corrections.html",
+        include_str!("../templates/corrections.html"),
+    ),
+    ("subject.html", include_str!("../templates/subject.html")),
+    ("review.html", include_str!("../templates/review.html")),
+    (
+        "review_sample.html",
+        include_str!("../templates/review_sample.html"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -343,7 +353,7 @@ async fn password_submit(
     }
 }
 
-fn check_csrf(caller: &Caller, given: &str) -> Result<(), Problem> {
+pub(crate) fn check_csrf(caller: &Caller, given: &str) -> Result<(), Problem> {
     if given == caller.csrf() && !given.is_empty() {
         Ok(())
     } else {

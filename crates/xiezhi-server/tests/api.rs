@@ -921,3 +921,56 @@ async fn each_administrator_is_refused_the_others_duties_and_every_attempt_is_lo
     assert!(one["source"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(one["at"].is_string());
 }
+
+#[tokio::test]
+async fn a_correction_file_is_read_through_the_policy_and_only_its_organ_records_acts() {
+    let f = fixture();
+    let case = &f.corrections_case;
+    let officer = login("corrections").await;
+    let doc = get_as(&officer.0, &format!("/api/v1/corrections/{case}")).await;
+    assert_eq!(doc.status, StatusCode::OK, "{}", doc.text());
+    let doc = doc.json();
+    assert!(!doc["subjects"].as_array().unwrap().is_empty(), "{doc}");
+    assert!(!doc["fences"].as_array().unwrap().is_empty(), "{doc}");
+    let acts = doc["acts"].as_array().unwrap().len();
+
+    // Another organ's officer may not record the executing organ's acts.
+    let police = login("police").await;
+    let r = post_as(
+        &police,
+        &format!("/api/v1/corrections/{case}/acts"),
+        serde_json::json!({"kind": "visit"}),
+    )
+    .await;
+    assert!(r.status == StatusCode::FORBIDDEN, "{}", r.text());
+    let p = post_as(
+        &officer,
+        &format!("/api/v1/corrections/{case}/acts"),
+        serde_json::json!({"kind": "coffee"}),
+    )
+    .await
+    .problem(400);
+    assert_eq!(p["errors"][0]["field"], "kind");
+
+    let ok = post_as(
+        &officer,
+        &format!("/api/v1/corrections/{case}/acts"),
+        serde_json::json!({"kind": "check_in", "note": "电话报告"}),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    let counts = &ok.json()["report"]["counts"];
+    assert_eq!(counts["accepted"], 1, "{counts}");
+    let after = get_as(&officer.0, &format!("/api/v1/corrections/{case}"))
+        .await
+        .json();
+    assert_eq!(after["acts"].as_array().unwrap().len(), acts + 1);
+
+    // 评查 is the reviewers' duty: a case handler is refused with the reason.
+    let p = get_as(&officer.0, "/api/v1/reviews").await.problem(403);
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("评查")
+            || p["title"].as_str().unwrap().contains("评查"),
+        "{p}"
+    );
+}

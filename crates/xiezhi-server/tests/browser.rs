@@ -3,7 +3,8 @@
 //! masked; a data steward uploads a bad export and sees it quarantined with its reasons; the
 //! procuratorate officer finds a police transfer on 交换 and opens its signature check; the
 //! main pages are screenshotted at 1366×768 and on a narrow screen into
-//! `target/screenshots/` for review.
+//! `target/screenshots/` for review; a correction officer goes from an alert to a subject's
+//! trajectory and records a visit; a reviewer draws a 评查 sample and scores a case.
 //!
 //! Without chromedriver on the PATH the test says so and passes, unless
 //! `XIEZHI_REQUIRE_BROWSER=1` (set by CI), where a missing browser fails it.
@@ -423,5 +424,138 @@ async fn console_in_a_real_browser() {
         .unwrap();
     assert!(signature.contains("签名有效"), "{signature}");
     shot(&c, "transfer").await;
+
+    // A correction officer goes from today's alert to the subject's trajectory over his fences
+    // and records a visit, which lands in the subject's acts.
+    login(&c, &base, "corrections").await;
+    c.goto(&format!("{base}/corrections")).await.unwrap();
+    let alerts = c
+        .find(Locator::Id("correction-alerts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alerts.contains(&f.corrections_case), "{alerts}");
+    shot(&c, "corrections").await;
+    c.find(Locator::Css(&format!(
+        "a.subject-link[href='/corrections/{}']",
+        f.corrections_case
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("trajectory"))
+        .await
+        .unwrap();
+    let fences = c
+        .find_all(Locator::Css("#trajectory polygon.fence"))
+        .await
+        .unwrap();
+    assert!(!fences.is_empty(), "the subject's fences are drawn");
+    let alerts = c
+        .find(Locator::Id("subject-alerts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alerts.contains("依据"), "{alerts}");
+    let before = c
+        .find_all(Locator::Css("#acts tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    shot(&c, "subject").await;
+    c.find(Locator::Id("act-note"))
+        .await
+        .unwrap()
+        .send_keys("入户走访，本人在家")
+        .await
+        .unwrap();
+    c.find(Locator::Id("act-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut after = before;
+    for _ in 0..100 {
+        if let Ok(rows) = c.find_all(Locator::Css("#acts tbody tr")).await {
+            after = rows.len();
+            if after > before {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(after, before + 1, "the visit is recorded");
+    let first = c
+        .find(Locator::Css("#acts tbody tr"))
+        .await
+        .unwrap()
+        .attr("data-kind")
+        .await
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("visit"));
+    shot(&c, "subject-recorded").await;
+
+    // A reviewer draws a sample of the court's closed cases and scores one case.
+    let court = f.state.principal("judge").unwrap().org_code().to_string();
+    login(&c, &base, "supervisor").await;
+    c.goto(&format!("{base}/review")).await.unwrap();
+    for (id, value) in [
+        ("organ", court.as_str()),
+        ("from", "2021-01-01"),
+        ("to", "2026-12-31"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    let size = c.find(Locator::Id("size")).await.unwrap();
+    size.clear().await.unwrap();
+    size.send_keys("2").await.unwrap();
+    c.find(Locator::Id("draw-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("section.review-case"))
+        .await
+        .unwrap();
+    let items = c
+        .find_all(Locator::Css("section.review-case table.checklist tbody tr"))
+        .await
+        .unwrap();
+    assert!(items.len() >= 10, "a checklist from the court's rules");
+    shot(&c, "review-sample").await;
+    c.find(Locator::Css("section.review-case .score-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let score = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("section.review-case .score"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(score.ends_with('分'), "{score}");
+    shot(&c, "review-scored").await;
     c.close().await.unwrap();
 }

@@ -254,7 +254,7 @@ const PRIOR_RECORD: u16 = 1 << 8;
 /// through a fixed table (integers only: the province is byte-identical everywhere). The
 /// model in `xiezhi-insight` must learn this from the data; these are the generator's
 /// choices, not findings about real people.
-pub(crate) fn risk_per_mille(age: i32, employment: &str, prior: bool, charge: &str) -> u32 {
+pub fn risk_per_mille(age: i32, employment: &str, prior: bool, charge: &str) -> u32 {
     let mut points: i32 = match age {
         ..=24 => 3,
         25..=34 => 2,

@@ -11,7 +11,8 @@
 //! let summary = generate(&SynthConfig { seed: 7, cases: 1_000, ..SynthConfig::default() }, out)?;
 //! println!("{} persons, {} dirty records", summary.persons, summary.dirty_records);
 //! let truth = truth::read(out)?;
-//! assert_eq!(truth.len(), summary.files.iter().filter(|f| f.source != "organizations" && f.source != "truth" && f.source != "supervision" && f.source != "surges").map(|f| f.records).sum::<usize>());
+//! let departments = ["police", "procuratorate", "court", "justice"];
+//! assert_eq!(truth.len(), summary.files.iter().filter(|f| departments.contains(&f.source.as_str())).map(|f| f.records).sum::<usize>());
 //! # Ok::<(), xiezhi_synth::SynthError>(())
 //! ```
 //!
@@ -169,6 +170,53 @@
 //! arrested, else 生效), `届满日期` the current expiry (after commutation). Community
 //! corrections: `起始日期` = 生效, `届满日期` = end of the probation (or 管制) term. `报到日期`
 //! = 入监 or 社区矫正报到; `累计减刑月数` whole months, mostly 0.
+//!
+//! ## Justice administration ([`justice_admin`]): `justice/*.csv`, `petitions/petitions.jsonl`
+//! UTF-8 without BOM, LF, header row; dates `YYYY-MM-DD`, times `YYYY-MM-DD HH:MM:SS`,
+//! coordinates in decimal degrees (WGS-84). Built after the cases from their own streams. Every
+//! convict under community corrections (管制 or a suspended sentence) becomes a subject, but for
+//! 漏管 (a single-defendant case, 4 % of them, whose convict the justice register — this file
+//! and `justice/corrections.csv` — leaves out).
+//! * `justice/correction-subjects.csv`: `姓名,公民身份号码,判决案号,矫正类别,决定机关,执行机关,
+//!   执行地,生效日期,报到日期,矫正起始日期,矫正期满日期,禁止令,就业就学` (a quarter carry a
+//!   禁止令; 就业就学 drawn 60 / 5 / 25 / 10 % 在业 / 在学 / 无业 / 离退休或无劳动能力).
+//! * `justice/correction-events.csv`: `姓名,公民身份号码,判决案号,矫正事项,发生时间,办理机构,
+//!   批准截止日期,文书号`: notice (决定机关, within 5 days), report-in and intake, check-ins every
+//!   20–28 days and visits every 80–100 days while in contact, a leave for some (approved until a
+//!   day), a warning and electronic monitoring for some (at most three months), revocation
+//!   proposal and ruling for some (30 days), release at the end of the term and its notice.
+//! * `justice/location-fixes.csv`: `设备编号,姓名,公民身份号码,判决案号,定位时间,接收时间,经度,纬度`:
+//!   two fixes a day within about 1 km of home for subjects under correction in the last 60 days
+//!   before the export date.
+//! * `justice/fences.csv`: `姓名,公民身份号码,判决案号,围栏规则,区域名称,区域边界,生效日期,失效日期,
+//!   禁止令文书号`: the county each subject may not leave (a square around the county's centre)
+//!   and, with a 禁止令, a small zone he may not enter (`lon,lat;…`).
+//! * `petitions/petitions.jsonl`: one object per petition (`cases / 5`), 60 % about a judged case
+//!   of the province (`ah`): `xfjbh, djrq, xfxs, xflb, szd, nr, ah, xfr{xm,zjhm}, cbjg, slrq, ycts,
+//!   dfrq, fcqqrq, fcyjrq, fhqqrq, fhyjrq`; acceptance within 15 days, answer within 60 (+ an
+//!   extension of 10–30 for one in ten), review and re-examination within 30.
+//! * `justice/mediation.csv`: `调解编号,人民调解委员会,纠纷发生地,纠纷类型,当事人数,受理日期,结案日期,
+//!   调解结果,司法确认日期`: `40 × cases / 1000` a month (at least 8) over 2023-01..2026-08 spread
+//!   over counties and dispute kinds, plus `max(1, cases / 500)` hot spots (one county, one kind,
+//!   1–2 months from the tenth on, each month at least 8 cases and four times the usual).
+//! * `justice/legal-aid.csv`: criminal defence on notice for about one prosecuted defendant in
+//!   eight (`援助编号,援助形式,法律援助机构,受援人姓名,公民身份号码,起诉书文号,案号,申请日期,决定日期,
+//!   审查决定,指派律师`).
+//!
+//! Planted marks (into `supervision-truth.jsonl`): 4 % of the applicable subjects or petitions
+//! late and 4 % on the last lawful day for the notice, the petition periods; 10 % (scaled by
+//! the subject's risk, below) for leave overruns, monitoring past three months, revocation
+//! rulings and fence breaches (three fixes a quarter-hour apart in the zone; the near-miss is
+//! one stray fix); 脱管 as contact that stops 45–100 days before the export date, or lapses for
+//! 45–100 days mid-term (the near-miss: exactly the tolerated 30); a release without notice for
+//! 4 %. Subjects' misconduct (warnings, revocations, overruns, lost contact, breaches) is drawn
+//! with a latent risk from age, work, a prior record and the charge
+//! ([`justice_admin::risk_per_mille`]); `correction-risk-truth.jsonl` labels each subject
+//! (court case number, ID number, `violated`). Bad records the ingest must quarantine are
+//! extra rows listed in `justice-admin-bad-records.jsonl` (file, record, rule): a latitude off
+//! the Earth and a fix dated after its receipt, a register row reporting in before the
+//! judgment took effect, a petition answered before it was received.
+//! `mediation-hot-spots.jsonl` lists the planted hot spots.
 //!
 //! ## `ground-truth.jsonl`
 //! One [`truth::TruthRecord`] per data record of the four department files, in file order

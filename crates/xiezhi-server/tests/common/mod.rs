@@ -14,7 +14,7 @@ use xiezhi_ingest::IngestOptions;
 use xiezhi_server::auth::{new_api_key, write_credentials};
 use xiezhi_server::{AppState, Limits};
 use xiezhi_standard::Level;
-use xiezhi_store::SqliteStore;
+use xiezhi_store::{SqliteStore, Store};
 
 pub struct Fixture {
     _dir: tempfile::TempDir,
@@ -22,6 +22,9 @@ pub struct Fixture {
     pub export: PathBuf,
     pub state: Arc<AppState>,
     pub case: String,
+    /// A case with a community-corrections subject still under correction, and the
+    /// `corrections` officer's organ that executes it.
+    pub corrections_case: String,
     pub api_key: String,
     /// TOTP secret per user name.
     pub secrets: std::collections::HashMap<String, String>,
@@ -128,6 +131,59 @@ pub fn fixture() -> &'static Fixture {
                 .clone()
         };
         let div = res.jurisdiction_divisions[0].clone();
+        // A correction subject, and his executing organ. His register gets one more act, as
+        // the corrections system would export it: a leave approved for five days with no
+        // return on record, so the engine has a leave overrun to warn of.
+        let subject_uid = store
+            .uids(xiezhi_standard::Entity::CorrectionSubject, "", 1)
+            .unwrap()
+            .pop()
+            .expect("a correction subject");
+        let subject = store
+            .get(xiezhi_standard::Entity::CorrectionSubject, &subject_uid)
+            .unwrap()
+            .unwrap();
+        let corrections_case = subject.case_uid.clone().unwrap();
+        let corrections_org = subject.record.text("executing_org").unwrap().to_string();
+        let corrections_div = subject
+            .record
+            .text("residence_division")
+            .unwrap()
+            .to_string();
+        {
+            let person = store
+                .get(
+                    xiezhi_standard::Entity::Person,
+                    subject.person_uid.as_deref().unwrap(),
+                )
+                .unwrap()
+                .unwrap();
+            let case_row = store
+                .get(xiezhi_standard::Entity::Case, &corrections_case)
+                .unwrap()
+                .unwrap();
+            let reported = subject.record.date("reported_on").unwrap();
+            let leave = reported + chrono::Days::new(3);
+            let until = leave + chrono::Days::new(5);
+            let csv = format!(
+                "姓名,公民身份号码,判决案号,矫正事项,发生时间,办理机构,批准截止日期,文书号\n{},{},{},批准离开所居住的市、县,{leave} 09:00:00,{corrections_org},{until},矫假〔测试〕1号\n",
+                person.record.text("name").unwrap(),
+                person.record.text("id_number").unwrap(),
+                case_row.record.text("court_case_no").unwrap(),
+            );
+            let path = data.join("leave.csv");
+            std::fs::write(&path, csv).unwrap();
+            let plan = shipped_plans()
+                .unwrap()
+                .into_iter()
+                .find(|p| p.source == "justice_correction_events")
+                .unwrap();
+            let report = xiezhi_ingest::Ingestor::new(&mut store)
+                .unwrap()
+                .ingest_file(&plan, &path, "leave.csv", &IngestOptions::default(), &mut |_, _| {})
+                .unwrap();
+            assert_eq!(report.counts.accepted, 1, "{:?}", report.outcomes);
+        }
         let province = &div[..2];
         let principals = vec![
             user(
@@ -159,6 +215,14 @@ pub fn fixture() -> &'static Fixture {
                 &format!("FY{province}000001"),
                 OrgKind::Court,
                 &format!("{province}0000"),
+                Role::CaseHandler,
+                Level::L3,
+            ),
+            user(
+                "corrections",
+                &corrections_org,
+                OrgKind::CommunityCorrections,
+                &corrections_div,
                 Role::CaseHandler,
                 Level::L3,
             ),
@@ -259,6 +323,7 @@ pub fn fixture() -> &'static Fixture {
             export,
             state,
             case,
+            corrections_case,
             api_key,
             secrets,
         }
