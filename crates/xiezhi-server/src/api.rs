@@ -30,6 +30,7 @@ use crate::admin_api as adm;
 use crate::auth::{self, Caller, Via};
 use crate::error::Problem;
 use crate::exchange_api as xa;
+use crate::justice_api as ja;
 use crate::state::{self, AppState};
 
 /// The API routes. The OpenAPI test reads this function's `.route(` lines: a route added here
@@ -52,27 +53,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/ledger/checkpoint", get(checkpoint))
         .route("/api/v1/ledger/proof", get(proof))
         .route("/api/v1/stats", get(stats))
-        .route(
-            "/api/v1/corrections/alerts",
-            get(crate::justice_api::list_alerts),
-        )
-        .route(
-            "/api/v1/corrections/{case_uid}",
-            get(crate::justice_api::show_correction),
-        )
-        .route(
-            "/api/v1/corrections/{case_uid}/acts",
-            post(crate::justice_api::post_act),
-        )
-        .route(
-            "/api/v1/reviews",
-            get(crate::justice_api::list_reviews).post(crate::justice_api::post_review),
-        )
-        .route("/api/v1/reviews/{id}", get(crate::justice_api::show_review))
-        .route(
-            "/api/v1/reviews/{id}/cases/{case_uid}/score",
-            post(crate::justice_api::post_score),
-        )
+        .route("/api/v1/corrections/alerts", get(ja::list_alerts))
+        .route("/api/v1/corrections/{case_uid}", get(ja::show_correction))
+        .route("/api/v1/corrections/{case_uid}/acts", post(ja::post_act))
+        .route("/api/v1/petitions/deadlines", get(ja::deadlines))
+        .route("/api/v1/hotspots", get(ja::list_hot_spots))
+        .route("/api/v1/reviews", get(ja::reviews).post(ja::draw))
+        .route("/api/v1/reviews/{id}", get(ja::show_review))
+        .route("/api/v1/reviews/{id}/cases/{case}/score", post(ja::score))
         .route("/api/v1/stats/cases", get(crate::insight_api::case_stats))
         .route("/api/v1/search", get(crate::insight_api::search))
         .route("/api/v1/openapi.json", get(openapi))
@@ -123,10 +111,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         crate::justice_api::list_alerts,
         crate::justice_api::show_correction,
         crate::justice_api::post_act,
-        crate::justice_api::list_reviews,
-        crate::justice_api::post_review,
+        crate::justice_api::deadlines,
+        crate::justice_api::list_hot_spots,
+        crate::justice_api::reviews,
+        crate::justice_api::draw,
         crate::justice_api::show_review,
-        crate::justice_api::post_score,
+        crate::justice_api::score,
         openapi,
         xa::list_transfers,
         xa::show_transfer,
@@ -177,6 +167,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         crate::justice_api::SampleRequest,
         crate::justice_api::VerdictDoc,
         crate::justice_api::ScoreRequest,
+        crate::justice_api::PetitionDeadline,
+        crate::justice_api::HotSpotDoc,
         xa::TransferList,
         xa::TransferRow,
         xa::TransferDetail,

@@ -447,7 +447,7 @@ pub fn score_case(
 /// 案件评查样本列表。
 #[utoipa::path(get, path = "/api/v1/reviews",
     responses((status = 200, body = serde_json::Value), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list_reviews(
+pub async fn reviews(
     caller: Caller,
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Vec<ReviewSample>>, Problem> {
@@ -458,7 +458,7 @@ pub async fn list_reviews(
 #[utoipa::path(post, path = "/api/v1/reviews", request_body = SampleRequest,
     responses((status = 200, body = serde_json::Value), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 409, body = Problem)))]
-pub async fn post_review(
+pub async fn draw(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Json(req): Json<SampleRequest>,
@@ -478,16 +478,175 @@ pub async fn show_review(
 }
 
 /// 评分：逐项给出符合、不符合或不适用，记入审计账本。
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/cases/{case_uid}/score",
-    params(("id" = String, Path, description = "sample id"), ("case_uid" = String, Path, description = "platform case uid")),
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/cases/{case}/score",
+    params(("id" = String, Path, description = "sample id"), ("case" = String, Path, description = "platform case uid")),
     request_body = ScoreRequest,
     responses((status = 200, body = serde_json::Value), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn post_score(
+pub async fn score(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path((id, case_uid)): Path<(String, String)>,
     Json(req): Json<ScoreRequest>,
 ) -> Result<Json<review::SampledCase>, Problem> {
     blocking(move || score_case(&state, &caller, &id, &case_uid, &req).map(Json)).await
+}
+
+// ---- 信访期限看板 and 热点 ----
+
+/// One open petition's next deadline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PetitionDeadline {
+    pub petition_no: String,
+    /// The case the petition names, if any.
+    pub case_uid: Option<String>,
+    pub org_code: String,
+    /// 受理告知 / 办结答复 / 复查意见 / 复核意见.
+    pub stage_zh: String,
+    /// The act that opened the period, and its day.
+    pub since: String,
+    pub due: String,
+    /// Days to the deadline; negative when past it.
+    pub days_left: i64,
+    /// The rule and article the period comes from.
+    pub basis: String,
+}
+
+/// The open petitions' next deadlines, soonest first: every petition for supervisors and
+/// leaders, the organ's own for others. Deadlines only: no petition content or petitioner.
+pub fn petition_board(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Vec<PetitionDeadline>, Problem> {
+    use xiezhi_supervise::deadline::{deadline, Period};
+    use xiezhi_supervise::rules::{
+        petition_acceptance, petition_handling, petition_recheck, petition_review,
+    };
+    let all_organs = matches!(principal, Principal::User(u) if matches!(u.role, Role::Supervisor | Role::Leader));
+    let cal = xiezhi_supervise::DataCalendar::shipped().map_err(Problem::internal)?;
+    let today = chrono::Local::now().date_naive();
+    let store = state.store()?;
+    let mut out = Vec::new();
+    for p in xiezhi_supervise::petitions::all(&*store)? {
+        if !all_organs && p.org_code != principal.org_code() {
+            continue;
+        }
+        let ext = p.extended_days.unwrap_or(0).clamp(0, 30) as u32;
+        let next = match (
+            p.received,
+            p.accepted,
+            p.answered,
+            p.review_requested.filter(|_| p.review_answered.is_none()),
+            p.recheck_requested.filter(|_| p.recheck_answered.is_none()),
+        ) {
+            (_, _, _, _, Some(r)) => Some(("复核意见", "请求复核", r, 30, petition_recheck::RULE)),
+            (_, _, _, Some(r), _) => Some(("复查意见", "请求复查", r, 30, petition_review::RULE)),
+            (_, Some(a), None, _, _) => {
+                Some(("办结答复", "受理", a, 60 + ext, petition_handling::RULE))
+            }
+            (Some(r), None, _, _, _) => {
+                Some(("受理告知", "登记", r, 15, petition_acceptance::RULE))
+            }
+            _ => None,
+        };
+        let Some((stage, since_zh, since, days, rule)) = next else {
+            continue;
+        };
+        let due = deadline(since, Period::Days(days), false, &cal);
+        out.push(PetitionDeadline {
+            petition_no: p.petition_no.clone().unwrap_or_else(|| p.uid.clone()),
+            case_uid: p.case_uid.clone(),
+            org_code: p.org_code.clone(),
+            stage_zh: stage.into(),
+            since: format!("{since_zh} {since}"),
+            due: due.to_string(),
+            days_left: (due - today).num_days(),
+            basis: rule.basis.cite(),
+        });
+    }
+    out.sort_by_key(|d| d.days_left);
+    Ok(out)
+}
+
+/// A hot-spot alert of mediation or petitions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HotSpotDoc {
+    pub division: String,
+    /// Dispute kind code, or `petition`.
+    pub kind: String,
+    pub month_start: String,
+    pub observed: f64,
+    pub baseline: f64,
+    pub score: f64,
+    pub method: String,
+}
+
+/// The monthly surge detector's settings (modelling choices, as in `xiezhi justice hotspots`).
+pub const HOT_SPOT_DETECTOR: xiezhi_insight::warning::Detector =
+    xiezhi_insight::warning::Detector {
+        half_window: 3,
+        threshold: 4.0,
+        min_excess: 5.0,
+    };
+
+/// Mediation and petition hot spots by division × month, highest score first (aggregates of
+/// every organ: dispute counts carry no personal data).
+pub fn hot_spots(state: &AppState) -> Result<Vec<HotSpotDoc>, Problem> {
+    use xiezhi_insight::hotspots;
+    let (mediation, petitions) = {
+        let store = state.store()?;
+        (
+            xiezhi_supervise::hotspot_inputs::mediation(&*store)?,
+            xiezhi_supervise::hotspot_inputs::petitions(&*store)?,
+        )
+    };
+    let first_year = mediation
+        .iter()
+        .chain(&petitions)
+        .map(|(d, _, _)| chrono::Datelike::year(d))
+        .min()
+        .unwrap_or(2023);
+    let today = chrono::Local::now().date_naive();
+    let months = hotspots::month_index(first_year, today).unwrap_or(0) + 1;
+    let mut out = Vec::new();
+    for rows in [&mediation, &petitions] {
+        let series = hotspots::monthly_series(
+            first_year,
+            months,
+            rows.iter().map(|(d, a, b)| (*d, a.as_str(), b.as_str())),
+        );
+        for a in hotspots::scan(first_year, &series, None, HOT_SPOT_DETECTOR) {
+            out.push(HotSpotDoc {
+                division: a.division,
+                kind: a.kind,
+                month_start: a.month_start.to_string(),
+                observed: a.alert.observed,
+                baseline: a.alert.baseline,
+                score: a.alert.score,
+                method: a.alert.method,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    Ok(out)
+}
+
+/// 信访期限看板：未办结信访事项的下一个法定期限（受理告知、办结答复、复查、复核），最近的在前。
+#[utoipa::path(get, path = "/api/v1/petitions/deadlines",
+    responses((status = 200, body = [PetitionDeadline]), (status = 401, body = Problem)))]
+pub async fn deadlines(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<PetitionDeadline>>, Problem> {
+    blocking(move || petition_board(&state, &caller.principal).map(Json)).await
+}
+
+/// 人民调解与信访热点：按行政区划 × 纠纷类型 × 月的激增预警。
+#[utoipa::path(get, path = "/api/v1/hotspots",
+    responses((status = 200, body = [HotSpotDoc]), (status = 401, body = Problem)))]
+pub async fn list_hot_spots(
+    _caller: Caller,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<HotSpotDoc>>, Problem> {
+    blocking(move || hot_spots(&state).map(Json)).await
 }

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use xiezhi_standard::codes::{table, CodeTable};
 
 use crate::justice_api::{
-    alerts_for, correction_for, draw_sample, record_act, sample_for, samples_for, score_case,
-    ActRequest, CorrectionDoc, SampleRequest, ScoreRequest, VerdictDoc,
+    alerts_for, correction_for, draw_sample, hot_spots, petition_board, record_act, sample_for,
+    samples_for, score_case, ActRequest, CorrectionDoc, SampleRequest, ScoreRequest, VerdictDoc,
 };
 use crate::state::AppState;
 use crate::ui::{check_csrf, error_page, me, render, run, PageUser};
@@ -26,6 +26,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/corrections", get(corrections))
         .route("/corrections/{case}", get(subject))
         .route("/corrections/{case}/acts", post(act))
+        .route("/justice", get(dashboard))
+        .route("/petitions", get(petitions))
+        .route("/hotspots", get(hotspots_page))
         .route("/review", get(reviews).post(draw))
         .route("/review/{id}", get(review))
         .route("/review/{id}/{case}", post(score))
@@ -143,16 +146,9 @@ async fn subject(
     match run(move || correction_for(&state, &principal, &case)).await {
         Ok(doc) => {
             let svg = minijinja::Value::from_safe_string(trajectory_svg(&doc));
-            let names = |t: CodeTable| -> std::collections::BTreeMap<String, String> {
-                table(t)
-                    .entries()
-                    .iter()
-                    .map(|e| (e.code.clone(), e.name.clone()))
-                    .collect()
-            };
             let (kinds, acts) = (
-                names(CodeTable::CorrectionKind),
-                names(CodeTable::CorrectionEventKind),
+                code_names(CodeTable::CorrectionKind),
+                code_names(CodeTable::CorrectionEventKind),
             );
             render(
                 "subject.html",
@@ -285,6 +281,84 @@ async fn score(
     let (sid, cid) = (id.clone(), case.clone());
     match run(move || score_case(&state, &who, &sid, &cid, &ScoreRequest { items })).await {
         Ok(_) => Redirect::to(&format!("/review/{id}#case-{case}")).into_response(),
+        Err(p) => error_page(&caller, &p),
+    }
+}
+
+async fn petitions(PageUser(caller): PageUser, State(state): State<Arc<AppState>>) -> Response {
+    let principal = caller.principal.clone();
+    match run(move || petition_board(&state, &principal)).await {
+        Ok(board) => render(
+            "petitions.html",
+            context! { me => me(&caller), page => "justice", board },
+        ),
+        Err(p) => error_page(&caller, &p),
+    }
+}
+
+/// Code → name of a code table, for display.
+fn code_names(t: CodeTable) -> std::collections::BTreeMap<String, String> {
+    table(t)
+        .entries()
+        .iter()
+        .map(|e| (e.code.clone(), e.name.clone()))
+        .collect()
+}
+
+async fn hotspots_page(PageUser(caller): PageUser, State(state): State<Arc<AppState>>) -> Response {
+    match run(move || hot_spots(&state)).await {
+        Ok(spots) => {
+            let names: std::collections::BTreeMap<String, String> = spots
+                .iter()
+                .filter_map(|s| {
+                    let e = table(CodeTable::Division).get(&s.division)?;
+                    Some((s.division.clone(), e.name.clone()))
+                })
+                .collect();
+            let mut kinds = code_names(CodeTable::DisputeKind);
+            kinds.insert("petition".into(), "信访".into());
+            render(
+                "hotspots.html",
+                context! { me => me(&caller), page => "justice", spots, names, kinds },
+            )
+        }
+        Err(p) => error_page(&caller, &p),
+    }
+}
+
+/// The justice bureau leader's overview: correction alerts by rule, petitions past or near
+/// their deadlines, the strongest hot spots, review results.
+async fn dashboard(PageUser(caller): PageUser, State(state): State<Arc<AppState>>) -> Response {
+    let who = caller.clone();
+    let result = run(move || {
+        let alerts = alerts_for(&state, &who.principal)?;
+        let mut by_rule: std::collections::BTreeMap<String, usize> = Default::default();
+        for a in &alerts {
+            *by_rule.entry(a.title_zh.clone()).or_default() += 1;
+        }
+        let board = petition_board(&state, &who.principal)?;
+        let spots: Vec<_> = hot_spots(&state)?.into_iter().take(5).collect();
+        let reviews = {
+            let store = state.store()?;
+            xiezhi_supervise::review::results(&*store)
+                .map_err(|e| crate::error::Problem::internal(&e))?
+        };
+        Ok(context! {
+            alerts => alerts.len(),
+            by_rule,
+            open_petitions => board.len(),
+            overdue => board.iter().filter(|d| d.days_left < 0).count(),
+            soon => board.iter().filter(|d| (0..=7).contains(&d.days_left)).count(),
+            spots,
+            reviews,
+        })
+    })
+    .await;
+    match result {
+        Ok(figures) => render(
+            "justice.html",
+            context! { me => me(&caller), page => "justice", ..figures },
+        ),
         Err(p) => error_page(&caller, &p),
     }
 }

@@ -52,6 +52,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("subject.html", include_str!("../templates/subject.html")),
     ("review.html", include_str!("../templates/review.html")),
     (
+        "petitions.html",
+        include_str!("../templates/petitions.html"),
+    ),
+    ("hotspots.html", include_str!("../templates/hotspots.html")),
+    ("justice.html", include_str!("../templates/justice.html")),
+    (
         "review_sample.html",
         include_str!("../templates/review_sample.html"),
     ),

@@ -966,6 +966,55 @@ async fn a_correction_file_is_read_through_the_policy_and_only_its_organ_records
         .json();
     assert_eq!(after["acts"].as_array().unwrap().len(), acts + 1);
 
+    // A petition received and not yet accepted, from the petition system: the board shows
+    // its acceptance deadline (15 days, 信访工作条例 第23条), deadlines only, soonest first.
+    let today = chrono::Local::now().date_naive();
+    let line = serde_json::json!({
+        "xfjbh": "XF-TEST-1", "djrq": today.to_string(), "xfxs": "走访", "xflb": "申诉求决类",
+        "szd": f.state.principal("judge").unwrap().org_code()[2..8].to_string(),
+        "nr": "请求复查", "ah": null, "xfr": {"xm": "张三", "zjhm": "11010519491231002X"},
+        "cbjg": "SF52000001", "slrq": null, "ycts": null, "dfrq": null, "fcqqrq": null,
+        "fcyjrq": null, "fhqqrq": null, "fhyjrq": null
+    })
+    .to_string();
+    let (steward, csrf) = login("steward").await;
+    let r = send(
+        Request::builder()
+            .method("POST")
+            .uri("/api/v1/ingest?source=petitions&file=one.jsonl")
+            .header(header::COOKIE, &steward)
+            .header("x-csrf-token", &csrf)
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .body(Body::from(line + "\n"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["report"]["counts"]["accepted"], 1, "{}", r.text());
+    let supervisor = login("supervisor").await;
+    let board = get_as(&supervisor.0, "/api/v1/petitions/deadlines").await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
+    let rows = board.json();
+    let rows = rows.as_array().unwrap();
+    let mine = rows
+        .iter()
+        .find(|r| r["petition_no"] == "XF-TEST-1")
+        .expect("the new petition is on the board");
+    assert_eq!(mine["stage_zh"], "受理告知");
+    assert!(
+        (14..=25).contains(&mine["days_left"].as_i64().unwrap()),
+        "{mine}"
+    );
+    for pair in rows.windows(2) {
+        assert!(pair[0]["days_left"].as_i64() <= pair[1]["days_left"].as_i64());
+    }
+    assert!(rows
+        .iter()
+        .all(|r| r["basis"].as_str().unwrap().contains("信访工作条例")));
+    assert!(rows.iter().all(|r| r.get("content").is_none()));
+    let spots = get_as(&supervisor.0, "/api/v1/hotspots").await;
+    assert_eq!(spots.status, StatusCode::OK, "{}", spots.text());
+
     // 评查 is the reviewers' duty: a case handler is refused with the reason.
     let p = get_as(&officer.0, "/api/v1/reviews").await.problem(403);
     assert!(

@@ -557,5 +557,23 @@ async fn console_in_a_real_browser() {
         .unwrap();
     assert!(score.ends_with('分'), "{score}");
     shot(&c, "review-scored").await;
+    // The leader's overview, the petition deadline board and the hot spots.
+    for (path, name, id) in [
+        ("/justice", "justice", "justice-cards"),
+        ("/petitions", "petitions", "petition-board"),
+        ("/hotspots", "hotspots", "hot-spots"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        c.find(Locator::Id(id)).await.unwrap();
+        shot(&c, name).await;
+    }
+    let cards = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cards.contains("热点"), "{cards}");
     c.close().await.unwrap();
 }

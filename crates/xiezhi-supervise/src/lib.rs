@@ -14,6 +14,7 @@ pub mod corrections;
 pub mod deadline;
 pub mod engine;
 pub mod fence_index;
+pub mod hotspot_inputs;
 pub mod lifecycle;
 pub mod measure;
 pub mod petitions;

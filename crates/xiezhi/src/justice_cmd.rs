@@ -14,7 +14,7 @@ use clap::Subcommand;
 use xiezhi_insight::correction_risk::{train_and_evaluate, RiskModel, SubjectFeatures};
 use xiezhi_insight::hotspots::{self, PlantedHotSpot};
 use xiezhi_insight::warning::Detector;
-use xiezhi_store::{AnyStore, Entity, Store};
+use xiezhi_store::AnyStore;
 
 use crate::commands::open_store;
 
@@ -53,25 +53,6 @@ pub fn run(data: &Path, action: JusticeAction) -> Result<i32> {
             hot_spots(&store, &export_of(export), top, json)
         }
     }
-}
-
-/// Every row of an entity, in uid order.
-fn all_rows(store: &AnyStore, entity: Entity) -> Result<Vec<xiezhi_store::StoredEntity>> {
-    let mut out = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = store.uids(entity, &after, 2_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.clone();
-        for uid in &page {
-            out.extend(store.get(entity, uid)?);
-        }
-    }
-    Ok(out)
-}
-
-fn text(r: &xiezhi_standard::Record, f: &str) -> Option<String> {
-    r.text(f).map(str::to_string)
 }
 
 fn risk(data: &Path, store: &AnyStore, export: &Path, show: usize, json: bool) -> Result<i32> {
@@ -175,21 +156,8 @@ const HOT_SPOT_DETECTOR: Detector = Detector {
 };
 
 fn hot_spots(store: &AnyStore, export: &Path, top: usize, json: bool) -> Result<i32> {
-    let mediation: Vec<(chrono::NaiveDate, String, String)> = all_rows(store, Entity::Mediation)?
-        .into_iter()
-        .filter_map(|r| {
-            Some((
-                r.record.date("received_on")?,
-                text(&r.record, "division")?,
-                text(&r.record, "dispute_kind")?,
-            ))
-        })
-        .collect();
-    let petitions: Vec<(chrono::NaiveDate, String, String)> =
-        xiezhi_supervise::petitions::all(store)?
-            .into_iter()
-            .filter_map(|p| Some((p.received?, p.division?, "petition".to_string())))
-            .collect();
+    let mediation = xiezhi_supervise::hotspot_inputs::mediation(store)?;
+    let petitions = xiezhi_supervise::hotspot_inputs::petitions(store)?;
     let series = |rows: &[(chrono::NaiveDate, String, String)]| {
         hotspots::monthly_series(
             FIRST_YEAR,
