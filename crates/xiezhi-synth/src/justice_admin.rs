@@ -401,7 +401,7 @@ fn subjects(world: &mut World, seed: u64, admin: &mut Admin) {
             // Revocation (第46、48条): proposal, ruling within 30 days; the correction ends.
             let mut stop = term_end.min(export);
             let mut revoked = None;
-            if rng.gen_range(0..1000) < scaled(30) && (stop - reported).num_days() > 120 {
+            if rng.gen_range(0..1000) < scaled(50) && (stop - reported).num_days() > 120 {
                 violated = true;
                 let proposed = add_days(
                     reported,
@@ -742,7 +742,9 @@ fn fixes(world: &mut World, seed: u64, admin: &mut Admin) {
         }
         // A fence breach: three fixes a quarter-hour apart inside a no-entry zone (or outside
         // the county); the near-miss is one stray fix (GPS drift), which the rule tolerates.
-        if let Some(m) = draw_per_mille(&mut rng, true, RARE_PER_MILLE * s.risk_pm / 1000) {
+        // Few subjects have fixes (the last two months), so breaches are planted at a higher
+        // rate than the other acts.
+        if let Some(m) = draw_per_mille(&mut rng, true, 2 * RARE_PER_MILLE * s.risk_pm / 1000) {
             s.violated |= m == Mark::Violation;
             let fence = s
                 .fences
@@ -798,6 +800,9 @@ fn petitions(world: &mut World, seed: u64, admin: &mut Admin) {
     let judged: Vec<usize> = (0..world.cases.len())
         .filter(|&i| world.cases[i].court.is_some())
         .collect();
+    if world.persons.is_empty() {
+        return;
+    }
     let n = (world.cases.len() / 5).max(4);
     for i in 0..n {
         let about_case = !judged.is_empty() && chance(&mut rng, 60);

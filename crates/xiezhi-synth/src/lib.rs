@@ -205,9 +205,10 @@
 //!
 //! Planted marks (into `supervision-truth.jsonl`): 4 % of the applicable subjects or petitions
 //! late and 4 % on the last lawful day for the notice, the petition periods; 10 % (scaled by
-//! the subject's risk, below) for leave overruns, monitoring past three months, revocation
-//! rulings and fence breaches (three fixes a quarter-hour apart in the zone; the near-miss is
-//! one stray fix); 脱管 as contact that stops 45–100 days before the export date, or lapses for
+//! the subject's risk, below) for leave overruns, monitoring past three months and revocation
+//! rulings (5 % of subjects get a revocation proposal, 15 % a warning and monitoring, both
+//! scaled by risk), 20 % for fence breaches (three fixes a quarter-hour apart in the zone; the
+//! near-miss is one stray fix); 脱管 as contact that stops 45–100 days before the export date, or lapses for
 //! 45–100 days mid-term (the near-miss: exactly the tolerated 30); a release without notice for
 //! 4 %. Subjects' misconduct (warnings, revocations, overruns, lost contact, breaches) is drawn
 //! with a latent risk from age, work, a prior record and the charge
