@@ -500,6 +500,9 @@ pub struct PetitionDeadline {
     pub petition_no: String,
     /// The case the petition names, if any.
     pub case_uid: Option<String>,
+    /// Open supervision risk items of that case: a petition about a case the engine already
+    /// flags is linked to those items.
+    pub case_open_risks: Vec<String>,
     pub org_code: String,
     /// 受理告知 / 办结答复 / 复查意见 / 复核意见.
     pub stage_zh: String,
@@ -526,6 +529,14 @@ pub fn petition_board(
     let cal = xiezhi_supervise::DataCalendar::shipped().map_err(Problem::internal)?;
     let today = chrono::Local::now().date_naive();
     let store = state.store()?;
+    let mut open: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in lifecycle::records(&*store)? {
+        if r.status.is_open() {
+            open.entry(r.case_uid.clone())
+                .or_default()
+                .push(r.title_zh.clone());
+        }
+    }
     let mut out = Vec::new();
     for p in xiezhi_supervise::petitions::all(&*store)? {
         if !all_organs && p.org_code != principal.org_code() {
@@ -555,6 +566,11 @@ pub fn petition_board(
         let due = deadline(since, Period::Days(days), false, &cal);
         out.push(PetitionDeadline {
             petition_no: p.petition_no.clone().unwrap_or_else(|| p.uid.clone()),
+            case_open_risks: p
+                .case_uid
+                .as_ref()
+                .and_then(|c| open.get(c).cloned())
+                .unwrap_or_default(),
             case_uid: p.case_uid.clone(),
             org_code: p.org_code.clone(),
             stage_zh: stage.into(),

@@ -968,7 +968,30 @@ async fn a_correction_file_is_read_through_the_policy_and_only_its_organ_records
 
     // A petition received and not yet accepted, from the petition system: the board shows
     // its acceptance deadline (15 days, 信访工作条例 第23条), deadlines only, soonest first.
+    // The worklist knows the corrections case's leave overrun; a petition naming that case
+    // is linked to it on the board.
+    let court_case_no = {
+        let as_of = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let calendar = xiezhi_supervise::DataCalendar::shipped().unwrap();
+        let mut store = f.state.store().unwrap();
+        let findings = xiezhi_supervise::engine::evaluate_all(&*store, as_of, &calendar).unwrap();
+        xiezhi_supervise::lifecycle::sync(&mut *store, &findings, as_of, false).unwrap();
+        use xiezhi_store::Store;
+        let row = store
+            .get(xiezhi_standard::Entity::Case, case)
+            .unwrap()
+            .unwrap();
+        row.record.text("court_case_no").unwrap().to_string()
+    };
     let today = chrono::Local::now().date_naive();
+    let linked = serde_json::json!({
+        "xfjbh": "XF-TEST-2", "djrq": today.to_string(), "xfxs": "信息网络", "xflb": "申诉求决类",
+        "szd": "520102", "nr": "反映社区矫正监管问题", "ah": court_case_no,
+        "xfr": {"xm": "李四", "zjhm": "11010519491231002X"},
+        "cbjg": "SF52000001", "slrq": null, "ycts": null, "dfrq": null, "fcqqrq": null,
+        "fcyjrq": null, "fhqqrq": null, "fhyjrq": null
+    })
+    .to_string();
     let line = serde_json::json!({
         "xfjbh": "XF-TEST-1", "djrq": today.to_string(), "xfxs": "走访", "xflb": "申诉求决类",
         "szd": f.state.principal("judge").unwrap().org_code()[2..8].to_string(),
@@ -985,12 +1008,12 @@ async fn a_correction_file_is_read_through_the_policy_and_only_its_organ_records
             .header(header::COOKIE, &steward)
             .header("x-csrf-token", &csrf)
             .header(header::CONTENT_TYPE, "application/x-ndjson")
-            .body(Body::from(line + "\n"))
+            .body(Body::from(line + "\n" + &linked + "\n"))
             .unwrap(),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["report"]["counts"]["accepted"], 1, "{}", r.text());
+    assert_eq!(r.json()["report"]["counts"]["accepted"], 2, "{}", r.text());
     let supervisor = login("supervisor").await;
     let board = get_as(&supervisor.0, "/api/v1/petitions/deadlines").await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.text());
@@ -1001,6 +1024,18 @@ async fn a_correction_file_is_read_through_the_policy_and_only_its_organ_records
         .find(|r| r["petition_no"] == "XF-TEST-1")
         .expect("the new petition is on the board");
     assert_eq!(mine["stage_zh"], "受理告知");
+    let about_case = rows
+        .iter()
+        .find(|r| r["petition_no"] == "XF-TEST-2")
+        .unwrap();
+    assert_eq!(about_case["case_uid"], case.as_str());
+    let risks = about_case["case_open_risks"].as_array().unwrap();
+    assert!(
+        risks
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("请假外出逾期未归")),
+        "{about_case}"
+    );
     assert!(
         (14..=25).contains(&mine["days_left"].as_i64().unwrap()),
         "{mine}"

@@ -80,6 +80,18 @@ impl FenceFacts {
     }
 }
 
+/// A legal-aid matter of the case (法律援助事项).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegalAidFacts {
+    pub person_uid: Option<String>,
+    /// `legal-aid-kinds.tsv`: `criminal_defence`, `duty_lawyer`, …
+    pub kind: String,
+    /// `granted` or `refused`.
+    pub decision: Option<String>,
+    pub org_code: String,
+    pub decided: Option<NaiveDate>,
+}
+
 /// Reads the correction entities of a block of cases into their facts.
 pub(crate) fn read<S: Store>(
     store: &S,
@@ -134,6 +146,21 @@ pub(crate) fn read<S: Store>(
                 at,
                 lon,
                 lat,
+            });
+        }
+    }
+    for row in store.rows_of_cases(Entity::LegalAid, cases)? {
+        let Some(f) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
+        let r = &row.record;
+        if let Some(kind) = text(r, "kind") {
+            f.legal_aid.push(LegalAidFacts {
+                person_uid: row.person_uid.clone(),
+                kind,
+                decision: text(r, "decision"),
+                org_code: text(r, "org_code").unwrap_or_default(),
+                decided: date(r, "decided_on"),
             });
         }
     }

@@ -175,6 +175,8 @@ pub struct CaseFacts {
     pub fixes: Vec<corrections::FixFacts>,
     /// Their electronic fences.
     pub fences: Vec<corrections::FenceFacts>,
+    /// Legal-aid matters of the case's persons.
+    pub legal_aid: Vec<corrections::LegalAidFacts>,
 }
 
 impl CaseFacts {

@@ -55,6 +55,7 @@ fn checklist_rules(organ: &str) -> &'static [&'static str] {
             "cpl-175-supplementary-investigation-limit",
             "cpl-175-supplementary-investigation-period",
             "cpl-162-prosecution-without-transfer",
+            "cpl-174-plea-without-counsel",
             "cpl-required-document",
         ],
         Some("FY") => &[

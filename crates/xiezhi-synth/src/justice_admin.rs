@@ -1045,27 +1045,54 @@ fn mediations(world: &mut World, seed: u64, admin: &mut Admin) {
     admin.mediations = out;
 }
 
-/// Legal aid: criminal defence for about one defendant in eight of the prosecuted cases
-/// (assigned on notice, 法律援助法 第36条), and consultations for others.
+/// 认罪认罚 among the sentence's circumstances (bit 5 of `sentence::CIRCUMSTANCES`).
+const PLEA: u16 = 1 << 5;
+
+/// Legal aid: criminal defence on notice for about one prosecuted defendant in eight
+/// (法律援助法 第36条), and a duty lawyer (值班律师, 第30条) for every other defendant who
+/// pleaded (认罪认罚), since the plea is signed with a defender or a duty lawyer present
+/// (刑事诉讼法 第174条). Planted: a single defendant's plea with neither on record.
 fn legal_aid(world: &mut World, seed: u64, admin: &mut Admin) {
     let mut rng = stream(seed, STREAM_LEGAL_AID);
-    for (ci, c) in world.cases.iter().enumerate() {
+    for ci in 0..world.cases.len() {
+        let c = &world.cases[ci];
         let Some(prosecuted) = c.prosecuted else {
             continue;
         };
+        let single = c.defendants.len() == 1;
+        let county = &world.province.counties[c.county];
+        let organ = world.province.organs[county.corrections]
+            .parent
+            .unwrap_or(county.corrections);
+        let mut planted = false;
         for d in &c.defendants {
-            if !chance(&mut rng, 12) {
+            let plea = d
+                .sentence
+                .as_ref()
+                .is_some_and(|s| s.circumstances & PLEA != 0);
+            let (kind, applied) = if chance(&mut rng, 12) {
+                (
+                    "criminal_defence",
+                    add_days(prosecuted, rng.gen_range(1..=10)),
+                )
+            } else if plea {
+                if single && c.court.is_some() && rng.gen_range(0..1000) < PLANT_PER_MILLE {
+                    planted = true;
+                    continue;
+                }
+                let review = c.transferred.unwrap_or(prosecuted);
+                (
+                    "duty_lawyer",
+                    add_days(review, rng.gen_range(1..=5)).min(prosecuted),
+                )
+            } else {
                 continue;
-            }
-            let county = &world.province.counties[c.county];
-            let organ = world.province.organs[county.corrections]
-                .parent
-                .unwrap_or(county.corrections);
-            let applied = add_days(prosecuted, rng.gen_range(1..=10)).min(export_date());
+            };
+            let applied = applied.min(export_date());
             let n = admin.legal_aid.len() + 1;
             admin.legal_aid.push(LegalAid {
                 no: format!("FY{}{:06}", applied.year(), n),
-                kind: "criminal_defence",
+                kind,
                 organ,
                 person: d.person,
                 case: Some(ci),
@@ -1077,6 +1104,11 @@ fn legal_aid(world: &mut World, seed: u64, admin: &mut Admin) {
                     ["王", "李", "张", "刘", "陈", "杨"][rng.gen_range(0..6)]
                 ),
             });
+        }
+        if planted {
+            world.cases[ci]
+                .marks
+                .push((rule::PLEA_WITHOUT_COUNSEL, Mark::Violation));
         }
     }
 }

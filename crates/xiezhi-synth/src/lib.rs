@@ -200,7 +200,8 @@
 //!   over counties and dispute kinds, plus `max(1, cases / 500)` hot spots (one county, one kind,
 //!   1–2 months from the tenth on, each month at least 8 cases and four times the usual).
 //! * `justice/legal-aid.csv`: criminal defence on notice for about one prosecuted defendant in
-//!   eight (`援助编号,援助形式,法律援助机构,受援人姓名,公民身份号码,起诉书文号,案号,申请日期,决定日期,
+//!   eight, and a duty lawyer (值班律师) for every other defendant who pleaded (认罪认罚) but the
+//!   planted ones (4 % of single-defendant judged cases with a plea: `cpl-174-plea-without-counsel`) (`援助编号,援助形式,法律援助机构,受援人姓名,公民身份号码,起诉书文号,案号,申请日期,决定日期,
 //!   审查决定,指派律师`).
 //!
 //! Planted marks (into `supervision-truth.jsonl`): 4 % of the applicable subjects or petitions

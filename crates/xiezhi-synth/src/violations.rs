@@ -102,6 +102,9 @@ pub mod rule {
     /// A re-examination (复核) opinion later than 30 days (第36条).
     pub const PETITION_RECHECK: &str = "xfgz-036-recheck-period";
 
+    /// 认罪认罚 with neither a legal-aid defender nor a duty lawyer on record (刑事诉讼法 第174条).
+    pub const PLEA_WITHOUT_COUNSEL: &str = "cpl-174-plea-without-counsel";
+
     /// Rules of petitions: their marks name the petition number, not a case.
     pub const PETITION_RULES: [&str; 4] = [
         PETITION_ACCEPTANCE,
@@ -111,7 +114,8 @@ pub mod rule {
     ];
 
     /// Every rule with planted marks.
-    pub const ALL: [&str; 33] = [
+    pub const ALL: [&str; 34] = [
+        PLEA_WITHOUT_COUNSEL,
         DECISION_NOTICE,
         MISSED_INTAKE,
         LOST_CONTACT,

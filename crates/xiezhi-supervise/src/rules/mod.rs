@@ -37,6 +37,7 @@ pub mod petition_acceptance;
 pub mod petition_handling;
 pub mod petition_recheck;
 pub mod petition_review;
+pub mod plea_counsel;
 pub mod probation_eligibility;
 pub mod probation_period;
 pub mod probation_recidivist;
@@ -134,6 +135,8 @@ const RULES: &[(Rule, Check)] = &[
     (commutation_interval::RULE, commutation_interval::check),
     (parole_exclusion::RULE, parole_exclusion::check),
     (parole_half_term::RULE, parole_half_term::check),
+    // Legal aid: a plea signed with counsel present (刑事诉讼法 第174条, 法律援助法 第30条).
+    (plea_counsel::RULE, plea_counsel::check),
     // Community corrections (社区矫正法): hand-over, contact, leave, monitoring, fences,
     // revocation and release.
     (decision_notice::RULE, decision_notice::check),
