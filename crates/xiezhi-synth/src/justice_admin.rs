@@ -39,6 +39,7 @@ const STREAM_PETITIONS: u64 = 22;
 const STREAM_MEDIATION: u64 = 23;
 const STREAM_LEGAL_AID: u64 = 24;
 const STREAM_BAD: u64 = 25;
+const STREAM_PETITION_SURGES: u64 = 26;
 
 /// Per mille of applicable subjects or petitions planted late (and, where a boundary exists,
 /// planted exactly on the last lawful day).
@@ -181,6 +182,8 @@ pub(crate) struct Admin {
     pub petitions: Vec<Petition>,
     pub mediations: Vec<Mediation>,
     pub hot_spots: Vec<HotSpotTruth>,
+    /// Planted petition surges (`dispute_kind` = `petition`).
+    pub petition_hot_spots: Vec<HotSpotTruth>,
     pub legal_aid: Vec<LegalAid>,
     /// Extra bad rows (file, rule the ingest must quarantine them by), planted per file.
     pub bad_subjects: Vec<usize>,
@@ -306,6 +309,7 @@ pub(crate) fn build(world: &mut World, seed: u64) -> Admin {
     subjects(world, seed, &mut admin);
     fixes(world, seed, &mut admin);
     petitions(world, seed, &mut admin);
+    petition_surges(world, seed, &mut admin);
     mediations(world, seed, &mut admin);
     legal_aid(world, seed, &mut admin);
     admin
@@ -784,6 +788,77 @@ fn fixes(world: &mut World, seed: u64, admin: &mut Admin) {
         if first_with_fixes || chance(&mut bad, 2) {
             admin.bad_fixes.push((si, BadFix::TimeTravel));
         }
+    }
+}
+
+/// Petition surges: `max(1, cases / 2000)` counties whose residents hand in at least eight
+/// extra petitions a month for 1–2 months (from the tenth month of 2023 on), none about a
+/// case, each answered in time (so they plant no deadline marks). Stream of their own.
+fn petition_surges(world: &mut World, seed: u64, admin: &mut Admin) {
+    let mut rng = stream(seed, STREAM_PETITION_SURGES);
+    if world.persons.is_empty() {
+        return;
+    }
+    let first = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
+    let month_start = |m: u32| {
+        first
+            .checked_add_months(chrono::Months::new(m))
+            .unwrap_or(first)
+    };
+    let spots = (world.cases.len() / 2000).max(1);
+    for h in 0..spots {
+        let person = rng.gen_range(0..world.persons.len());
+        let county = world.persons[person].residence;
+        let residents: Vec<usize> = (0..world.persons.len())
+            .filter(|&p| world.persons[p].residence == county)
+            .collect();
+        let code = world.province.counties[county].code;
+        let organ = world.province.organs[world.province.counties[county].corrections]
+            .parent
+            .unwrap_or(world.province.counties[county].corrections);
+        let run = rng.gen_range(1..=2);
+        let m0 = rng.gen_range(9..42 - run);
+        let mut months = Vec::new();
+        let mut planted = 0;
+        for m in m0..m0 + run {
+            let start = month_start(m);
+            months.push(start);
+            let days = (month_start(m + 1) - start).num_days();
+            for _ in 0..8 {
+                let received = add_days(start, rng.gen_range(0..days));
+                let accepted = add_days(received, rng.gen_range(1..=14));
+                let n = admin.petitions.len() + 1;
+                admin.petitions.push(Petition {
+                    no: format!("XF{}{:06}S", received.year(), n),
+                    channel: ["online", "letter", "visit"][rng.gen_range(0..3)],
+                    kind: "complaint",
+                    case: None,
+                    person: residents[rng.gen_range(0..residents.len())],
+                    division: code,
+                    organ,
+                    received,
+                    accepted: Some(accepted),
+                    extended_days: None,
+                    answered: Some(add_days(accepted, rng.gen_range(20..=55))),
+                    review_requested: None,
+                    review_answered: None,
+                    recheck_requested: None,
+                    recheck_answered: None,
+                    content: "反映征地拆迁补偿问题".to_string(),
+                    marks: Vec::new(),
+                    bad: false,
+                });
+                planted += 1;
+            }
+        }
+        admin.petition_hot_spots.push(HotSpotTruth {
+            hot_spot: h + 1,
+            division: code.to_string(),
+            division_name: world.province.counties[county].name.to_string(),
+            dispute_kind: "petition".to_string(),
+            months,
+            planted_cases: planted,
+        });
     }
 }
 

@@ -218,7 +218,9 @@
 //! extra rows listed in `justice-admin-bad-records.jsonl` (file, record, rule): a latitude off
 //! the Earth and a fix dated after its receipt, a register row reporting in before the
 //! judgment took effect, a petition answered before it was received.
-//! `mediation-hot-spots.jsonl` lists the planted hot spots.
+//! `hot-spots.jsonl` lists the planted hot spots: mediation (division, dispute kind, months)
+//! and petition surges (`dispute_kind` `petition`: `max(1, cases / 2000)` counties whose
+//! residents hand in eight extra petitions a month for 1–2 months, none about a case).
 //!
 //! ## `ground-truth.jsonl`
 //! One [`truth::TruthRecord`] per data record of the four department files, in file order

@@ -181,17 +181,38 @@ fn hot_spots(store: &AnyStore, export: &Path, top: usize, json: bool) -> Result<
             })
             .collect()
     });
-    let report = truth
+    // Mediation series are scored against the mediation hot spots, petition series against
+    // the petition surges (kind `petition`).
+    let split = |petition: bool| -> Option<Vec<PlantedHotSpot>> {
+        truth.as_ref().map(|t| {
+            t.iter()
+                .filter(|h| (h.kind == "petition") == petition)
+                .cloned()
+                .collect()
+        })
+    };
+    let (mediation_truth, petition_truth) = (split(false), split(true));
+    let mediation_report = mediation_truth
         .as_deref()
         .map(|t| hotspots::evaluate(FIRST_YEAR, &mediation_series, t, d));
-    let mut alerts = hotspots::scan(FIRST_YEAR, &mediation_series, truth.as_deref(), d);
-    alerts.extend(hotspots::scan(FIRST_YEAR, &petition_series, None, d));
+    let petition_report = petition_truth
+        .as_deref()
+        .map(|t| hotspots::evaluate(FIRST_YEAR, &petition_series, t, d));
+    let mut alerts = hotspots::scan(FIRST_YEAR, &mediation_series, mediation_truth.as_deref(), d);
+    alerts.extend(hotspots::scan(
+        FIRST_YEAR,
+        &petition_series,
+        petition_truth.as_deref(),
+        d,
+    ));
     alerts.sort_by(|a, b| b.alert.score.total_cmp(&a.alert.score));
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "evaluation": report, "alerts": alerts.iter().take(top).collect::<Vec<_>>()
+                "evaluation": mediation_report,
+                "petition_evaluation": petition_report,
+                "alerts": alerts.iter().take(top).collect::<Vec<_>>()
             }))?
         );
         return Ok(0);
@@ -201,11 +222,15 @@ fn hot_spots(store: &AnyStore, export: &Path, top: usize, json: bool) -> Result<
         mediation.len(),
         petitions.len()
     );
-    if let Some(r) = &report {
-        println!(
-            "植入热点 {} 个，检出 {}，召回率 {:.3}；误报 {} 个（每千区划·月 {:.2}）；平均检出延迟 {:.2} 月（{} 个序列 × {} 个月）",
-            r.planted, r.detected, r.recall, r.false_alarms, r.false_alarms_per_1000, r.mean_delay_months, r.series, r.months_scored
-        );
+    for (what, r) in [("人民调解", &mediation_report), ("信访", &petition_report)] {
+        if let Some(r) = r {
+            println!(
+                "{what}：植入热点 {} 个，检出 {}，召回率 {:.3}；误报 {} 个（每千区划·月 {:.2}）；平均检出延迟 {:.2} 月（{} 个序列 × {} 个月）",
+                r.planted, r.detected, r.recall, r.false_alarms, r.false_alarms_per_1000, r.mean_delay_months, r.series, r.months_scored
+            );
+        }
+    }
+    if let Some(r) = &mediation_report {
         println!("方法：{}", r.method);
     }
     println!("得分最高的 {top} 个预警：");

@@ -59,4 +59,7 @@ fn risk_model_and_hot_spots_on_a_synthetic_province() {
     assert!(e["planted"].as_u64().unwrap() >= 6, "{e}");
     assert!(e["recall"].as_f64().unwrap() >= 0.8, "{e}");
     assert!(e["false_alarms_per_1000"].as_f64().unwrap() < 5.0, "{e}");
+    let p = &v["petition_evaluation"];
+    assert!(p["planted"].as_u64().unwrap() >= 1, "{p}");
+    assert_eq!(p["detected"], p["planted"], "{p}");
 }

@@ -23,8 +23,8 @@ pub(crate) const MEDIATION: &str = "justice/mediation.csv";
 pub(crate) const LEGAL_AID: &str = "justice/legal-aid.csv";
 /// Planted bad records of these files, and the rule each must be quarantined by.
 pub const BAD_RECORDS: &str = "justice-admin-bad-records.jsonl";
-/// Planted mediation hot spots.
-pub const HOT_SPOTS: &str = "mediation-hot-spots.jsonl";
+/// Planted hot spots: mediation (by dispute kind) and petitions (`dispute_kind` = `petition`).
+pub const HOT_SPOTS: &str = "hot-spots.jsonl";
 /// Per correction subject: whether he misbehaved during the correction (the risk label).
 pub const RISK_TRUTH: &str = "correction-risk-truth.jsonl";
 
@@ -409,7 +409,7 @@ pub(crate) fn write(
         bad_out.records += 1;
     }
     let mut spots = Output::create(out_dir, HOT_SPOTS, "justice_admin_truth")?;
-    for h in &admin.hot_spots {
+    for h in admin.hot_spots.iter().chain(&admin.petition_hot_spots) {
         let mut line = serde_json::to_string(h)
             .map_err(|e| SynthError::write(spots.path(), std::io::Error::other(e)))?;
         line.push('\n');
