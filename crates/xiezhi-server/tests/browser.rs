@@ -108,6 +108,11 @@ async fn login(c: &Client, base: &str, user: &str) {
     assert!(who.contains(user), "logged in as {user}: {who}");
 }
 
+/// The text of the element a locator finds.
+async fn text_of(c: &Client, l: Locator<'_>) -> String {
+    c.find(l).await.unwrap().text().await.unwrap()
+}
+
 /// Waits until an element's text is `expected` (a form post navigates; under load the old
 /// page may still be shown for a moment).
 async fn wait_text(c: &Client, css: &str, expected: &str) {
@@ -195,13 +200,7 @@ async fn console_in_a_real_browser() {
     shot(&c, "case-police").await;
     assert_eq!(police_id.len(), 18, "{police_id}");
     assert!(police_class.contains("act-show"), "{police_class}");
-    let timeline = c
-        .find(Locator::Id("timeline"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let timeline = text_of(&c, Locator::Id("timeline")).await;
     assert!(timeline.contains("公安"), "{timeline}");
     for (path, name) in [
         ("/cases", "cases"),
@@ -210,13 +209,7 @@ async fn console_in_a_real_browser() {
         ("/audit", "audit"),
     ] {
         c.goto(&format!("{base}{path}")).await.unwrap();
-        let h1 = c
-            .find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let h1 = text_of(&c, Locator::Css("h1")).await;
         assert!(!h1.is_empty(), "{path} has a heading");
         shot(&c, name).await;
     }
@@ -278,13 +271,7 @@ async fn console_in_a_real_browser() {
         .await
         .unwrap();
     assert!(n.parse::<u32>().unwrap() >= 1, "quarantined: {n}");
-    let reasons = c
-        .find(Locator::Id("ingest-quarantine"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let reasons = text_of(&c, Locator::Id("ingest-quarantine")).await;
     assert!(reasons.contains("id_number"), "{reasons}");
     shot(&c, "ingest-result").await;
 
@@ -326,13 +313,7 @@ async fn console_in_a_real_browser() {
             .unwrap();
         wait_text(&c, "#risk-list .status", after).await;
     }
-    let history = c
-        .find(Locator::Css("#risk-list .history"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let history = text_of(&c, Locator::Css("#risk-list .history")).await;
     assert!(
         history.contains("销号") && history.contains("整改到位"),
         "{history}"
@@ -392,13 +373,7 @@ async fn console_in_a_real_browser() {
     };
     login(&c, &base, "prosecutor").await;
     c.goto(&format!("{base}/exchange")).await.unwrap();
-    let table = c
-        .find(Locator::Id("transfers"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let table = text_of(&c, Locator::Id("transfers")).await;
     assert!(
         table.contains(&id) && table.contains("提请批准逮捕") && table.contains("收到"),
         "{table}"
@@ -429,13 +404,7 @@ async fn console_in_a_real_browser() {
     // and records a visit, which lands in the subject's acts.
     login(&c, &base, "corrections").await;
     c.goto(&format!("{base}/corrections")).await.unwrap();
-    let alerts = c
-        .find(Locator::Id("correction-alerts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let alerts = text_of(&c, Locator::Id("correction-alerts")).await;
     assert!(alerts.contains(&f.corrections_case), "{alerts}");
     shot(&c, "corrections").await;
     c.find(Locator::Css(&format!(
@@ -457,13 +426,7 @@ async fn console_in_a_real_browser() {
         .await
         .unwrap();
     assert!(!fences.is_empty(), "the subject's fences are drawn");
-    let alerts = c
-        .find(Locator::Id("subject-alerts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let alerts = text_of(&c, Locator::Id("subject-alerts")).await;
     assert!(alerts.contains("依据"), "{alerts}");
     let before = c
         .find_all(Locator::Css("#acts tbody tr"))
@@ -567,13 +530,7 @@ async fn console_in_a_real_browser() {
         c.find(Locator::Id(id)).await.unwrap();
         shot(&c, name).await;
     }
-    let cards = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cards = text_of(&c, Locator::Css("h1")).await;
     assert!(cards.contains("热点"), "{cards}");
     c.close().await.unwrap();
 }

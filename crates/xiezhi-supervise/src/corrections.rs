@@ -14,8 +14,7 @@ use xiezhi_standard::validate::geo::{Point, Polygon};
 use xiezhi_standard::value::Value;
 use xiezhi_store::{Entity, Store, StoreError};
 
-use crate::rules::Rule;
-use crate::{date, text, CaseFacts, RiskItem};
+use crate::{date, text, CaseFacts};
 
 /// A community-corrections subject (社区矫正对象) as registered by the executing organ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
@@ -257,25 +256,8 @@ pub fn act_fact(a: &ActFacts) -> String {
     format!("{} {} {}", a.kind, a.at.date(), a.org_code)
 }
 
-/// A risk item of a correction or petition rule.
-pub fn item(
-    rule: &Rule,
-    subject_uid: &str,
-    due: NaiveDate,
-    explanation_zh: String,
-    facts_used: Vec<String>,
-) -> RiskItem {
-    RiskItem {
-        rule_id: rule.id,
-        title_zh: rule.title_zh,
-        basis: rule.basis,
-        severity: rule.severity,
-        case_uid: subject_uid.to_string(),
-        due,
-        explanation_zh,
-        facts_used,
-    }
-}
+/// A risk item of a correction or petition rule (on a case or a petition).
+pub(crate) use crate::rules::item_for as item;
 
 /// What the platform holds about one subject at intake, for the risk assessment
 /// (`xiezhi_insight::correction_risk`): the engine reads the rows and hands out these factors,

@@ -1,12 +1,12 @@
 //! The engine against the synthetic province's planted violations and near-misses, and the
 //! worklist's life over a real store.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use xiezhi_ingest::export::{ingest_export, shipped_plans};
-use xiezhi_ingest::IngestOptions;
 use xiezhi_store::{SqliteStore, Store};
 use xiezhi_supervise::engine::{evaluate_all, evaluate_changed};
 use xiezhi_supervise::lifecycle::{self, act, Action, Status};
@@ -15,26 +15,7 @@ use xiezhi_supervise::DataCalendar;
 use xiezhi_synth::violations::{self, Mark};
 
 fn province(dir: &Path, cases: usize, dirty_rate: f64) -> SqliteStore {
-    xiezhi_synth::generate(
-        &xiezhi_synth::SynthConfig {
-            seed: 23,
-            cases,
-            dirty_rate,
-            ..Default::default()
-        },
-        dir,
-    )
-    .unwrap();
-    let mut store = SqliteStore::in_memory().unwrap();
-    ingest_export(
-        &mut store,
-        &shipped_plans().unwrap(),
-        dir,
-        &IngestOptions::default(),
-        &mut |_, _, _| {},
-    )
-    .unwrap();
-    store
+    common::province(dir, 23, cases, dirty_rate)
 }
 
 fn expected(dir: &Path) -> Vec<Expected> {

@@ -2,34 +2,15 @@
 //! comes from the organ's rules with the engine's findings, a score needs every item, and
 //! every sample and score is a ledger entry.
 
+mod common;
+
 use chrono::NaiveDate;
-use xiezhi_ingest::export::{ingest_export, shipped_plans};
-use xiezhi_ingest::IngestOptions;
 use xiezhi_store::{SqliteStore, Store};
 use xiezhi_supervise::review::{self, ReviewError, Verdict};
 use xiezhi_supervise::DataCalendar;
 
 fn province(dir: &std::path::Path) -> SqliteStore {
-    xiezhi_synth::generate(
-        &xiezhi_synth::SynthConfig {
-            seed: 11,
-            cases: 400,
-            dirty_rate: 0.0,
-            ..Default::default()
-        },
-        dir,
-    )
-    .unwrap();
-    let mut store = SqliteStore::in_memory().unwrap();
-    ingest_export(
-        &mut store,
-        &shipped_plans().unwrap(),
-        dir,
-        &IngestOptions::default(),
-        &mut |_, _, _| {},
-    )
-    .unwrap();
-    store
+    common::province(dir, 11, 400, 0.0)
 }
 
 /// The court that closed the most cases.

@@ -134,20 +134,5 @@ pub struct SurgeTruth {
 
 /// Reads `surge-truth.jsonl` of an output directory.
 pub fn read(dir: &std::path::Path) -> Result<Vec<SurgeTruth>, crate::SynthError> {
-    let path = dir.join(FILE);
-    let text = std::fs::read_to_string(&path).map_err(|source| crate::SynthError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|source| crate::SynthError::Parse {
-                path: path.clone(),
-                line: i + 1,
-                source,
-            })
-        })
-        .collect()
+    crate::util::read_jsonl(&dir.join(FILE))
 }

@@ -136,6 +136,31 @@ pub(crate) fn xml_escape(s: &str, out: &mut String) {
     }
 }
 
+/// Reads a JSON-lines file of one record type; blank lines are skipped, a bad line is an
+/// error naming the file and line.
+pub(crate) fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> Result<Vec<T>, crate::SynthError> {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::SynthError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows.push(
+            serde_json::from_str(line).map_err(|source| crate::SynthError::Parse {
+                path: path.to_path_buf(),
+                line: n + 1,
+                source,
+            })?,
+        );
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -317,25 +317,7 @@ pub fn read_case_numbers(
 
 /// Reads `supervision-truth.jsonl` from an output directory.
 pub fn read(out_dir: &std::path::Path) -> Result<Vec<SupervisionTruth>, crate::SynthError> {
-    let path = out_dir.join(FILE);
-    let text = std::fs::read_to_string(&path).map_err(|source| crate::SynthError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let mut rows = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        rows.push(
-            serde_json::from_str(line).map_err(|source| crate::SynthError::Parse {
-                path: path.clone(),
-                line: n + 1,
-                source,
-            })?,
-        );
-    }
-    Ok(rows)
+    crate::util::read_jsonl(&out_dir.join(FILE))
 }
 
 #[cfg(test)]

@@ -73,29 +73,13 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corrections::{ActFacts, SubjectFacts};
-    use crate::rules::testing::d;
+    use crate::rules::testing::{d, subject};
     use crate::WeekendsOnly;
 
     fn leave(back: Option<NaiveDate>) -> CaseFacts {
-        let mut f = CaseFacts::new("C1");
-        f.corrections.push(SubjectFacts {
-            person_uid: Some("P1".into()),
-            ..SubjectFacts::default()
-        });
-        let act = |kind: &str, on: NaiveDate, until| ActFacts {
-            person_uid: Some("P1".into()),
-            kind: kind.into(),
-            at: on.and_hms_opt(9, 0, 0).unwrap(),
-            org_code: "SJ1".into(),
-            until,
-        };
-        f.correction_acts
-            .push(act("leave_approved", d(2024, 3, 1), Some(d(2024, 3, 9))));
-        if let Some(b) = back {
-            f.correction_acts.push(act("leave_returned", b, None));
-        }
-        f
+        let mut acts = vec![("leave_approved", d(2024, 3, 1), "SJ1", Some(d(2024, 3, 9)))];
+        acts.extend(back.map(|b| ("leave_returned", b, "SJ1", None)));
+        subject(&acts)
     }
 
     #[test]

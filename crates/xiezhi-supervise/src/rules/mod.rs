@@ -404,10 +404,21 @@ impl PriorCheck<'_> {
     }
 }
 
-/// A risk item of a rule, with the rule's catalog fields filled in.
+/// A risk item of a rule on a case, with the rule's catalog fields filled in.
 pub(crate) fn item(
     rule: &Rule,
     facts: &CaseFacts,
+    due: NaiveDate,
+    explanation_zh: String,
+    facts_used: Vec<String>,
+) -> RiskItem {
+    item_for(rule, &facts.case_uid, due, explanation_zh, facts_used)
+}
+
+/// A risk item of a rule on a subject: a case, or a petition for the petition rules.
+pub(crate) fn item_for(
+    rule: &Rule,
+    subject_uid: &str,
     due: NaiveDate,
     explanation_zh: String,
     facts_used: Vec<String>,
@@ -417,7 +428,7 @@ pub(crate) fn item(
         title_zh: rule.title_zh,
         basis: rule.basis,
         severity: rule.severity,
-        case_uid: facts.case_uid.clone(),
+        case_uid: subject_uid.to_string(),
         due,
         explanation_zh,
         facts_used,
@@ -550,6 +561,27 @@ pub(crate) mod testing {
 
     pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// A case with one correction subject (person `P1`, executed by `SJ1`) and his acts:
+    /// (kind, day, organ, approved until), each at 10:00.
+    pub fn subject(acts: &[(&str, NaiveDate, &str, Option<NaiveDate>)]) -> CaseFacts {
+        let mut f = CaseFacts::new("C1");
+        f.corrections.push(crate::corrections::SubjectFacts {
+            person_uid: Some("P1".into()),
+            executing_org: "SJ1".into(),
+            ..Default::default()
+        });
+        for (kind, on, org, until) in acts {
+            f.correction_acts.push(crate::corrections::ActFacts {
+                person_uid: Some("P1".into()),
+                kind: kind.to_string(),
+                at: on.and_hms_opt(10, 0, 0).unwrap(),
+                org_code: org.to_string(),
+                until: *until,
+            });
+        }
+        f
     }
 
     /// A case with one 盗窃罪 sentence of 12 months suspended for 24, judged 2024-05-06.

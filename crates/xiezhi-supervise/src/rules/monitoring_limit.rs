@@ -83,26 +83,12 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corrections::{ActFacts, SubjectFacts};
-    use crate::rules::testing::d;
+    use crate::rules::testing::{d, subject};
     use crate::WeekendsOnly;
 
     fn monitored(acts: &[(&str, NaiveDate)]) -> CaseFacts {
-        let mut f = CaseFacts::new("C1");
-        f.corrections.push(SubjectFacts {
-            person_uid: Some("P1".into()),
-            ..SubjectFacts::default()
-        });
-        for (kind, on) in acts {
-            f.correction_acts.push(ActFacts {
-                person_uid: Some("P1".into()),
-                kind: kind.to_string(),
-                at: on.and_hms_opt(10, 0, 0).unwrap(),
-                org_code: "SJ1".into(),
-                until: None,
-            });
-        }
-        f
+        let acts: Vec<_> = acts.iter().map(|(k, on)| (*k, *on, "SJ1", None)).collect();
+        subject(&acts)
     }
 
     #[test]

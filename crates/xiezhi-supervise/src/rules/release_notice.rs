@@ -53,29 +53,19 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corrections::{ActFacts, SubjectFacts};
-    use crate::rules::testing::d;
+    use crate::rules::testing::{d, subject};
     use crate::WeekendsOnly;
 
     #[test]
     fn a_release_without_notice_fires_the_next_day() {
-        let mut f = CaseFacts::new("C1");
-        f.corrections.push(SubjectFacts {
-            person_uid: Some("P1".into()),
-            ..SubjectFacts::default()
-        });
-        let act = |kind: &str, on: NaiveDate| ActFacts {
-            person_uid: Some("P1".into()),
-            kind: kind.into(),
-            at: on.and_hms_opt(9, 0, 0).unwrap(),
-            org_code: "SJ1".into(),
-            until: None,
-        };
-        f.correction_acts.push(act("released", d(2024, 3, 1)));
+        let released = [("released", d(2024, 3, 1), "SJ1", None)];
+        let f = subject(&released);
         assert!(check(&f, d(2024, 3, 1), &WeekendsOnly).is_empty());
         assert_eq!(check(&f, d(2024, 3, 2), &WeekendsOnly).len(), 1);
-        f.correction_acts
-            .push(act("release_notified", d(2024, 3, 4)));
-        assert!(check(&f, d(2024, 6, 1), &WeekendsOnly).is_empty());
+        let notified = subject(&[
+            released[0],
+            ("release_notified", d(2024, 3, 4), "SJ1", None),
+        ]);
+        assert!(check(&notified, d(2024, 6, 1), &WeekendsOnly).is_empty());
     }
 }

@@ -76,29 +76,13 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corrections::{ActFacts, SubjectFacts};
-    use crate::rules::testing::d;
+    use crate::rules::testing::{d, subject};
     use crate::WeekendsOnly;
 
     fn proposal(ruled: Option<NaiveDate>) -> CaseFacts {
-        let mut f = CaseFacts::new("C1");
-        f.corrections.push(SubjectFacts {
-            person_uid: Some("P1".into()),
-            ..SubjectFacts::default()
-        });
-        let act = |kind: &str, on: NaiveDate, org: &str| ActFacts {
-            person_uid: Some("P1".into()),
-            kind: kind.into(),
-            at: on.and_hms_opt(10, 0, 0).unwrap(),
-            org_code: org.into(),
-            until: None,
-        };
-        f.correction_acts
-            .push(act("revocation_proposed", d(2024, 3, 1), "SJ1"));
-        if let Some(r) = ruled {
-            f.correction_acts.push(act("revocation_ruled", r, "FY1"));
-        }
-        f
+        let mut acts = vec![("revocation_proposed", d(2024, 3, 1), "SJ1", None)];
+        acts.extend(ruled.map(|r| ("revocation_ruled", r, "FY1", None)));
+        subject(&acts)
     }
 
     #[test]

@@ -445,38 +445,17 @@ pub(crate) fn write(
 
 /// Reads the planted bad records of an output directory.
 pub fn read_bad_records(out_dir: &Path) -> Result<Vec<BadRecord>, SynthError> {
-    read_jsonl(&out_dir.join(BAD_RECORDS))
+    crate::util::read_jsonl(&out_dir.join(BAD_RECORDS))
 }
 
 /// Reads the correction subjects' risk labels of an output directory.
 pub fn read_risk_truth(out_dir: &Path) -> Result<Vec<RiskTruth>, SynthError> {
-    read_jsonl(&out_dir.join(RISK_TRUTH))
+    crate::util::read_jsonl(&out_dir.join(RISK_TRUTH))
 }
 
 /// Reads the planted mediation hot spots of an output directory.
 pub fn read_hot_spots(
     out_dir: &Path,
 ) -> Result<Vec<crate::justice_admin::HotSpotTruth>, SynthError> {
-    read_jsonl(&out_dir.join(HOT_SPOTS))
-}
-
-fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, SynthError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SynthError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut rows = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        rows.push(
-            serde_json::from_str(line).map_err(|source| SynthError::Parse {
-                path: path.to_path_buf(),
-                line: n + 1,
-                source,
-            })?,
-        );
-    }
-    Ok(rows)
+    crate::util::read_jsonl(&out_dir.join(HOT_SPOTS))
 }

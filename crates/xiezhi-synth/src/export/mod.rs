@@ -159,43 +159,41 @@ pub(crate) fn write_supervision_truth(
 ) -> Result<FileSummary, SynthError> {
     use crate::violations::{Mark, SupervisionTruth, FILE};
     let mut out = Output::create(out_dir, FILE, "supervision")?;
-    for (i, case) in world.cases.iter().enumerate() {
-        let mut marks: Vec<(&str, Mark)> = case.marks.clone();
+    let mut write = |row: SupervisionTruth| -> Result<(), SynthError> {
+        let mut line = serde_json::to_string(&row)
+            .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
+        line.push('\n');
+        out.write(line.as_bytes())?;
+        out.records += 1;
+        Ok(())
+    };
+    // One mark per rule: a violation outranks a near-miss.
+    let dedup = |mut marks: Vec<(&'static str, Mark)>| {
         marks.sort_unstable();
         marks.dedup_by_key(|(rule, _)| *rule);
-        for (rule, mark) in marks {
-            let row = SupervisionTruth {
+        marks
+    };
+    for (i, case) in world.cases.iter().enumerate() {
+        for (rule, mark) in dedup(case.marks.clone()) {
+            write(SupervisionTruth {
                 case: truth::case_id(i),
                 police_case_no: case.police_no.clone(),
                 petition_no: None,
                 rule: rule.to_string(),
                 mark,
-            };
-            let mut line = serde_json::to_string(&row)
-                .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
-            line.push('\n');
-            out.write(line.as_bytes())?;
-            out.records += 1;
+            })?;
         }
     }
     // Petition marks, in petition order: a petition is judged on its own, case or not.
     for p in &admin.petitions {
-        let mut marks = p.marks.clone();
-        marks.sort_unstable();
-        marks.dedup_by_key(|(rule, _)| *rule);
-        for (rule, mark) in marks {
-            let row = SupervisionTruth {
+        for (rule, mark) in dedup(p.marks.clone()) {
+            write(SupervisionTruth {
                 case: String::new(),
                 police_case_no: String::new(),
                 petition_no: Some(p.no.clone()),
                 rule: rule.to_string(),
                 mark,
-            };
-            let mut line = serde_json::to_string(&row)
-                .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
-            line.push('\n');
-            out.write(line.as_bytes())?;
-            out.records += 1;
+            })?;
         }
     }
     out.finish()
