@@ -16,6 +16,14 @@ pub type SeriesKey = (String, String);
 /// Months of history a month is scored against.
 pub const HISTORY: usize = 8;
 
+/// The detector for monthly counts, which are small: an alert needs a score of 4 and five
+/// cases over the baseline (modelling choices, not legal values).
+pub const DETECTOR: Detector = Detector {
+    half_window: 3,
+    threshold: 4.0,
+    min_excess: 5.0,
+};
+
 /// Month index from January of `first_year`.
 pub fn month_index(first_year: i32, day: NaiveDate) -> Option<usize> {
     let m = (day.year() - first_year) * 12 + day.month0() as i32;

@@ -542,7 +542,6 @@ pub fn petition_board(
         if !all_organs && p.org_code != principal.org_code() {
             continue;
         }
-        let ext = p.extended_days.unwrap_or(0).clamp(0, 30) as u32;
         let next = match (
             p.received,
             p.accepted,
@@ -550,14 +549,34 @@ pub fn petition_board(
             p.review_requested.filter(|_| p.review_answered.is_none()),
             p.recheck_requested.filter(|_| p.recheck_answered.is_none()),
         ) {
-            (_, _, _, _, Some(r)) => Some(("复核意见", "请求复核", r, 30, petition_recheck::RULE)),
-            (_, _, _, Some(r), _) => Some(("复查意见", "请求复查", r, 30, petition_review::RULE)),
-            (_, Some(a), None, _, _) => {
-                Some(("办结答复", "受理", a, 60 + ext, petition_handling::RULE))
-            }
-            (Some(r), None, _, _, _) => {
-                Some(("受理告知", "登记", r, 15, petition_acceptance::RULE))
-            }
+            (_, _, _, _, Some(r)) => Some((
+                "复核意见",
+                "请求复核",
+                r,
+                petition_recheck::DAYS,
+                petition_recheck::RULE,
+            )),
+            (_, _, _, Some(r), _) => Some((
+                "复查意见",
+                "请求复查",
+                r,
+                petition_review::DAYS,
+                petition_review::RULE,
+            )),
+            (_, Some(a), None, _, _) => Some((
+                "办结答复",
+                "受理",
+                a,
+                petition_handling::days(&p),
+                petition_handling::RULE,
+            )),
+            (Some(r), None, _, _, _) => Some((
+                "受理告知",
+                "登记",
+                r,
+                petition_acceptance::DAYS,
+                petition_acceptance::RULE,
+            )),
             _ => None,
         };
         let Some((stage, since_zh, since, days, rule)) = next else {
@@ -597,14 +616,6 @@ pub struct HotSpotDoc {
     pub method: String,
 }
 
-/// The monthly surge detector's settings (modelling choices, as in `xiezhi justice hotspots`).
-pub const HOT_SPOT_DETECTOR: xiezhi_insight::warning::Detector =
-    xiezhi_insight::warning::Detector {
-        half_window: 3,
-        threshold: 4.0,
-        min_excess: 5.0,
-    };
-
 /// Mediation and petition hot spots by division × month, highest score first (aggregates of
 /// every organ: dispute counts carry no personal data).
 pub fn hot_spots(state: &AppState) -> Result<Vec<HotSpotDoc>, Problem> {
@@ -631,7 +642,7 @@ pub fn hot_spots(state: &AppState) -> Result<Vec<HotSpotDoc>, Problem> {
             months,
             rows.iter().map(|(d, a, b)| (*d, a.as_str(), b.as_str())),
         );
-        for a in hotspots::scan(first_year, &series, None, HOT_SPOT_DETECTOR) {
+        for a in hotspots::scan(first_year, &series, None, hotspots::DETECTOR) {
             out.push(HotSpotDoc {
                 division: a.division,
                 kind: a.kind,

@@ -334,20 +334,10 @@ impl Entity {
         Entity::LegalAid,
     ];
 
-    /// The entities of standard v1.0, which the store's first migrations created; v1.1 added
-    /// the justice-administration entities (and fields of [`Entity::Petition`]).
-    pub const V1_0: [Entity; 10] = [
-        Entity::Organization,
-        Entity::Person,
-        Entity::Case,
-        Entity::CasePerson,
-        Entity::Event,
-        Entity::Evidence,
-        Entity::Document,
-        Entity::Sentence,
-        Entity::Execution,
-        Entity::Petition,
-    ];
+    /// The entities of standard v1.0, which the store's first migrations created: the first
+    /// ten of [`Entity::ALL`] (v1.1 appended the justice-administration entities, and fields
+    /// of [`Entity::Petition`]).
+    pub const V1_0: &'static [Entity] = Entity::ALL.as_slice().split_at(10).0;
 
     /// The fields this entity had in standard v1.0 (none for an entity added later).
     pub fn fields_v1_0(self) -> &'static [FieldDef] {

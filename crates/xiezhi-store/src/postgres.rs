@@ -44,7 +44,7 @@ fn field_keys_migration() -> String {
          purpose TEXT NOT NULL, version BIGINT NOT NULL, suite TEXT NOT NULL, \
          kek_version BIGINT NOT NULL, wrapped BYTEA NOT NULL, PRIMARY KEY (tbl, col, purpose, version));\n",
     );
-    for entity in Entity::V1_0 {
+    for &entity in Entity::V1_0 {
         for f in entity.fields_v1_0() {
             if is_int(f.ty) && crate::fieldcrypt::is_sealed_field(entity, f.name) {
                 sql.push_str(&format!(
@@ -1903,7 +1903,7 @@ mod tests {
         for layout in [Layout::Plain, Layout::HashPartitioned] {
             let mut client = version_3_database(&mut schemas);
             let mut before = Vec::new();
-            for e in Entity::V1_0 {
+            for &e in Entity::V1_0 {
                 for r in client
                     .query(&format!("SELECT * FROM {} ORDER BY uid", table(e)), &[])
                     .unwrap()

@@ -13,7 +13,6 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use xiezhi_insight::correction_risk::{train_and_evaluate, RiskModel, SubjectFeatures};
 use xiezhi_insight::hotspots::{self, PlantedHotSpot};
-use xiezhi_insight::warning::Detector;
 use xiezhi_store::AnyStore;
 
 use crate::commands::open_store;
@@ -147,14 +146,6 @@ fn print_weights(model: &RiskModel) {
 const FIRST_YEAR: i32 = 2023;
 const MONTHS: usize = 44;
 
-/// Monthly counts are small: an alert needs a score of 4 and five cases over the baseline
-/// (modelling choices, not legal values).
-const HOT_SPOT_DETECTOR: Detector = Detector {
-    half_window: 3,
-    threshold: 4.0,
-    min_excess: 5.0,
-};
-
 fn hot_spots(store: &AnyStore, export: &Path, top: usize, json: bool) -> Result<i32> {
     let mediation = xiezhi_supervise::hotspot_inputs::mediation(store)?;
     let petitions = xiezhi_supervise::hotspot_inputs::petitions(store)?;
@@ -167,7 +158,7 @@ fn hot_spots(store: &AnyStore, export: &Path, top: usize, json: bool) -> Result<
     };
     let mediation_series = series(&mediation);
     let petition_series = series(&petitions);
-    let d = HOT_SPOT_DETECTOR;
+    let d = hotspots::DETECTOR;
     let truth: Option<Vec<PlantedHotSpot>> = xiezhi_synth::read_hot_spots(export).ok().map(|t| {
         t.into_iter()
             .map(|h| PlantedHotSpot {

@@ -129,7 +129,7 @@ pub(crate) fn migration(layout: Layout) -> String {
         "INSERT INTO store_layout (id, layout) VALUES (1, '{}');",
         layout.name()
     );
-    for entity in Entity::V1_0 {
+    for &entity in Entity::V1_0 {
         let t = table(entity);
         let mut cols = crate::write_columns_of(entity, entity.fields_v1_0());
         cols.extend(["lineage".into(), "run_id".into(), "version".into()]);

@@ -21,12 +21,15 @@ pub const RULE: Rule = Rule {
     severity: Severity::Yellow,
 };
 
+/// Days to tell the petitioner of acceptance.
+pub const DAYS: u32 = 15;
+
 pub fn check(p: &PetitionFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Option<RiskItem> {
     PetitionLimit {
         rule: &RULE,
         petition: p,
         from: ("petition_received", "登记", p.received?),
-        days: 15,
+        days: DAYS,
         end: ("petition_accepted", "书面告知受理", p.accepted),
         note: String::new(),
     }

@@ -28,8 +28,12 @@ pub const RULE: Rule = Rule {
 /// Longest extension 第34条 allows.
 const MAX_EXTENSION: i64 = 30;
 
+/// The days a matter has from acceptance: 60, plus the recorded extension counted at most 30.
+pub fn days(p: &PetitionFacts) -> u32 {
+    60 + p.extended_days.unwrap_or(0).clamp(0, MAX_EXTENSION) as u32
+}
+
 pub fn check(p: &PetitionFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Option<RiskItem> {
-    let extension = p.extended_days.unwrap_or(0).clamp(0, MAX_EXTENSION);
     let note = match p.extended_days {
         Some(e) if e > MAX_EXTENSION => {
             format!("记录的延长期限为{e}日，超过法定上限30日，按30日计算。")
@@ -41,7 +45,7 @@ pub fn check(p: &PetitionFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Op
         rule: &RULE,
         petition: p,
         from: ("petition_accepted", "受理", p.accepted?),
-        days: 60 + extension as u32,
+        days: days(p),
         end: ("petition_answered", "办结并书面答复", p.answered),
         note,
     }

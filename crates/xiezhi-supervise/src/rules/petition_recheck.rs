@@ -21,12 +21,15 @@ pub const RULE: Rule = Rule {
     severity: Severity::Yellow,
 };
 
+/// Days to give the re-examination opinion.
+pub const DAYS: u32 = 30;
+
 pub fn check(p: &PetitionFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Option<RiskItem> {
     PetitionLimit {
         rule: &RULE,
         petition: p,
         from: ("recheck_requested", "请求复核", p.recheck_requested?),
-        days: 30,
+        days: DAYS,
         end: ("recheck_answered", "提出复核意见", p.recheck_answered),
         note: String::new(),
     }

@@ -22,12 +22,15 @@ pub const RULE: Rule = Rule {
     severity: Severity::Yellow,
 };
 
+/// Days to give the review opinion.
+pub const DAYS: u32 = 30;
+
 pub fn check(p: &PetitionFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Option<RiskItem> {
     PetitionLimit {
         rule: &RULE,
         petition: p,
         from: ("review_requested", "请求复查", p.review_requested?),
-        days: 30,
+        days: DAYS,
         end: ("review_answered", "提出复查意见", p.review_answered),
         note: String::new(),
     }
