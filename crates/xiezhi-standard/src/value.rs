@@ -39,6 +39,14 @@ impl Value {
         }
     }
 
+    /// The time of a date-time value (a date alone has none).
+    pub fn as_datetime(&self) -> Option<chrono::NaiveDateTime> {
+        match self {
+            Value::DateTime(t) => Some(*t),
+            _ => None,
+        }
+    }
+
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(n) | Value::Money(n) => Some(*n),

@@ -23,7 +23,7 @@ pub mod rules;
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use xiezhi_standard::value::{Record, Value};
 use xiezhi_store::{Entity, Store, StoreError};
@@ -90,6 +90,8 @@ pub struct CaseEvent {
     pub kind: String,
     pub on: NaiveDate,
     pub org_code: String,
+    /// The time of the act, when the source records one (a date-only source stores midnight).
+    pub at: Option<NaiveDateTime>,
 }
 
 /// A document number an event names (`document_no` of the event row): the act's own
@@ -193,8 +195,23 @@ impl CaseFacts {
             kind: kind.to_string(),
             on,
             org_code: org_code.to_string(),
+            at: None,
         });
         self.events.sort_by_key(|e| e.on);
+        self
+    }
+
+    /// Adds an event with its time of day.
+    pub fn with_time(mut self, kind: &str, at: NaiveDateTime, org_code: &str) -> CaseFacts {
+        self = self.with(kind, at.date(), org_code);
+        if let Some(e) = self
+            .events
+            .iter_mut()
+            .rev()
+            .find(|e| e.kind == kind && e.on == at.date() && e.at.is_none())
+        {
+            e.at = Some(at);
+        }
         self
     }
 }
@@ -252,6 +269,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
                     kind: kind.to_string(),
                     on,
                     org_code: text(&row.record, "org_code").unwrap_or_default(),
+                    at: field("occurred_at").and_then(|v| v.as_datetime()),
                 })
             }
             _ => facts.incomplete_events += 1,

@@ -7,8 +7,8 @@
 //! organ (`transferred_for_prosecution`, `prosecuted`, `not_prosecuted`, `court_accepted`,
 //! `verdict_announced`, `judgment_effective`): the receiving organ decides afresh and the period
 //! restarts (人民检察院刑事诉讼规则 第103条; 最高法解释 第162条), a decision the data records only
-//! when it is a new `bail`. The event table has no kind for lifting the measure, so a period with
-//! no closing act fires only past its limit and when the case shows no later act at all. The
+//! when it is a new `bail`. Lifting the measure (`measure_lifted`, 第79条第2款) closes it too; a
+//! period with no closing act fires only past its limit and when the case shows no later act. The
 //! person is at liberty: a last day on a rest day moves to the next working day (第105条).
 //! [`surveillance_limit`](super::surveillance_limit) applies the same check to 监视居住.
 
@@ -32,8 +32,9 @@ pub const RULE: Rule = Rule {
 };
 
 /// Acts that end one organ's period of a non-custodial measure.
-pub(crate) const MEASURE_ENDS: [&str; 11] = [
+pub(crate) const MEASURE_ENDS: [&str; 12] = [
     "bail",
+    "measure_lifted",
     "residential_surveillance",
     "detention",
     "arrest_approved",

@@ -3,13 +3,16 @@
 //! need the approval of the court one level up (or the SPC); a recorded `trial_extended` means
 //! such an approval exists, and this rule then stays silent (the extended limits are not yet
 //! modelled). Fires beyond 3 months without `trial_extended`, naming the 2-month base limit.
-//! Not modelled: restarts after change of jurisdiction or supplementary investigation (第208条
-//! 第2款、第3款), 简易/速裁 limits. Custody is read from the latest coercive measure on the day
-//! of acceptance.
+//! An acceptance after an `appeal` or `protest` is the second instance's
+//! ([`second_instance`](super::second_instance)); the shorter 简易/速裁 limits are
+//! [`summary_procedure`](super::summary_procedure) and
+//! [`fast_track_procedure`](super::fast_track_procedure). Not modelled: restarts after change
+//! of jurisdiction or supplementary investigation (第208条第2款、第3款). Custody is read from
+//! the latest coercive measure on the day of acceptance.
 
 use chrono::NaiveDate;
 
-use super::{in_custody_at, indices_of, LimitCheck, Rule};
+use super::{first_instance_acceptances, in_custody_at, LimitCheck, Rule};
 use crate::deadline::{deadline, Period, RestDays};
 use crate::{Basis, CaseFacts, RiskItem, Severity};
 
@@ -27,7 +30,7 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Vec<RiskItem> {
-    indices_of(facts, "court_accepted")
+    first_instance_acceptances(facts)
         .filter_map(|start| {
             let from = facts.events[start].on;
             if facts

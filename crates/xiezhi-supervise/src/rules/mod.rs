@@ -5,9 +5,6 @@
 //! Shared here: the time-limit check most rules are made of ([`LimitCheck`]), the check for an
 //! act done without the act that must precede it ([`PriorCheck`]), the custody test that decides
 //! whether a period may be extended for a holiday, and the formatting of facts.
-//!
-//! Not a rule: the notification of the family within 24 hours of 拘留 or 逮捕 (刑事诉讼法 第85条
-//! 第2款, 第93条). The event table has no notification event, so the data cannot show it.
 
 pub mod arrest_request;
 pub mod arrest_review_detained;
@@ -22,6 +19,8 @@ pub mod decision_notice;
 pub mod delivery_for_execution;
 pub mod detention_range;
 pub mod execution_without_judgment;
+pub mod family_notice;
+pub mod fast_track_procedure;
 pub mod fence_breach;
 pub mod first_commutation;
 pub mod first_instance;
@@ -49,6 +48,7 @@ pub mod required_evidence;
 pub mod revocation_ruling;
 pub mod second_instance;
 pub mod statutory_band;
+pub mod summary_procedure;
 pub mod supplementary_investigation;
 pub mod supplementary_investigation_period;
 pub mod surveillance_limit;
@@ -100,6 +100,9 @@ const RULES: &[(Rule, Check)] = &[
     (bail_limit::RULE, bail_limit::check),
     (surveillance_limit::RULE, surveillance_limit::check),
     (second_instance::RULE, second_instance::check),
+    (summary_procedure::RULE, summary_procedure::check),
+    (fast_track_procedure::RULE, fast_track_procedure::check),
+    (family_notice::RULE, family_notice::check),
     // Procedural legality: an act without the act the law requires before it.
     (arrest_without_request::RULE, arrest_without_request::check),
     (
@@ -205,6 +208,18 @@ pub(crate) fn fact(e: &CaseEvent) -> String {
     format!("{} {} {}", e.kind, e.on, e.org_code)
 }
 
+/// Indices of the court acceptances of the first instance: those with no `appeal` or
+/// `protest` before them (a later acceptance is the court of second instance's).
+pub(crate) fn first_instance_acceptances(facts: &CaseFacts) -> impl Iterator<Item = usize> + '_ {
+    let first_appeal = facts
+        .events
+        .iter()
+        .find(|e| e.kind == "appeal" || e.kind == "protest")
+        .map(|e| e.on);
+    indices_of(facts, "court_accepted")
+        .filter(move |&i| first_appeal.is_none_or(|a| facts.events[i].on < a))
+}
+
 /// Whether the person is in custody (被拘留 or 被逮捕) on a day, from the latest coercive-measure
 /// event on or before it. Unknown means not in custody, so the holiday extension applies and
 /// the rule errs towards not firing.
@@ -216,6 +231,7 @@ pub(crate) fn in_custody_at(facts: &CaseFacts, day: NaiveDate) -> bool {
             "bail"
             | "residential_surveillance"
             | "arrest_denied"
+            | "measure_lifted"
             | "not_prosecuted"
             | "released" => custody = false,
             _ => {}
