@@ -48,12 +48,15 @@ pub fn convert(plan: &FieldPlan, raw: &str) -> Result<Converted, Issue> {
                     format!("`{text}` is not a valid date in format {fmt}"),
                 )
             };
-            let dt = NaiveDateTime::parse_from_str(&text, fmt)
-                .ok()
-                .or_else(|| {
-                    NaiveDate::parse_from_str(&text, fmt)
-                        .ok()
-                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+            // `a|b`: alternatives tried in order (a source that writes a time only sometimes).
+            let dt = fmt
+                .split('|')
+                .find_map(|f| {
+                    NaiveDateTime::parse_from_str(&text, f).ok().or_else(|| {
+                        NaiveDate::parse_from_str(&text, f)
+                            .ok()
+                            .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    })
                 })
                 .ok_or_else(bad)?;
             if plan.ty == FieldType::Date {
@@ -201,6 +204,23 @@ mod tests {
             convert(&p, "20230230").err().unwrap().rule,
             "field.date_format"
         );
+    }
+
+    #[test]
+    fn format_alternatives_are_tried_in_order() {
+        let mut p = plan(FieldType::DateTime);
+        p.date_format = Some("%Y%m%d%H%M%S|%Y%m%d".into());
+        let at = |text| convert(&p, text).map(|c| c.value);
+        let day = NaiveDate::from_ymd_opt(2023, 3, 1).unwrap();
+        assert_eq!(
+            at("20230301143000").unwrap(),
+            Value::DateTime(day.and_hms_opt(14, 30, 0).unwrap())
+        );
+        assert_eq!(
+            at("20230301").unwrap(),
+            Value::DateTime(day.and_hms_opt(0, 0, 0).unwrap())
+        );
+        assert_eq!(at("2023-03-01").err().unwrap().rule, "field.date_format");
     }
 
     #[test]

@@ -8,20 +8,36 @@ use xiezhi_store::Store;
 
 /// The mappings shipped with Xiezhi, in ingest order: master data first, then the departments
 /// in procedural order.
-pub const SHIPPED_MAPPINGS: [(&str, &str); 12] = [
+pub const SHIPPED_MAPPINGS: [(&str, &str); 16] = [
     (
         "organizations.toml",
         include_str!("../../../mappings/organizations.toml"),
     ),
     ("police.toml", include_str!("../../../mappings/police.toml")),
     (
+        "police-acts.toml",
+        include_str!("../../../mappings/police-acts.toml"),
+    ),
+    (
+        "police-dossier.toml",
+        include_str!("../../../mappings/police-dossier.toml"),
+    ),
+    (
         "procuratorate.toml",
         include_str!("../../../mappings/procuratorate.toml"),
     ),
     ("court.toml", include_str!("../../../mappings/court.toml")),
     (
+        "court-acts.toml",
+        include_str!("../../../mappings/court-acts.toml"),
+    ),
+    (
         "justice.toml",
         include_str!("../../../mappings/justice.toml"),
+    ),
+    (
+        "justice-commutations.toml",
+        include_str!("../../../mappings/justice-commutations.toml"),
     ),
     (
         "justice-corrections.toml",
@@ -148,9 +164,13 @@ mod tests {
             [
                 "organizations",
                 "police",
+                "police_acts",
+                "police_dossier",
                 "procuratorate",
                 "court",
+                "court_acts",
                 "justice",
+                "justice_commutations",
                 "justice_corrections",
                 "justice_correction_events",
                 "justice_location_fixes",

@@ -15,6 +15,7 @@
 //! fields.name = { column = "XYRXM", remove_whitespace = true }
 //! fields.sex = { column = "XYRXB", crosswalk = "sex" }
 //! fields.birth_date = { column = "XYRCSRQ", format = "%Y%m%d" }
+//! # format alternatives are tried in order: "%Y%m%d%H%M%S|%Y%m%d"
 //! fields.ethnicity = { column = "XYRMZ", lookup = "name" }
 //! fields.id_type = { value = "resident_id" }
 //!
@@ -189,6 +190,24 @@ impl Plan {
             cols.extend(e.for_each.as_deref());
             for f in &e.fields {
                 if let FieldSource::Column(c) = &f.source {
+                    cols.push(c);
+                }
+            }
+        }
+        cols.sort_unstable();
+        cols.dedup();
+        cols
+    }
+
+    /// Columns a CSV header must name: every mapped column except those read only by
+    /// `optional` fields (a column a later version of the export added).
+    pub fn header_columns(&self) -> Vec<&str> {
+        let mut cols: Vec<&str> = Vec::new();
+        for e in &self.emits {
+            cols.extend(e.when.as_deref());
+            cols.extend(e.for_each.as_deref());
+            for f in &e.fields {
+                if let (FieldSource::Column(c), false) = (&f.source, f.optional) {
                     cols.push(c);
                 }
             }

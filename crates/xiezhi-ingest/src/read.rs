@@ -285,7 +285,7 @@ fn read_csv(
     };
     let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
     let missing: Vec<String> = plan
-        .columns()
+        .header_columns()
         .into_iter()
         .filter(|c| !header.iter().any(|h| h == c))
         .map(str::to_string)

@@ -32,7 +32,7 @@ fn small_province_reconciles_and_matches_ground_truth() {
     .unwrap();
     assert_eq!(
         reports.len(),
-        12,
+        16,
         "every department file and the organ registry are ingested"
     );
     // The justice-administration files: exactly the planted bad records are quarantined, each

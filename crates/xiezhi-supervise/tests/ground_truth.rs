@@ -39,20 +39,11 @@ fn export_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
 }
 
-/// Catalog rules whose events the synthetic province does not generate yet.
-const NOT_YET_PLANTED: [&str; 11] = [
-    "cl-081-parole-exclusion",
-    "cl-081-parole-half-term",
-    "cpl-079-bail-limit",
-    "cpl-079-surveillance-limit",
-    "cpl-080-arrest-without-approval",
-    "cpl-175-supplementary-investigation-period",
-    "cpl-243-second-instance",
-    "cpl-required-document",
-    "cpl-required-evidence",
-    "jx16-006-commutation-interval",
-    "jx16-006-first-commutation",
-];
+/// Rules whose opportunity this small province rarely offers: parole of a 累犯 needs a sole
+/// convict in prison who is a 累犯 and has served half of the term by the export date (about
+/// two in 10,000 cases). They are scored like every rule when planted; their checks have
+/// their own unit tests.
+const RARE_AT_THIS_SIZE: [&str; 1] = [violations::rule::PAROLE_EXCLUSION];
 
 #[test]
 fn every_planted_violation_is_found_and_nothing_else() {
@@ -63,30 +54,54 @@ fn every_planted_violation_is_found_and_nothing_else() {
     let card = score(&store, &truth, &BTreeSet::new(), &findings.items).unwrap();
     assert_eq!(card.split_cases, 0);
     assert!(card.scored_cases >= 1450, "{card:?}");
-    let mut planted_rules = 0;
+    // Every miss and false alarm at once, false alarms with the engine's explanation.
+    let mut wrong = Vec::new();
     for s in &card.rules {
-        assert_eq!(s.detected, s.planted, "recall of {}: {s:?}", s.rule);
-        assert_eq!(s.false_alarms, 0, "precision of {}: {s:?}", s.rule);
-        assert_eq!(s.near_misses_fired, 0, "{s:?}");
-        if s.planted > 0 {
-            planted_rules += 1;
+        if s.detected != s.planted || s.false_alarms > 0 || s.near_misses_fired > 0 {
+            wrong.push(format!("{s:?}"));
+            for case in &s.missed_cases {
+                let facts = xiezhi_supervise::facts_from_store(&store, case)
+                    .unwrap()
+                    .unwrap();
+                let events: Vec<String> = facts
+                    .events
+                    .iter()
+                    .map(|e| format!("{} {} {}", e.kind, e.on, e.org_code))
+                    .collect();
+                wrong.push(format!("  missed {case}: {events:?}"));
+            }
+            for case in &s.false_alarm_cases {
+                for item in findings
+                    .items
+                    .iter()
+                    .filter(|i| i.rule_id == s.rule && &i.case_uid == case)
+                {
+                    wrong.push(format!(
+                        "  {case}: {} {:?}",
+                        item.explanation_zh, item.facts_used
+                    ));
+                }
+            }
         }
     }
-    // Every rule with planted marks in the generator got some at this size.
-    assert_eq!(planted_rules, violations::rule::ALL.len(), "{card:#?}");
-    // The generator's rules are catalog rules, and the catalog rules it does not plant yet are
-    // exactly these: planting one means moving it out of this list.
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Every catalog rule has planted violations at this size, and the generator plants
+    // nothing but catalog rules.
     let catalog: BTreeSet<&str> = xiezhi_supervise::rules::catalog()
         .iter()
         .map(|r| r.id)
         .collect();
     let generated: BTreeSet<&str> = violations::rule::ALL.into_iter().collect();
-    assert!(generated.is_subset(&catalog), "{generated:?}");
-    let unplanted: BTreeSet<&str> = catalog.difference(&generated).copied().collect();
-    assert_eq!(
-        unplanted,
-        NOT_YET_PLANTED.into_iter().collect(),
-        "{card:#?}"
+    assert_eq!(generated, catalog);
+    let unplanted: Vec<&str> = card
+        .rules
+        .iter()
+        .filter(|s| s.planted == 0 && !RARE_AT_THIS_SIZE.contains(&s.rule.as_str()))
+        .map(|s| s.rule.as_str())
+        .collect();
+    assert!(
+        unplanted.is_empty(),
+        "no violation planted for {unplanted:?}"
     );
     // The term-range rules plant their near-misses on the range's upper bound.
     for rule in [
@@ -95,13 +110,6 @@ fn every_planted_violation_is_found_and_nothing_else() {
     ] {
         let s = card.rules.iter().find(|s| s.rule == rule).unwrap();
         assert!(s.near_misses > 0, "{s:?}");
-    }
-    for s in &card.rules {
-        if unplanted.contains(s.rule.as_str()) {
-            assert_eq!((s.planted, s.detected, s.false_alarms), (0, 0, 0), "{s:?}");
-        } else {
-            assert!(s.planted > 0, "no violation planted for {}", s.rule);
-        }
     }
     assert!(card.rules.iter().map(|s| s.near_misses).sum::<usize>() > 20);
 }

@@ -40,6 +40,32 @@ pub(crate) struct CourtStage {
     pub effective: NaiveDate,
     /// 交付执行: the court sends the judgment and execution notice to the executing organ.
     pub delivered: NaiveDate,
+    /// The procedure the court chose (速裁 / 简易 / 普通).
+    pub procedure: Procedure,
+    /// The appeal and the second instance, when a defendant appealed; the judgment then takes
+    /// effect on the second-instance verdict (二审终审).
+    pub appeal: Option<Appeal>,
+}
+
+/// 审判程序: the first instance's procedure, as the court's act choosing it records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Procedure {
+    /// 速裁程序 (刑事诉讼法 第222条).
+    FastTrack,
+    /// 简易程序 (第214条).
+    Summary,
+    /// 普通程序: no act records it.
+    Ordinary,
+}
+
+/// 上诉 and 二审.
+#[derive(Debug, Clone)]
+pub(crate) struct Appeal {
+    pub filed: NaiveDate,
+    /// Organ index of the intermediate court.
+    pub court: usize,
+    pub accepted: NaiveDate,
+    pub verdict: NaiveDate,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +155,12 @@ const STREAM_SURGES: u64 = 3;
 /// The term-range plantings draw from a stream of their own: adding them took no draw from
 /// the case stream.
 const STREAM_TERMS: u64 = 4;
+/// Appeals and the short procedures' plantings draw from a stream of their own, so the case
+/// stream is as it was before they existed.
+const STREAM_COURT: u64 = 5;
+
+/// Per mille of judged cases appealed.
+const APPEAL_PER_MILLE: u32 = 60;
 
 /// Per mille of suspect slots filled by someone from an earlier case.
 const REPEAT_PER_MILLE: u32 = 22;
@@ -179,6 +211,7 @@ pub(crate) fn build(
         group_three,
         rng,
         terms: stream(config.seed, STREAM_TERMS),
+        court: stream(config.seed, STREAM_COURT),
         province: &province,
         charges: &charges,
         charge_weights: &charge_weights,
@@ -216,6 +249,8 @@ struct Gen<'a> {
     rng: ChaCha8Rng,
     /// Stream of the term-range plantings ([`STREAM_TERMS`]).
     terms: ChaCha8Rng,
+    /// Stream of appeals and of the short procedures' plantings ([`STREAM_COURT`]).
+    court: ChaCha8Rng,
     province: &'a Province,
     charges: &'a [Charge],
     charge_weights: &'a [u32],
@@ -439,7 +474,13 @@ impl Gen<'_> {
                 if chance(rng, 95) {
                     let accepted = add_days(p, rng.gen_range(1..=5));
                     let ordinary = profile.sentencing.fixed_months.0 >= 36;
-                    let (hearing, verdict) = match rng.gen_range(0..100) {
+                    let pick = rng.gen_range(0..100);
+                    let procedure = match pick {
+                        0..40 if !ordinary => Procedure::FastTrack,
+                        40..70 if !ordinary => Procedure::Summary,
+                        _ => Procedure::Ordinary,
+                    };
+                    let (hearing, verdict) = match pick {
                         0..40 if !ordinary => {
                             let h = add_days(accepted, rng.gen_range(3..=9));
                             (h, h)
@@ -461,7 +502,48 @@ impl Gen<'_> {
                             (h, v)
                         }
                     };
-                    let effective = add_days(verdict, 10);
+                    // The short procedures' limits (刑事诉讼法 第220条, 第225条): planted late past
+                    // the longer limit, or on the last day of the shorter one.
+                    let short = match procedure {
+                        Procedure::FastTrack => {
+                            Some((rule::FAST_TRACK_PROCEDURE, Limit::Days(10), Limit::Days(15)))
+                        }
+                        Procedure::Summary => Some((
+                            rule::SUMMARY_PROCEDURE,
+                            Limit::Days(20),
+                            Limit::MonthsDays(1, 15),
+                        )),
+                        Procedure::Ordinary => None,
+                    };
+                    let (hearing, verdict) = match short.and_then(|(id, base, longer)| {
+                        plan.short_limit(&mut self.court, id, accepted, base, longer, custody)
+                    }) {
+                        Some(v) => (hearing.min(v), v),
+                        None => (hearing, verdict),
+                    };
+                    let appeal = (self.court.gen_range(0..1000) < APPEAL_PER_MILLE).then(|| {
+                        let court = &mut self.court;
+                        let filed = add_days(verdict, court.gen_range(1..=10));
+                        let accepted = add_days(filed, court.gen_range(5..=20));
+                        let county = &self.province.counties[county];
+                        let higher = self.province.organs[county.court]
+                            .parent
+                            .unwrap_or(county.court);
+                        Appeal {
+                            filed,
+                            court: higher,
+                            accepted,
+                            verdict: plan.gap(
+                                court,
+                                rule::SECOND_INSTANCE,
+                                accepted,
+                                Limit::MonthsDays(2, 0),
+                                custody,
+                                20..=55,
+                            ),
+                        }
+                    });
+                    let effective = appeal.as_ref().map_or(add_days(verdict, 10), |a| a.verdict);
                     let delivered = plan.gap(
                         rng,
                         rule::DELIVERY_FOR_EXECUTION,
@@ -476,6 +558,8 @@ impl Gen<'_> {
                         verdict,
                         effective,
                         delivered,
+                        procedure,
+                        appeal,
                     });
                 }
             } else {

@@ -281,6 +281,7 @@ mod dirty;
 mod export;
 pub mod justice_admin;
 mod people;
+mod procedure;
 mod province;
 mod sentence;
 pub mod surges;
@@ -401,12 +402,13 @@ pub fn generate_with_progress(
     std::fs::create_dir_all(out_dir).map_err(|e| SynthError::write(out_dir, e))?;
     let mut world = cases::build(config, progress)?;
     let admin = justice_admin::build(&mut world, config.seed);
+    let acts = procedure::build(&mut world, config.seed);
 
     let (seed, rate) = (config.seed, config.dirty_rate);
     let mut files = vec![export::organs::write(&world.province, out_dir)?];
     let mut truth = export::Truth::create(out_dir)?;
     files.push(export::police::write(
-        &world, out_dir, seed, rate, &mut truth,
+        &world, &acts, out_dir, seed, rate, &mut truth,
     )?);
     files.push(export::procuratorate::write(
         &world, out_dir, seed, rate, &mut truth,
@@ -420,6 +422,7 @@ pub fn generate_with_progress(
     let dirty_records = truth.dirty;
     files.push(truth.out.finish()?);
     files.extend(export::justice_admin::write(&world, &admin, out_dir)?);
+    files.extend(export::acts::write(&world, &acts, out_dir)?);
     files.push(export::write_supervision_truth(&world, &admin, out_dir)?);
     files.push(export::write_case_numbers(&world, out_dir)?);
     files.push(export::write_surge_truth(&world, out_dir)?);

@@ -114,7 +114,51 @@ pub mod rule {
     ];
 
     /// Every rule with planted marks.
-    pub const ALL: [&str; 34] = [
+    /// 二审审限 (刑事诉讼法 第243条).
+    pub const SECOND_INSTANCE: &str = "cpl-243-second-instance";
+    /// 简易程序审限 (第220条).
+    pub const SUMMARY_PROCEDURE: &str = "cpl-220-summary-procedure";
+    /// 速裁程序审限 (第225条).
+    pub const FAST_TRACK_PROCEDURE: &str = "cpl-225-fast-track-procedure";
+    /// 拘留后二十四小时内通知家属 (第85条第2款).
+    pub const FAMILY_NOTICE: &str = "cpl-085-family-notice";
+    /// 取保候审最长十二个月 (第79条).
+    pub const BAIL_LIMIT: &str = "cpl-079-bail-limit";
+    /// 监视居住最长六个月 (第79条).
+    pub const SURVEILLANCE_LIMIT: &str = "cpl-079-surveillance-limit";
+    /// 逮捕须经批准 (第80条).
+    pub const ARREST_WITHOUT_APPROVAL: &str = "cpl-080-arrest-without-approval";
+    /// 补充侦查一个月 (第175条第3款).
+    pub const SUPPLEMENTARY_INVESTIGATION_PERIOD: &str =
+        "cpl-175-supplementary-investigation-period";
+    /// A procedural act without its document (`required-documents.tsv`).
+    pub const REQUIRED_DOCUMENT: &str = "cpl-required-document";
+    /// A procedural act without its evidence (`required-documents.tsv`).
+    pub const REQUIRED_EVIDENCE: &str = "cpl-required-evidence";
+    /// 首次减刑的起始时间 (最高法减刑假释规定 2016 第6条).
+    pub const FIRST_COMMUTATION: &str = "jx16-006-first-commutation";
+    /// 两次减刑的间隔 (同上 第6条第3款).
+    pub const COMMUTATION_INTERVAL: &str = "jx16-006-commutation-interval";
+    /// 不得假释 (刑法 第81条第2款).
+    pub const PAROLE_EXCLUSION: &str = "cl-081-parole-exclusion";
+    /// 假释须执行原判刑期二分之一 (刑法 第81条第1款).
+    pub const PAROLE_HALF_TERM: &str = "cl-081-parole-half-term";
+
+    pub const ALL: [&str; 48] = [
+        SECOND_INSTANCE,
+        SUMMARY_PROCEDURE,
+        FAST_TRACK_PROCEDURE,
+        FAMILY_NOTICE,
+        BAIL_LIMIT,
+        SURVEILLANCE_LIMIT,
+        ARREST_WITHOUT_APPROVAL,
+        SUPPLEMENTARY_INVESTIGATION_PERIOD,
+        REQUIRED_DOCUMENT,
+        REQUIRED_EVIDENCE,
+        FIRST_COMMUTATION,
+        COMMUTATION_INTERVAL,
+        PAROLE_EXCLUSION,
+        PAROLE_HALF_TERM,
         PLEA_WITHOUT_COUNSEL,
         DECISION_NOTICE,
         MISSED_INTAKE,
@@ -233,6 +277,31 @@ impl Planner {
             let day = add_days(from, rng.gen_range(ordinary));
             debug_assert!(day <= expiry, "{rule}: ordinary draw past the limit");
             day.min(expiry)
+        }
+    }
+
+    /// The closing act of a procedure with a base limit and a longer one (简易, 速裁): at the
+    /// violation rate late past the longer limit's last lawful day, at the same rate on the
+    /// base limit's last lawful day, else `None` (the ordinary draw stands).
+    pub(crate) fn short_limit(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        rule: &'static str,
+        from: NaiveDate,
+        base: Limit,
+        longer: Limit,
+        custody: bool,
+    ) -> Option<NaiveDate> {
+        let r = rng.gen_range(0..1000);
+        if r < VIOLATION_PER_MILLE {
+            self.marks.push((rule, Mark::Violation));
+            let last = last_lawful_day(longer.expiry(from), custody);
+            Some(add_days(last, rng.gen_range(1..=5)))
+        } else if r < VIOLATION_PER_MILLE + NEAR_MISS_PER_MILLE {
+            self.marks.push((rule, Mark::NearMiss));
+            Some(last_lawful_day(base.expiry(from), custody))
+        } else {
+            None
         }
     }
 

@@ -3,7 +3,8 @@
 //! terrorism, notice may hinder the investigation (刑事诉讼法 第85条第2款); after an arrest
 //! likewise, unless it cannot be notified (第93条第2款).
 //!
-//! Each `detention` and `arrest_executed` is answered by the first `family_notified` or
+//! Each `detention` and `arrest_executed` (one act however many suspects' rows record it) is
+//! answered by the first `family_notified` or
 //! `family_notice_withheld` (不予通知, with its reason in the note) at or after it and before the
 //! next such act. A notice more than 24 hours after the act is late. Times are the acts' times of
 //! day: a source that records the date alone stores midnight, and then 23 hours cannot be told
@@ -70,10 +71,13 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
     if !ev.iter().any(|e| NOTICES.contains(&e.kind.as_str())) {
         return Vec::new();
     }
-    let acts: Vec<&CaseEvent> = ev
+    // One act recorded once per suspect of the case is one act.
+    let mut acts: Vec<&CaseEvent> = ev
         .iter()
         .filter(|e| ACTS.contains(&e.kind.as_str()))
         .collect();
+    acts.sort_by_key(|e| (e.on, e.at));
+    acts.dedup_by(|a, b| a.kind == b.kind && a.on == b.on && a.at == b.at);
     let mut items = Vec::new();
     for (k, act) in acts.iter().enumerate() {
         let next = acts.get(k + 1);
@@ -200,6 +204,15 @@ mod tests {
         assert!(items[0].explanation_zh.contains("未见通知家属"));
         let notified = f.with_time("family_notified", t(11, 8, 0), "GA1");
         assert!(check(&notified, d(2024, 6, 1), &WeekendsOnly).is_empty());
+    }
+
+    #[test]
+    fn an_act_recorded_for_two_suspects_is_one_act() {
+        let f = CaseFacts::new("C1")
+            .with_time("detention", t(4, 9, 0), "GA1")
+            .with_time("detention", t(4, 9, 0), "GA1")
+            .with_time("family_notified", t(4, 15, 0), "GA1");
+        assert!(check(&f, d(2024, 6, 1), &WeekendsOnly).is_empty());
     }
 
     #[test]

@@ -208,6 +208,12 @@ pub(crate) fn fact(e: &CaseEvent) -> String {
     format!("{} {} {}", e.kind, e.on, e.org_code)
 }
 
+/// Whether two event rows record the same act: one kind on one day, as a department that
+/// exports a row per suspect records a case-level act. Such a twin never closes its period.
+pub(crate) fn same_act(a: &CaseEvent, b: &CaseEvent) -> bool {
+    a.kind == b.kind && a.on == b.on
+}
+
 /// Indices of the court acceptances of the first instance: those with no `appeal` or
 /// `protest` before them (a later acceptance is the court of second instance's).
 pub(crate) fn first_instance_acceptances(facts: &CaseFacts) -> impl Iterator<Item = usize> + '_ {
@@ -275,7 +281,10 @@ impl LimitCheck<'_> {
             .iter()
             .enumerate()
             .find(|(i, e)| {
-                *i != self.start && e.on >= start.on && self.ends.contains(&e.kind.as_str())
+                *i != self.start
+                    && e.on >= start.on
+                    && self.ends.contains(&e.kind.as_str())
+                    && !same_act(e, start)
             })
             .map(|(_, e)| e);
         let custody_zh = if self.custody {

@@ -32,14 +32,16 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
         .filter_map(|start| {
             let from = facts.events[start].on;
             let custody = in_custody_at(facts, from);
+            let opened = &facts.events[start];
             let next = facts.events[start + 1..].iter().find(|e| {
-                matches!(
-                    e.kind.as_str(),
-                    "transferred_for_prosecution"
-                        | "prosecuted"
-                        | "not_prosecuted"
-                        | "returned_for_investigation"
-                )
+                !super::same_act(e, opened)
+                    && matches!(
+                        e.kind.as_str(),
+                        "transferred_for_prosecution"
+                            | "prosecuted"
+                            | "not_prosecuted"
+                            | "returned_for_investigation"
+                    )
             });
             // A decision without a recorded re-submission: only a late one is unknowable.
             if let Some(n) = next {

@@ -8,10 +8,10 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
-use super::Output;
+use super::{Csv, Output};
 use crate::cases::World;
 use crate::justice_admin::{Admin, BadFix, Geo, Subject};
-use crate::util::{add_days, csv_line};
+use crate::util::add_days;
 use crate::{FileSummary, SynthError};
 
 pub(crate) const SUBJECTS: &str = "justice/correction-subjects.csv";
@@ -74,32 +74,6 @@ fn code_name(table: xiezhi_standard::codes::CodeTable, code: &str) -> String {
         .map_or_else(|| code.to_string(), |e| e.name.clone())
 }
 
-struct Csv {
-    out: Output,
-    line: String,
-}
-
-impl Csv {
-    fn create(out_dir: &Path, rel: &'static str, header: &[&str]) -> Result<Csv, SynthError> {
-        let mut out = Output::create(out_dir, rel, "justice_admin")?;
-        let mut line = String::new();
-        csv_line(header, "\n", &mut line);
-        out.write(line.as_bytes())?;
-        Ok(Csv { out, line })
-    }
-
-    /// Writes a row; returns its 1-based record number.
-    fn row(&mut self, fields: &[String]) -> Result<usize, SynthError> {
-        self.line.clear();
-        csv_line(fields, "\n", &mut self.line);
-        let line = std::mem::take(&mut self.line);
-        self.out.write(line.as_bytes())?;
-        self.line = line;
-        self.out.records += 1;
-        Ok(self.out.records)
-    }
-}
-
 fn who(world: &World, s: &Subject) -> [String; 3] {
     let p = &world.persons[s.person];
     [
@@ -121,6 +95,7 @@ pub(crate) fn write(
 
     let mut subjects = Csv::create(
         out_dir,
+        "justice_admin",
         SUBJECTS,
         &[
             "姓名",
@@ -172,6 +147,7 @@ pub(crate) fn write(
 
     let mut acts = Csv::create(
         out_dir,
+        "justice_admin",
         ACTS,
         &[
             "姓名",
@@ -202,6 +178,7 @@ pub(crate) fn write(
 
     let mut fixes = Csv::create(
         out_dir,
+        "justice_admin",
         FIXES,
         &[
             "设备编号",
@@ -264,6 +241,7 @@ pub(crate) fn write(
 
     let mut fences = Csv::create(
         out_dir,
+        "justice_admin",
         FENCES,
         &[
             "姓名",
@@ -331,6 +309,7 @@ pub(crate) fn write(
 
     let mut mediation = Csv::create(
         out_dir,
+        "justice_admin",
         MEDIATION,
         &[
             "调解编号",
@@ -362,6 +341,7 @@ pub(crate) fn write(
 
     let mut aid = Csv::create(
         out_dir,
+        "justice_admin",
         LEGAL_AID,
         &[
             "援助编号",

@@ -1,6 +1,7 @@
 //! Writers of the output files. Every file goes through an [`Output`], which buffers, counts
 //! records and hashes the bytes as they are written.
 
+pub(crate) mod acts;
 pub(crate) mod court;
 pub(crate) mod justice;
 pub(crate) mod justice_admin;
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cases::{Case, World};
 use crate::truth::{self, Defect, Source};
+use crate::util::csv_line;
 use crate::{FileSummary, SynthError};
 
 pub(crate) struct Output {
@@ -259,4 +261,36 @@ pub(crate) fn write_surge_truth(world: &World, out_dir: &Path) -> Result<FileSum
         out.records += 1;
     }
     out.finish()
+}
+
+/// A UTF-8 CSV export with a header row, LF line ends.
+pub(crate) struct Csv {
+    pub(crate) out: Output,
+    line: String,
+}
+
+impl Csv {
+    pub(crate) fn create(
+        out_dir: &Path,
+        source: &'static str,
+        rel: &'static str,
+        header: &[&str],
+    ) -> Result<Csv, SynthError> {
+        let mut out = Output::create(out_dir, rel, source)?;
+        let mut line = String::new();
+        csv_line(header, "\n", &mut line);
+        out.write(line.as_bytes())?;
+        Ok(Csv { out, line })
+    }
+
+    /// Writes a row; returns its 1-based record number.
+    pub(crate) fn row(&mut self, fields: &[String]) -> Result<usize, SynthError> {
+        self.line.clear();
+        csv_line(fields, "\n", &mut self.line);
+        let line = std::mem::take(&mut self.line);
+        self.out.write(line.as_bytes())?;
+        self.line = line;
+        self.out.records += 1;
+        Ok(self.out.records)
+    }
 }

@@ -9,13 +9,15 @@ use rand::Rng;
 use super::{emit, Output, Truth};
 use crate::cases::World;
 use crate::dirty::{self, Injector};
+use crate::procedure::CaseActs;
 use crate::truth::{Defect, Source};
 use crate::util::{csv_line, write_compact_datetime, write_date, write_ymd, DateFmt};
 use crate::{FileSummary, SynthError};
 
-pub(crate) const HEADER: [&str; 21] = [
+pub(crate) const HEADER: [&str; 22] = [
     "AJBH", "AJLB", "AJMC", "AY", "FASJ", "FADD", "JYAQ", "SAJE", "LASJ", "BADW", "XYRXM", "XYRXB",
     "XYRSFZH", "XYRCSRQ", "XYRMZ", "XYRHJD", "XYRZZ", "XYRLXDH", "JLSJ", "TQPBSJ", "YSQSSJ",
+    "QSYJSWH",
 ];
 const AY: usize = 3;
 const LASJ: usize = 8;
@@ -39,6 +41,7 @@ fn gbk(text: &str, out: &Output) -> Result<Vec<u8>, SynthError> {
 
 pub(crate) fn write(
     world: &World,
+    acts: &[CaseActs],
     out_dir: &Path,
     seed: u64,
     rate: f64,
@@ -54,7 +57,7 @@ pub(crate) fn write(
 
     let mut order: Vec<usize> = (0..world.cases.len()).collect();
     order.sort_by_key(|&i| (world.cases[i].filed, i));
-    let mut f: [String; 21] = Default::default();
+    let mut f: [String; 22] = Default::default();
     for &ci in &order {
         let c = &world.cases[ci];
         let county = &world.province.counties[c.county];
@@ -90,14 +93,17 @@ pub(crate) fn write(
             f[XYRHJD].push_str(p.household);
             f[16].push_str(&p.address);
             f[17].push_str(&p.phone);
-            if let Some(x) = c.detained {
-                write_date(DateFmt::Compact, x, &mut f[18]);
+            if let Some(x) = acts[ci].detained_at {
+                write_compact_datetime(x, &mut f[18]);
             }
             if let Some(x) = c.arrest_requested.filter(|_| !c.hide_arrest_request) {
                 write_date(DateFmt::Compact, x, &mut f[TQPBSJ]);
             }
             if let Some(x) = c.transferred.filter(|_| !c.hide_transfer) {
                 write_date(DateFmt::Compact, x, &mut f[YSQSSJ]);
+                if let Some(no) = &acts[ci].transfer_document {
+                    f[21].push_str(no);
+                }
             }
 
             let kinds = dirty::applicable(
