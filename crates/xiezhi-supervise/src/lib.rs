@@ -163,6 +163,8 @@ pub struct CaseFacts {
     pub category: Option<String>,
     /// Charge codes of the case (罪名), as the case row carries them.
     pub charges: Vec<String>,
+    /// 涉案金额 in fen, as the case row carries it.
+    pub amount_fen: Option<i64>,
     /// Document numbers named by event rows, in date order.
     pub cited_documents: Vec<CitedDocument>,
     pub documents: Vec<CaseDocument>,
@@ -247,6 +249,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
         let mut facts = CaseFacts::new(&case.uid);
         facts.category = text(&case.record, "category");
         facts.charges = codes(&case.record, "charges");
+        facts.amount_fen = case.record.fields.get("amount").and_then(|v| v.as_int());
         by_case.insert(case.uid.clone(), facts);
     }
     for row in store.rows_of_cases(Entity::Event, cases)? {

@@ -54,7 +54,8 @@ fn every_case_of_a_synthetic_province_is_evaluated_and_explained() {
                 .cite()
                 .contains(&format!("第{}条", item.basis.article)));
             assert!(
-                item.explanation_zh.contains(&item.basis.cite()) || item.rule_id.contains("limit")
+                item.explanation_zh.contains(&item.basis.cite()) || item.rule_id.contains("limit"),
+                "{item:?}"
             );
             assert!(
                 item.explanation_zh.contains(&item.due.to_string()),

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use xiezhi_supervise::rules::guideline_floor::{parse_floors, SHIPPED_FLOORS};
 use xiezhi_supervise::rules::required_documents::{parse_requirements, SHIPPED_REQUIREMENTS};
 use xiezhi_supervise::rules::statutory_band::{parse_bands, SHIPPED_BANDS};
 
@@ -79,6 +80,32 @@ fn every_band_quotes_its_article_of_the_criminal_law() {
             band.charge,
             band.article
         );
+    }
+}
+
+#[test]
+fn every_guideline_band_quotes_its_article_of_the_criminal_law() {
+    let Some(dir) = laws() else {
+        eprintln!("statute texts not present; skipped");
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("刑法.md")).unwrap();
+    let bands = parse_floors(SHIPPED_FLOORS).unwrap();
+    assert!(bands.len() >= 6);
+    for band in bands {
+        let n: u32 = band
+            .source
+            .strip_prefix("刑法第")
+            .and_then(|s| s.split('条').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{}: source names no article", band.charge));
+        let body = article(&text, &article_zh(n));
+        assert!(
+            body.contains(&band.band),
+            "{}: band not in 第{n}条",
+            band.charge
+        );
+        assert!(band.start_low <= band.start_high && band.band_min <= band.start_low);
     }
 }
 

@@ -619,6 +619,7 @@ impl Gen<'_> {
                 charge,
                 &Facts {
                     amount_q,
+                    amount_yuan: amount_fen.map(|f| f / 100),
                     joined: case_charges.len() > 1,
                     secondary: k > 0,
                     record,
@@ -685,6 +686,27 @@ impl Gen<'_> {
                 // Planted: 有期徒刑 of fifteen years and one month for one charge whose article
                 // reaches life (刑法 第45条; 第264条, 第266条: 无期徒刑), so 第62条 holds; the
                 // near-miss is fifteen years exactly.
+                // Planted: a term below the guideline's reach for the band (法发〔2021〕21号,
+                // 刑法 第63条): three months under a 3-year band's minimum for a case with no
+                // statutory mitigation; the near-miss is the minimum itself.
+                let minimum = sentence::band_minimum(charge.name, amount_fen.map(|f| f / 100));
+                if !planted
+                    && minimum == Some(36)
+                    && s.penalty == Penalty::FixedTerm
+                    && s.circumstances & sentence::MITIGATING == 0
+                {
+                    match plan.bound(&mut self.terms, rule::GUIDELINE_FLOOR, 100) {
+                        Some(Mark::Violation) => {
+                            s.term_months = 33;
+                            planted = true;
+                        }
+                        Some(Mark::NearMiss) => {
+                            s.term_months = 36;
+                            planted = true;
+                        }
+                        None => {}
+                    }
+                }
                 let up_to_life = matches!(charge.name, "盗窃罪" | "诈骗罪");
                 if !planted && up_to_life && s.penalty == Penalty::FixedTerm {
                     match plan.bound(&mut self.terms, rule::FIXED_TERM_RANGE, 15) {

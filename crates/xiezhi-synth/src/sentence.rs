@@ -103,6 +103,24 @@ pub(crate) struct Facts {
     pub secondary: bool,
     /// Extra circumstances from the person's record (累犯, 前科).
     pub record: u16,
+    /// 涉案金额 in yuan, when the charge has one.
+    pub amount_yuan: Option<u64>,
+}
+
+/// Circumstances with which the Criminal Law lets a term go below its band (减轻处罚).
+pub(crate) const MITIGATING: u16 = ATTEMPT | ACCESSORY | SURRENDER;
+
+/// The minimum (months) of the band a case is certainly in, for the charges whose guideline
+/// starting point the supervision rule `gl21-guideline-floor` places (its
+/// `guideline-floors.tsv`): 抢劫罪 and 强奸罪 at 3 years, 盗窃罪 and 诈骗罪 from 100,000 yuan at 3
+/// years and from 500,000 at 10 (刑法 第236、263、264、266条; 盗窃解释 and 诈骗解释 第1条).
+pub(crate) fn band_minimum(charge: &str, amount_yuan: Option<u64>) -> Option<u16> {
+    match (charge, amount_yuan) {
+        ("抢劫罪" | "强奸罪", _) => Some(36),
+        ("盗窃罪" | "诈骗罪", Some(a)) if a >= 500_000 => Some(120),
+        ("盗窃罪" | "诈骗罪", Some(a)) if a >= 100_000 => Some(36),
+        _ => None,
+    }
 }
 
 pub(crate) fn sentence(rng: &mut ChaCha8Rng, charge: &Charge, facts: &Facts) -> Sentence {
@@ -194,6 +212,25 @@ pub(crate) fn sentence(rng: &mut ChaCha8Rng, charge: &Charge, facts: &Facts) -> 
         term.clamp(min, max)
     };
 
+    // The band's minimum holds without a statutory mitigation (刑法 第63条); with one, the term
+    // stays at or above 60 % of it, above every floor the guideline's largest reductions reach
+    // (at most 36 × 0.6 × 1.1 × 0.8 months for a 3-year band), so only planted terms fall below.
+    let (penalty, term) = match band_minimum(p.name, facts.amount_yuan) {
+        Some(min) if penalty != Penalty::Exempt => {
+            let least = if c & MITIGATING != 0 {
+                (min * 6).div_ceil(10)
+            } else {
+                min
+            };
+            if penalty == Penalty::FixedTerm && term >= least {
+                (penalty, term)
+            } else {
+                (Penalty::FixedTerm, term.max(least))
+            }
+        }
+        _ => (penalty, term),
+    };
+
     let eligible = match penalty {
         Penalty::Detention => true,
         Penalty::FixedTerm => term <= 36,
@@ -274,8 +311,22 @@ mod tests {
                     joined: i % 7 == 0,
                     secondary: i % 3 == 0,
                     record: if i % 11 == 0 { RECIDIVIST } else { 0 },
+                    amount_yuan: charge.profile.amount.map(|_| [5_000, 100_000, 600_000][(i % 3) as usize]),
                 };
                 let s = sentence(&mut rng, charge, &facts);
+                // The band's minimum, or 60 % of it with a statutory mitigation (刑法 第63条).
+                if let (Some(min), false) = (
+                    band_minimum(charge.name, facts.amount_yuan),
+                    s.penalty == Penalty::Exempt,
+                ) {
+                    assert_eq!(s.penalty, Penalty::FixedTerm, "{} {s:?}", charge.name);
+                    let least = if s.circumstances & MITIGATING != 0 {
+                        (min * 6).div_ceil(10)
+                    } else {
+                        min
+                    };
+                    assert!(s.term_months >= least, "{} {s:?}", charge.name);
+                }
                 let (lo, hi) = match s.penalty {
                     Penalty::Surveillance => (3, 24),
                     Penalty::Detention => (1, 6),

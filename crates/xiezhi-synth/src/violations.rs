@@ -144,7 +144,11 @@ pub mod rule {
     /// 假释须执行原判刑期二分之一 (刑法 第81条第1款).
     pub const PAROLE_HALF_TERM: &str = "cl-081-parole-half-term";
 
-    pub const ALL: [&str; 48] = [
+    /// 宣告刑低于量刑指导意见区间 (法发〔2021〕21号; 刑法 第63条).
+    pub const GUIDELINE_FLOOR: &str = "gl21-guideline-floor";
+
+    pub const ALL: [&str; 49] = [
+        GUIDELINE_FLOOR,
         SECOND_INSTANCE,
         SUMMARY_PROCEDURE,
         FAST_TRACK_PROCEDURE,

@@ -91,19 +91,17 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
         } else {
             "第93条第2款"
         };
+        let due = act.on.checked_add_days(Days::new(1)).unwrap_or(act.on);
         let head = format!(
-            "{}于{}（{}）；依刑事诉讼法{}，除法定情形外应当在{}后二十四小时以内通知家属",
+            "{}于{}（{}）；依{}（逮捕的依第93条第2款；本项适用刑事诉讼法{}），除法定情形外应当在{}后二十四小时以内、至迟{}通知家属",
             kind_zh(&act.kind),
             when_zh(act),
             act.org_code,
+            RULE.basis.cite(),
             article,
-            if act.kind == "detention" {
-                "拘留"
-            } else {
-                "逮捕"
-            }
+            if act.kind == "detention" { "拘留" } else { "逮捕" },
+            due
         );
-        let due = act.on.checked_add_days(Days::new(1)).unwrap_or(act.on);
         let tail = match answer {
             Some(n) if n.kind == "family_notice_withheld" => continue,
             Some(n) => match (time_of(n), time_of(act)) {

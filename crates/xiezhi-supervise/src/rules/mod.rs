@@ -25,6 +25,7 @@ pub mod fence_breach;
 pub mod first_commutation;
 pub mod first_instance;
 pub mod fixed_term_range;
+pub mod guideline_floor;
 pub mod investigation_custody;
 pub mod leave_overrun;
 pub mod lost_contact;
@@ -129,6 +130,7 @@ const RULES: &[(Rule, Check)] = &[
     (probation_eligibility::RULE, probation_eligibility::check),
     (probation_recidivist::RULE, probation_recidivist::check),
     (probation_period::RULE, probation_period::check),
+    (guideline_floor::RULE, guideline_floor::check),
     // Completeness: the documents and evidence an act requires (data/required-documents.tsv).
     (required_documents::RULE, required_documents::check),
     (required_evidence::RULE, required_evidence::check),
