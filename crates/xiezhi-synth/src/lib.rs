@@ -125,9 +125,10 @@
 //! | `XYRMZ` | ethnicity | full name, `汉族` |
 //! | `XYRHJD` | household division | 6 digits |
 //! | `XYRZZ` `XYRLXDH` | address, mobile | |
-//! | `JLSJ` | 刑事拘留 | `YYYYMMDD` or empty |
+//! | `JLSJ` | 刑事拘留 | `YYYYMMDDHHMMSS` or empty |
 //! | `TQPBSJ` | 提请批准逮捕 | `YYYYMMDD` or empty |
 //! | `YSQSSJ` | 移送审查起诉 | `YYYYMMDD` or empty (not transferred) |
+//! | `QSYJSWH` | 起诉意见书文号 cited with the transfer | `南明公诉字〔2023〕1234号` or empty |
 //!
 //! ## `procuratorate/cases.jsonl` — 检察 business system
 //! UTF-8 JSON lines, one object per (case, defendant) received for prosecution review, ordered
@@ -222,6 +223,36 @@
 //! and petition surges (`dispute_kind` `petition`: `max(1, cases / 2000)` counties whose
 //! residents hand in eight extra petitions a month for 1–2 months, none about a case).
 //!
+//! ## The departments' second exports ([`procedure`]): never dirty
+//! UTF-8 without BOM, LF, header row, one row per act; names are the standard's Chinese names
+//! (`event-kinds.tsv`, `document-kinds.tsv`, `evidence-kinds.tsv`).
+//! * `police/acts.csv` — `AJBH,JDMC,FSSJ,BLDW,WSWH`: 通知家属 (after each 拘留 and 执行逮捕),
+//!   取保候审 / 监视居住 of suspects never detained and 解除强制措施 when the case stays with the
+//!   police, 执行逮捕 (on the day of the approval, citing its 逮捕证), 移送审查起诉 after each
+//!   退回补充侦查; `FSSJ` `YYYYMMDDHHMMSS`.
+//! * `police/dossier.csv` — `AJBH,WSZL,WSWH,ZZDW,ZZRQ,ZJZL,ZJMC,SJDW,SJRQ`: a document row fills
+//!   `WSZL..ZZRQ` (逮捕证, 起诉意见书), an evidence row `ZJZL..SJRQ` (statements; for 盗窃罪 the
+//!   价格认定结论书); dates `YYYYMMDD`.
+//! * `court/acts.csv` — `案号,节点,时间,办理机构,文书号`: 适用速裁程序 / 适用简易程序 on the day of
+//!   acceptance, and for appealed judgments (6 %) 上诉, the intermediate court's 法院受理 and
+//!   宣判 (the judgment takes effect on it); `时间` `YYYY-MM-DD HH:MM:SS`.
+//! * `justice/commutations.csv` — `判决案号,事项,日期,办理机关,文书号`: 减刑提请 (the prison) and
+//!   减刑裁定 (the intermediate court), 假释提请 and 假释裁定, of sole convicts in prison.
+//!
+//! Planted there (rates per mille of the opportunities): notices 24 h + 1–36 h late and exactly
+//! 24 h (25 + 25); lifting 1–30 days past 12 / 6 months and on the last day (200 + 200, few cases
+//! stay with the police); arrests executed 1–3 days after a 不批准逮捕 in otherwise unmarked cases
+//! (150); re-submissions past the month and on its last day (25 + 25); a missing 起诉意见书 or
+//! 逮捕证 (25 each) and a theft without its price determination (25); first commutations before
+//! the waiting time and on its day, second proposals inside the interval and on its first day
+//! (25 + 25 each); paroles before half of the term and on its day (150 + 150 of the 40 % paroled),
+//! and every 累犯 or long violent sentence paroled past half of the term. In the case flow, on
+//! their own streams: 速裁 and 简易 verdicts past the longer limit and on the shorter one's last
+//! day, second-instance verdicts past two months and on the last day (25 + 25); single-charge
+//! fixed terms for 抢劫罪, 强奸罪, and 盗窃罪 / 诈骗罪 from 100,000 yuan with no statutory
+//! mitigation: 33 months and exactly 36 (100 + 100). Terms otherwise respect the band's minimum
+//! (刑法 第63条), or 60 % of it with a statutory mitigation.
+//!
 //! ## `ground-truth.jsonl`
 //! One [`truth::TruthRecord`] per data record of the four department files, in file order
 //! (police, procuratorate, court, justice):
@@ -281,7 +312,7 @@ mod dirty;
 mod export;
 pub mod justice_admin;
 mod people;
-mod procedure;
+pub mod procedure;
 mod province;
 mod sentence;
 pub mod surges;

@@ -275,7 +275,7 @@ fn small_province_is_sound() {
         prev = Some(row);
         let Some(text) = decoded else { continue };
         let f = csv_fields(&text);
-        assert_eq!(f.len(), 21, "{text}");
+        assert_eq!(f.len(), 22, "{text}");
         assert_eq!(f[1], "刑事");
         assert!(f[0].starts_with('A') && f[0].len() == 23);
         assert!(organs.contains_key(&f[9]));
