@@ -246,6 +246,18 @@ fn mixed_batches_merge_within_and_across_batches<S: Store>(store: &mut S) {
             "records_written"
         ]
     );
+    // The change feed: one kind, a half-open range of positions.
+    let seqs = |from, to| -> Vec<i64> {
+        store
+            .ledger_entries_of_kind("records_written", from, to)
+            .expect("entries of kind")
+            .into_iter()
+            .map(|e| e.seq)
+            .collect()
+    };
+    assert_eq!(seqs(0, 4), [0, 1, 3]);
+    assert_eq!(seqs(1, 3), [1]);
+    assert_eq!(seqs(4, 10), Vec::<i64>::new());
 }
 
 /// A batch is keyed by its source records: written again it changes nothing; overlapping a

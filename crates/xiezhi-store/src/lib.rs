@@ -465,6 +465,20 @@ pub trait Store {
     fn ledger_len(&self) -> Result<i64>;
     /// Up to `limit` entries from `from` (by sequence number), in order.
     fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>>;
+    /// The entries of one kind with `from <= seq < to`, in order: the change feed
+    /// (`records_written`) read by caches of store rows. The default pages through
+    /// [`Store::ledger_entries`]; a backend may filter in its query.
+    fn ledger_entries_of_kind(&self, kind: &str, from: i64, to: i64) -> Result<Vec<LedgerRow>> {
+        let mut out = Vec::new();
+        let mut seq = from;
+        while seq < to {
+            let page = self.ledger_entries(seq, (to - seq).min(10_000))?;
+            let Some(last) = page.last() else { break };
+            seq = last.seq + 1;
+            out.extend(page.into_iter().filter(|e| e.kind == kind && e.seq < to));
+        }
+        Ok(out)
+    }
     /// Stores a signed checkpoint and the compact tree state it was computed from.
     fn put_checkpoint(
         &mut self,

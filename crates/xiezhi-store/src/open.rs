@@ -275,6 +275,9 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>> {
         (**self).ledger_entries(from, limit)
     }
+    fn ledger_entries_of_kind(&self, kind: &str, from: i64, to: i64) -> Result<Vec<LedgerRow>> {
+        (**self).ledger_entries_of_kind(kind, from, to)
+    }
     fn put_checkpoint(
         &mut self,
         size: i64,

@@ -1421,6 +1421,24 @@ impl Store for PgStore {
             .collect())
     }
 
+    fn ledger_entries_of_kind(&self, kind: &str, from: i64, to: i64) -> Result<Vec<LedgerRow>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT seq, kind, entity, uid, body, body_sha256 FROM ledger_entry WHERE seq >= $1 AND seq < $2 AND kind = $3 ORDER BY seq",
+            &[&from, &to, &kind],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| LedgerRow {
+                seq: r.get(0),
+                kind: r.get(1),
+                entity: r.get(2),
+                uid: r.get(3),
+                body: r.get(4),
+                body_sha256: r.get(5),
+            })
+            .collect())
+    }
+
     fn put_checkpoint(
         &mut self,
         size: i64,

@@ -1036,6 +1036,25 @@ impl Store for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    fn ledger_entries_of_kind(&self, kind: &str, from: i64, to: i64) -> Result<Vec<LedgerRow>> {
+        // A range of the rowid; `kind` sits before the body in the record, so rows of other
+        // kinds are passed over without reading their bodies.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, kind, entity, uid, body, body_sha256 FROM ledger_entry WHERE seq >= ?1 AND seq < ?2 AND kind = ?3 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![from, to, kind], |r| {
+            Ok(LedgerRow {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                entity: r.get(2)?,
+                uid: r.get(3)?,
+                body: r.get(4)?,
+                body_sha256: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn put_checkpoint(
         &mut self,
         size: i64,
