@@ -15,6 +15,8 @@
 //! - [`event`]: the [`AccessEvent`]s every decision and workflow step returns, for the ledger.
 //!
 //! - [`reader`]: the read path: a case across departments, decided, masked and logged.
+//! - [`case_cache`]: the gathered rows of hot cases, kept across reads and dropped by the
+//!   store's change feed (`records_written`); decisions and masking are never cached.
 //! - [`aggregate`]: the aggregate path: columns of every case streamed into statistics after a
 //!   decision per (principal, entity, field) with the Cedar action `aggregate`, all logged.
 //!
@@ -50,6 +52,7 @@
 
 pub mod admin;
 pub mod aggregate;
+pub mod case_cache;
 pub mod compiled;
 pub mod decision;
 mod error;

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use xiezhi_standard::{Entity, Value};
 use xiezhi_store::{LedgerEvent, Store, StoreError, StoredEntity};
 
+use crate::case_cache::CaseCache;
 use crate::compiled::CompiledView;
 use crate::decision::{Action, Authorizer, RequestContext};
 use crate::error::AccessError;
@@ -211,12 +212,15 @@ pub fn case_resource<S: Store + ?Sized>(
 }
 
 /// The rows of a case as stored, read once, and the case as access control sees it.
-struct Gathered {
-    resource: CaseResource,
-    rows: Vec<(Entity, Vec<StoredEntity>)>,
+pub(crate) struct Gathered {
+    pub(crate) resource: CaseResource,
+    pub(crate) rows: Vec<(Entity, Vec<StoredEntity>)>,
 }
 
-fn gather<S: Store + ?Sized>(store: &S, case_uid: &str) -> Result<Option<Gathered>, StoreError> {
+pub(crate) fn gather<S: Store + ?Sized>(
+    store: &S,
+    case_uid: &str,
+) -> Result<Option<Gathered>, StoreError> {
     let Some(case) = store.get(Entity::Case, case_uid)? else {
         return Ok(None);
     };
@@ -315,23 +319,55 @@ pub fn prepare_case_read<S: Store + ?Sized>(
     case_uid: &str,
     ctx: &RequestContext,
 ) -> Result<PendingRead, ReadError> {
-    let Gathered { resource, rows } =
+    let gathered =
         gather(store, case_uid)?.ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
+    decide_gathered(&gathered, decider, salt, principal, case_uid, ctx)
+}
+
+/// As [`prepare_case_read`], with the case's rows taken from `cache` when it holds them (the
+/// cache follows the store's change feed, so a write is seen by the next read). Only the
+/// rows are cached: the decision, masking and ledger entry are made here on every read.
+/// `store` should be in one read snapshot ([`Store::begin_snapshot`]) for the call.
+pub fn prepare_case_read_cached<S: Store + ?Sized>(
+    store: &S,
+    cache: &CaseCache,
+    decider: &Decider<'_>,
+    salt: &Salt,
+    principal: &Principal,
+    case_uid: &str,
+    ctx: &RequestContext,
+) -> Result<PendingRead, ReadError> {
+    let gathered = cache
+        .gathered(store, case_uid)?
+        .ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
+    decide_gathered(&gathered, decider, salt, principal, case_uid, ctx)
+}
+
+fn decide_gathered(
+    gathered: &Gathered,
+    decider: &Decider<'_>,
+    salt: &Salt,
+    principal: &Principal,
+    case_uid: &str,
+    ctx: &RequestContext,
+) -> Result<PendingRead, ReadError> {
+    let Gathered { resource, rows } = gathered;
     let mut sections = Vec::new();
     let mut compiled = false;
     for (entity, stored) in rows {
+        let entity = *entity;
         if stored.is_empty() {
             continue;
         }
         let plan = match decider {
             Decider::Plain(authz) => {
-                MaskingPlan::build(authz, principal, Action::Read, &resource, entity, ctx)?
+                MaskingPlan::build(authz, principal, Action::Read, resource, entity, ctx)?
             }
             Decider::Cached(cache, authz) => {
                 compiled = true;
                 cache
                     .view(authz, principal, entity, ctx)?
-                    .plan_at(&resource, ctx.now)?
+                    .plan_at(resource, ctx.now)?
             }
         };
         let (records, withheld) = if plan.any_permitted() {
@@ -364,7 +400,7 @@ pub fn prepare_case_read<S: Store + ?Sized>(
     let entry = ledger_event(&event, case_uid);
     Ok(PendingRead {
         view: CaseView {
-            resource,
+            resource: resource.clone(),
             sections,
             decisions_logged,
         },
