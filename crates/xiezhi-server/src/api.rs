@@ -14,7 +14,9 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
-use xiezhi_access::reader::{case_resource, prepare_case_read, CaseView, Decider, SharedReader};
+use xiezhi_access::reader::{
+    case_resource, prepare_case_read_cached, CaseView, Decider, SharedReader,
+};
 use xiezhi_access::{
     Action, DataRequest, FieldAction, FieldRef, Principal, RequestContext, RequestError,
     RequestStep, Resource, Role,
@@ -715,6 +717,95 @@ pub fn case_doc(view: &CaseView) -> CaseDoc {
     }
 }
 
+/// [`CaseDoc`] borrowed from the view: the same JSON, byte for byte, without copying every
+/// field name, reason and value into owned strings first (the hot read's response).
+#[derive(Serialize)]
+struct CaseDocRef<'a> {
+    case_uid: &'a str,
+    participating_orgs: &'a [String],
+    ongoing_investigation: bool,
+    sections: Vec<SectionDocRef<'a>>,
+    decisions_logged: usize,
+}
+
+#[derive(Serialize)]
+struct SectionDocRef<'a> {
+    entity: &'static str,
+    entity_zh: &'static str,
+    fields: Vec<FieldDocRef<'a>>,
+    records: Vec<&'a BTreeMap<&'static str, String>>,
+    withheld: usize,
+}
+
+#[derive(Serialize)]
+struct FieldDocRef<'a> {
+    field: &'a str,
+    name_zh: &'a str,
+    level: xiezhi_standard::Level,
+    permit: bool,
+    action: &'static str,
+    masking: Option<&'static str>,
+    policies: &'a [String],
+    reason_zh: &'a str,
+}
+
+impl<'a> CaseDocRef<'a> {
+    fn new(view: &'a CaseView) -> Self {
+        let sections = view
+            .sections
+            .iter()
+            .map(|s| SectionDocRef {
+                entity: s.entity.name(),
+                entity_zh: s.entity.name_zh(),
+                fields: s
+                    .plan
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let (action, masking) = match f.action {
+                            FieldAction::Show => ("show", None),
+                            FieldAction::Mask(op) => ("mask", Some(op.name_zh())),
+                            FieldAction::Redact => ("redact", None),
+                        };
+                        FieldDocRef {
+                            field: &f.field,
+                            name_zh: s.entity.field(&f.field).map_or(&f.field, |d| d.name_zh),
+                            level: f.level,
+                            permit: f.permit,
+                            action,
+                            masking,
+                            policies: &f.policies,
+                            reason_zh: &f.reason_zh,
+                        }
+                    })
+                    .collect(),
+                records: s.records.iter().map(|r| &r.fields).collect(),
+                withheld: s.withheld,
+            })
+            .collect();
+        CaseDocRef {
+            case_uid: &view.resource.case_uid,
+            participating_orgs: &view.resource.participating_orgs,
+            ongoing_investigation: view.resource.ongoing_investigation,
+            sections,
+            decisions_logged: view.decisions_logged,
+        }
+    }
+}
+
+/// The JSON response of a case view ([`CaseDoc`]'s form).
+fn case_json(view: &CaseView) -> Result<axum::response::Response, Problem> {
+    let body = serde_json::to_vec(&CaseDocRef::new(view)).map_err(|e| Problem::internal(&e))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
 /// Reads a case for a principal; a case of which not one field of the case record is
 /// permitted is a 403 naming the reason and the data request that would grant it.
 pub fn read_case_for(
@@ -722,13 +813,33 @@ pub fn read_case_for(
     principal: &Principal,
     uid: &str,
 ) -> Result<CaseDoc, Problem> {
+    let read = prepare_read(state, principal, uid)?;
+    // In the ledger (group-committed with concurrent reads) before anything is returned.
+    state.ledger.log(read.pending.entry().clone())?;
+    read.logged(principal)
+}
+
+/// A case read decided and masked, its ledger entry not yet committed.
+pub(crate) struct PreparedRead {
+    pending: xiezhi_access::reader::PendingRead,
+    authz: Arc<xiezhi_access::Authorizer>,
+    ctx: RequestContext,
+}
+
+/// Gathers (through the case cache), decides and masks a case on a pooled read connection.
+pub(crate) fn prepare_read(
+    state: &AppState,
+    principal: &Principal,
+    uid: &str,
+) -> Result<PreparedRead, Problem> {
     let authz = state.authz()?;
     let ctx = today_ctx();
     let pending = {
         let reader = state.reader()?;
         reader.begin_snapshot()?;
-        let read = prepare_case_read(
+        let read = prepare_case_read_cached(
             &**reader,
+            &state.cases,
             &Decider::Cached(&state.views, &authz),
             &state.salt,
             principal,
@@ -738,30 +849,71 @@ pub fn read_case_for(
         reader.end_snapshot()?;
         read.map_err(read_error)?
     };
-    // In the ledger (group-committed with concurrent reads) before anything is returned.
-    state.ledger.log(pending.entry().clone())?;
-    let view = pending.logged();
-    let case_visible = view
-        .sections
-        .iter()
-        .any(|s| s.entity == Entity::Case && !s.records.is_empty());
-    if !case_visible {
-        let field = FieldRef::standard(Entity::Case, Entity::Case.fields()[0].name)
-            .ok_or_else(|| Problem::internal("schema: case has no fields"))?;
-        let d = authz.decide(
-            principal,
-            Action::Read,
-            &Resource::new(&view.resource, field),
-            &ctx,
-        )?;
-        let mut p = Problem::forbidden(d.summary_zh());
-        p.access = Some(serde_json::json!({
-            "policies": d.policies,
-            "request_hint": d.deny_hint,
-        }));
-        return Err(p);
+    Ok(PreparedRead {
+        pending,
+        authz,
+        ctx,
+    })
+}
+
+impl PreparedRead {
+    /// The document of the read, once its entry is in the ledger.
+    fn logged(self, principal: &Principal) -> Result<CaseDoc, Problem> {
+        self.visible(principal).map(|v| case_doc(&v))
     }
-    Ok(case_doc(&view))
+
+    /// The view of the read, once its entry is in the ledger; a 403 when not one field of the
+    /// case record is permitted.
+    fn visible(self, principal: &Principal) -> Result<CaseView, Problem> {
+        let PreparedRead {
+            pending,
+            authz,
+            ctx,
+        } = self;
+        let view = pending.logged();
+        let case_visible = view
+            .sections
+            .iter()
+            .any(|s| s.entity == Entity::Case && !s.records.is_empty());
+        if !case_visible {
+            let field = FieldRef::standard(Entity::Case, Entity::Case.fields()[0].name)
+                .ok_or_else(|| Problem::internal("schema: case has no fields"))?;
+            let d = authz.decide(
+                principal,
+                Action::Read,
+                &Resource::new(&view.resource, field),
+                &ctx,
+            )?;
+            let mut p = Problem::forbidden(d.summary_zh());
+            p.access = Some(serde_json::json!({
+                "policies": d.policies,
+                "request_hint": d.deny_hint,
+            }));
+            return Err(p);
+        }
+        Ok(view)
+    }
+}
+
+/// [`read_case_for`] for async handlers: the read runs on the blocking pool, at most
+/// [`AppState::read_slots`] at a time (more threads than cores only add switching and tail
+/// latency), and the task, not a thread, waits for the group commit.
+pub(crate) async fn read_case_async(
+    state: Arc<AppState>,
+    principal: Principal,
+    uid: String,
+) -> Result<CaseView, Problem> {
+    let read = {
+        let _slot = state
+            .read_slots
+            .acquire()
+            .await
+            .map_err(|e| Problem::internal(&e))?;
+        let (state, principal) = (Arc::clone(&state), principal.clone());
+        blocking(move || prepare_read(&state, &principal, &uid)).await?
+    };
+    state.ledger.log_async(read.pending.entry().clone()).await?;
+    read.visible(&principal)
 }
 
 /// 单个案件跨部门视图：案件、人员、流程节点、文书、判决、执行，每个字段经策略判定并脱敏、记入审计账本。
@@ -772,8 +924,8 @@ async fn read_case(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(uid): Path<String>,
-) -> Result<Json<CaseDoc>, Problem> {
-    blocking(move || read_case_for(&state, &caller.principal, &uid).map(Json)).await
+) -> Result<axum::response::Response, Problem> {
+    case_json(&read_case_async(state, caller.principal, uid).await?)
 }
 
 /// 案件涉案人员（经策略判定并脱敏）。

@@ -16,7 +16,27 @@ const MAX_GROUP: usize = 512;
 
 struct Job {
     entry: LedgerEvent,
-    done: SyncSender<Result<i64, String>>,
+    done: Done,
+}
+
+/// Where a job's outcome goes: a blocked thread, or a task awaiting it.
+enum Done {
+    Blocking(SyncSender<Result<i64, String>>),
+    Task(tokio::sync::oneshot::Sender<Result<i64, String>>),
+}
+
+impl Done {
+    fn send(self, outcome: Result<i64, String>) {
+        // A read that gave up waiting is not an error of the others.
+        match self {
+            Done::Blocking(tx) => {
+                let _ = tx.send(outcome);
+            }
+            Done::Task(tx) => {
+                let _ = tx.send(outcome);
+            }
+        }
+    }
 }
 
 /// The queue in front of the committer thread.
@@ -42,14 +62,34 @@ impl LedgerQueue {
     /// (blocking-pool) thread until then.
     pub fn log(&self, entry: LedgerEvent) -> Result<i64, Problem> {
         let (done, wait) = mpsc::sync_channel(1);
-        self.jobs
-            .lock()
-            .map_err(|_| Problem::internal("ledger queue lock poisoned"))?
-            .send(Job { entry, done })
-            .map_err(|_| Problem::internal("the ledger committer stopped"))?;
+        self.submit(Job {
+            entry,
+            done: Done::Blocking(done),
+        })?;
         wait.recv()
             .map_err(|_| Problem::internal("the ledger committer stopped"))?
             .map_err(Problem::internal)
+    }
+
+    /// As [`LedgerQueue::log`] for async handlers: the task waits for the commit without
+    /// holding a thread, so a blocking-pool thread is busy only while it reads and decides.
+    pub async fn log_async(&self, entry: LedgerEvent) -> Result<i64, Problem> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.submit(Job {
+            entry,
+            done: Done::Task(done),
+        })?;
+        wait.await
+            .map_err(|_| Problem::internal("the ledger committer stopped"))?
+            .map_err(Problem::internal)
+    }
+
+    fn submit(&self, job: Job) -> Result<(), Problem> {
+        self.jobs
+            .lock()
+            .map_err(|_| Problem::internal("ledger queue lock poisoned"))?
+            .send(job)
+            .map_err(|_| Problem::internal("the ledger committer stopped"))
     }
 }
 
@@ -63,7 +103,8 @@ fn commit_loop(store: &Mutex<AnyStore>, rx: &Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let entries: Vec<LedgerEvent> = jobs.iter().map(|j| j.entry.clone()).collect();
+        let (entries, done): (Vec<LedgerEvent>, Vec<Done>) =
+            jobs.into_iter().map(|j| (j.entry, j.done)).unzip();
         let outcome = match store.lock() {
             Ok(mut s) => s
                 .ledger_len()
@@ -71,9 +112,8 @@ fn commit_loop(store: &Mutex<AnyStore>, rx: &Receiver<Job>) {
                 .map_err(|e| e.to_string()),
             Err(_) => Err("store lock poisoned".to_string()),
         };
-        for (i, job) in jobs.into_iter().enumerate() {
-            // A read that gave up waiting is not an error of the others.
-            let _ = job.done.send(outcome.clone().map(|first| first + i as i64));
+        for (i, done) in done.into_iter().enumerate() {
+            done.send(outcome.clone().map(|first| first + i as i64));
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use anyhow::{Context, Result};
 use sha2::Digest;
+use xiezhi_access::case_cache::CaseCache;
 use xiezhi_access::policy::PolicyStore;
 use xiezhi_access::reader::ViewCache;
 use xiezhi_access::{Authorizer, DataRequest, Principal, RequestState, Salt};
@@ -62,6 +63,10 @@ pub struct AppState {
     authz: RwLock<Arc<Authorizer>>,
     /// Compiled views per principal and entity for the current policies and day.
     pub views: ViewCache,
+    /// Gathered rows of hot cases (not decisions), dropped by the store's change feed.
+    pub cases: CaseCache,
+    /// Case reads running on the blocking pool at once (one per core).
+    pub read_slots: tokio::sync::Semaphore,
     pub salt: Salt,
     pub principals: Vec<Principal>,
     users: RwLock<Users>,
@@ -109,6 +114,10 @@ impl AppState {
             readers: Mutex::new(Vec::new()),
             authz: RwLock::new(Arc::new(authz)),
             views: ViewCache::default(),
+            cases: CaseCache::default(),
+            read_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             salt,
             users: RwLock::new(Users::load(&data.join(crate::auth::USERS_FILE))?),
             totp_steps: crate::totp::UsedSteps::load(data)?,

@@ -1058,3 +1058,97 @@ async fn a_correction_file_is_read_through_the_policy_and_only_its_organ_records
         "{p}"
     );
 }
+
+/// The gathered-case cache: a repeated read is served from it and answers exactly what the
+/// uncached document says; a write to the case by another connection to the store (another
+/// process, such as `xiezhi ingest`) is in the very next read; the read is logged every time.
+#[tokio::test]
+async fn a_write_to_a_cached_case_is_in_the_next_read() {
+    use xiezhi_standard::{Entity, Record};
+    use xiezhi_store::{Batch, EntityRow, NewRun, Outcome, SourceRecordRow, Store};
+    let f = fixture();
+    // The supervisor reads the procedural data of every case of the province; a case no
+    // other test reads or writes.
+    let supervisor = f.state.principal("supervisor").unwrap().clone();
+    let case = (1..=30)
+        .map(|n| format!("C{n:08}"))
+        .find(|c| *c != f.case && *c != f.corrections_case)
+        .unwrap();
+    let (cookie, _) = login("supervisor").await;
+    let uri = format!("/api/v1/cases/{case}");
+    let events = |doc: &Value| {
+        doc["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["entity"] == "event")
+            .map_or(0, |s| s["records"].as_array().unwrap().len())
+    };
+
+    let first = get_as(&cookie, &uri).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let hits = f.state.cases.stats().hits;
+    let ledger = f.state.store().unwrap().ledger_len_for_test();
+    let second = get_as(&cookie, &uri).await;
+    assert_eq!(
+        f.state.cases.stats().hits,
+        hits + 1,
+        "served from the cache"
+    );
+    assert_eq!(second.body, first.body);
+    assert!(
+        f.state.store().unwrap().ledger_len_for_test() > ledger,
+        "a read from the cache is logged too"
+    );
+    // The same document as the uncached path's, field for field.
+    let doc = xiezhi_server::api::read_case_for(&f.state, &supervisor, &case).unwrap();
+    assert_eq!(second.json(), serde_json::to_value(&doc).unwrap());
+
+    // Another connection writes a new event of the case, with its `records_written` entry.
+    let mut writer = xiezhi_store::open::open(f.state.location(), Some(&f.data)).unwrap();
+    let run = writer
+        .begin_run(&NewRun {
+            kind: "ingest".into(),
+            source: "police".into(),
+            file: "police/cases.csv".into(),
+            mapping: "police.toml".into(),
+            started_at: "2026-01-01T00:00:00".into(),
+        })
+        .unwrap();
+    let id = writer.next_ids().unwrap().source_record + 1;
+    let mut event = Record::new(Entity::Event);
+    event
+        .set("note", xiezhi_standard::Value::Text("缓存失效测试".into()))
+        .unwrap();
+    writer
+        .write_batch(
+            run,
+            &Batch {
+                source_records: vec![SourceRecordRow {
+                    id,
+                    source: "police".into(),
+                    file: "police/cases.csv".into(),
+                    record_no: id,
+                    line: id + 1,
+                    sha256: format!("{id:064x}"),
+                    outcome: Outcome::Accepted,
+                }],
+                entities: vec![EntityRow {
+                    uid: "EV-CACHE-API".into(),
+                    case_uid: Some(case.clone()),
+                    person_uid: None,
+                    record: event,
+                    source_record_id: id,
+                }],
+                ..Batch::default()
+            },
+        )
+        .unwrap();
+    drop(writer);
+
+    let third = get_as(&cookie, &uri).await;
+    assert_eq!(third.status, StatusCode::OK, "{}", third.text());
+    assert_eq!(events(&third.json()), events(&first.json()) + 1);
+    let doc = xiezhi_server::api::read_case_for(&f.state, &supervisor, &case).unwrap();
+    assert_eq!(third.json(), serde_json::to_value(&doc).unwrap());
+}
