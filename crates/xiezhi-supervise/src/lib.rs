@@ -132,6 +132,8 @@ pub struct SentenceFacts {
     pub principal_penalty: Option<String>,
     pub term_months: Option<i64>,
     pub probation_months: Option<i64>,
+    /// 罚金 in fen.
+    pub fine_fen: Option<i64>,
     /// Circumstance codes (`circumstances.tsv`).
     pub circumstances: Vec<String>,
     pub judgment_date: Option<NaiveDate>,
@@ -312,6 +314,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             principal_penalty: text(r, "principal_penalty"),
             term_months: int(r, "term_months"),
             probation_months: int(r, "probation_months"),
+            fine_fen: int(r, "fine"),
             circumstances: codes(r, "circumstances"),
             judgment_date: date(r, "judgment_date"),
             court_code: text(r, "court_code").unwrap_or_default(),

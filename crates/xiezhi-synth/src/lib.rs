@@ -246,7 +246,11 @@
 //! 逮捕证 (25 each) and a theft without its price determination (25); first commutations before
 //! the waiting time and on its day, second proposals inside the interval and on its first day
 //! (25 + 25 each); paroles before half of the term and on its day (150 + 150 of the 40 % paroled),
-//! and every 累犯 or long violent sentence paroled past half of the term. In the case flow, on
+//! and every 累犯 or long violent sentence paroled past half of the term; the 从严 groups (累犯,
+//! and financial, official, organised-crime, state-security and terrorism charges by article)
+//! wait two years for a first commutation; a fined prisoner's register shows the fine paid or
+//! the inability to pay before the first proposal, planted missing (150) where a ruling falls
+//! on or after 2024-05-01 (法释〔2024〕5号). In the case flow, on
 //! their own streams: 速裁 and 简易 verdicts past the longer limit and on the shorter one's last
 //! day, second-instance verdicts past two months and on the last day (25 + 25); single-charge
 //! fixed terms for 抢劫罪, 强奸罪, and 盗窃罪 / 诈骗罪 from 100,000 yuan with no statutory

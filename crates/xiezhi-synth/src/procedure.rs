@@ -35,6 +35,7 @@ const PER_MILLE: u32 = 25;
 /// The same for the lifting of a measure, and for paroles: rarer opportunities.
 const MEASURE_PER_MILLE: u32 = 200;
 const PAROLE_PER_MILLE: u32 = 150;
+const PROPERTY_PER_MILLE: u32 = 150;
 
 /// One procedural act of a department's second export.
 #[derive(Debug, Clone)]
@@ -363,6 +364,55 @@ fn sentence_changes(
     plan: &mut Planner,
     acts: &mut CaseActs,
 ) {
+    commutations_and_paroles(world, ci, rng, plan, acts);
+    // The review of the fine before the first proposal (法释〔2024〕5号): paid, or found unable
+    // to pay; planted missing where a ruling falls on or after 2024-05-01.
+    let c = &world.cases[ci];
+    let Some(first) = acts.sentence_changes.first().map(|a| a.at.date()) else {
+        return;
+    };
+    let fined = c.defendants[0]
+        .sentence
+        .as_ref()
+        .is_some_and(|s| s.fine > 0);
+    let Some(stage) = c.court.as_ref().filter(|_| fined) else {
+        return;
+    };
+    let in_force = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap_or_default();
+    let judged = acts
+        .sentence_changes
+        .iter()
+        .any(|a| a.kind.ends_with("_ruled") && a.at.date() >= in_force);
+    if judged && rng.gen_range(0..1000) < PROPERTY_PER_MILLE {
+        plan.marks.push((rule::PROPERTY_JUDGMENT, Mark::Violation));
+        return;
+    }
+    let days = (first - stage.effective).num_days().max(2);
+    let kind = if rng.gen_range(0..10) == 0 {
+        "property_inability_found"
+    } else {
+        "property_judgment_performed"
+    };
+    let county = &world.province.counties[c.county];
+    acts.sentence_changes.insert(
+        0,
+        Act {
+            kind,
+            at: noon(add_days(stage.effective, rng.gen_range(1..days))),
+            organ: county.court,
+            document_no: String::new(),
+        },
+    );
+}
+
+/// Commutations and paroles of a case's one prisoner.
+fn commutations_and_paroles(
+    world: &World,
+    ci: usize,
+    rng: &mut ChaCha8Rng,
+    plan: &mut Planner,
+    acts: &mut CaseActs,
+) {
     let c = &world.cases[ci];
     let [d] = c.defendants.as_slice() else {
         return;
@@ -420,7 +470,20 @@ fn sentence_changes(
     }
     if e.reduction_months > 0 {
         // 减刑: the first after the waiting time, a second after the interval.
-        let waiting = if recidivist {
+        // 从严 groups wait two years (最高法减刑假释规定 2016 第7条): 累犯, and by article of
+        // 刑法 职务犯罪, 金融 crimes, 黑社会, 危害国家安全, 恐怖活动.
+        let strict = c.charges.iter().any(|&k| {
+            let code = &world.charges[k].entry.code;
+            let article: u32 = code
+                .trim_start_matches('C')
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0);
+            matches!(article, 102..=113 | 120 | 170..=200 | 294 | 382..=419)
+        });
+        let waiting = if recidivist || strict {
             24
         } else if term < 60 {
             12

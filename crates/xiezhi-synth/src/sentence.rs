@@ -311,7 +311,10 @@ mod tests {
                     joined: i % 7 == 0,
                     secondary: i % 3 == 0,
                     record: if i % 11 == 0 { RECIDIVIST } else { 0 },
-                    amount_yuan: charge.profile.amount.map(|_| [5_000, 100_000, 600_000][(i % 3) as usize]),
+                    amount_yuan: charge
+                        .profile
+                        .amount
+                        .map(|_| [5_000, 100_000, 600_000][(i % 3) as usize]),
                 };
                 let s = sentence(&mut rng, charge, &facts);
                 // The band's minimum, or 60 % of it with a statutory mitigation (刑法 第63条).

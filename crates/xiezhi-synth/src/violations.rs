@@ -147,7 +147,11 @@ pub mod rule {
     /// 宣告刑低于量刑指导意见区间 (法发〔2021〕21号; 刑法 第63条).
     pub const GUIDELINE_FLOOR: &str = "gl21-guideline-floor";
 
-    pub const ALL: [&str; 49] = [
+    /// 减刑、假释未见财产性判项履行审查 (法释〔2024〕5号 第4条).
+    pub const PROPERTY_JUDGMENT: &str = "fsp24-004-property-judgment";
+
+    pub const ALL: [&str; 50] = [
+        PROPERTY_JUDGMENT,
         GUIDELINE_FLOOR,
         SECOND_INSTANCE,
         SUMMARY_PROCEDURE,

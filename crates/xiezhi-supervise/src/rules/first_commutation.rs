@@ -5,10 +5,16 @@
 //! "判决执行之日" is the day the convict was delivered to the executing organ (第40条): the
 //! `prison_admission` event, else the execution row's start.
 //!
+//! The 从严 groups of 第7条第1款 wait two years whatever the term: read from the charges by
+//! their article of 刑法 (职务犯罪 第382–419条, 破坏金融管理秩序和金融诈骗 第170–200条, 黑社会性质
+//! 组织 第294条, 危害国家安全 第102–113条, 恐怖活动 第120条 and its 之一–之六), and 累犯 from the
+//! sentence's circumstances.
+//!
 //! Fires when the first `commutation_ruled` comes before that earliest day. Judged only on a
 //! case with one execution row, since events carry no person. Not modelled: 重大立功, which
-//! lifts the limit (第6条第4款), and the other 从严 groups of 第7条 (职务犯罪, 金融犯罪, ...),
-//! which the sentence row does not mark.
+//! lifts the limit (第6条第4款); 毒品犯罪集团的首要分子 and 毒品再犯, and the failure to pay a
+//! property judgment ([`property_judgment`](super::property_judgment) reports a ruling without
+//! its review), which the sentence row does not mark.
 
 use chrono::NaiveDate;
 
@@ -29,19 +35,53 @@ pub const RULE: Rule = Rule {
     severity: Severity::Orange,
 };
 
+/// The article of 刑法 a charge code belongs to: `C176.1` → 176, `C120-1.1` → 120.
+fn article_of(charge: &str) -> Option<u32> {
+    let digits: String = charge
+        .strip_prefix('C')?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The 从严 group of 第7条第1款 a charge falls in, by its article.
+pub fn strict_group(charges: &[String]) -> Option<&'static str> {
+    charges
+        .iter()
+        .filter_map(|c| article_of(c))
+        .find_map(|a| match a {
+            102..=113 => Some("危害国家安全犯罪"),
+            120 => Some("恐怖活动犯罪"),
+            170..=191 => Some("破坏金融管理秩序犯罪"),
+            192..=200 => Some("金融诈骗犯罪"),
+            294 => Some("黑社会性质组织犯罪"),
+            382..=419 => Some("职务犯罪"),
+            _ => None,
+        })
+}
+
 /// The waiting time in months for a fixed term, and the words of the provision applied.
-pub(crate) fn waiting_months(term: i64, recidivist: bool) -> (u32, &'static str) {
+pub(crate) fn waiting_months(term: i64, recidivist: bool, strict: Option<&str>) -> (u32, String) {
     if recidivist {
-        (24, "累犯执行二年以上方可减刑（第7条）")
+        (24, "累犯执行二年以上方可减刑（第7条）".to_string())
+    } else if let Some(group) = strict {
+        (24, format!("{group}罪犯执行二年以上方可减刑（第7条）"))
     } else if term < 60 {
-        (12, "不满五年有期徒刑的，应当执行一年以上方可减刑")
+        (
+            12,
+            "不满五年有期徒刑的，应当执行一年以上方可减刑".to_string(),
+        )
     } else if term < 120 {
         (
             18,
-            "五年以上不满十年有期徒刑的，应当执行一年六个月以上方可减刑",
+            "五年以上不满十年有期徒刑的，应当执行一年六个月以上方可减刑".to_string(),
         )
     } else {
-        (24, "十年以上有期徒刑的，应当执行二年以上方可减刑")
+        (
+            24,
+            "十年以上有期徒刑的，应当执行二年以上方可减刑".to_string(),
+        )
     }
 }
 
@@ -70,7 +110,7 @@ pub fn check(facts: &CaseFacts, _as_of: NaiveDate, _calendar: &dyn RestDays) -> 
         return Vec::new();
     };
     let recidivist = s.circumstances.iter().any(|c| c == "recidivist");
-    let (months, words) = waiting_months(term, recidivist);
+    let (months, words) = waiting_months(term, recidivist, strict_group(&s.charges));
     let earliest = calendar_expiry(from, Period::Months(months));
     if ruled.on >= earliest {
         return Vec::new();
@@ -97,6 +137,31 @@ pub fn check(facts: &CaseFacts, _as_of: NaiveDate, _calendar: &dyn RestDays) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_groups_follow_the_article() {
+        let g = |c: &str| strict_group(&[c.to_string()]);
+        assert_eq!(g("C176.1"), Some("破坏金融管理秩序犯罪"));
+        assert_eq!(g("C177-1.1"), Some("破坏金融管理秩序犯罪"));
+        assert_eq!(g("C192.1"), Some("金融诈骗犯罪"));
+        assert_eq!(g("C385.1"), Some("职务犯罪"));
+        assert_eq!(g("C120-1.1"), Some("恐怖活动犯罪"));
+        assert_eq!(g("C264.1"), None);
+        assert_eq!(g("C271.1"), None);
+        assert_eq!(g("garbage"), None);
+    }
+
+    #[test]
+    fn a_strict_group_waits_two_years() {
+        let mut f = serving(30, 6).with("commutation_ruled", d(2023, 6, 1), "FY2");
+        let plain = check(&f, d(2024, 1, 1), &WeekendsOnly);
+        f.sentences[0].charges = vec!["C176.1".into()];
+        let strict = check(&f, d(2024, 1, 1), &WeekendsOnly);
+        assert_eq!(plain.len() + 1, strict.len());
+        assert!(strict[0]
+            .explanation_zh
+            .contains("破坏金融管理秩序犯罪罪犯执行二年以上"));
+    }
     use crate::rules::testing::{d, serving};
     use crate::WeekendsOnly;
 

@@ -41,6 +41,7 @@ pub mod plea_counsel;
 pub mod probation_eligibility;
 pub mod probation_period;
 pub mod probation_recidivist;
+pub mod property_judgment;
 pub mod prosecution_review;
 pub mod prosecution_without_transfer;
 pub mod release_notice;
@@ -140,6 +141,7 @@ const RULES: &[(Rule, Check)] = &[
     (commutation_interval::RULE, commutation_interval::check),
     (parole_exclusion::RULE, parole_exclusion::check),
     (parole_half_term::RULE, parole_half_term::check),
+    (property_judgment::RULE, property_judgment::check),
     // Legal aid: a plea signed with counsel present (刑事诉讼法 第174条, 法律援助法 第30条).
     (plea_counsel::RULE, plea_counsel::check),
     // Community corrections (社区矫正法): hand-over, contact, leave, monitoring, fences,
