@@ -62,9 +62,10 @@ pub fn check(facts: &CaseFacts, _as_of: NaiveDate, _calendar: &dyn RestDays) -> 
         facts,
         ruled.on,
         format!(
-            "原判{}，并处罚金{}元；{}（{}）作出{}，此前未见财产性判项执行完毕或确无履行能力的记录。依{}（法释〔2024〕5号，2024年5月1日施行）及第1条，人民法院办理减刑、假释案件必须审查财产性判项的执行情况。",
+            "原判{}，并处罚金{}元，自{}起执行；{}（{}）作出{}，此前未见财产性判项执行完毕或确无履行能力的记录。依{}（法释〔2024〕5号，2024年5月1日施行）及第1条，人民法院办理减刑、假释案件必须审查财产性判项的执行情况。",
             sentence_zh(s),
             fine / 100,
+            start,
             ruled.on,
             ruled.org_code,
             super::kind_zh(&ruled.kind),
