@@ -253,6 +253,7 @@ pub(crate) fn gather<S: Store + ?Sized>(
         Entity::Fence,
         Entity::Petition,
         Entity::LegalAid,
+        Entity::SentencingProposal,
     ] {
         rows.push((e, store.rows_of_case(e, case_uid)?));
     }
@@ -284,6 +285,7 @@ pub(crate) fn gather<S: Store + ?Sized>(
         (Entity::CorrectionSubject, "decision_org"),
         (Entity::CorrectionEvent, "org_code"),
         (Entity::LegalAid, "org_code"),
+        (Entity::SentencingProposal, "org_code"),
     ] {
         for row in section(entity) {
             if entity == Entity::Event

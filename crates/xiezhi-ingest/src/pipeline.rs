@@ -505,6 +505,7 @@ fn dependent_uid(
         Entity::Fence => "F",
         Entity::Mediation => "M",
         Entity::LegalAid => "A",
+        Entity::SentencingProposal => "B",
         _ => "U",
     };
     // The case uid leads so that a case's records sit together in the store's index and

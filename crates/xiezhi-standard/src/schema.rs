@@ -135,6 +135,7 @@ pub enum Entity {
     Fence,
     Mediation,
     LegalAid,
+    SentencingProposal,
 }
 
 use CodeTable as T;
@@ -314,8 +315,23 @@ const LEGAL_AID: &[FieldDef] = &[
     f("lawyer", "指派律师", Text, L3),
 ];
 
+// 量刑建议 (刑事诉讼法 第176条第2款): the procuratorate's sentencing proposal for a defendant who
+// pleaded guilty and accepted punishment (认罪认罚), which the court generally adopts (第201条).
+// `probation` is 1 when the proposal asks for a suspended sentence, 0 when it asks for none.
+const SENTENCING_PROPOSAL: &[FieldDef] = &[
+    f("proposed_on", "提出日期", Date, L2),
+    f("org_code", "建议机关", Text, L2),
+    f("document_no", "量刑建议书文号", Text, L2),
+    f("plea_signed_on", "认罪认罚具结日期", Date, L3),
+    f("principal_penalty", "建议主刑", Code(T::PenaltyKind), L3),
+    f("term_min_months", "建议刑期下限（月）", Int, L3),
+    f("term_max_months", "建议刑期上限（月）", Int, L3),
+    f("probation", "建议适用缓刑", Int, L3),
+    f("fine", "建议罚金", Money, L3),
+];
+
 impl Entity {
-    pub const ALL: [Entity; 16] = [
+    pub const ALL: [Entity; 17] = [
         Entity::Organization,
         Entity::Person,
         Entity::Case,
@@ -332,12 +348,17 @@ impl Entity {
         Entity::Fence,
         Entity::Mediation,
         Entity::LegalAid,
+        Entity::SentencingProposal,
     ];
 
     /// The entities of standard v1.0, which the store's first migrations created: the first
     /// ten of [`Entity::ALL`] (v1.1 appended the justice-administration entities, and fields
     /// of [`Entity::Petition`]).
     pub const V1_0: &'static [Entity] = Entity::ALL.as_slice().split_at(10).0;
+
+    /// The entities of standard v1.1, which the store's sixth migration completed: the first
+    /// sixteen of [`Entity::ALL`] (v1.2 appended the sentencing proposal).
+    pub const V1_1: &'static [Entity] = Entity::ALL.as_slice().split_at(16).0;
 
     /// The fields this entity had in standard v1.0 (none for an entity added later).
     pub fn fields_v1_0(self) -> &'static [FieldDef] {
@@ -367,6 +388,7 @@ impl Entity {
             Entity::Fence => "fence",
             Entity::Mediation => "mediation",
             Entity::LegalAid => "legal_aid",
+            Entity::SentencingProposal => "sentencing_proposal",
         }
     }
 
@@ -389,6 +411,7 @@ impl Entity {
             Entity::Fence => "电子围栏",
             Entity::Mediation => "人民调解案件",
             Entity::LegalAid => "法律援助事项",
+            Entity::SentencingProposal => "量刑建议",
         }
     }
 
@@ -414,6 +437,7 @@ impl Entity {
             Entity::Fence => FENCE,
             Entity::Mediation => MEDIATION,
             Entity::LegalAid => LEGAL_AID,
+            Entity::SentencingProposal => SENTENCING_PROPOSAL,
         }
     }
 

@@ -207,6 +207,7 @@ impl Record {
             crate::Entity::Fence => "valid_from",
             crate::Entity::Mediation => "received_on",
             crate::Entity::LegalAid => "applied_on",
+            crate::Entity::SentencingProposal => "proposed_on",
             _ => return None,
         };
         self.date(field)

@@ -32,9 +32,10 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this program writes: the fixed migrations, the layout (4), field
-/// encryption (5, [`field_keys_migration`]), then standard v1.1 (6,
-/// [`layout::standard_v1_1_migration`]).
-const SCHEMA_VERSION: usize = MIGRATIONS.len() + 3;
+/// encryption (5, [`field_keys_migration`]), standard v1.1 (6,
+/// [`layout::standard_v1_1_migration`]), then standard v1.2 (7,
+/// [`layout::standard_v1_2_migration`]).
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 4;
 
 /// Migration 5: the wrapped data keys, and sealed integer fields turned to text (a sealed
 /// value is text; [`decode_entity`] and the hash turn the opened value back into a number).
@@ -322,7 +323,11 @@ impl PgStore {
                     let layout = Layout::parse(&stored).ok_or_else(|| {
                         StoreError::Corrupt(format!("unknown stored layout `{stored}`"))
                     })?;
-                    tx.batch_execute(&layout::standard_v1_1_migration(layout))?
+                    if current == MIGRATIONS.len() + 2 {
+                        tx.batch_execute(&layout::standard_v1_1_migration(layout))?
+                    } else {
+                        tx.batch_execute(&layout::standard_v1_2_migration(layout))?
+                    }
                 }
             }
             tx.execute(

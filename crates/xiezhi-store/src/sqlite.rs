@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_workflow_rowid.sql"),
     include_str!("../migrations/0005_field_keys.sql"),
     include_str!("../migrations/0006_standard_v1_1.sql"),
+    include_str!("../migrations/0007_sentencing_proposal.sql"),
 ];
 
 /// The embedded default store.

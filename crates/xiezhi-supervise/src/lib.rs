@@ -122,6 +122,21 @@ pub struct CaseEvidence {
     pub name: String,
 }
 
+/// The procuratorate's sentencing proposal (量刑建议) for one defendant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ProposalFacts {
+    pub person_uid: Option<String>,
+    pub proposed_on: Option<NaiveDate>,
+    pub org_code: String,
+    pub plea_signed_on: Option<NaiveDate>,
+    /// Penalty kind code (`penalty-kinds.tsv`).
+    pub principal_penalty: Option<String>,
+    pub term_min_months: Option<i64>,
+    pub term_max_months: Option<i64>,
+    /// `Some(true)`: a suspended sentence proposed; `Some(false)`: proposed not suspended.
+    pub probation: Option<bool>,
+}
+
 /// A stored judgment result (判决结果) of one defendant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct SentenceFacts {
@@ -172,6 +187,8 @@ pub struct CaseFacts {
     pub documents: Vec<CaseDocument>,
     pub evidence: Vec<CaseEvidence>,
     pub sentences: Vec<SentenceFacts>,
+    /// The procuratorate's sentencing proposals (认罪认罚 cases).
+    pub proposals: Vec<ProposalFacts>,
     pub executions: Vec<ExecutionFacts>,
     /// Community-corrections subjects of the case (社区矫正对象), one per convict.
     pub corrections: Vec<corrections::SubjectFacts>,
@@ -318,6 +335,22 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             circumstances: codes(r, "circumstances"),
             judgment_date: date(r, "judgment_date"),
             court_code: text(r, "court_code").unwrap_or_default(),
+        });
+    }
+    for row in store.rows_of_cases(Entity::SentencingProposal, cases)? {
+        let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
+            continue;
+        };
+        let r = &row.record;
+        facts.proposals.push(ProposalFacts {
+            person_uid: row.person_uid.clone(),
+            proposed_on: date(r, "proposed_on"),
+            org_code: text(r, "org_code").unwrap_or_default(),
+            plea_signed_on: date(r, "plea_signed_on"),
+            principal_penalty: text(r, "principal_penalty"),
+            term_min_months: int(r, "term_min_months"),
+            term_max_months: int(r, "term_max_months"),
+            probation: int(r, "probation").map(|p| p == 1),
         });
     }
     for row in store.rows_of_cases(Entity::Execution, cases)? {

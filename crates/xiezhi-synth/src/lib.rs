@@ -144,7 +144,11 @@
 //! * `qsswh` 起诉书文号 `南明检刑诉〔2023〕45号` (parses with
 //!   `xiezhi_standard::validate::case_no::parse_procuratorate_doc_no`), `null` when not
 //!   prosecuted;
-//! * `thbczc` array of 退回补充侦查 dates, usually empty.
+//! * `thbczc` array of 退回补充侦查 dates, usually empty;
+//! * `lxjy` (only for a defendant who pleaded guilty, 认罪认罚, and was prosecuted and judged)
+//!   the sentencing proposal: `{"tcrq": 提出日期, "jsrq": 具结日期, "zx": 建议主刑 (penalty-kind
+//!   name), "xx": 刑期下限, "sx": 刑期上限 (months), "hx": 1 适用缓刑 | 0}`; the declared term lies
+//!   in the range but where planted (2.5 % outside it, 2.5 % on its lower bound).
 //!
 //! Dates are `YYYY-MM-DD`. An empty name or ID is written as `""`.
 //!
@@ -245,7 +249,7 @@
 //! (150); re-submissions past the month and on its last day (25 + 25); a missing 起诉意见书 or
 //! 逮捕证 (25 each) and a theft without its price determination (25); first commutations before
 //! the waiting time and on its day, second proposals inside the interval and on its first day
-//! (25 + 25 each); paroles before half of the term and on its day (150 + 150 of the 40 % paroled),
+//! (25 + 25, and 150 + 150); paroles before half of the term and on its day (150 + 150 of the 40 % paroled),
 //! and every 累犯 or long violent sentence paroled past half of the term; the 从严 groups (累犯,
 //! and financial, official, organised-crime, state-security and terrorism charges by article)
 //! wait two years for a first commutation; a fined prisoner's register shows the fine paid or
@@ -446,7 +450,7 @@ pub fn generate_with_progress(
         &world, &acts, out_dir, seed, rate, &mut truth,
     )?);
     files.push(export::procuratorate::write(
-        &world, out_dir, seed, rate, &mut truth,
+        &world, &acts, out_dir, seed, rate, &mut truth,
     )?);
     files.push(export::court::write(
         &world, out_dir, seed, rate, &mut truth,

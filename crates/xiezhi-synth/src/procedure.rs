@@ -24,7 +24,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cases::{Case, World};
-use crate::sentence::{Penalty, RECIDIVIST};
+use crate::sentence::{Penalty, PLEA, RECIDIVIST};
 use crate::util::{add_days, stream};
 use crate::violations::{last_lawful_day, rule, Limit, Mark, Planner};
 
@@ -36,6 +36,9 @@ const PER_MILLE: u32 = 25;
 const MEASURE_PER_MILLE: u32 = 200;
 const PAROLE_PER_MILLE: u32 = 150;
 const PROPERTY_PER_MILLE: u32 = 150;
+const PROPOSAL_PER_MILLE: u32 = 25;
+/// Second commutations of one prisoner are few: their interval is planted more often.
+const INTERVAL_PER_MILLE: u32 = 150;
 
 /// One procedural act of a department's second export.
 #[derive(Debug, Clone)]
@@ -78,6 +81,20 @@ pub(crate) struct CaseActs {
     pub evidence: Vec<Evidence>,
     /// Commutation and parole proposals (by the prison) and rulings (by the court).
     pub sentence_changes: Vec<Act>,
+    /// The procuratorate's sentencing proposal per defendant (by index), for those who pleaded
+    /// guilty and accepted punishment (认罪认罚).
+    pub proposals: Vec<Option<Proposal>>,
+}
+
+/// 量刑建议 (刑事诉讼法 第176条第2款).
+#[derive(Debug, Clone)]
+pub(crate) struct Proposal {
+    pub proposed: NaiveDate,
+    pub plea_signed: NaiveDate,
+    pub penalty: Penalty,
+    pub min_months: u16,
+    pub max_months: u16,
+    pub probation: bool,
 }
 
 fn at(day: NaiveDate, rng: &mut ChaCha8Rng, hours: std::ops::RangeInclusive<u32>) -> NaiveDateTime {
@@ -119,6 +136,7 @@ pub(crate) fn build(world: &mut World, seed: u64) -> Vec<CaseActs> {
         police(world, ci, &mut rng, &mut plan, &mut acts);
         dossier(world, ci, &mut rng, &mut plan, &mut acts);
         sentence_changes(world, ci, &mut rng, &mut plan, &mut acts);
+        proposals(world, ci, &mut rng, &mut plan, &mut acts);
         world.cases[ci].marks.extend(plan.marks);
         all.push(acts);
     }
@@ -516,7 +534,7 @@ fn commutations_and_paroles(
             let interval = if term < 120 { 12 } else { 18 };
             let earliest = months_after(first, interval);
             let mut next_proposal = add_days(earliest, rng.gen_range(0..=120));
-            let mark = draw(rng);
+            let mark = draw_at(rng, INTERVAL_PER_MILLE);
             match mark {
                 Some(Mark::Violation) => next_proposal = add_days(earliest, -rng.gen_range(1..=60)),
                 Some(Mark::NearMiss) => next_proposal = earliest,
@@ -554,4 +572,65 @@ fn commutations_and_paroles(
     }
     push("parole_proposed", proposal(rng, ruled), e.organ);
     push("parole_ruled", ruled, court);
+}
+
+/// The sentencing proposal of each defendant who pleaded guilty (认罪认罚), made on the day of
+/// prosecution; the court adopts it (刑事诉讼法 第201条) but where planted: a range the declared
+/// term lies outside (a court departing from the proposal), or, as the near-miss, a range whose
+/// bound is the declared term.
+fn proposals(
+    world: &World,
+    ci: usize,
+    rng: &mut ChaCha8Rng,
+    plan: &mut Planner,
+    acts: &mut CaseActs,
+) {
+    let c = &world.cases[ci];
+    acts.proposals = vec![None; c.defendants.len()];
+    let (Some(prosecuted), Some(_)) = (c.prosecuted, &c.court) else {
+        return;
+    };
+    if c.hide_prosecuted {
+        return;
+    }
+    let mut marked = false;
+    for (k, d) in c.defendants.iter().enumerate() {
+        let Some(s) = &d.sentence else { continue };
+        if s.circumstances & PLEA == 0 || s.penalty == Penalty::Exempt {
+            continue;
+        }
+        let term = s.term_months;
+        let mut lo = term.saturating_sub(rng.gen_range(0..=term / 5)).max(1);
+        let mut hi = term + rng.gen_range(0..=(term / 5).max(1));
+        match draw_at(rng, PROPOSAL_PER_MILLE) {
+            Some(Mark::Violation) if !marked => {
+                // The court went above the range, or below it.
+                if term >= 6 && rng.gen_bool(0.5) {
+                    hi = term - 2;
+                    lo = lo.min(hi);
+                } else {
+                    lo = term + 2;
+                    hi = lo + term / 5;
+                }
+                plan.marks
+                    .push((rule::SENTENCING_PROPOSAL, Mark::Violation));
+                marked = true;
+            }
+            Some(Mark::NearMiss) if !marked => {
+                lo = term;
+                plan.marks.push((rule::SENTENCING_PROPOSAL, Mark::NearMiss));
+                marked = true;
+            }
+            _ => {}
+        }
+        acts.proposals[k] = Some(Proposal {
+            proposed: prosecuted,
+            plea_signed: add_days(prosecuted, -rng.gen_range(0..=3))
+                .max(c.transferred.unwrap_or(prosecuted)),
+            penalty: s.penalty,
+            min_months: lo,
+            max_months: hi,
+            probation: s.probation_months > 0,
+        });
+    }
 }

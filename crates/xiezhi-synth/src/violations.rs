@@ -150,7 +150,11 @@ pub mod rule {
     /// 减刑、假释未见财产性判项履行审查 (法释〔2024〕5号 第4条).
     pub const PROPERTY_JUDGMENT: &str = "fsp24-004-property-judgment";
 
-    pub const ALL: [&str; 50] = [
+    /// 认罪认罚案件未采纳量刑建议 (刑事诉讼法 第201条).
+    pub const SENTENCING_PROPOSAL: &str = "cpl-201-sentencing-proposal";
+
+    pub const ALL: [&str; 51] = [
+        SENTENCING_PROPOSAL,
         PROPERTY_JUDGMENT,
         GUIDELINE_FLOOR,
         SECOND_INSTANCE,

@@ -36,6 +36,7 @@ fn required(entity: Entity) -> &'static [&'static str] {
         Entity::Fence => &["rule", "polygon"],
         Entity::Mediation => &["received_on", "dispute_kind"],
         Entity::LegalAid => &["kind", "applied_on"],
+        Entity::SentencingProposal => &["proposed_on", "principal_penalty"],
     }
 }
 
@@ -432,6 +433,37 @@ fn entity_rules(r: &Record) -> Vec<Issue> {
             &[("applied_on", "申请或通知日期"), ("decided_on", "决定日期")],
             "dates.order",
         )),
+        Entity::SentencingProposal => {
+            issues.extend(date_chain(
+                r,
+                &[
+                    ("plea_signed_on", "认罪认罚具结日期"),
+                    ("proposed_on", "提出日期"),
+                ],
+                "dates.order",
+            ));
+            let int = |f: &str| r.get(f).and_then(|v| v.as_int());
+            if let (Some(lo), Some(hi)) = (int("term_min_months"), int("term_max_months")) {
+                if lo > hi {
+                    issues.push(Issue::error(
+                        "term_max_months",
+                        "proposal.term_range",
+                        Some(&hi.to_string()),
+                        format!("建议刑期上限{hi}个月低于下限{lo}个月"),
+                        format!("proposed term maximum {hi} is below the minimum {lo}"),
+                    ));
+                }
+            }
+            if let Some(p) = int("probation").filter(|p| !matches!(p, 0 | 1)) {
+                issues.push(Issue::error(
+                    "probation",
+                    "proposal.probation",
+                    Some(&p.to_string()),
+                    format!("缓刑建议应为1（适用）或0（不适用），实为{p}"),
+                    format!("probation must be 1 (suggested) or 0 (not suggested), got {p}"),
+                ));
+            }
+        }
         Entity::Organization => {
             if let (Some("court"), Some(code), Some(div)) =
                 (r.text("kind"), r.text("court_code"), r.text("division"))
@@ -481,6 +513,32 @@ fn date_chain(r: &Record, chain: &[(&str, &str)], rule: &'static str) -> Vec<Iss
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_sentencing_proposal_has_an_ordered_range_and_a_yes_or_no_probation() {
+        let ctx = ValidationContext::default();
+        let proposal = |lo: i64, hi: i64, probation: i64| {
+            let mut r = Record::new(Entity::SentencingProposal);
+            r.set(
+                "proposed_on",
+                Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()),
+            )
+            .unwrap();
+            r.set("principal_penalty", Value::Code("fixed_term".into()))
+                .unwrap();
+            r.set("term_min_months", Value::Int(lo)).unwrap();
+            r.set("term_max_months", Value::Int(hi)).unwrap();
+            r.set("probation", Value::Int(probation)).unwrap();
+            let mut issues = validate_record(&mut r, &ctx);
+            issues.retain(Issue::is_error);
+            issues.into_iter().map(|i| i.rule).collect::<Vec<_>>()
+        };
+        assert!(proposal(12, 18, 0).is_empty());
+        assert!(proposal(12, 12, 1).is_empty());
+        assert_eq!(proposal(18, 12, 0), ["proposal.term_range"]);
+        assert_eq!(proposal(12, 18, 2), ["proposal.probation"]);
+    }
+
     use super::*;
     use crate::validate::id_number::compose;
 

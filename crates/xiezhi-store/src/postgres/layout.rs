@@ -250,8 +250,19 @@ pub(crate) fn standard_v1_1_migration(layout: Layout) -> String {
         "INSERT INTO {t} ({c}) SELECT {c} FROM {t}_v1_0;\nDROP TABLE {t}_v1_0;",
         c = cols.join(", ")
     );
-    for entity in Entity::ALL {
+    for &entity in Entity::V1_1 {
         if !Entity::V1_0.contains(&entity) {
+            create_table(&mut sql, entity, layout, entity.fields(), true);
+        }
+    }
+    sql
+}
+
+/// Migration 7, standard v1.2: the entities added after v1.1 (the sentencing proposal).
+pub(crate) fn standard_v1_2_migration(layout: Layout) -> String {
+    let mut sql = String::new();
+    for entity in Entity::ALL {
+        if !Entity::V1_1.contains(&entity) {
             create_table(&mut sql, entity, layout, entity.fields(), true);
         }
     }

@@ -49,6 +49,7 @@ pub mod required_documents;
 pub mod required_evidence;
 pub mod revocation_ruling;
 pub mod second_instance;
+pub mod sentencing_proposal;
 pub mod statutory_band;
 pub mod summary_procedure;
 pub mod supplementary_investigation;
@@ -132,6 +133,7 @@ const RULES: &[(Rule, Check)] = &[
     (probation_recidivist::RULE, probation_recidivist::check),
     (probation_period::RULE, probation_period::check),
     (guideline_floor::RULE, guideline_floor::check),
+    (sentencing_proposal::RULE, sentencing_proposal::check),
     // Completeness: the documents and evidence an act requires (data/required-documents.tsv).
     (required_documents::RULE, required_documents::check),
     (required_evidence::RULE, required_evidence::check),

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{case_name, emit, Output, Truth};
 use crate::cases::World;
 use crate::dirty::{self, Injector};
+use crate::procedure::CaseActs;
 use crate::truth::{Defect, Source};
 use crate::util::{add_days, date, write_ymd, DateFmt};
 use crate::{FileSummary, SynthError};
@@ -30,6 +31,20 @@ struct Record<'a> {
     bqsrq: Option<String>,
     qsswh: Option<&'a str>,
     thbczc: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lxjy: Option<Proposal>,
+}
+
+/// 量刑建议: `tcrq` 提出日期, `jsrq` 具结日期, `zx` 建议主刑, `xx`/`sx` 刑期下限/上限（月）, `hx`
+/// 1 适用缓刑 / 0 不适用.
+#[derive(Serialize)]
+struct Proposal {
+    tcrq: String,
+    jsrq: String,
+    zx: &'static str,
+    xx: u16,
+    sx: u16,
+    hx: u8,
 }
 
 #[derive(Serialize)]
@@ -44,6 +59,7 @@ struct Suspect<'a> {
 
 pub(crate) fn write(
     world: &World,
+    acts: &[CaseActs],
     out_dir: &Path,
     seed: u64,
     rate: f64,
@@ -65,7 +81,7 @@ pub(crate) fn write(
         let county = &world.province.counties[c.county];
         let principal = &world.charges[c.charges[0]];
         let ajmc = case_name(world, c);
-        for d in &c.defendants {
+        for (k, d) in c.defendants.iter().enumerate() {
             let p = &world.persons[d.person];
             let mut r = Record {
                 bmsah: &c.procuratorate_no,
@@ -99,6 +115,19 @@ pub(crate) fn write(
                 bqsrq: c.not_prosecuted.map(|x| date(DateFmt::Iso, x)),
                 qsswh: (!c.indictment_no.is_empty()).then_some(c.indictment_no.as_str()),
                 thbczc: c.returns.iter().map(|x| date(DateFmt::Iso, *x)).collect(),
+                lxjy: acts[ci]
+                    .proposals
+                    .get(k)
+                    .cloned()
+                    .flatten()
+                    .map(|p| Proposal {
+                        tcrq: date(DateFmt::Iso, p.proposed),
+                        jsrq: date(DateFmt::Iso, p.plea_signed),
+                        zx: p.penalty.name(),
+                        xx: p.min_months,
+                        sx: p.max_months,
+                        hx: u8::from(p.probation),
+                    }),
             };
 
             let kinds = dirty::applicable(source, &p.id_number, p.birth.year() < 2000, true);
