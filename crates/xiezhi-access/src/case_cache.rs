@@ -139,6 +139,28 @@ impl CaseCache {
         Ok(Some(gathered))
     }
 
+    /// The gathered case if the cache holds it (after following the change feed), without
+    /// gathering it otherwise: a caller on an async worker answers hits in place and sends
+    /// misses, which read many rows, to a blocking thread. Same snapshot rule as
+    /// [`CaseCache::gathered`].
+    pub(crate) fn held<S: Store + ?Sized>(
+        &self,
+        store: &S,
+        case_uid: &str,
+    ) -> Result<Option<Arc<Gathered>>, StoreError> {
+        let end = store.ledger_len()?;
+        self.sync(store, end)?;
+        let held = self
+            .lock()
+            .cases
+            .get(case_uid)
+            .map(|e| Arc::clone(&e.gathered));
+        if held.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(held)
+    }
+
     /// Applies the feed entries in `[synced, end)`.
     fn sync<S: Store + ?Sized>(&self, store: &S, end: i64) -> Result<(), StoreError> {
         let from = {

@@ -597,6 +597,26 @@ impl<'a> CompiledView<'a> {
         case: &CaseResource,
         now: chrono::NaiveDateTime,
     ) -> Result<MaskingPlan, AccessError> {
+        self.plan_with(case, now, true)
+    }
+
+    /// As [`CompiledView::plan_at`] without the per-field decision events
+    /// ([`MaskingPlan::events`] is empty): for a case read, which logs its decisions, grouped,
+    /// in its one `case_read` entry built from [`MaskingPlan::fields`].
+    pub fn read_plan_at(
+        &self,
+        case: &CaseResource,
+        now: chrono::NaiveDateTime,
+    ) -> Result<MaskingPlan, AccessError> {
+        self.plan_with(case, now, false)
+    }
+
+    fn plan_with(
+        &self,
+        case: &CaseResource,
+        now: chrono::NaiveDateTime,
+        with_events: bool,
+    ) -> Result<MaskingPlan, AccessError> {
         debug_assert_eq!(now.date(), self.ctx.today(), "a view serves its own day");
         let ctx = RequestContext::new(now);
         let mut fields = Vec::new();
@@ -616,6 +636,9 @@ impl<'a> CompiledView<'a> {
                 permit,
                 &refs,
             ));
+            if !with_events {
+                continue;
+            }
             let resource = Resource::new(
                 case,
                 FieldRef {

@@ -328,7 +328,8 @@ pub struct MaskingPlan {
     pub clearance: Level,
     /// One decision per field of the entity, in the standard's order.
     pub fields: Vec<FieldDecision>,
-    /// The ledger entries of the decisions behind the plan.
+    /// The ledger entries of the decisions behind the plan (none from
+    /// [`crate::CompiledView::read_plan_at`]).
     pub events: Vec<AccessEvent>,
 }
 
@@ -338,7 +339,8 @@ pub struct MaskedRecord {
     pub entity: Entity,
     /// Field → text shown.
     pub fields: BTreeMap<&'static str, String>,
-    /// The decisions of the fields present in the record.
+    /// The decisions of the fields present in the record (none when masked by
+    /// [`MaskingPlan::apply_shown`]: the plan holds them).
     pub decisions: Vec<FieldDecision>,
 }
 
@@ -394,6 +396,22 @@ impl MaskingPlan {
 
     /// Masks a record of the plan's entity.
     pub fn apply(&self, record: &Record, salt: &Salt) -> Result<MaskedRecord, AccessError> {
+        self.apply_with(record, salt, true)
+    }
+
+    /// As [`MaskingPlan::apply`] without a copy of the field decisions in the record
+    /// ([`MaskedRecord::decisions`] is empty; the plan holds them): for many records of one
+    /// plan shown together.
+    pub fn apply_shown(&self, record: &Record, salt: &Salt) -> Result<MaskedRecord, AccessError> {
+        self.apply_with(record, salt, false)
+    }
+
+    fn apply_with(
+        &self,
+        record: &Record,
+        salt: &Salt,
+        with_decisions: bool,
+    ) -> Result<MaskedRecord, AccessError> {
         if record.entity != self.entity {
             return Err(AccessError::EntityMismatch {
                 expected: self.entity.name().to_string(),
@@ -406,7 +424,9 @@ impl MaskingPlan {
             match self.field(name) {
                 Some(d) => {
                     fields.insert(*name, apply_action(d.action, value, salt));
-                    decisions.push(d.clone());
+                    if with_decisions {
+                        decisions.push(d.clone());
+                    }
                 }
                 None => {
                     fields.insert(*name, REDACTED.to_string());

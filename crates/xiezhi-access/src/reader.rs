@@ -323,13 +323,15 @@ pub fn prepare_case_read<S: Store + ?Sized>(
 ) -> Result<PendingRead, ReadError> {
     let gathered =
         gather(store, case_uid)?.ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
-    decide_gathered(&gathered, decider, salt, principal, case_uid, ctx)
+    decide_gathered(&gathered, decider, salt, principal, case_uid, ctx, true)
 }
 
 /// As [`prepare_case_read`], with the case's rows taken from `cache` when it holds them (the
 /// cache follows the store's change feed, so a write is seen by the next read). Only the
 /// rows are cached: the decision, masking and ledger entry are made here on every read.
-/// `store` should be in one read snapshot ([`Store::begin_snapshot`]) for the call.
+/// `store` should be in one read snapshot ([`Store::begin_snapshot`]) for the call. The
+/// records carry no copy of their field decisions ([`MaskedRecord::decisions`] is empty; each
+/// section's plan has them).
 pub fn prepare_case_read_cached<S: Store + ?Sized>(
     store: &S,
     cache: &CaseCache,
@@ -342,9 +344,31 @@ pub fn prepare_case_read_cached<S: Store + ?Sized>(
     let gathered = cache
         .gathered(store, case_uid)?
         .ok_or_else(|| ReadError::NoCase(case_uid.to_string()))?;
-    decide_gathered(&gathered, decider, salt, principal, case_uid, ctx)
+    decide_gathered(&gathered, decider, salt, principal, case_uid, ctx, false)
 }
 
+/// As [`prepare_case_read_cached`] when the cache holds the case; `Ok(None)` when the case
+/// would have to be gathered from the store (the caller then calls
+/// [`prepare_case_read_cached`], on a thread that may block).
+pub fn prepare_held_case_read<S: Store + ?Sized>(
+    store: &S,
+    cache: &CaseCache,
+    decider: &Decider<'_>,
+    salt: &Salt,
+    principal: &Principal,
+    case_uid: &str,
+    ctx: &RequestContext,
+) -> Result<Option<PendingRead>, ReadError> {
+    match cache.held(store, case_uid)? {
+        Some(gathered) => {
+            decide_gathered(&gathered, decider, salt, principal, case_uid, ctx, false).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+/// Decides and masks gathered rows; `record_decisions`: copy each field's decision into the
+/// masked records too.
 fn decide_gathered(
     gathered: &Gathered,
     decider: &Decider<'_>,
@@ -352,6 +376,7 @@ fn decide_gathered(
     principal: &Principal,
     case_uid: &str,
     ctx: &RequestContext,
+    record_decisions: bool,
 ) -> Result<PendingRead, ReadError> {
     let Gathered { resource, rows } = gathered;
     let mut sections = Vec::new();
@@ -369,13 +394,19 @@ fn decide_gathered(
                 compiled = true;
                 cache
                     .view(authz, principal, entity, ctx)?
-                    .plan_at(resource, ctx.now)?
+                    .read_plan_at(resource, ctx.now)?
             }
         };
         let (records, withheld) = if plan.any_permitted() {
             let masked = stored
                 .iter()
-                .map(|s| plan.apply(&s.record, salt))
+                .map(|s| {
+                    if record_decisions {
+                        plan.apply(&s.record, salt)
+                    } else {
+                        plan.apply_shown(&s.record, salt)
+                    }
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             (masked, 0)
         } else {
