@@ -15,7 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use xiezhi_access::reader::{
-    case_resource, prepare_case_read_cached, CaseView, Decider, SharedReader,
+    case_resource, prepare_case_read_cached, prepare_held_case_read, CaseView, Decider,
+    SharedReader,
 };
 use xiezhi_access::{
     Action, DataRequest, FieldAction, FieldRef, Principal, RequestContext, RequestError,
@@ -832,28 +833,62 @@ pub(crate) fn prepare_read(
     principal: &Principal,
     uid: &str,
 ) -> Result<PreparedRead, Problem> {
+    prepare_with(state, principal, uid, false)
+        .transpose()
+        .unwrap_or_else(|| Err(Problem::internal("case read without a result")))
+}
+
+/// [`prepare_read`] when the case cache holds the case; `None` when it has to be gathered.
+fn prepare_if_held(
+    state: &AppState,
+    principal: &Principal,
+    uid: &str,
+) -> Result<Option<PreparedRead>, Problem> {
+    prepare_with(state, principal, uid, true)
+}
+
+fn prepare_with(
+    state: &AppState,
+    principal: &Principal,
+    uid: &str,
+    held_only: bool,
+) -> Result<Option<PreparedRead>, Problem> {
     let authz = state.authz()?;
     let ctx = today_ctx();
     let pending = {
         let reader = state.reader()?;
         reader.begin_snapshot()?;
-        let read = prepare_case_read_cached(
-            &**reader,
-            &state.cases,
-            &Decider::Cached(&state.views, &authz),
-            &state.salt,
-            principal,
-            uid,
-            &ctx,
-        );
+        let decider = Decider::Cached(&state.views, &authz);
+        let read = if held_only {
+            prepare_held_case_read(
+                &**reader,
+                &state.cases,
+                &decider,
+                &state.salt,
+                principal,
+                uid,
+                &ctx,
+            )
+        } else {
+            prepare_case_read_cached(
+                &**reader,
+                &state.cases,
+                &decider,
+                &state.salt,
+                principal,
+                uid,
+                &ctx,
+            )
+            .map(Some)
+        };
         reader.end_snapshot()?;
         read.map_err(read_error)?
     };
-    Ok(PreparedRead {
+    Ok(pending.map(|pending| PreparedRead {
         pending,
         authz,
         ctx,
-    })
+    }))
 }
 
 impl PreparedRead {
@@ -895,22 +930,27 @@ impl PreparedRead {
     }
 }
 
-/// [`read_case_for`] for async handlers: the read runs on the blocking pool, at most
-/// [`AppState::read_slots`] at a time (more threads than cores only add switching and tail
-/// latency), and the task, not a thread, waits for the group commit.
+/// [`read_case_for`] for async handlers. A case the case cache holds is decided and masked
+/// in place (CPU work of a fraction of a millisecond: a hand-off to another thread and back
+/// would cost about as much); a case to gather from the store is read on the blocking pool,
+/// at most [`AppState::read_slots`] at a time (more threads than cores only add switching
+/// and tail latency). The task, not a thread, waits for the group commit.
 pub(crate) async fn read_case_async(
     state: Arc<AppState>,
     principal: Principal,
     uid: String,
 ) -> Result<CaseView, Problem> {
-    let read = {
-        let _slot = state
-            .read_slots
-            .acquire()
-            .await
-            .map_err(|e| Problem::internal(&e))?;
-        let (state, principal) = (Arc::clone(&state), principal.clone());
-        blocking(move || prepare_read(&state, &principal, &uid)).await?
+    let read = match prepare_if_held(&state, &principal, &uid)? {
+        Some(read) => read,
+        None => {
+            let _slot = state
+                .read_slots
+                .acquire()
+                .await
+                .map_err(|e| Problem::internal(&e))?;
+            let (state, principal) = (Arc::clone(&state), principal.clone());
+            blocking(move || prepare_read(&state, &principal, &uid)).await?
+        }
     };
     state.ledger.log_async(read.pending.entry().clone()).await?;
     read.visible(&principal)
