@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use xiezhi_store::{Entity, Store, StoreError};
 
 use crate::deadline::RestDays;
+use crate::rules::similar_cases::Peers;
 use crate::{evaluate, facts_of_cases, RiskItem};
 
 /// The findings of one run.
@@ -84,6 +85,17 @@ pub fn evaluate_cases<S: Store>(
     as_of: NaiveDate,
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
+    evaluate_cases_with(store, cases, as_of, calendar, None)
+}
+
+/// [`evaluate_cases`], handing every case read to `peers` as well.
+fn evaluate_cases_with<S: Store>(
+    store: &S,
+    cases: impl IntoIterator<Item = String>,
+    as_of: NaiveDate,
+    calendar: &dyn RestDays,
+    mut peers: Option<&mut Peers>,
+) -> Result<Findings, StoreError> {
     let ledger_seq = store.ledger_len()?;
     let mut findings = Findings {
         ledger_seq,
@@ -95,6 +107,9 @@ pub fn evaluate_cases<S: Store>(
     for block in cases.chunks(512) {
         for facts in facts_of_cases(store, block)? {
             findings.items.extend(evaluate(&facts, as_of, calendar));
+            if let Some(p) = peers.as_deref_mut() {
+                p.add(&facts);
+            }
             findings.cases.push(facts.case_uid);
         }
     }
@@ -122,13 +137,17 @@ fn evaluate_petitions<S: Store>(
     Ok(())
 }
 
-/// Evaluates every stored case.
+/// Evaluates every stored case, and judges each sentence against its similar cases (the
+/// cohort rules need the whole store, so only a full run judges them).
 pub fn evaluate_all<S: Store>(
     store: &S,
     as_of: NaiveDate,
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
-    let mut findings = evaluate_cases(store, all_cases(store)?, as_of, calendar)?;
+    let mut peers = Peers::default();
+    let mut findings =
+        evaluate_cases_with(store, all_cases(store)?, as_of, calendar, Some(&mut peers))?;
+    findings.items.extend(peers.judge());
     evaluate_petitions(store, None, as_of, calendar, &mut findings)?;
     Ok(findings)
 }

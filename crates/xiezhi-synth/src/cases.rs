@@ -684,7 +684,7 @@ impl Gen<'_> {
                 // 第一百三十三条之一, 第62条), seven months so that 第42条 and 第45条 hold; the
                 // near-miss is 拘役 at the article's top, six months.
                 // Planted: 有期徒刑 of fifteen years and one month for one charge whose article
-                // reaches life (刑法 第45条; 第264条, 第266条: 无期徒刑), so 第62条 holds; the
+                // reaches life (刑法 第45条; 盗窃罪, 第264条: 无期徒刑), so 第62条 holds; the
                 // near-miss is fifteen years exactly.
                 // Planted: a term below the guideline's reach for the band (法发〔2021〕21号,
                 // 刑法 第63条): three months under a 3-year band's minimum for a case with no
@@ -707,13 +707,25 @@ impl Gen<'_> {
                         None => {}
                     }
                 }
-                let up_to_life = matches!(charge.name, "盗窃罪" | "诈骗罪");
+                // These are planted on thefts under 10,000 yuan, whose similar cases
+                // (`cl-005-similar-case-deviation`: same charge, band and order of magnitude)
+                // stay under 50 months, so fifteen years is also far past three times their
+                // 95th percentile. Planted too, on such cases: 150 months.
+                let up_to_life =
+                    charge.name == "盗窃罪" && amount_fen.is_some_and(|f| f < 1_000_000);
                 if !planted && up_to_life && s.penalty == Penalty::FixedTerm {
-                    match plan.bound(&mut self.terms, rule::FIXED_TERM_RANGE, 15) {
-                        Some(Mark::Violation) => s.term_months = 181,
-                        Some(Mark::NearMiss) => s.term_months = 180,
-                        None => {}
+                    if let Some(mark) = plan.bound(&mut self.terms, rule::FIXED_TERM_RANGE, 15) {
+                        s.term_months = if mark == Mark::Violation { 181 } else { 180 };
+                        plan.marks.push((rule::SIMILAR_CASE, Mark::Violation));
+                        planted = true;
                     }
+                }
+                if !planted
+                    && up_to_life
+                    && s.penalty == Penalty::FixedTerm
+                    && plan.plant_per_mille(&mut self.terms, rule::SIMILAR_CASE, 15)
+                {
+                    s.term_months = 150;
                 }
                 if !planted && charge.name == "危险驾驶罪" && s.penalty == Penalty::Detention {
                     match plan.bound(&mut self.terms, rule::STATUTORY_BAND, 100) {

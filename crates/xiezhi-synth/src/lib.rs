@@ -62,8 +62,9 @@
 //!   20 % of 管制 get 25 months and 20 % exactly 24 (第38条): violations and near-misses. Of the
 //!   other unsuspended single-charge 危险驾驶罪 sentences of 拘役, 10 % become a fixed term of 7
 //!   months (its article, 第一百三十三条之一, provides 拘役 only: 第62条) and 10 % 拘役 of exactly
-//!   6 months (the near-miss). Of the unsuspended single-charge fixed terms for 盗窃罪 and
-//!   诈骗罪 (articles reaching 无期徒刑), 1.5 % become 181 months (第45条) and 1.5 % exactly 180.
+//!   6 months (the near-miss). Of the unsuspended single-charge fixed terms for 盗窃罪 under
+//!   10,000 yuan (its article reaches 无期徒刑), 1.5 % become 181 months (第45条) and 1.5 % exactly
+//!   180, both far from their similar cases (刑法 第5条), and 1.5 % of the rest 150 months.
 //!   Of prisoners with a term of two years or more who have served a year, 2 % have commutations
 //!   adding up to half the term and a month (第78条) and 2 % exactly half.
 //!   `supervision-truth.jsonl` names the case, its police case number, the rule and the mark (`violation`: must fire; `near_miss`: must not).
@@ -249,7 +250,7 @@
 //! (150); re-submissions past the month and on its last day (25 + 25); a missing 起诉意见书 or
 //! 逮捕证 (25 each) and a theft without its price determination (25); first commutations before
 //! the waiting time and on its day, second proposals inside the interval and on its first day
-//! (25 + 25, and 150 + 150); paroles before half of the term and on its day (150 + 150 of the 40 % paroled),
+//! (150 + 150 each); paroles before half of the term and on its day (150 + 150 of the 40 % paroled),
 //! and every 累犯 or long violent sentence paroled past half of the term; the 从严 groups (累犯,
 //! and financial, official, organised-crime, state-security and terrorism charges by article)
 //! wait two years for a first commutation; a fined prisoner's register shows the fine paid or

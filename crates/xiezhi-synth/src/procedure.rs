@@ -37,7 +37,8 @@ const MEASURE_PER_MILLE: u32 = 200;
 const PAROLE_PER_MILLE: u32 = 150;
 const PROPERTY_PER_MILLE: u32 = 150;
 const PROPOSAL_PER_MILLE: u32 = 25;
-/// Second commutations of one prisoner are few: their interval is planted more often.
+/// Commutations of sole convicts are few: their waiting time and interval are planted more
+/// often.
 const INTERVAL_PER_MILLE: u32 = 150;
 
 /// One procedural act of a department's second export.
@@ -512,7 +513,7 @@ fn commutations_and_paroles(
         };
         let earliest = months_after(e.report, waiting);
         let mut first = add_days(earliest, rng.gen_range(30..=240));
-        match draw(rng) {
+        match draw_at(rng, INTERVAL_PER_MILLE) {
             Some(Mark::Violation) => {
                 plan.marks.push((rule::FIRST_COMMUTATION, Mark::Violation));
                 first = add_days(earliest, -rng.gen_range(1..=60));

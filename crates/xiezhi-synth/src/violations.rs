@@ -153,7 +153,11 @@ pub mod rule {
     /// 认罪认罚案件未采纳量刑建议 (刑事诉讼法 第201条).
     pub const SENTENCING_PROPOSAL: &str = "cpl-201-sentencing-proposal";
 
-    pub const ALL: [&str; 51] = [
+    /// 宣告刑明显偏离类案 (刑法 第5条).
+    pub const SIMILAR_CASE: &str = "cl-005-similar-case-deviation";
+
+    pub const ALL: [&str; 52] = [
+        SIMILAR_CASE,
         SENTENCING_PROPOSAL,
         PROPERTY_JUDGMENT,
         GUIDELINE_FLOOR,

@@ -50,6 +50,7 @@ pub mod required_evidence;
 pub mod revocation_ruling;
 pub mod second_instance;
 pub mod sentencing_proposal;
+pub mod similar_cases;
 pub mod statutory_band;
 pub mod summary_procedure;
 pub mod supplementary_investigation;
@@ -168,11 +169,15 @@ const PETITION_RULES: &[(Rule, PetitionCheck)] = &[
     (petition_recheck::RULE, petition_recheck::check),
 ];
 
-/// Every rule, in catalog order: case rules, then petition rules.
+/// Rules judged over the whole store rather than one case ([`similar_cases`]).
+const COHORT_RULES: [Rule; 1] = [similar_cases::RULE];
+
+/// Every rule, in catalog order: case rules, cohort rules, then petition rules.
 pub fn catalog() -> Vec<Rule> {
     RULES
         .iter()
         .map(|(rule, _)| *rule)
+        .chain(COHORT_RULES)
         .chain(PETITION_RULES.iter().map(|(rule, _)| *rule))
         .collect()
 }
