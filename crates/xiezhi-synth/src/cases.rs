@@ -710,20 +710,21 @@ impl Gen<'_> {
                 // These are planted on thefts under 10,000 yuan, whose similar cases
                 // (`cl-005-similar-case-deviation`: same charge, band and order of magnitude)
                 // stay under 50 months, so fifteen years is also far past three times their
-                // 95th percentile. Planted too, on such cases: 150 months.
+                // 95th percentile. Planted too, on such cases: 150 months. Whether the rule
+                // can judge them (a cohort of 30) is known once every case is drawn:
+                // `procedure::similar_case_marks` marks them then.
                 let up_to_life =
                     charge.name == "盗窃罪" && amount_fen.is_some_and(|f| f < 1_000_000);
                 if !planted && up_to_life && s.penalty == Penalty::FixedTerm {
                     if let Some(mark) = plan.bound(&mut self.terms, rule::FIXED_TERM_RANGE, 15) {
                         s.term_months = if mark == Mark::Violation { 181 } else { 180 };
-                        plan.marks.push((rule::SIMILAR_CASE, Mark::Violation));
                         planted = true;
                     }
                 }
                 if !planted
                     && up_to_life
                     && s.penalty == Penalty::FixedTerm
-                    && plan.plant_per_mille(&mut self.terms, rule::SIMILAR_CASE, 15)
+                    && self.terms.gen_range(0..1000) < 15
                 {
                     s.term_months = 150;
                 }

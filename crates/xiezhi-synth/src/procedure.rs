@@ -141,7 +141,45 @@ pub(crate) fn build(world: &mut World, seed: u64) -> Vec<CaseActs> {
         world.cases[ci].marks.extend(plan.marks);
         all.push(acts);
     }
+    similar_case_marks(world);
     all
+}
+
+/// Marks the thefts planted far from their similar cases (150, 180 or 181 months where the
+/// natural terms stay under 50): the rule judges a cohort — single-charge fixed terms for
+/// 盗窃罪 of 1,000 to 9,999 yuan — of at least 30 sentences, so they are marked only when
+/// their cohort is that large; in a smaller province they are silent and unmarked.
+fn similar_case_marks(world: &mut World) {
+    let theft = world.charges.iter().position(|c| c.name == "盗窃罪");
+    let in_cohort = |c: &Case| {
+        c.charges.len() == 1
+            && Some(c.charges[0]) == theft
+            && c.court.is_some()
+            && c.amount_fen
+                .is_some_and(|f| (100_000..1_000_000).contains(&f))
+    };
+    let terms = |c: &Case| -> Vec<u16> {
+        c.defendants
+            .iter()
+            .filter_map(|d| d.sentence.as_ref())
+            .filter(|s| s.penalty == Penalty::FixedTerm)
+            .map(|s| s.term_months)
+            .collect()
+    };
+    let size: usize = world
+        .cases
+        .iter()
+        .filter(|c| in_cohort(c))
+        .map(|c| terms(c).len())
+        .sum();
+    if size < 30 {
+        return;
+    }
+    for c in world.cases.iter_mut() {
+        if in_cohort(c) && terms(c).iter().any(|t| matches!(t, 150 | 180 | 181)) {
+            c.marks.push((rule::SIMILAR_CASE, Mark::Violation));
+        }
+    }
 }
 
 /// Whether the suspect is in custody after the police stage, as the engine reads the events.

@@ -43,6 +43,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "提请人民检察院审查批准逮捕（3日，特殊情况延长1至4日）",
                 same_stage: &[],
                 judge_missing: true,
+                suspensions: super::CASE_HANDLING,
                 note: format!(
                     "基本期限3日，期满日为{base}；数据中无延长审批及流窜作案、多次作案、结伙作案（可延长至30日，第91条第2款）的记录，按3日加最长延长4日共7日判断。"
                 ),

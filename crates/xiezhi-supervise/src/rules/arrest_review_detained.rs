@@ -39,6 +39,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "作出批准逮捕或者不批准逮捕的决定",
                 same_stage: &[],
                 judge_missing: true,
+                suspensions: super::CASE_HANDLING,
                 note: "犯罪嫌疑人提请时在押（已拘留）。".to_string(),
             }
             .run(as_of, calendar)

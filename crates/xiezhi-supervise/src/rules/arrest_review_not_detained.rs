@@ -40,6 +40,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "作出是否批准逮捕的决定（重大、复杂案件）",
                 same_stage: &[],
                 judge_missing: true,
+                suspensions: super::CASE_HANDLING,
                 note: format!(
                     "犯罪嫌疑人提请时未被拘留；一般案件期限15日（期满日{base}），数据无重大、复杂标记，按最长20日判断。"
                 ),

@@ -70,6 +70,7 @@ pub(crate) fn measure_check(
                 act_zh,
                 same_stage: &[],
                 judge_missing: true,
+                suspensions: &[],
                 note: "案件移送下一机关后由接收机关重新作出决定、期限重新计算；数据中无解除强制措施的节点。".to_string(),
             }
             .run(as_of, calendar)

@@ -52,6 +52,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
             act_zh: "到执行地社区矫正机构报到",
             same_stage: &[],
             judge_missing: false,
+            suspensions: super::CASE_HANDLING,
             note: "社区矫正法未规定期间计算方法，参照刑事诉讼法第105条计算。".to_string(),
         };
         items.extend(check.run(as_of, calendar));

@@ -52,6 +52,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "将有关法律文书送达公安机关、监狱或者其他执行机关",
                 same_stage: &[],
                 judge_missing: !nothing_to_execute,
+                suspensions: super::CASE_HANDLING,
                 note: "判决生效后十日期限约束法院送达法律文书；公安机关送交监狱的一个月期限（监狱法第15条）另行计算。".to_string(),
             }
             .run(as_of, calendar)

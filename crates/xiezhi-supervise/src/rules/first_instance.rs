@@ -53,6 +53,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "宣判（至迟不超过3个月）",
                 same_stage: &["trial_opened"],
                 judge_missing: true,
+                suspensions: super::CASE_HANDLING,
                 note: format!(
                     "审理期限一般为2个月（期满日{base}），未见延长审限（trial_extended）记录。"
                 ),
@@ -84,6 +85,35 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].due, d(2024, 4, 10));
         assert!(items[0].explanation_zh.contains("2024-03-11")); // 2-month base: Sunday 03-10 → Monday
+    }
+
+    #[test]
+    fn a_suspended_trial_does_not_count() {
+        // Ten days suspended: the start moves to 2024-01-20, + 3 months = Saturday 2024-04-20,
+        // not in custody → Monday 2024-04-22.
+        let suspended = |verdict| {
+            case(verdict)
+                .with("trial_suspended", d(2024, 2, 1), "FY1")
+                .with("trial_resumed", d(2024, 2, 11), "FY1")
+        };
+        let as_of = d(2024, 6, 1);
+        assert!(check(&suspended(d(2024, 4, 22)), as_of, &WeekendsOnly).is_empty());
+        let items = check(&suspended(d(2024, 4, 23)), as_of, &WeekendsOnly);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].due, d(2024, 4, 22));
+        assert!(items[0].explanation_zh.contains("共10日不计入期限"));
+        assert!(items[0]
+            .facts_used
+            .iter()
+            .any(|f| f.starts_with("trial_resumed")));
+        // Still suspended: the clock has stopped, nothing is late.
+        let running = case(d(2024, 5, 30)).with("trial_suspended", d(2024, 2, 1), "FY1");
+        assert!(check(&running, as_of, &WeekendsOnly).is_empty());
+        // A suspension after the period ran out does not revive it.
+        let after = case(d(2024, 5, 30))
+            .with("trial_suspended", d(2024, 4, 20), "FY1")
+            .with("trial_resumed", d(2024, 5, 10), "FY1");
+        assert_eq!(check(&after, as_of, &WeekendsOnly).len(), 1);
     }
 
     #[test]

@@ -86,6 +86,19 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, _calendar: &dyn RestDays) -> V
             e.on, months, article, due
         ));
     }
+    // A psychiatric assessment stops the clock (第149条); a running one leaves nothing late.
+    let Some((excluded, notes, used)) =
+        super::excluded_days(facts, opened.on, due, super::CASE_HANDLING)
+    else {
+        return Vec::new();
+    };
+    if excluded > 0 {
+        due = due
+            .checked_add_days(chrono::Days::new(excluded as u64))
+            .unwrap_or(NaiveDate::MAX);
+        chain.push(format!("{}，期满日顺延至{}", notes.join("；"), due));
+        facts_used.extend(used);
+    }
     let from_zh = if opened.kind == "arrest_executed" {
         String::new()
     } else {
@@ -173,6 +186,22 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].due, d(2024, 5, 4));
         assert!(items[0].explanation_zh.contains("超期2日"));
+    }
+
+    #[test]
+    fn a_psychiatric_assessment_does_not_count() {
+        // Fifteen days of assessment move the last day from 2024-05-04 to 2024-05-19.
+        let assessed = |transfer| {
+            arrested()
+                .with("psychiatric_assessment_started", d(2024, 3, 10), "GA1")
+                .with("psychiatric_assessment_ended", d(2024, 3, 25), "GA1")
+                .with("transferred_for_prosecution", transfer, "GA1")
+        };
+        assert!(check(&assessed(d(2024, 5, 19)), AS_OF, &WeekendsOnly).is_empty());
+        let items = check(&assessed(d(2024, 5, 20)), AS_OF, &WeekendsOnly);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].due, d(2024, 5, 19));
+        assert!(items[0].explanation_zh.contains("第149条"));
     }
 
     #[test]

@@ -257,6 +257,76 @@ pub(crate) fn in_custody_at(facts: &CaseFacts, day: NaiveDate) -> bool {
     custody
 }
 
+/// A stretch of time a period does not count (不计入办案期限): from an act of one kind to the
+/// next act of another.
+pub(crate) struct Suspension {
+    pub start: &'static str,
+    pub end: &'static str,
+    pub basis_zh: &'static str,
+}
+
+/// The stretches no 办案期限 counts: a psychiatric assessment of the suspect (刑事诉讼法 第149条)
+/// and a suspended trial (第206条第2款).
+pub(crate) const CASE_HANDLING: &[Suspension] = &[
+    Suspension {
+        start: "psychiatric_assessment_started",
+        end: "psychiatric_assessment_ended",
+        basis_zh: "刑事诉讼法第149条：对犯罪嫌疑人作精神病鉴定的期间不计入办案期限",
+    },
+    Suspension {
+        start: "trial_suspended",
+        end: "trial_resumed",
+        basis_zh: "刑事诉讼法第206条第2款：中止审理的期间不计入审理期限",
+    },
+];
+
+/// The days excluded from a period that opened on `from` and would end on `due`: every
+/// suspension that begins inside it, until its end (the period's end moving on as it does). A
+/// suspension with no end yet stops the clock: `None`.
+pub(crate) fn excluded_days(
+    facts: &CaseFacts,
+    from: NaiveDate,
+    mut due: NaiveDate,
+    suspensions: &[Suspension],
+) -> Option<(i64, Vec<String>, Vec<String>)> {
+    let mut days = 0;
+    let mut notes = Vec::new();
+    let mut used = Vec::new();
+    let mut starts: Vec<(&CaseEvent, &Suspension)> = facts
+        .events
+        .iter()
+        .filter_map(|e| {
+            suspensions
+                .iter()
+                .find(|s| s.start == e.kind)
+                .map(|s| (e, s))
+        })
+        .filter(|(e, _)| e.on >= from)
+        .collect();
+    starts.sort_by_key(|(e, _)| e.on);
+    for (start, s) in starts {
+        if start.on > due {
+            break;
+        }
+        let end = facts
+            .events
+            .iter()
+            .find(|e| e.kind == s.end && e.on >= start.on)?;
+        let n = (end.on - start.on).num_days();
+        days += n;
+        due = due
+            .checked_add_days(chrono::Days::new(n as u64))
+            .unwrap_or(NaiveDate::MAX);
+        notes.push(format!(
+            "{}至{}共{}日不计入期限（{}）",
+            start.on, end.on, n, s.basis_zh
+        ));
+        used.push(fact(start));
+        used.push(fact(end));
+    }
+    Some((days, notes, used))
+}
+
 /// When a missing closing act is judged: only if the case shows no later act, except the kinds
 /// listed (which belong to the same stage and do not close it).
 pub(crate) struct LimitCheck<'a> {
@@ -276,6 +346,9 @@ pub(crate) struct LimitCheck<'a> {
     pub same_stage: &'a [&'a str],
     /// Whether a missing closing act is judged at all.
     pub judge_missing: bool,
+    /// Stretches the period does not count ([`CASE_HANDLING`] for 办案期限, none for a
+    /// measure's length).
+    pub suspensions: &'a [Suspension],
     /// Extra sentence(s) for the explanation: base limits, what the data cannot show.
     pub note: String,
 }
@@ -285,7 +358,19 @@ impl LimitCheck<'_> {
     /// case shows no later act.
     pub fn run(&self, as_of: NaiveDate, calendar: &dyn RestDays) -> Option<RiskItem> {
         let start = self.facts.events.get(self.start)?;
-        let due = deadline(self.from, self.period, self.custody, calendar);
+        let plain = deadline(self.from, self.period, self.custody, calendar);
+        // A running suspension stops the clock: nothing is late yet.
+        let (excluded, suspension_notes, suspension_facts) =
+            excluded_days(self.facts, self.from, plain, self.suspensions)?;
+        let due = if excluded > 0 {
+            let shifted = self
+                .from
+                .checked_add_days(chrono::Days::new(excluded as u64))
+                .unwrap_or(NaiveDate::MAX);
+            deadline(shifted, self.period, self.custody, calendar)
+        } else {
+            plain
+        };
         let end = self
             .facts
             .events
@@ -303,18 +388,25 @@ impl LimitCheck<'_> {
         } else {
             "期满日为节假日的顺延至节假日后第一日"
         };
+        let excluded_zh = if suspension_notes.is_empty() {
+            String::new()
+        } else {
+            format!("；其间{}", suspension_notes.join("；"))
+        };
         let head = format!(
-            "{}于{}（{}）；依{}，应在{}内{}，期限自次日起算，期满日为{}（{}）。",
+            "{}于{}（{}）；依{}，应在{}内{}，期限自次日起算{}，期满日为{}（{}）。",
             kind_zh(&start.kind),
             self.from,
             start.org_code,
             self.rule.basis.cite(),
             self.period.zh(),
             self.act_zh,
+            excluded_zh,
             due,
             custody_zh
         );
         let mut facts_used = vec![fact(start)];
+        facts_used.extend(suspension_facts);
         let tail = match end {
             Some(end) if end.on > due => {
                 facts_used.push(fact(end));

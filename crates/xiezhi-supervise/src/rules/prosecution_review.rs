@@ -63,6 +63,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
             act_zh: "作出是否起诉的决定（含重大、复杂案件延长15日）",
             same_stage: &[],
             judge_missing: true,
+            suspensions: super::CASE_HANDLING,
             note: format!(
                 "{extra}一般案件期限1个月（期满日{base}），数据无重大、复杂标记，仅在超过1个月又15日时预警。"
             ),

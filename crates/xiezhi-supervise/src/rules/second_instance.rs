@@ -74,6 +74,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "审结上诉、抗诉案件",
                 same_stage: &["trial_opened", "trial_extended"],
                 judge_missing: true,
+                suspensions: super::CASE_HANDLING,
                 note,
             }
             .run(as_of, calendar)

@@ -102,6 +102,7 @@ pub(crate) fn procedure_check(
         act_zh: "审结宣判",
         same_stage: &["trial_opened", procedure.act],
         judge_missing: true,
+        suspensions: super::CASE_HANDLING,
         note: format!(
             "{}于{}（{}）决定适用{}；{}",
             super::kind_zh(procedure.act),

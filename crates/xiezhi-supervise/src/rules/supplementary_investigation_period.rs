@@ -67,6 +67,7 @@ pub fn check(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) -> Ve
                 act_zh: "补充侦查完毕并重新移送审查起诉",
                 same_stage: &[],
                 judge_missing: true,
+                suspensions: super::CASE_HANDLING,
                 note: String::new(),
             }
             .run(as_of, calendar)
