@@ -393,6 +393,21 @@ pub trait Store {
         Ok(())
     }
 
+    /// Whether this connection's commits checkpoint the write-ahead log themselves (SQLite,
+    /// on by default; other backends have nothing to do). A server that checkpoints from
+    /// another connection ([`Store::checkpoint`]) turns it off on its writer, so no commit
+    /// waits for a checkpoint's copy and sync.
+    fn set_auto_checkpoint(&self, _on: bool) -> Result<()> {
+        Ok(())
+    }
+
+    /// Copies what it can of the write-ahead log into the database without waiting for
+    /// readers or the writer (SQLite `wal_checkpoint(PASSIVE)`) and returns (frames in the
+    /// log, frames copied so far); the default does nothing and returns (0, 0).
+    fn checkpoint(&self) -> Result<(i64, i64)> {
+        Ok((0, 0))
+    }
+
     fn begin_run(&mut self, run: &NewRun) -> Result<i64>;
     /// Writes one batch in one transaction. A batch whose source records are all stored
     /// already with the same hashes committed before: it is not applied again and `Ok` is

@@ -278,6 +278,12 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn ledger_entries_of_kind(&self, kind: &str, from: i64, to: i64) -> Result<Vec<LedgerRow>> {
         (**self).ledger_entries_of_kind(kind, from, to)
     }
+    fn set_auto_checkpoint(&self, on: bool) -> Result<()> {
+        (**self).set_auto_checkpoint(on)
+    }
+    fn checkpoint(&self) -> Result<(i64, i64)> {
+        (**self).checkpoint()
+    }
     fn put_checkpoint(
         &mut self,
         size: i64,

@@ -23,6 +23,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_sentencing_proposal.sql"),
 ];
 
+/// Pages of write-ahead log after which a commit checkpoints it (~64 MiB).
+const AUTO_CHECKPOINT_PAGES: i64 = 16_384;
+
 /// The embedded default store.
 pub struct SqliteStore {
     conn: Connection,
@@ -71,9 +74,11 @@ impl SqliteStore {
     }
 
     /// A read-only connection to an existing database, for a server's pool of readers beside
-    /// its one writer. The file is memory-mapped: in WAL mode every commit of the writer makes
-    /// a reader drop its page cache at its next read, and mapped pages are re-read without a
-    /// copy or a system call.
+    /// its one writer. Not memory-mapped: in WAL mode every commit of the writer makes a
+    /// reader drop its page cache at its next read, and with a map SQLite also unmaps the
+    /// whole file then (one `munmap` and `mmap` of the file, a TLB shootdown across the
+    /// server's threads and a page fault per page touched again). A server that commits a
+    /// ledger entry per read commits all the time, so pages are read with `pread`.
     pub fn open_reader(path: &Path) -> Result<SqliteStore> {
         use rusqlite::OpenFlags;
         let conn = Connection::open_with_flags(
@@ -84,7 +89,7 @@ impl SqliteStore {
             path: path.display().to_string(),
             source,
         })?;
-        conn.pragma_update(None, "mmap_size", 8_i64 << 30)?;
+        conn.pragma_update(None, "mmap_size", 0_i64)?;
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(SqliteStore {
@@ -108,7 +113,7 @@ impl SqliteStore {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint the WAL every ~64 MiB rather than every 4 MiB: hot index pages are copied
         // back once per checkpoint, not once per few batches.
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        conn.pragma_update(None, "wal_autocheckpoint", AUTO_CHECKPOINT_PAGES)?;
         // Reads through a memory map rather than a read() copy per page: the exchange reads
         // back what it just wrote, and the copies showed as a fifth of its time in the kernel.
         conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
@@ -507,16 +512,34 @@ fn finish_quarantine(
 
 impl Store for SqliteStore {
     fn begin_snapshot(&self) -> Result<()> {
-        self.conn.execute_batch("BEGIN DEFERRED")?;
+        // Cached statements: a server begins and ends a snapshot per request.
+        self.conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
         Ok(())
     }
 
     fn end_snapshot(&self) -> Result<()> {
         // Nothing was written; ending the transaction releases the snapshot.
         if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
+            self.conn.prepare_cached("ROLLBACK")?.execute([])?;
         }
         Ok(())
+    }
+
+    fn set_auto_checkpoint(&self, on: bool) -> Result<()> {
+        let pages: i64 = if on { AUTO_CHECKPOINT_PAGES } else { 0 };
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    fn checkpoint(&self) -> Result<(i64, i64)> {
+        // PASSIVE: copies the frames no reader still needs, never waits, never blocks the
+        // writer; the log restarts from its beginning at a later write once all is copied.
+        // The row is (busy, frames in the log, frames checkpointed).
+        Ok(self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })?)
     }
 
     fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
@@ -1013,11 +1036,8 @@ impl Store for SqliteStore {
             .conn
             // Entries are numbered 0, 1, 2 … without gaps (appends take MAX + 1), so the
             // length is the last number plus one: an index lookup, not a count of every row.
-            .query_row(
-                "SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entry",
-                [],
-                |r| r.get(0),
-            )?)
+            .prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger_entry")?
+            .query_row([], |r| r.get(0))?)
     }
 
     fn ledger_entries(&self, from: i64, limit: i64) -> Result<Vec<LedgerRow>> {
@@ -1386,6 +1406,43 @@ fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With automatic checkpoints off, a commit leaves its frames in the write-ahead log;
+    /// a checkpoint from another connection copies them all (no reader holds them).
+    #[test]
+    fn another_connection_checkpoints_what_the_writer_leaves() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let mut writer = SqliteStore::open(&path).unwrap();
+        let other = SqliteStore::open(&path).unwrap();
+        writer.set_auto_checkpoint(false).unwrap();
+        // The migrations' frames first.
+        let (logged, copied) = other.checkpoint().unwrap();
+        assert_eq!(copied, logged);
+        crate::conformance::write_sample(&mut writer);
+        let (logged, copied) = other.checkpoint().unwrap();
+        assert!(logged > 0, "the write is in the log");
+        assert_eq!(copied, logged, "and copied into the database");
+        let pages: i64 = writer
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pages, 0);
+        writer.set_auto_checkpoint(true).unwrap();
+        let pages: i64 = writer
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pages, AUTO_CHECKPOINT_PAGES);
+        assert_eq!(
+            SqliteStore::open_reader(&path)
+                .unwrap()
+                .get(Entity::Person, "P1")
+                .unwrap()
+                .map(|p| p.uid),
+            Some("P1".to_string())
+        );
+    }
 
     #[test]
     fn conformance_in_memory() {
