@@ -401,10 +401,14 @@ pub trait Store {
         Ok(())
     }
 
-    /// Copies what it can of the write-ahead log into the database without waiting for
-    /// readers or the writer (SQLite `wal_checkpoint(PASSIVE)`) and returns (frames in the
-    /// log, frames copied so far); the default does nothing and returns (0, 0).
-    fn checkpoint(&self) -> Result<(i64, i64)> {
+    /// Copies the write-ahead log into the database and returns (frames in the log, frames
+    /// copied so far); the default does nothing and returns (0, 0). SQLite: without
+    /// `restart`, what no reader still needs, waiting for nobody (`wal_checkpoint(PASSIVE)`);
+    /// with it, everything, waiting for the writer and for readers of the log to finish, so
+    /// the next write starts the log from its beginning (`RESTART`). Readers that never pause
+    /// keep a passive checkpoint from ever letting the log restart, so the file would grow
+    /// without bound under steady load.
+    fn checkpoint(&self, _restart: bool) -> Result<(i64, i64)> {
         Ok((0, 0))
     }
 

@@ -281,8 +281,8 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn set_auto_checkpoint(&self, on: bool) -> Result<()> {
         (**self).set_auto_checkpoint(on)
     }
-    fn checkpoint(&self) -> Result<(i64, i64)> {
-        (**self).checkpoint()
+    fn checkpoint(&self, restart: bool) -> Result<(i64, i64)> {
+        (**self).checkpoint(restart)
     }
     fn put_checkpoint(
         &mut self,

@@ -205,7 +205,9 @@ impl SqliteStore {
         let Some(codec) = self.codec.get() else {
             return Ok(0);
         };
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut moved = 0;
         for c in crate::fieldcrypt::sealed_columns() {
             if moved >= limit {
@@ -289,7 +291,9 @@ impl SqliteStore {
             )));
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-            let tx = self.conn.transaction()?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute_batch(sql)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
@@ -531,15 +535,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn checkpoint(&self) -> Result<(i64, i64)> {
-        // PASSIVE: copies the frames no reader still needs, never waits, never blocks the
-        // writer; the log restarts from its beginning at a later write once all is copied.
-        // The row is (busy, frames in the log, frames checkpointed).
+    fn checkpoint(&self, restart: bool) -> Result<(i64, i64)> {
+        // PASSIVE never waits and never blocks the writer. RESTART holds new writers off
+        // while it copies what is left and syncs, and waits (busy timeout) for readers of
+        // the log to finish. The row is (busy, frames in the log, frames checkpointed).
+        let sql = if restart {
+            "PRAGMA wal_checkpoint(RESTART)"
+        } else {
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        };
         Ok(self
             .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get(1)?, r.get(2)?))
-            })?)
+            .query_row(sql, [], |r| Ok((r.get(1)?, r.get(2)?)))?)
     }
 
     fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
@@ -1025,7 +1032,12 @@ impl Store for SqliteStore {
     }
 
     fn append_events(&mut self, events: &[LedgerEvent]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        // Immediate, like every write here: a deferred transaction that has read cannot wait
+        // for the write lock (SQLite answers SQLITE_BUSY at once, without the busy timeout),
+        // so another writer or a restarting checkpoint would fail the append.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         append_in_tx(&tx, events.to_vec())?;
         tx.commit()?;
         Ok(())
@@ -1083,7 +1095,9 @@ impl Store for SqliteStore {
         created_at: &str,
         peaks: &[u8],
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT OR REPLACE INTO ledger_checkpoint (size, note, created_at) VALUES (?1, ?2, ?3)",
             params![size, note, created_at],
@@ -1113,7 +1127,9 @@ impl Store for SqliteStore {
     }
 
     fn archive_ledger_bodies(&mut self, stubs: &[(i64, String)]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare(
                 "UPDATE ledger_entry SET body = ?2 WHERE seq = ?1 AND body NOT LIKE '{\"archived\":%'",
@@ -1208,7 +1224,9 @@ impl Store for SqliteStore {
         body: &str,
         events: &[LedgerEvent],
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         append_in_tx(&tx, events.to_vec())?;
         let seq: Option<i64> =
             tx.query_row("SELECT MAX(seq) FROM ledger_entry", [], |r| r.get(0))?;
@@ -1221,7 +1239,9 @@ impl Store for SqliteStore {
     }
 
     fn put_workflow_items(&mut self, writes: &[WorkflowWrite]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for w in writes {
             append_in_tx(&tx, w.events.clone())?;
             let seq: Option<i64> =
@@ -1407,6 +1427,44 @@ fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result
 mod tests {
     use super::*;
 
+    /// An append waits for another connection's write to finish instead of failing with
+    /// `database is locked` (what a deferred transaction that had read did).
+    #[test]
+    fn an_append_waits_for_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let mut first = SqliteStore::open(&path).unwrap();
+        let mut second = SqliteStore::open(&path).unwrap();
+        let entry = |kind: &str| LedgerEvent {
+            kind: kind.into(),
+            entity: None,
+            uid: None,
+            body: serde_json::Map::new(),
+        };
+        let held = first
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let waiter =
+            std::thread::spawn(move || second.append_events(&[entry("second")]).map(|()| second));
+        // Held while the other connection reaches its append (a pause, not an assertion:
+        // an append that starts later has nothing to wait for and passes too).
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        held.commit().unwrap();
+        let second = waiter
+            .join()
+            .unwrap()
+            .expect("the append waited and succeeded");
+        first.append_events(&[entry("first")]).unwrap();
+        let kinds: Vec<String> = second
+            .ledger_entries(0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["second", "first"]);
+    }
+
     /// With automatic checkpoints off, a commit leaves its frames in the write-ahead log;
     /// a checkpoint from another connection copies them all (no reader holds them).
     #[test]
@@ -1416,11 +1474,11 @@ mod tests {
         let mut writer = SqliteStore::open(&path).unwrap();
         let other = SqliteStore::open(&path).unwrap();
         writer.set_auto_checkpoint(false).unwrap();
-        // The migrations' frames first.
-        let (logged, copied) = other.checkpoint().unwrap();
+        // The migrations' frames first; then the log starts again from its beginning.
+        let (logged, copied) = other.checkpoint(true).unwrap();
         assert_eq!(copied, logged);
         crate::conformance::write_sample(&mut writer);
-        let (logged, copied) = other.checkpoint().unwrap();
+        let (logged, copied) = other.checkpoint(false).unwrap();
         assert!(logged > 0, "the write is in the log");
         assert_eq!(copied, logged, "and copied into the database");
         let pages: i64 = writer
