@@ -264,7 +264,7 @@ impl SqliteStore {
         open_row(
             self.codec.get().as_deref(),
             entity,
-            &read_columns(entity),
+            read_columns_of(entity),
             &mut raw,
         )?;
         stored_entity(entity, raw)
@@ -1356,6 +1356,13 @@ fn open_row<N: AsRef<str>>(
     values: &mut [rusqlite::types::Value],
 ) -> Result<()> {
     use rusqlite::types::Value as V;
+    // Most rows hold nothing sealed: look before naming the table or copying the uid.
+    let sealed = values
+        .iter()
+        .any(|v| matches!(v, V::Text(s) if s.starts_with(crate::fieldcrypt::SEALED_PREFIX)));
+    if !sealed {
+        return Ok(());
+    }
     let t = table(entity);
     let uid = match values.first() {
         Some(V::Text(u)) => u.clone(),
@@ -1384,6 +1391,17 @@ fn open_row<N: AsRef<str>>(
     Ok(())
 }
 
+/// [`read_columns`], built once per entity: every row read goes through it.
+fn read_columns_of(entity: Entity) -> &'static [&'static str] {
+    static COLUMNS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let all = COLUMNS.get_or_init(|| Entity::ALL.iter().map(|e| read_columns(*e)).collect());
+    Entity::ALL
+        .iter()
+        .position(|e| *e == entity)
+        .and_then(|i| all.get(i))
+        .map_or(&[], Vec::as_slice)
+}
+
 /// The columns `get` and `rows_of_case` read: uid, lineage, (case, person,) then the fields.
 fn read_columns(entity: Entity) -> Vec<&'static str> {
     let mut cols = vec!["uid", "lineage"];
@@ -1392,6 +1410,16 @@ fn read_columns(entity: Entity) -> Vec<&'static str> {
     }
     cols.extend(entity.fields().iter().map(|f| f.name));
     cols
+}
+
+/// The lineage column (`{"field": source record id, …}`) read straight into pairs; values that
+/// are not whole numbers are left out.
+fn lineage_of(text: &str) -> Result<Vec<(String, i64)>> {
+    let map: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_str(text)?;
+    Ok(map
+        .into_iter()
+        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+        .collect())
 }
 
 /// A stored row, read in [`read_columns`] order, as a standard record with its lineage.
@@ -1408,12 +1436,10 @@ fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result
             record.fields.insert(f.name, v);
         }
     }
-    let lineage_json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&text(&raw[1]).unwrap_or_default())?;
-    let lineage = lineage_json
-        .into_iter()
-        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
-        .collect();
+    let lineage = match &raw[1] {
+        rusqlite::types::Value::Text(s) => lineage_of(s)?,
+        _ => Vec::new(),
+    };
     Ok(StoredEntity {
         uid: text(&raw[0]).unwrap_or_default(),
         case_uid: raw.get(2).and_then(text),
