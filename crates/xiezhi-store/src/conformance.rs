@@ -612,6 +612,22 @@ fn round_trip_with_lineage<S: Store>(store: &mut S) {
     let block = ["C0".to_string(), "C1".to_string(), "C2".to_string()];
     let events = store.rows_of_cases(Entity::Event, &block).expect("rows");
     assert_eq!(events, of_case, "a block holds the same rows as its cases");
+    // The engine's read: the same rows and values, lineage possibly left out.
+    for entity in [Entity::Event, Entity::Case] {
+        let full = store.rows_of_cases(entity, &block).expect("rows");
+        let bare = store
+            .rows_of_cases_without_lineage(entity, &block)
+            .expect("rows");
+        assert_eq!(bare.len(), full.len(), "{entity:?}");
+        for (b, f) in bare.iter().zip(&full) {
+            assert_eq!(
+                (&b.uid, &b.case_uid, &b.person_uid, &b.record),
+                (&f.uid, &f.case_uid, &f.person_uid, &f.record),
+                "{entity:?}"
+            );
+            assert!(b.lineage.is_empty() || b.lineage == f.lineage);
+        }
+    }
     let cases = store.rows_of_cases(Entity::Case, &block).expect("rows");
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].record, case);

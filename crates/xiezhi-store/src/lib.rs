@@ -462,6 +462,16 @@ pub trait Store {
         }
         Ok(rows)
     }
+    /// [`Store::rows_of_cases`] for a reader that needs the values only, not where each came
+    /// from (the supervision engine, over every case): a backend may leave `lineage` empty and
+    /// skip reading it. The default reads it.
+    fn rows_of_cases_without_lineage(
+        &self,
+        entity: Entity,
+        cases: &[String],
+    ) -> Result<Vec<StoredEntity>> {
+        self.rows_of_cases(entity, cases)
+    }
     /// For each field of the entity, how many stored rows carry it.
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>>;
     /// (entity, rule, count) over the merge explanations.

@@ -242,6 +242,13 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
         (**self).rows_of_cases(entity, cases)
     }
+    fn rows_of_cases_without_lineage(
+        &self,
+        entity: Entity,
+        cases: &[String],
+    ) -> Result<Vec<StoredEntity>> {
+        (**self).rows_of_cases_without_lineage(entity, cases)
+    }
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
         (**self).field_fill(entity)
     }

@@ -43,7 +43,23 @@ impl SqliteStore {
         values: &[String],
         order: &str,
     ) -> Result<Vec<StoredEntity>> {
-        let cols = read_columns(entity);
+        self.rows_where_in_with(entity, key, values, order, true)
+    }
+
+    /// [`Self::rows_where_in`]; without `lineage` the column is not read and stays empty (a
+    /// null stands in its place, so the row decodes as usual).
+    fn rows_where_in_with(
+        &self,
+        entity: Entity,
+        key: &str,
+        values: &[String],
+        order: &str,
+        lineage: bool,
+    ) -> Result<Vec<StoredEntity>> {
+        let mut cols = read_columns(entity);
+        if !lineage {
+            cols.remove(1);
+        }
         let mut rows = Vec::with_capacity(values.len());
         for block in values.chunks(500) {
             let marks = vec!["?"; block.len()].join(", ");
@@ -54,7 +70,14 @@ impl SqliteStore {
             ))?;
             let raws: Vec<Vec<rusqlite::types::Value>> = stmt
                 .query_map(params_from_iter(block.iter()), |r| {
-                    (0..cols.len()).map(|i| r.get(i)).collect()
+                    let mut raw = Vec::with_capacity(cols.len() + 1);
+                    for i in 0..cols.len() {
+                        raw.push(r.get(i)?);
+                        if i == 0 && !lineage {
+                            raw.push(rusqlite::types::Value::Null);
+                        }
+                    }
+                    Ok(raw)
                 })?
                 .collect::<std::result::Result<_, _>>()?;
             for raw in raws {
@@ -62,6 +85,22 @@ impl SqliteStore {
             }
         }
         Ok(rows)
+    }
+
+    fn rows_of_cases_with(
+        &self,
+        entity: Entity,
+        cases: &[String],
+        lineage: bool,
+    ) -> Result<Vec<StoredEntity>> {
+        self.reading(|| {
+            let key = match entity {
+                Entity::Case => "uid",
+                e if e.is_dependent() => "case_uid",
+                _ => return Ok(Vec::new()),
+            };
+            self.rows_where_in_with(entity, key, cases, &format!("ORDER BY {key}, uid"), lineage)
+        })
     }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -931,14 +970,15 @@ impl Store for SqliteStore {
     }
 
     fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
-        self.reading(|| {
-            let key = match entity {
-                Entity::Case => "uid",
-                e if e.is_dependent() => "case_uid",
-                _ => return Ok(Vec::new()),
-            };
-            self.rows_where_in(entity, key, cases, &format!("ORDER BY {key}, uid"))
-        })
+        self.rows_of_cases_with(entity, cases, true)
+    }
+
+    fn rows_of_cases_without_lineage(
+        &self,
+        entity: Entity,
+        cases: &[String],
+    ) -> Result<Vec<StoredEntity>> {
+        self.rows_of_cases_with(entity, cases, false)
     }
 
     fn field_fill(&self, entity: Entity) -> Result<Vec<(&'static str, i64)>> {
@@ -1426,10 +1466,12 @@ fn lineage_of(text: &str) -> Result<Vec<(String, i64)>> {
 fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result<StoredEntity> {
     let fields = entity.fields();
     let field_values = raw.split_off(raw.len() - fields.len());
-    let text = |v: &rusqlite::types::Value| match v {
-        rusqlite::types::Value::Text(s) => Some(s.clone()),
+    // The row is ours: its strings move into the entity rather than being copied.
+    let mut text = |i: usize| match raw.get_mut(i) {
+        Some(rusqlite::types::Value::Text(s)) => Some(std::mem::take(s)),
         _ => None,
     };
+    let (uid, case_uid, person_uid) = (text(0).unwrap_or_default(), text(2), text(3));
     let mut record = Record::new(entity);
     for (f, v) in fields.iter().zip(field_values) {
         if let Some(v) = parse_value(f.ty, v)? {
@@ -1441,9 +1483,9 @@ fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result
         _ => Vec::new(),
     };
     Ok(StoredEntity {
-        uid: text(&raw[0]).unwrap_or_default(),
-        case_uid: raw.get(2).and_then(text),
-        person_uid: raw.get(3).and_then(text),
+        uid,
+        case_uid,
+        person_uid,
         record,
         lineage,
     })

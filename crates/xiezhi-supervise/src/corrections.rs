@@ -97,7 +97,7 @@ pub(crate) fn read<S: Store>(
     cases: &[String],
     by_case: &mut HashMap<String, CaseFacts>,
 ) -> Result<(), StoreError> {
-    for row in store.rows_of_cases(Entity::CorrectionSubject, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::CorrectionSubject, cases)? {
         let Some(f) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -113,7 +113,7 @@ pub(crate) fn read<S: Store>(
             end: date(r, "end_date"),
         });
     }
-    for row in store.rows_of_cases(Entity::CorrectionEvent, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::CorrectionEvent, cases)? {
         let Some(f) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -130,7 +130,7 @@ pub(crate) fn read<S: Store>(
             until: date(r, "until"),
         });
     }
-    for row in store.rows_of_cases(Entity::LocationFix, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::LocationFix, cases)? {
         let Some(f) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -148,7 +148,7 @@ pub(crate) fn read<S: Store>(
             });
         }
     }
-    for row in store.rows_of_cases(Entity::LegalAid, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::LegalAid, cases)? {
         let Some(f) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -163,7 +163,7 @@ pub(crate) fn read<S: Store>(
             });
         }
     }
-    for row in store.rows_of_cases(Entity::Fence, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::Fence, cases)? {
         let Some(f) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };

@@ -264,14 +264,14 @@ pub fn facts_from_store<S: Store>(
 /// entity with a backend that reads blocks), in the order given; cases not stored are left out.
 pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseFacts>, StoreError> {
     let mut by_case: HashMap<String, CaseFacts> = HashMap::with_capacity(cases.len());
-    for case in store.rows_of_cases(Entity::Case, cases)? {
+    for case in store.rows_of_cases_without_lineage(Entity::Case, cases)? {
         let mut facts = CaseFacts::new(&case.uid);
         facts.category = text(&case.record, "category");
         facts.charges = codes(&case.record, "charges");
         facts.amount_fen = case.record.fields.get("amount").and_then(|v| v.as_int());
         by_case.insert(case.uid.clone(), facts);
     }
-    for row in store.rows_of_cases(Entity::Event, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::Event, cases)? {
         let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -297,7 +297,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             _ => facts.incomplete_events += 1,
         }
     }
-    for row in store.rows_of_cases(Entity::Document, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::Document, cases)? {
         let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -309,7 +309,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             });
         }
     }
-    for row in store.rows_of_cases(Entity::Evidence, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::Evidence, cases)? {
         let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -320,7 +320,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             });
         }
     }
-    for row in store.rows_of_cases(Entity::Sentence, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::Sentence, cases)? {
         let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -337,7 +337,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             court_code: text(r, "court_code").unwrap_or_default(),
         });
     }
-    for row in store.rows_of_cases(Entity::SentencingProposal, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::SentencingProposal, cases)? {
         let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
@@ -353,7 +353,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
             probation: int(r, "probation").map(|p| p == 1),
         });
     }
-    for row in store.rows_of_cases(Entity::Execution, cases)? {
+    for row in store.rows_of_cases_without_lineage(Entity::Execution, cases)? {
         let Some(facts) = row.case_uid.as_deref().and_then(|c| by_case.get_mut(c)) else {
             continue;
         };
