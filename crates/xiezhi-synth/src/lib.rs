@@ -287,6 +287,13 @@
 //! the weeks of 立案 (Monday, index from 2020-12-28) with the cases planted in each, and the
 //! planted cases' ids and police case numbers.
 //!
+//! ## `co-offending-groups.jsonl`
+//! Link-analysis ground truth ([`groups`]): in a province of at least 100 cases,
+//! `max(1, cases / 200)` co-offending groups of 3–8 persons, each taking over several existing
+//! two- and three-suspect cases (numbers of suspects, dates and marks unchanged) and sharing
+//! one or two phones and addresses. One line per group: members (`P…`), cases (`T…`), phones,
+//! addresses.
+//!
 //! ## `manifest.json`
 //! Generator name and version, seed, cases, persons, dirty rate, province, export date, dirty
 //! record count and every file above with its record count and SHA-256 (the same list as
@@ -319,6 +326,7 @@ mod cases;
 mod charges;
 mod dirty;
 mod export;
+pub mod groups;
 pub mod justice_admin;
 mod people;
 pub mod procedure;
@@ -365,7 +373,8 @@ impl Default for SynthConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SynthSummary {
     pub cases: usize,
-    /// Distinct persons (a repeat offender counts once).
+    /// Distinct persons named in a case (a repeat offender counts once; a person whose
+    /// case slots a co-offending group took over is named in none).
     pub persons: usize,
     /// Every file but `manifest.json`, in writing order: organizations, the four department
     /// exports, ground truth, supervision ground truth.
@@ -378,7 +387,8 @@ pub struct SynthSummary {
 pub struct FileSummary {
     /// Path relative to the output directory, `/`-separated.
     pub path: String,
-    /// `organizations`, `police`, `procuratorate`, `court`, `justice`, `truth` or `supervision`.
+    /// `organizations`, `police`, `procuratorate`, `court`, `justice`, `truth`, `supervision`,
+    /// `surges` or `groups`.
     pub source: String,
     /// Data records (header excluded).
     pub records: usize,
@@ -441,6 +451,7 @@ pub fn generate_with_progress(
     }
     std::fs::create_dir_all(out_dir).map_err(|e| SynthError::write(out_dir, e))?;
     let mut world = cases::build(config, progress)?;
+    let groups = groups::plant(&mut world, config.seed);
     let admin = justice_admin::build(&mut world, config.seed);
     let acts = procedure::build(&mut world, config.seed);
 
@@ -466,10 +477,11 @@ pub fn generate_with_progress(
     files.push(export::write_supervision_truth(&world, &admin, out_dir)?);
     files.push(export::write_case_numbers(&world, out_dir)?);
     files.push(export::write_surge_truth(&world, out_dir)?);
+    files.push(export::write_group_truth(&groups, out_dir)?);
 
     let summary = SynthSummary {
         cases: world.cases.len(),
-        persons: world.persons.len(),
+        persons: world.persons.iter().filter(|p| p.cases > 0).count(),
         files,
         dirty_records,
     };

@@ -537,14 +537,76 @@ fn small_province_is_sound() {
     let share = dirty as f64 / truth.values().map(Vec::len).sum::<usize>() as f64;
     assert!((0.06..0.14).contains(&share), "{share}");
 
-    // Repeat offenders: one person, two cases.
+    // Repeat offenders: one person, two cases; members of a co-offending group, several.
     let mut cases_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for t in police {
         cases_of.entry(&t.person).or_default().insert(&t.case);
     }
     assert_eq!(cases_of.len(), summary.persons);
+    let groups = group_truth(dir);
+    let members: BTreeSet<&str> = groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(String::as_str))
+        .collect();
     assert!(cases_of.values().any(|c| c.len() == 2));
-    assert!(cases_of.values().all(|c| c.len() <= 2));
+    for (person, cases) in &cases_of {
+        assert!(
+            cases.len() <= 2 || members.contains(person),
+            "{person} is in {} cases and in no group",
+            cases.len()
+        );
+    }
+}
+
+fn group_truth(dir: &Path) -> Vec<xiezhi_synth::groups::GroupTruth> {
+    std::fs::read_to_string(dir.join(xiezhi_synth::groups::FILE))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every planted group is what the truth says: 3–8 members who are the only suspects of its
+/// cases (in the police export), each in at least one, linked by the phones and addresses the
+/// truth names, and no group member in another group.
+#[test]
+fn co_offending_groups_are_as_the_truth_says() {
+    let (dir, summary) = province(11, 1_000, 0.0);
+    let groups = group_truth(dir.path());
+    assert_eq!(groups.len(), summary.cases / 200);
+    let truth = truth_by_file(dir.path());
+    let mut persons_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for t in &truth[&Source::Police] {
+        persons_of.entry(&t.case).or_default().insert(&t.person);
+    }
+    let police = std::fs::read(dir.path().join("police/cases.csv")).unwrap();
+    let (police, _, _) = encoding_rs::GBK.decode(&police);
+    let mut seen = BTreeSet::new();
+    for g in &groups {
+        assert!((3..=8).contains(&g.members.len()), "{g:?}");
+        assert!(g.cases.len() >= 2, "{g:?}");
+        let mut covered = BTreeSet::new();
+        for c in &g.cases {
+            for p in &persons_of[c.as_str()] {
+                assert!(g.members.iter().any(|m| m == p), "{p} in {c} is no member");
+                covered.insert(*p);
+            }
+        }
+        assert_eq!(covered.len(), g.members.len(), "{g:?}");
+        for m in &g.members {
+            assert!(seen.insert(m.clone()), "{m} is in two groups");
+        }
+        let shared = g
+            .phones
+            .iter()
+            .chain(&g.addresses)
+            .map(|x| police.matches(x.as_str()).count())
+            .sum::<usize>();
+        assert!(
+            shared >= g.members.len(),
+            "{g:?}: identifiers seen {shared} times"
+        );
+    }
 }
 
 #[test]

@@ -263,6 +263,22 @@ pub(crate) fn write_surge_truth(world: &World, out_dir: &Path) -> Result<FileSum
     out.finish()
 }
 
+/// Writes `co-offending-groups.jsonl`: one line per planted co-offending group.
+pub(crate) fn write_group_truth(
+    groups: &[crate::groups::Group],
+    out_dir: &Path,
+) -> Result<FileSummary, SynthError> {
+    let mut out = Output::create(out_dir, crate::groups::FILE, "groups")?;
+    for row in crate::groups::truth(groups) {
+        let mut line = serde_json::to_string(&row)
+            .map_err(|e| SynthError::write(out.path(), std::io::Error::other(e)))?;
+        line.push('\n');
+        out.write(line.as_bytes())?;
+        out.records += 1;
+    }
+    out.finish()
+}
+
 /// A UTF-8 CSV export with a header row, LF line ends.
 pub(crate) struct Csv {
     pub(crate) out: Output,
