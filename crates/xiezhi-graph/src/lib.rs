@@ -11,6 +11,9 @@ use chrono::NaiveDate;
 use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::{Digest, Sha256};
 
+mod penalty;
+pub use penalty::{FineMode, Penalty, PenaltyClause, PenaltyRange, CONDITION_WORDS};
+
 /// Why a build failed: which file and what was wrong with it.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
@@ -48,26 +51,12 @@ impl ArticleNo {
 
 impl Article {
     /// The penalty clauses of the article as it words them (`处三年以下有期徒刑、拘役或者管制，
-    /// 并处或者单处罚金`), in order; no numbers are inferred beyond the text.
+    /// 并处或者单处罚金`), in order over all 款; no numbers are inferred beyond the text.
     pub fn penalty_ranges(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        for seg in self.text.split(['；', '。']) {
-            let mut prev = None;
-            for (i, c) in seg.char_indices() {
-                if c == '处' && !matches!(prev, Some('并') | Some('单') | Some('判')) {
-                    let clause = &seg[i..];
-                    if ["有期徒刑", "拘役", "管制", "死刑", "罚金"]
-                        .iter()
-                        .any(|p| clause.contains(p))
-                    {
-                        out.push(clause);
-                    }
-                    break;
-                }
-                prev = Some(c);
-            }
-        }
-        out
+        self.penalty_clauses()
+            .into_iter()
+            .map(|c| c.clause)
+            .collect()
     }
 }
 
@@ -83,7 +72,10 @@ pub struct SourceFile {
 #[derive(Debug, Clone)]
 pub struct Article {
     pub no: ArticleNo,
+    /// The first paragraph (款), as the line `第N条 …` gives it.
     pub text: String,
+    /// Every 款 in order, the first included; item lines `（一）…` joined to their 款 by `\n`.
+    pub paragraphs: Vec<String>,
     pub source: usize,
 }
 
@@ -112,6 +104,8 @@ pub enum Node {
     Source(usize),
     Article(ArticleNo),
     Charge(usize),
+    /// Index into `StatuteGraph::penalty_ranges`.
+    PenaltyRange(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +116,8 @@ pub enum Edge {
     From,
     /// old charge name → name that replaced it.
     RenamedTo,
+    /// penalty range → the article that provides it.
+    PenaltyOf,
 }
 
 /// The statute graph, in memory.
@@ -130,6 +126,8 @@ pub struct StatuteGraph {
     pub sources: Vec<SourceFile>,
     pub articles: BTreeMap<ArticleNo, Article>,
     pub charges: Vec<Charge>,
+    /// Every `处…` clause of every article, in article order.
+    pub penalty_ranges: Vec<PenaltyRange>,
     pub graph: DiGraph<Node, Edge>,
 }
 
@@ -248,6 +246,14 @@ impl StatuteGraph {
             graph.add_edge(n, src_nodes[a.source], Edge::From);
             art_nodes.insert(a.no, n);
         }
+        let penalty_ranges: Vec<PenaltyRange> = articles
+            .values()
+            .flat_map(|a| a.penalty_range_nodes())
+            .collect();
+        for (i, r) in penalty_ranges.iter().enumerate() {
+            let n = graph.add_node(Node::PenaltyRange(i));
+            graph.add_edge(n, art_nodes[&r.article], Edge::PenaltyOf);
+        }
         let mut charge_nodes = Vec::new();
         for (i, c) in charges.iter().enumerate() {
             let n = graph.add_node(Node::Charge(i));
@@ -270,6 +276,7 @@ impl StatuteGraph {
             sources,
             articles,
             charges,
+            penalty_ranges,
             graph,
         })
     }
@@ -348,10 +355,11 @@ impl StatuteGraph {
             out.push_str(&format!("{}\t{}\n", s.file, s.sha256));
         }
         out.push_str(&format!(
-            "# articles {} charges {} current {} nodes {} edges {}\n",
+            "# articles {} charges {} current {} penalty-ranges {} nodes {} edges {}\n",
             self.articles.len(),
             self.charges.len(),
             self.current_charges().count(),
+            self.penalty_ranges.len(),
             self.node_count(),
             self.edge_count()
         ));
@@ -385,27 +393,49 @@ fn read(reference: &Path, rel: &str, sources: &mut Vec<SourceFile>) -> Result<St
     })
 }
 
-/// Articles are lines starting `第…条[之…] ` in 刑法.md.
-fn parse_articles(text: &str, source: usize) -> BTreeMap<ArticleNo, Article> {
-    let mut out = BTreeMap::new();
+/// Articles are lines starting `第…条[之…] ` in a statute text; the paragraphs (款) that follow,
+/// up to the next article or heading, belong to it. An item line `（一）…` stays with its 款.
+pub(crate) fn parse_articles(text: &str, source: usize) -> BTreeMap<ArticleNo, Article> {
+    let mut out: BTreeMap<ArticleNo, Article> = BTreeMap::new();
+    let mut current: Option<ArticleNo> = None;
     for line in text.lines() {
-        if !line.starts_with('第') {
+        let line = line.trim_end();
+        if line.is_empty() {
             continue;
         }
-        let Some((head, rest)) = line.split_once([' ', '\u{3000}']) else {
+        if line.starts_with('#') || line.starts_with("附件") || line.starts_with("<!--") {
+            current = None;
             continue;
-        };
-        if let Some((no, None, used)) = parse_article_ref(head) {
-            if used == head.len() && !out.contains_key(&no) {
-                out.insert(
-                    no,
-                    Article {
-                        no,
-                        text: rest.trim().to_string(),
-                        source,
-                    },
-                );
+        }
+        if line.starts_with('第') {
+            if let Some((head, rest)) = line.split_once([' ', '\u{3000}']) {
+                if let Some((no, None, used)) = parse_article_ref(head) {
+                    if used == head.len() {
+                        if let std::collections::btree_map::Entry::Vacant(e) = out.entry(no) {
+                            let text = rest.trim().to_string();
+                            e.insert(Article {
+                                no,
+                                text: text.clone(),
+                                paragraphs: vec![text],
+                                source,
+                            });
+                            current = Some(no);
+                        } else {
+                            current = None;
+                        }
+                        continue;
+                    }
+                }
             }
+        }
+        let Some(no) = current else { continue };
+        let a = out.get_mut(&no).expect("current article present");
+        if line.starts_with('（') && !a.paragraphs.is_empty() {
+            let last = a.paragraphs.last_mut().expect("non-empty");
+            last.push('\n');
+            last.push_str(line.trim());
+        } else {
+            a.paragraphs.push(line.trim().to_string());
         }
     }
     out
@@ -439,7 +469,7 @@ pub fn parse_article_ref(s: &str) -> Option<(ArticleNo, Option<u32>, usize)> {
     Some((ArticleNo { number, sub }, paragraph, used))
 }
 
-fn parse_number(s: &str) -> Option<(u32, usize)> {
+pub(crate) fn parse_number(s: &str) -> Option<(u32, usize)> {
     let digits: usize = s.chars().take_while(|c| c.is_ascii_digit()).count();
     if digits > 0 {
         return Some((s[..digits].parse().ok()?, digits));
