@@ -11,8 +11,21 @@ use chrono::NaiveDate;
 use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::{Digest, Sha256};
 
+mod deadline;
+mod extend;
+mod guideline;
 mod penalty;
-pub use penalty::{FineMode, Penalty, PenaltyClause, PenaltyRange, CONDITION_WORDS};
+mod threshold;
+pub use deadline::{parse_deadlines, Deadline, CPL_FILE, DEADLINES_TSV};
+pub use guideline::{
+    parse_circumstances, parse_starting_points, Circumstance, StartingPoint, GUIDELINE_DOC,
+    GUIDELINE_FILE,
+};
+pub use penalty::{months, FineMode, Penalty, PenaltyClause, PenaltyRange, CONDITION_WORDS};
+pub use threshold::{
+    amounts_in, parse_thresholds, parse_yuan, Reached, Threshold, INTERPRETATIONS_DIR,
+    THRESHOLDS_TSV,
+};
 
 /// Why a build failed: which file and what was wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +119,14 @@ pub enum Node {
     Charge(usize),
     /// Index into `StatuteGraph::penalty_ranges`.
     PenaltyRange(usize),
+    /// Index into `StatuteGraph::thresholds`.
+    Threshold(usize),
+    /// Index into `StatuteGraph::starting_points`.
+    StartingPoint(usize),
+    /// Index into `StatuteGraph::circumstances`.
+    Circumstance(usize),
+    /// Index into `StatuteGraph::deadlines`.
+    Deadline(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +139,24 @@ pub enum Edge {
     RenamedTo,
     /// penalty range → the article that provides it.
     PenaltyOf,
+    /// amount threshold → the charge it sets an amount for.
+    ThresholdOf,
+    /// amount threshold → the penalty range its level selects.
+    Selects,
+    /// guideline starting-point band → the charge (current name) it is set for.
+    StartingPointOf,
+    /// starting-point band → the penalty range it lies within.
+    Within,
+    /// sentencing circumstance → a guideline charge whose base penalty it adjusts.
+    AdjustsBy,
+}
+
+/// Where a node comes from: the source file (relative to the reference directory) and the
+/// article or place in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub file: String,
+    pub article: String,
 }
 
 /// The statute graph, in memory.
@@ -128,6 +167,14 @@ pub struct StatuteGraph {
     pub charges: Vec<Charge>,
     /// Every `处…` clause of every article, in article order.
     pub penalty_ranges: Vec<PenaltyRange>,
+    /// Amount thresholds of the judicial interpretations (`data/amount-thresholds.tsv`).
+    pub thresholds: Vec<Threshold>,
+    /// Guideline starting-point bands (domain-facts.md §3.4).
+    pub starting_points: Vec<StartingPoint>,
+    /// Guideline circumstances (domain-facts.md §3.3).
+    pub circumstances: Vec<Circumstance>,
+    /// CPL deadlines (`data/procedural-deadlines.tsv`).
+    pub deadlines: Vec<Deadline>,
     pub graph: DiGraph<Node, Edge>,
 }
 
@@ -272,13 +319,21 @@ impl StatuteGraph {
                 }
             }
         }
-        Ok(StatuteGraph {
+        let mut g = StatuteGraph {
             sources,
             articles,
             charges,
             penalty_ranges,
+            thresholds: Vec::new(),
+            starting_points: Vec::new(),
+            circumstances: Vec::new(),
+            deadlines: Vec::new(),
             graph,
-        })
+        };
+        g.add_thresholds(reference)?;
+        g.add_guideline(reference)?;
+        g.add_deadlines(reference)?;
+        Ok(g)
     }
 
     /// Charges whose name is in force today (not retired by any text).
@@ -355,11 +410,15 @@ impl StatuteGraph {
             out.push_str(&format!("{}\t{}\n", s.file, s.sha256));
         }
         out.push_str(&format!(
-            "# articles {} charges {} current {} penalty-ranges {} nodes {} edges {}\n",
+            "# articles {} charges {} current {} penalty-ranges {} thresholds {} starting-points {} circumstances {} deadlines {} nodes {} edges {}\n",
             self.articles.len(),
             self.charges.len(),
             self.current_charges().count(),
             self.penalty_ranges.len(),
+            self.thresholds.len(),
+            self.starting_points.len(),
+            self.circumstances.len(),
+            self.deadlines.len(),
             self.node_count(),
             self.edge_count()
         ));
@@ -375,7 +434,11 @@ impl StatuteGraph {
     }
 }
 
-fn read(reference: &Path, rel: &str, sources: &mut Vec<SourceFile>) -> Result<String, GraphError> {
+pub(crate) fn read(
+    reference: &Path,
+    rel: &str,
+    sources: &mut Vec<SourceFile>,
+) -> Result<String, GraphError> {
     let path = reference.join(rel);
     let bytes = std::fs::read(&path).map_err(|source| GraphError::Read {
         file: path.clone(),

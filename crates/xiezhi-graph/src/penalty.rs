@@ -239,10 +239,10 @@ impl Article {
         let mut out = Vec::new();
         for (k, para) in self.paragraphs.iter().enumerate() {
             let mut offset = 0;
-            for seg in para.split_inclusive(['；', '。']) {
+            for seg in para.split_inclusive(['；', '。', '\n']) {
                 let seg_start = offset;
                 offset += seg.len();
-                let body = seg.trim_end_matches(['；', '。']);
+                let body = seg.trim_end_matches(['；', '。', '\n']);
                 let Some(i) = clause_start(body) else {
                     continue;
                 };
