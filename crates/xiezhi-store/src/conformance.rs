@@ -319,6 +319,133 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     every_write_has_its_ledger_entry(&mut make());
     workflow_items_change_with_their_entries(&mut make());
     batch_workflow_items_commit_with_the_batch(&mut make());
+    graphs_are_replaced_whole_and_read_by_node(&mut make());
+}
+
+/// A graph filled in batches under a staging name replaces the published graph in one step
+/// (with its ledger entry); nodes read by id, edges by either end (each once, by position),
+/// both page in byte order; a case-less edge reads back without a case; other graphs are
+/// left alone.
+fn graphs_are_replaced_whole_and_read_by_node<S: Store>(store: &mut S) {
+    let node = |id: &str, kind: &str, case: Option<&str>| GraphNode {
+        node: id.into(),
+        kind: kind.into(),
+        key: id.split_once(':').map_or(id, |(_, k)| k).into(),
+        case_uid: case.map(Into::into),
+        source_record_id: Some(7),
+    };
+    let edge = |seq: i64, from: &str, to: &str, case: Option<&str>| GraphEdge {
+        seq,
+        from: from.into(),
+        to: to.into(),
+        kind: "involved_in".into(),
+        date: Some("2024-03-01".into()),
+        case_uid: case.map(Into::into),
+        field: Some("case_person.role".into()),
+        detail: Some("suspect".into()),
+        source_entity: Some("case_person".into()),
+        source_uid: Some(format!("L{seq}")),
+        source_record_id: Some(seq * 10),
+    };
+    let old = [node("person:P9", "person", None)];
+    store.graph_write("g", &old, &[]).expect("write old");
+    store
+        .graph_write("other", &[node("case:C9", "case", Some("C9"))], &[])
+        .expect("write other");
+    store
+        .graph_write(
+            "g.next",
+            &[
+                node("person:P1", "person", None),
+                node("case:C1", "case", Some("C1")),
+            ],
+            &[edge(1, "person:P1", "case:C1", Some("C1"))],
+        )
+        .expect("batch 1");
+    store
+        .graph_write(
+            "g.next",
+            &[
+                node("person:P2", "person", None),
+                node("phone:ab12", "phone", None),
+            ],
+            &[
+                edge(2, "person:P2", "case:C1", Some("C1")),
+                edge(3, "person:P1", "phone:ab12", None),
+                edge(4, "person:P2", "phone:ab12", None),
+            ],
+        )
+        .expect("batch 2");
+    // Until published, readers of `g` see the old graph.
+    let ids = |v: Vec<GraphNode>| {
+        let mut v: Vec<String> = v.into_iter().map(|n| n.node).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(store.graph_nodes_after("g", "", 100).expect("page")),
+        ["person:P9"]
+    );
+    let before = store.ledger_len().expect("len");
+    let built = LedgerEvent {
+        kind: "graph_built".into(),
+        entity: None,
+        uid: None,
+        body: serde_json::Map::new(),
+    };
+    store
+        .graph_publish("g.next", "g", &[built])
+        .expect("publish");
+    assert_eq!(store.ledger_len().expect("len"), before + 1);
+    assert!(store
+        .graph_nodes_after("g.next", "", 100)
+        .expect("staging")
+        .is_empty());
+    assert_eq!(
+        ids(store.graph_nodes_after("g", "", 100).expect("page")),
+        ["case:C1", "person:P1", "person:P2", "phone:ab12"]
+    );
+    assert_eq!(
+        ids(store.graph_nodes_after("g", "case:C1", 2).expect("page")),
+        ["person:P1", "person:P2"]
+    );
+    let got = store
+        .graph_nodes(
+            "g",
+            &["person:P2".into(), "nobody".into(), "case:C1".into()],
+        )
+        .expect("nodes");
+    assert_eq!(ids(got.clone()), ["case:C1", "person:P2"]);
+    assert!(got.contains(&node("case:C1", "case", Some("C1"))));
+    let edges = store
+        .graph_edges_of("g", &["person:P1".into(), "phone:ab12".into()])
+        .expect("edges");
+    assert_eq!(
+        edges,
+        vec![
+            edge(1, "person:P1", "case:C1", Some("C1")),
+            edge(3, "person:P1", "phone:ab12", None),
+            edge(4, "person:P2", "phone:ab12", None),
+        ]
+    );
+    let seqs: Vec<i64> = store
+        .graph_edges_after("g", 1, 2)
+        .expect("edges after")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+    assert_eq!(
+        ids(store.graph_nodes_after("other", "", 10).expect("other")),
+        ["case:C9"]
+    );
+    store.graph_clear("g").expect("clear");
+    assert!(store.graph_nodes_after("g", "", 10).expect("g").is_empty());
+    assert!(store.graph_edges_after("g", 0, 10).expect("g").is_empty());
+    assert_eq!(
+        store.graph_nodes_after("other", "", 10).expect("o").len(),
+        1
+    );
 }
 
 /// Workflow items written in a batch commit with its rows and entries, or not at all; a

@@ -13,6 +13,7 @@
 pub mod conformance;
 pub mod content;
 pub mod fieldcrypt;
+mod graph;
 pub mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -24,6 +25,7 @@ use xiezhi_standard::{Issue, Record, Severity};
 
 #[cfg(feature = "postgres")]
 pub use crate::postgres::{CopyFormat, Layout, PgStore, HASH_PARTITIONS};
+pub use graph::{GraphEdge, GraphNode};
 pub use open::{AnyStore, Location};
 pub use sqlite::SqliteStore;
 /// The entity kinds the store keeps, re-exported for crates that see the store only.
@@ -578,6 +580,24 @@ pub trait Store {
         }
         Ok(())
     }
+    /// Adds nodes and edges to a named graph in one transaction (a node already there is
+    /// replaced; an edge's `seq` must be new in the graph). A builder fills a staging graph in
+    /// batches and then publishes it with [`Store::graph_publish`].
+    fn graph_write(&mut self, graph: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> Result<()>;
+    /// Replaces graph `graph` by graph `staging` (which is left empty) and appends `events`,
+    /// in one transaction: readers see the old graph or the new one, never a mixture.
+    fn graph_publish(&mut self, staging: &str, graph: &str, events: &[LedgerEvent]) -> Result<()>;
+    /// Removes every node and edge of a graph (an abandoned staging graph).
+    fn graph_clear(&mut self, graph: &str) -> Result<()>;
+    /// The stored nodes among `nodes`, in no promised order; unknown ids are skipped.
+    fn graph_nodes(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphNode>>;
+    /// Every edge with an end among `nodes`, each once, by `seq`.
+    fn graph_edges_of(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphEdge>>;
+    /// Up to `limit` nodes whose id sorts after `after`, by id: paging through a whole graph.
+    fn graph_nodes_after(&self, graph: &str, after: &str, limit: usize) -> Result<Vec<GraphNode>>;
+    /// Up to `limit` edges with `seq > after`, by `seq`.
+    fn graph_edges_after(&self, graph: &str, after: i64, limit: usize) -> Result<Vec<GraphEdge>>;
+
     /// A workflow item's current state.
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>>;
     /// All items of a kind: (id, state), by id.

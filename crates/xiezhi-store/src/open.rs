@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::{
-    Batch, IdCounters, LedgerEvent, LedgerRow, LinkRow, NewRun, QuarantineEntry, ResolutionKeys,
-    Result, RunCounts, RunRow, SourceRecordRow, SqliteStore, Store, StoreError, StoredEntity,
-    WorkflowWrite,
+    Batch, GraphEdge, GraphNode, IdCounters, LedgerEvent, LedgerRow, LinkRow, NewRun,
+    QuarantineEntry, ResolutionKeys, Result, RunCounts, RunRow, SourceRecordRow, SqliteStore,
+    Store, StoreError, StoredEntity, WorkflowWrite,
 };
 use xiezhi_standard::Entity;
 
@@ -361,6 +361,27 @@ impl<T: Store + ?Sized> Store for Box<T> {
         limit: usize,
     ) -> Result<Vec<(String, String)>> {
         (**self).workflow_items_after(kind, after, limit)
+    }
+    fn graph_write(&mut self, graph: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> Result<()> {
+        (**self).graph_write(graph, nodes, edges)
+    }
+    fn graph_publish(&mut self, staging: &str, graph: &str, events: &[LedgerEvent]) -> Result<()> {
+        (**self).graph_publish(staging, graph, events)
+    }
+    fn graph_clear(&mut self, graph: &str) -> Result<()> {
+        (**self).graph_clear(graph)
+    }
+    fn graph_nodes(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphNode>> {
+        (**self).graph_nodes(graph, nodes)
+    }
+    fn graph_edges_of(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphEdge>> {
+        (**self).graph_edges_of(graph, nodes)
+    }
+    fn graph_nodes_after(&self, graph: &str, after: &str, limit: usize) -> Result<Vec<GraphNode>> {
+        (**self).graph_nodes_after(graph, after, limit)
+    }
+    fn graph_edges_after(&self, graph: &str, after: i64, limit: usize) -> Result<Vec<GraphEdge>> {
+        (**self).graph_edges_after(graph, after, limit)
     }
 }
 

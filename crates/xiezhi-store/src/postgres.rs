@@ -34,8 +34,8 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this program writes: the fixed migrations, the layout (4), field
 /// encryption (5, [`field_keys_migration`]), standard v1.1 (6,
 /// [`layout::standard_v1_1_migration`]), then standard v1.2 (7,
-/// [`layout::standard_v1_2_migration`]).
-const SCHEMA_VERSION: usize = MIGRATIONS.len() + 4;
+/// [`layout::standard_v1_2_migration`]), then the named graphs (8, [`layout::graph_migration`]).
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 5;
 
 /// Migration 5: the wrapped data keys, and sealed integer fields turned to text (a sealed
 /// value is text; [`decode_entity`] and the hash turn the opened value back into a number).
@@ -325,8 +325,10 @@ impl PgStore {
                     })?;
                     if current == MIGRATIONS.len() + 2 {
                         tx.batch_execute(&layout::standard_v1_1_migration(layout))?
-                    } else {
+                    } else if current == MIGRATIONS.len() + 3 {
                         tx.batch_execute(&layout::standard_v1_2_migration(layout))?
+                    } else {
+                        tx.batch_execute(&layout::graph_migration(layout))?
                     }
                 }
             }
@@ -1625,6 +1627,119 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn graph_write(&mut self, graph: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let node = tx.prepare(
+            "INSERT INTO graph_node (graph, node, kind, key, case_uid, source_record_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (graph, node) DO UPDATE SET \
+             kind = excluded.kind, key = excluded.key, case_uid = excluded.case_uid, \
+             source_record_id = excluded.source_record_id",
+        )?;
+        for n in nodes {
+            tx.execute(
+                &node,
+                &[
+                    &graph,
+                    &n.node,
+                    &n.kind,
+                    &n.key,
+                    &n.case_uid,
+                    &n.source_record_id,
+                ],
+            )?;
+        }
+        let edge = tx.prepare(
+            "INSERT INTO graph_edge (graph, seq, from_node, to_node, kind, date, case_uid, field, \
+             detail, source_entity, source_uid, source_record_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )?;
+        for e in edges {
+            let case = e.case_uid.as_deref().unwrap_or("");
+            tx.execute(
+                &edge,
+                &[
+                    &graph,
+                    &e.seq,
+                    &e.from,
+                    &e.to,
+                    &e.kind,
+                    &e.date,
+                    &case,
+                    &e.field,
+                    &e.detail,
+                    &e.source_entity,
+                    &e.source_uid,
+                    &e.source_record_id,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn graph_publish(&mut self, staging: &str, graph: &str, events: &[LedgerEvent]) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        for t in ["graph_node", "graph_edge"] {
+            tx.execute(&format!("DELETE FROM {t} WHERE graph = $1"), &[&graph])?;
+            tx.execute(
+                &format!("UPDATE {t} SET graph = $1 WHERE graph = $2"),
+                &[&graph, &staging],
+            )?;
+        }
+        append_in_tx(&mut tx, self.copy_format, events.to_vec())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn graph_clear(&mut self, graph: &str) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        for t in ["graph_node", "graph_edge"] {
+            tx.execute(&format!("DELETE FROM {t} WHERE graph = $1"), &[&graph])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn graph_nodes(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphNode>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
+             WHERE graph = $1 AND node = ANY($2)",
+            &[&graph, &nodes],
+        )?;
+        Ok(rows.iter().map(pg_graph_node).collect())
+    }
+
+    fn graph_edges_of(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphEdge>> {
+        let rows = self.client.borrow_mut().query(
+            "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
+             source_uid, source_record_id FROM graph_edge \
+             WHERE graph = $1 AND (from_node = ANY($2) OR to_node = ANY($2)) ORDER BY seq",
+            &[&graph, &nodes],
+        )?;
+        Ok(rows.iter().map(pg_graph_edge).collect())
+    }
+
+    fn graph_nodes_after(&self, graph: &str, after: &str, limit: usize) -> Result<Vec<GraphNode>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.client.borrow_mut().query(
+            "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
+             WHERE graph = $1 AND node COLLATE \"C\" > $2 ORDER BY node COLLATE \"C\" LIMIT $3",
+            &[&graph, &after, &limit],
+        )?;
+        Ok(rows.iter().map(pg_graph_node).collect())
+    }
+
+    fn graph_edges_after(&self, graph: &str, after: i64, limit: usize) -> Result<Vec<GraphEdge>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.client.borrow_mut().query(
+            "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
+             source_uid, source_record_id FROM graph_edge WHERE graph = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
+            &[&graph, &after, &limit],
+        )?;
+        Ok(rows.iter().map(pg_graph_edge).collect())
+    }
+
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
         let row = self.client.borrow_mut().query_opt(
             "SELECT body FROM workflow_item WHERE kind = $1 AND id = $2",
@@ -1654,6 +1769,33 @@ impl Store for PgStore {
             &[&kind, &after, &limit],
         )?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+fn pg_graph_node(r: &Row) -> GraphNode {
+    GraphNode {
+        node: r.get(0),
+        kind: r.get(1),
+        key: r.get(2),
+        case_uid: r.get(3),
+        source_record_id: r.get(4),
+    }
+}
+
+fn pg_graph_edge(r: &Row) -> GraphEdge {
+    let case: String = r.get(5);
+    GraphEdge {
+        seq: r.get(0),
+        from: r.get(1),
+        to: r.get(2),
+        kind: r.get(3),
+        date: r.get(4),
+        case_uid: (!case.is_empty()).then_some(case),
+        field: r.get(6),
+        detail: r.get(7),
+        source_entity: r.get(8),
+        source_uid: r.get(9),
+        source_record_id: r.get(10),
     }
 }
 

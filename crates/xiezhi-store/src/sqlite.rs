@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_field_keys.sql"),
     include_str!("../migrations/0006_standard_v1_1.sql"),
     include_str!("../migrations/0007_sentencing_proposal.sql"),
+    include_str!("../migrations/0008_graph.sql"),
 ];
 
 /// Pages of write-ahead log after which a commit checkpoints it (~64 MiB).
@@ -1295,6 +1296,120 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn graph_write(&mut self, graph: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO graph_node (graph, node, kind, key, case_uid, source_record_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for n in nodes {
+                stmt.execute(params![
+                    graph,
+                    n.node,
+                    n.kind,
+                    n.key,
+                    n.case_uid,
+                    n.source_record_id
+                ])?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO graph_edge (graph, seq, from_node, to_node, kind, date, case_uid, field, \
+                 detail, source_entity, source_uid, source_record_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for e in edges {
+                stmt.execute(params![
+                    graph,
+                    e.seq,
+                    e.from,
+                    e.to,
+                    e.kind,
+                    e.date,
+                    e.case_uid,
+                    e.field,
+                    e.detail,
+                    e.source_entity,
+                    e.source_uid,
+                    e.source_record_id
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn graph_publish(&mut self, staging: &str, graph: &str, events: &[LedgerEvent]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for t in ["graph_node", "graph_edge"] {
+            tx.execute(&format!("DELETE FROM {t} WHERE graph = ?1"), params![graph])?;
+            tx.execute(
+                &format!("UPDATE {t} SET graph = ?1 WHERE graph = ?2"),
+                params![graph, staging],
+            )?;
+        }
+        append_in_tx(&tx, events.to_vec())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn graph_clear(&mut self, graph: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for t in ["graph_node", "graph_edge"] {
+            tx.execute(&format!("DELETE FROM {t} WHERE graph = ?1"), params![graph])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn graph_nodes(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphNode>> {
+        let ids = serde_json::to_string(nodes)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
+             WHERE graph = ?1 AND node IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![graph, ids], graph_node_of)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn graph_edges_of(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphEdge>> {
+        let ids = serde_json::to_string(nodes)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
+             source_uid, source_record_id FROM graph_edge WHERE graph = ?1 AND seq IN ( \
+             SELECT seq FROM graph_edge WHERE graph = ?1 AND from_node IN (SELECT value FROM json_each(?2)) \
+             UNION SELECT seq FROM graph_edge WHERE graph = ?1 AND to_node IN (SELECT value FROM json_each(?2))) \
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![graph, ids], graph_edge_of)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn graph_nodes_after(&self, graph: &str, after: &str, limit: usize) -> Result<Vec<GraphNode>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
+             WHERE graph = ?1 AND node > ?2 ORDER BY node LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![graph, after, limit as i64], graph_node_of)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn graph_edges_after(&self, graph: &str, after: i64, limit: usize) -> Result<Vec<GraphEdge>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
+             source_uid, source_record_id FROM graph_edge WHERE graph = ?1 AND seq > ?2 \
+             ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![graph, after, limit as i64], graph_edge_of)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn workflow_item(&self, kind: &str, id: &str) -> Result<Option<String>> {
         // Cached: the exchange reads several items per transfer.
         Ok(self
@@ -1488,6 +1603,32 @@ fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result
         person_uid,
         record,
         lineage,
+    })
+}
+
+fn graph_node_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<GraphNode> {
+    Ok(GraphNode {
+        node: r.get(0)?,
+        kind: r.get(1)?,
+        key: r.get(2)?,
+        case_uid: r.get(3)?,
+        source_record_id: r.get(4)?,
+    })
+}
+
+fn graph_edge_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<GraphEdge> {
+    Ok(GraphEdge {
+        seq: r.get(0)?,
+        from: r.get(1)?,
+        to: r.get(2)?,
+        kind: r.get(3)?,
+        date: r.get(4)?,
+        case_uid: r.get(5)?,
+        field: r.get(6)?,
+        detail: r.get(7)?,
+        source_entity: r.get(8)?,
+        source_uid: r.get(9)?,
+        source_record_id: r.get(10)?,
     })
 }
 

@@ -268,3 +268,50 @@ pub(crate) fn standard_v1_2_migration(layout: Layout) -> String {
     }
     sql
 }
+
+/// Migration 8, the named graphs (`graph_node`, `graph_edge`; SQLite `0008_graph.sql`). An
+/// edge belongs to a case and is keyed and distributed by it (`''` for none, read back as
+/// none); a node is keyed and distributed by its id, since an identifier node joins many
+/// cases. `HashPartitioned` splits both by hash like the case-owned tables.
+pub(crate) fn graph_migration(layout: Layout) -> String {
+    let mut sql = String::new();
+    let hashed = layout == Layout::HashPartitioned;
+    let _ =
+        writeln!(
+        sql,
+        "CREATE TABLE graph_node (graph TEXT NOT NULL, node TEXT NOT NULL, kind TEXT NOT NULL, \
+         key TEXT NOT NULL, case_uid TEXT, source_record_id BIGINT, \
+         CONSTRAINT graph_node_key PRIMARY KEY (graph, node)){};",
+        if hashed { " PARTITION BY HASH (node)" } else { "" }
+    );
+    let _ = writeln!(
+        sql,
+        "CREATE TABLE graph_edge (graph TEXT NOT NULL, seq BIGINT NOT NULL, \
+         from_node TEXT NOT NULL, to_node TEXT NOT NULL, kind TEXT NOT NULL, date TEXT, \
+         case_uid TEXT NOT NULL DEFAULT '', field TEXT, detail TEXT, source_entity TEXT, \
+         source_uid TEXT, source_record_id BIGINT, \
+         CONSTRAINT graph_edge_key PRIMARY KEY (graph, case_uid, seq)){};",
+        if hashed {
+            " PARTITION BY HASH (case_uid)"
+        } else {
+            ""
+        }
+    );
+    if hashed {
+        for t in ["graph_node", "graph_edge"] {
+            for r in 0..HASH_PARTITIONS {
+                let _ = writeln!(
+                    sql,
+                    "CREATE TABLE {t}_h{r} PARTITION OF {t} FOR VALUES WITH (MODULUS {HASH_PARTITIONS}, REMAINDER {r});"
+                );
+            }
+        }
+    }
+    // The key leads with the case; reads by position, and by either end, need their own.
+    sql.push_str(
+        "CREATE INDEX graph_edge_seq ON graph_edge (graph, seq);\n\
+         CREATE INDEX graph_edge_from ON graph_edge (graph, from_node);\n\
+         CREATE INDEX graph_edge_to ON graph_edge (graph, to_node);\n",
+    );
+    sql
+}
