@@ -57,7 +57,7 @@ pub(crate) struct Plan {
     pub days: Vec<NaiveDate>,
 }
 
-/// Plans `max(1, cases / 1000)` surges for a province of at least [`MIN_CASES`] cases: each in
+/// Plans `max(1, cases / 1000)` surges (at most half the province's (county, charge) series) for a province of at least [`MIN_CASES`] cases: each in
 /// a random county and surge charge, 2 or 3 consecutive weeks from the second year on (so a
 /// year of history precedes it), 3–6 cases a week on weekdays.
 pub(crate) fn plan(
@@ -73,7 +73,11 @@ pub(crate) fn plan(
     if cases < MIN_CASES || usable.is_empty() || province.counties.is_empty() {
         return Vec::new();
     }
-    let n = (cases / 1000).max(1);
+    // One surge per series, and at most one series in two, so the draw below always finds a
+    // free series quickly (a 10⁶-case province would otherwise ask for more surges than the
+    // province has series and never finish).
+    let series = province.counties.len() * usable.len();
+    let n = (cases / 1000).clamp(1, (series / 2).max(1));
     let first_week = week_of(first_day()) + 53;
     let last_week = week_of(last_day()) - 4;
     let mut plans: Vec<Plan> = Vec::with_capacity(n);
@@ -135,4 +139,28 @@ pub struct SurgeTruth {
 /// Reads `surge-truth.jsonl` of an output directory.
 pub fn read(dir: &std::path::Path) -> Result<Vec<SurgeTruth>, crate::SynthError> {
     crate::util::read_jsonl(&dir.join(FILE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::stream;
+
+    #[test]
+    fn a_national_sized_province_gets_at_most_one_surge_in_two_series() {
+        let province = Province::build("52", &mut stream(42, 1)).unwrap();
+        let (charges, _) = crate::charges::load();
+        let series = province.counties.len() * SURGE_CHARGES.len();
+        // Far more surges asked for than the province has series: the plan ends, capped.
+        let plans = plan(10_000_000, &province, &charges, &mut stream(42, 2));
+        assert_eq!(plans.len(), series / 2);
+        let distinct: std::collections::BTreeSet<_> =
+            plans.iter().map(|p| (p.county, p.charge)).collect();
+        assert_eq!(distinct.len(), plans.len(), "one surge per series");
+        // Below the cap the count is one per thousand cases, as before.
+        assert_eq!(
+            plan(100_000, &province, &charges, &mut stream(42, 2)).len(),
+            100
+        );
+    }
 }
