@@ -94,17 +94,24 @@ impl StatuteGraph {
         let data = "crates/xiezhi-graph/data/amount-thresholds.tsv";
         let mut rows =
             parse_thresholds(THRESHOLDS_TSV).map_err(|d| parse_err(data, "数额标准", d))?;
-        let mut files: BTreeMap<String, (usize, BTreeMap<ArticleNo, Article>)> = BTreeMap::new();
+        type Parsed = (
+            usize,
+            BTreeMap<ArticleNo, Article>,
+            Option<chrono::NaiveDate>,
+        );
+        let mut files: BTreeMap<String, Parsed> = BTreeMap::new();
         for t in rows.iter_mut() {
             let rel = format!("{INTERPRETATIONS_DIR}/{}", t.file);
             if !files.contains_key(&rel) {
                 let text = read(reference, &rel, &mut self.sources)?;
                 let src = self.sources.len() - 1;
                 self.graph.add_node(Node::Source(src));
-                files.insert(rel.clone(), (src, parse_articles(&text, src)));
+                let from = crate::in_force_date(&text);
+                files.insert(rel.clone(), (src, parse_articles(&text, src), from));
             }
-            let (src, articles) = &files[&rel];
+            let (src, articles, from) = &files[&rel];
             t.source = *src;
+            t.in_force_from = *from;
             let (no, _, _) = crate::parse_article_ref(&t.article)
                 .ok_or_else(|| parse_err(&rel, "数额标准", format!("条文无效：{}", t.article)))?;
             if !quoted_in(articles, no, &t.quote) {
@@ -154,6 +161,13 @@ impl StatuteGraph {
         let text = read(reference, GUIDELINE_FILE, &mut self.sources)?;
         let src = self.sources.len() - 1;
         let src_node = self.graph.add_node(Node::Source(src));
+        self.guideline_from = crate::guideline_in_force(&text).ok_or_else(|| {
+            parse_err(
+                GUIDELINE_FILE,
+                "施行日期",
+                "§3.1 未给出量刑指导意见施行日期".into(),
+            )
+        })?;
         let mut points =
             parse_starting_points(&text).map_err(|d| parse_err(GUIDELINE_FILE, "量刑起点", d))?;
         let mut circs =

@@ -389,3 +389,10 @@ fn first_ratio(s: &str) -> Option<(i32, i32)> {
         _ => None,
     }
 }
+
+/// The guideline's 施行 date as §3.1 states it (`in force **2021-07-01**`).
+pub fn guideline_in_force(text: &str) -> Option<chrono::NaiveDate> {
+    let section = text.split("### 3.1").nth(1)?;
+    let at = section.find("in force **")? + "in force **".len();
+    chrono::NaiveDate::parse_from_str(section.get(at..at + 10)?, "%Y-%m-%d").ok()
+}

@@ -12,14 +12,16 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::{Digest, Sha256};
 
 mod deadline;
+mod explain;
 mod extend;
 mod guideline;
 mod penalty;
 mod threshold;
 pub use deadline::{parse_deadlines, Deadline, CPL_FILE, DEADLINES_TSV};
+pub use explain::{Explanation, NodeView, Step};
 pub use guideline::{
-    parse_circumstances, parse_starting_points, Circumstance, StartingPoint, GUIDELINE_DOC,
-    GUIDELINE_FILE,
+    guideline_in_force, parse_circumstances, parse_starting_points, Circumstance, StartingPoint,
+    GUIDELINE_DOC, GUIDELINE_FILE,
 };
 pub use penalty::{months, FineMode, Penalty, PenaltyClause, PenaltyRange, CONDITION_WORDS};
 pub use threshold::{
@@ -175,6 +177,8 @@ pub struct StatuteGraph {
     pub circumstances: Vec<Circumstance>,
     /// CPL deadlines (`data/procedural-deadlines.tsv`).
     pub deadlines: Vec<Deadline>,
+    /// The guideline's 施行 date (domain-facts.md §3.1).
+    pub guideline_from: NaiveDate,
     pub graph: DiGraph<Node, Edge>,
 }
 
@@ -328,6 +332,7 @@ impl StatuteGraph {
             starting_points: Vec::new(),
             circumstances: Vec::new(),
             deadlines: Vec::new(),
+            guideline_from: NaiveDate::MIN,
             graph,
         };
         g.add_thresholds(reference)?;
@@ -605,7 +610,7 @@ fn title_date(name: &str) -> Option<NaiveDate> {
 }
 
 /// The `YYYY年M月D日 施行` / `自YYYY年M月D日起施行` date, when the text gives one.
-fn in_force_date(body: &str) -> Option<NaiveDate> {
+pub(crate) fn in_force_date(body: &str) -> Option<NaiveDate> {
     for line in body.lines() {
         let Some(pos) = line.find("施行") else {
             continue;

@@ -30,6 +30,8 @@ pub struct Threshold {
     pub statute_article: Option<ArticleNo>,
     /// Index into `StatuteGraph::sources` once built.
     pub source: usize,
+    /// The interpretation's 施行 date, as its text gives it (set when built).
+    pub in_force_from: Option<chrono::NaiveDate>,
 }
 
 impl Threshold {
@@ -101,6 +103,7 @@ pub fn parse_thresholds(tsv: &str) -> Result<Vec<Threshold>, String> {
             via: (!c[7].is_empty()).then(|| c[7].to_string()),
             statute_article,
             source: 0,
+            in_force_from: None,
         });
     }
     Ok(out)

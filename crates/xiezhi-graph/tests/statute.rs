@@ -152,3 +152,39 @@ fn penalty_ranges_come_from_the_article_text() {
         assert_eq!(g.article_of(c).unwrap().no, theft.no);
     }
 }
+
+#[test]
+fn every_node_names_its_source_file_and_article() {
+    let Some(g) = graph() else { return };
+    let root = default_reference_dir();
+    let mut texts = std::collections::BTreeMap::new();
+    for n in g.graph.node_indices() {
+        let p = g.provenance(n);
+        assert!(!p.article.is_empty(), "{:?} names no article", g.graph[n]);
+        let text = texts
+            .entry(p.file.clone())
+            .or_insert_with(|| std::fs::read_to_string(root.join(&p.file)).unwrap_or_default());
+        assert!(!text.is_empty(), "{:?}: {} missing", g.graph[n], p.file);
+        // A statute article is cited by its head (`第二百六十四条`), which the file holds; a
+        // table row by its section, which the file holds as a heading.
+        let head = if let Some(section) = p.article.strip_prefix('§') {
+            format!("### {}", section.split(' ').next().unwrap())
+        } else if p.article == "全文" {
+            continue;
+        } else {
+            let end = p.article.find('条').unwrap() + '条'.len_utf8();
+            let mut head = p.article[..end].to_string();
+            if let Some(sub) = p.article[end..].strip_prefix('之') {
+                head.push('之');
+                head.extend(sub.chars().take_while(|c| !"第（".contains(*c)));
+            }
+            head
+        };
+        assert!(
+            text.contains(&head),
+            "{:?}: {head} not in {}",
+            g.graph[n],
+            p.file
+        );
+    }
+}
