@@ -1,0 +1,299 @@
+//! Neighbourhoods and paths, read from the store's graph tables node by node and computed on
+//! the subgraph the asker may see (see [`crate::gate`]). Organs are never expanded (every case
+//! of an organ is two hops from any other: a link through an organ says nothing), nor is a
+//! node with more than [`HUB_EDGES`] edges other than the start; both are returned marked as
+//! hubs. Every query, answered or not, is one ledger entry.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use xiezhi_store::{GraphEdge, Store};
+
+use crate::gate::{Gate, QueryContext};
+use crate::{EdgeKind, GraphError, NodeKind, Result, Subgraph};
+
+/// A node with more edges than this is returned but not expanded (a shared switchboard, a
+/// hostel address), so one query reads a bounded part of the graph.
+pub const HUB_EDGES: usize = 200;
+
+/// Neighbours within `hops` of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeighbourQuery {
+    /// A node id: `person:<uid>`, `case:<uid>`, …
+    pub start: String,
+    /// 1 to 3.
+    pub hops: u8,
+    /// Only edges of these kinds (all when empty).
+    #[serde(default)]
+    pub kinds: Vec<EdgeKind>,
+    /// Only dated edges on or after / before or on these days (`YYYY-MM-DD`); an undated edge
+    /// (a person's phone or address) is kept, since it records no event.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Stop adding nodes past this many.
+    pub max_nodes: usize,
+}
+
+/// A shortest path between two nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathQuery {
+    pub from: String,
+    pub to: String,
+    /// At most this many edges (1 to 8).
+    pub max_hops: u8,
+    #[serde(default)]
+    pub kinds: Vec<EdgeKind>,
+}
+
+fn kind_ok(kinds: &[EdgeKind], e: &GraphEdge) -> bool {
+    kinds.is_empty() || kinds.iter().any(|k| k.as_str() == e.kind)
+}
+
+fn date_ok(since: Option<&str>, until: Option<&str>, e: &GraphEdge) -> bool {
+    match e.date.as_deref() {
+        None => true,
+        Some(d) => since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u),
+    }
+}
+
+fn other_end<'e>(e: &'e GraphEdge, n: &str) -> &'e str {
+    if e.from == n {
+        &e.to
+    } else {
+        &e.from
+    }
+}
+
+/// Whether a query may pass through a node (not only end at it).
+fn expandable(id: &str, degree: usize, start: &str) -> bool {
+    id == start || (NodeKind::of_id(id) != Some(NodeKind::Organ) && degree <= HUB_EDGES)
+}
+
+/// The neighbours of `query.start` within `query.hops` hops, as `q.principal` may see them.
+pub fn neighbours<S: Store + ?Sized>(
+    store: &mut S,
+    graph: &str,
+    q: &QueryContext<'_>,
+    query: &NeighbourQuery,
+) -> Result<Subgraph> {
+    if !(1..=3).contains(&query.hops) {
+        return Err(GraphError::BadQuery("跳数须为 1 至 3".into()));
+    }
+    let (result, entry) = {
+        let mut gate = Gate::new(&*store, graph, q)?;
+        let result = neighbours_in(&mut gate, query);
+        let (nodes, edges) = match &result {
+            Ok(s) => (
+                s.nodes.iter().map(|n| n.id.clone()).collect(),
+                s.edges.len(),
+            ),
+            Err(_) => (Vec::new(), 0),
+        };
+        let entry = gate.entry(serde_json::to_value(query)?, &nodes, edges)?;
+        (result, entry)
+    };
+    store.append_events(&[entry])?;
+    result
+}
+
+fn neighbours_in<S: Store + ?Sized>(
+    gate: &mut Gate<'_, S>,
+    query: &NeighbourQuery,
+) -> Result<Subgraph> {
+    let start = query.start.as_str();
+    if !gate.node_visible(start)? {
+        return Err(GraphError::NoNode(start.to_string()));
+    }
+    let mut order = vec![start.to_string()];
+    let mut seen: BTreeSet<String> = order.iter().cloned().collect();
+    let mut edges: Vec<GraphEdge> = Vec::new();
+    let mut edge_seen: BTreeSet<i64> = BTreeSet::new();
+    let mut hubs = BTreeSet::new();
+    let mut frontier = vec![start.to_string()];
+    let mut truncated = false;
+    'hops: for _ in 0..query.hops {
+        gate.prefetch(&frontier)?;
+        let mut next = Vec::new();
+        for n in &frontier {
+            let all = gate.edges(n)?;
+            if !expandable(n, all.len(), start) {
+                hubs.insert(n.clone());
+                continue;
+            }
+            for e in all {
+                if !kind_ok(&query.kinds, &e)
+                    || !date_ok(query.since.as_deref(), query.until.as_deref(), &e)
+                    || !gate.edge_visible(&e)?
+                {
+                    continue;
+                }
+                let other = other_end(&e, n).to_string();
+                if !gate.node_visible(&other)? {
+                    continue;
+                }
+                if !seen.contains(&other) {
+                    if seen.len() >= query.max_nodes {
+                        truncated = true;
+                        break 'hops;
+                    }
+                    seen.insert(other.clone());
+                    order.push(other.clone());
+                    next.push(other);
+                }
+                if edge_seen.insert(e.seq) {
+                    edges.push(e);
+                }
+            }
+        }
+        frontier = next;
+    }
+    for n in &frontier {
+        if NodeKind::of_id(n) == Some(NodeKind::Organ) {
+            hubs.insert(n.clone());
+        }
+    }
+    let nodes = gate.node_views(&order, &hubs)?;
+    let edges: Vec<_> = edges.iter().filter_map(Gate::<S>::edge_view).collect();
+    let mut explanation = format!(
+        "自 {start} 起 {} 跳内可见的节点 {} 个、关系 {} 条；只经由本人有权查看的节点与关系扩展（不可见的节点不显示，也不经由其扩展）；机构节点及关系超过 {HUB_EDGES} 条的节点不再扩展",
+        query.hops,
+        nodes.len(),
+        edges.len()
+    );
+    if truncated {
+        explanation.push_str(&format!("；已达节点上限 {}，结果截断", query.max_nodes));
+    }
+    Ok(Subgraph {
+        nodes,
+        edges,
+        explanation_zh: explanation,
+    })
+}
+
+/// A shortest path from `query.from` to `query.to` over the edges `q.principal` may see.
+/// `Ok` with no nodes when there is none within `query.max_hops`.
+pub fn path<S: Store + ?Sized>(
+    store: &mut S,
+    graph: &str,
+    q: &QueryContext<'_>,
+    query: &PathQuery,
+) -> Result<Subgraph> {
+    if !(1..=8).contains(&query.max_hops) {
+        return Err(GraphError::BadQuery("最大跳数须为 1 至 8".into()));
+    }
+    let (result, entry) = {
+        let mut gate = Gate::new(&*store, graph, q)?;
+        let result = path_in(&mut gate, query);
+        let (nodes, edges) = match &result {
+            Ok(s) => (
+                s.nodes.iter().map(|n| n.id.clone()).collect(),
+                s.edges.len(),
+            ),
+            Err(_) => (Vec::new(), 0),
+        };
+        let entry = gate.entry(serde_json::to_value(query)?, &nodes, edges)?;
+        (result, entry)
+    };
+    store.append_events(&[entry])?;
+    result
+}
+
+/// Bidirectional breadth-first search: the side with the smaller frontier grows by one layer
+/// at a time; the first layer in which the two meet gives a shortest path.
+fn path_in<S: Store + ?Sized>(gate: &mut Gate<'_, S>, query: &PathQuery) -> Result<Subgraph> {
+    for end in [&query.from, &query.to] {
+        if !gate.node_visible(end)? {
+            return Err(GraphError::NoNode(end.clone()));
+        }
+    }
+    let ends = [query.from.as_str(), query.to.as_str()];
+    // Per side: node → the edge it was reached by (none for the end itself).
+    let mut parents: [HashMap<String, Option<GraphEdge>>; 2] = [
+        HashMap::from([(query.from.clone(), None)]),
+        HashMap::from([(query.to.clone(), None)]),
+    ];
+    let mut frontiers = [vec![query.from.clone()], vec![query.to.clone()]];
+    let mut depth = [0u8; 2];
+    let mut meet: Option<String> = (query.from == query.to).then(|| query.from.clone());
+    while meet.is_none() && depth[0] + depth[1] < query.max_hops {
+        let side = if frontiers[0].len() <= frontiers[1].len() {
+            0
+        } else {
+            1
+        };
+        if frontiers[side].is_empty() {
+            break;
+        }
+        gate.prefetch(&frontiers[side])?;
+        let mut next = Vec::new();
+        for n in std::mem::take(&mut frontiers[side]) {
+            let all = gate.edges(&n)?;
+            if !expandable(&n, all.len(), ends[side]) {
+                continue;
+            }
+            for e in all {
+                if !kind_ok(&query.kinds, &e) || !gate.edge_visible(&e)? {
+                    continue;
+                }
+                let other = other_end(&e, &n).to_string();
+                // A path may end at an organ but not pass through one.
+                let through_organ =
+                    NodeKind::of_id(&other) == Some(NodeKind::Organ) && other != ends[1 - side];
+                if through_organ
+                    || parents[side].contains_key(&other)
+                    || !gate.node_visible(&other)?
+                {
+                    continue;
+                }
+                parents[side].insert(other.clone(), Some(e));
+                if parents[1 - side].contains_key(&other) && meet.is_none() {
+                    meet = Some(other.clone());
+                }
+                next.push(other);
+            }
+        }
+        frontiers[side] = next;
+        depth[side] += 1;
+    }
+    let Some(m) = meet else {
+        return Ok(Subgraph {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            explanation_zh: format!(
+                "在本人有权查看的节点与关系中，{} 与 {} 之间 {} 跳内没有路径",
+                query.from, query.to, query.max_hops
+            ),
+        });
+    };
+    // Walk back from the meeting node to each end.
+    let half = |side: usize| -> Vec<(String, GraphEdge)> {
+        let mut out = Vec::new();
+        let mut at = m.clone();
+        while let Some(Some(e)) = parents[side].get(&at) {
+            let prev = other_end(e, &at).to_string();
+            out.push((prev.clone(), e.clone()));
+            at = prev;
+        }
+        out
+    };
+    let left = half(0);
+    let right = half(1);
+    let mut ids: Vec<String> = left.iter().rev().map(|(n, _)| n.clone()).collect();
+    ids.push(m.clone());
+    ids.extend(right.iter().map(|(n, _)| n.clone()));
+    let mut path_edges: Vec<GraphEdge> = left.iter().rev().map(|(_, e)| e.clone()).collect();
+    path_edges.extend(right.iter().map(|(_, e)| e.clone()));
+    let nodes = gate.node_views(&ids, &BTreeSet::new())?;
+    let edges: Vec<_> = path_edges.iter().filter_map(Gate::<S>::edge_view).collect();
+    let explanation = format!(
+        "{} 与 {} 之间的最短路径长 {} 跳（双向广度优先搜索，只经由本人有权查看的节点与关系，不经由机构节点）",
+        query.from,
+        query.to,
+        edges.len()
+    );
+    Ok(Subgraph {
+        nodes,
+        edges,
+        explanation_zh: explanation,
+    })
+}
