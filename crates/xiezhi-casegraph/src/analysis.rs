@@ -431,8 +431,11 @@ pub fn analyse<S: Store + ?Sized>(
             .collect();
         let bc = betweenness(&p);
         let mut ranked: Vec<usize> = (0..p.persons.len()).collect();
-        let wdeg =
-            |v: usize| -> f64 { p.graph.edges(NodeIndex::new(v)).map(|e| *e.weight()).sum() };
+        let wdeg = |v: usize| -> f64 {
+            p.graph
+                .edges(NodeIndex::new(v))
+                .fold(0.0, |s, e| s + *e.weight())
+        };
         ranked.sort_by(|&a, &b| {
             bc[b]
                 .total_cmp(&bc[a])

@@ -530,6 +530,8 @@ pub fn department_zh(dept: &str) -> &'static str {
         "court" => "法院",
         "justice" => "司法行政",
         "petitions" | "petition" => "信访",
+        "legal" => "法律援助",
+        "mediation" => "人民调解",
         _ => "其他部门",
     }
 }

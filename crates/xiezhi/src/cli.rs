@@ -168,10 +168,10 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::justice_cmd::JusticeAction,
     },
-    /// 定罪量刑知识图谱 (the statute graph)
+    /// 定罪量刑知识图谱与案件关系图谱 (the statute graph; `graph cases`: the case graph)
     Graph {
         #[command(subcommand)]
-        action: crate::graph_cmd::GraphAction,
+        action: crate::casegraph_cmd::GraphCommand,
     },
     /// 性能基准 (benchmarks)
     Bench {

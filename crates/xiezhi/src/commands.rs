@@ -69,7 +69,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Search(args) => crate::insight_cmd::search(&data, args),
         Command::Stats(args) => crate::stats_cmd::stats(&data, args),
         Command::Insight { action } => crate::insight_cmd::insight(&data, action),
-        Command::Graph { action } => crate::graph_cmd::graph(action),
+        Command::Graph { action } => match action {
+            crate::casegraph_cmd::GraphCommand::Cases { action } => {
+                crate::casegraph_cmd::cases(action, &data)
+            }
+            crate::casegraph_cmd::GraphCommand::Statute(action) => crate::graph_cmd::graph(action),
+        },
         Command::Justice { action } => crate::justice_cmd::run(&data, action),
         Command::Review { action } => crate::justice_cmd::review_run(&data, action),
         Command::Access { action } => access(&data, action),

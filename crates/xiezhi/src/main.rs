@@ -3,6 +3,7 @@
 
 mod access_cmd;
 mod bench_scale;
+mod casegraph_cmd;
 mod cli;
 mod commands;
 mod graph_cmd;
