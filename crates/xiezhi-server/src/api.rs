@@ -66,6 +66,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/reviews/{id}/cases/{case}/score", post(ja::score))
         .route("/api/v1/stats/cases", get(crate::insight_api::case_stats))
         .route("/api/v1/search", get(crate::insight_api::search))
+        .route("/api/v1/law/charges/{name}", get(crate::law_api::charge))
+        .route("/api/v1/law/articles/{no}", get(crate::law_api::article))
+        .route("/api/v1/law/explain", get(crate::law_api::explain_path))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/transfers", get(xa::list_transfers))
         .route("/api/v1/transfers/{id}", get(xa::show_transfer))
@@ -111,6 +114,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         stats,
         crate::insight_api::case_stats,
         crate::insight_api::search,
+        crate::law_api::charge,
+        crate::law_api::article,
+        crate::law_api::explain_path,
         crate::justice_api::list_alerts,
         crate::justice_api::show_correction,
         crate::justice_api::post_act,

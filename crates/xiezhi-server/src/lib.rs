@@ -29,6 +29,8 @@ pub mod exchange_pages;
 pub mod insight_api;
 pub mod justice_api;
 pub mod justice_pages;
+pub mod law_api;
+pub mod law_pages;
 pub mod ledger_queue;
 pub mod password;
 pub mod signed;
@@ -99,6 +101,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(ui::routes())
         .merge(exchange_pages::routes())
         .merge(justice_pages::routes())
+        .merge(law_pages::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(upload_limit)
