@@ -73,7 +73,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             crate::casegraph_cmd::GraphCommand::Cases { action } => {
                 crate::casegraph_cmd::cases(action, &data)
             }
-            crate::casegraph_cmd::GraphCommand::Statute(action) => crate::graph_cmd::graph(action),
+            crate::casegraph_cmd::GraphCommand::Statute(action) => {
+                crate::graph_cmd::graph(action, &data)
+            }
         },
         Command::Justice { action } => crate::justice_cmd::run(&data, action),
         Command::Review { action } => crate::justice_cmd::review_run(&data, action),
@@ -695,6 +697,11 @@ fn ledger(data: &Path, action: LedgerAction) -> Result<i32> {
 
 /// The global `--db` (or `XIEZHI_DB`), set once by [`run`]: every command opens the same store.
 static DB: OnceLock<Option<String>> = OnceLock::new();
+
+/// Whether `--db` (or `XIEZHI_DB`) named a store for this invocation.
+pub(crate) fn db_given() -> bool {
+    DB.get().is_some_and(|d| d.is_some())
+}
 
 /// Where this invocation's store lives.
 pub fn store_at(data: &Path) -> Location {
