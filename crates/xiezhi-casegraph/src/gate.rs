@@ -18,10 +18,11 @@
 //! decisions of every case met go into the one ledger entry of the query.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use xiezhi_access::mask::apply_action;
 use xiezhi_access::principal::Principal;
-use xiezhi_access::reader::case_resource;
+use xiezhi_access::reader::{case_resource, ViewCache};
 use xiezhi_access::{
     Action, Authorizer, CompiledView, FieldAction, FieldOutcome, MaskingPlan, RequestContext, Salt,
 };
@@ -33,11 +34,31 @@ use crate::build::{identifier_id, normalize_address, normalize_phone, phones_in_
 use crate::{EdgeKind, EdgeView, GraphError, NodeKind, NodeView, Result};
 
 /// Who asks, under which policies, when.
+#[derive(Clone, Copy)]
 pub struct QueryContext<'a> {
     pub authz: &'a Authorizer,
     pub salt: &'a Salt,
     pub principal: &'a Principal,
     pub ctx: RequestContext,
+    /// Compiled views kept across queries (a server's), with the shared authorizer they are
+    /// compiled from (the same policies as `authz`); `None` compiles the views per query.
+    pub cache: Option<(&'a ViewCache, &'a Arc<Authorizer>)>,
+}
+
+/// A compiled view made for this query or taken from a cache.
+enum ViewRef<'a> {
+    Own(Box<CompiledView<'a>>),
+    Shared(Arc<CompiledView<'static>>),
+}
+
+impl<'a> std::ops::Deref for ViewRef<'a> {
+    type Target = CompiledView<'a>;
+    fn deref(&self) -> &CompiledView<'a> {
+        match self {
+            ViewRef::Own(v) => v,
+            ViewRef::Shared(v) => v,
+        }
+    }
 }
 
 /// What the principal may see of one case.
@@ -66,7 +87,7 @@ pub struct Gate<'a, S: Store + ?Sized> {
     store: &'a S,
     graph: String,
     q: &'a QueryContext<'a>,
-    views: Vec<CompiledView<'a>>,
+    views: Vec<ViewRef<'a>>,
     cases: HashMap<String, Option<CaseAccess>>,
     plans: Vec<MaskingPlan>,
     adj: HashMap<String, Vec<GraphEdge>>,
@@ -90,7 +111,15 @@ impl<'a, S: Store + ?Sized> Gate<'a, S> {
     pub fn new(store: &'a S, graph: &str, q: &'a QueryContext<'a>) -> Result<Gate<'a, S>> {
         let views = ENTITIES
             .iter()
-            .map(|&e| q.authz.compile(q.principal, Action::Read, e, &q.ctx))
+            .map(|&e| match q.cache {
+                Some((cache, shared)) => cache
+                    .view(shared, q.principal, e, &q.ctx)
+                    .map(ViewRef::Shared),
+                None => q
+                    .authz
+                    .compile(q.principal, Action::Read, e, &q.ctx)
+                    .map(|v| ViewRef::Own(Box::new(v))),
+            })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(Gate {
             store,

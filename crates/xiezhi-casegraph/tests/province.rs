@@ -187,6 +187,7 @@ fn planted_co_offending_groups_are_found_and_queried_under_access_rules() {
         salt: &salt,
         principal: &principal,
         ctx: RequestContext::on(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()),
+        cache: None,
     };
     let before = p.store.ledger_len().unwrap();
     let sub = neighbours(
@@ -208,6 +209,26 @@ fn planted_co_offending_groups_are_found_and_queried_under_access_rules() {
         before + 1,
         "one entry per query"
     );
+    // The same query on views cached across queries (as a server keeps them) answers alike.
+    let shared = std::sync::Arc::new(Authorizer::builtin().unwrap());
+    let cache = xiezhi_access::reader::ViewCache::default();
+    let cached = QueryContext {
+        cache: Some((&cache, &shared)),
+        ..q
+    };
+    let query = NeighbourQuery {
+        start: member.clone(),
+        hops: 2,
+        kinds: Vec::new(),
+        since: None,
+        until: None,
+        max_nodes: 500,
+    };
+    for _ in 0..2 {
+        let again = neighbours(&mut p.store, CASE_GRAPH, &cached, &query).unwrap();
+        assert_eq!(again, sub);
+    }
+    assert_eq!(cache.len(), 4, "one view per entity, compiled once");
     assert!(sub.nodes.iter().any(|n| n.id == case));
     let me = sub.nodes.iter().find(|n| &n.id == member).unwrap();
     assert!(me.label.contains('*') || !me.label.is_empty());

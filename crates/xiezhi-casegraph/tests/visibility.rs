@@ -280,6 +280,7 @@ proptest! {
             salt: &salt,
             principal: &principal,
             ctx: RequestContext::on(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            cache: None,
         };
         let mut ids: Vec<String> = o.adj.keys().cloned().collect();
         ids.extend((0..w.persons.len()).map(|p| format!("person:P{p}")));

@@ -184,6 +184,7 @@ pub fn cases(action: CasesAction, data: &Path) -> Result<i32> {
         salt: &salt,
         principal: &principal,
         ctx: RequestContext::new(chrono::Local::now().naive_local()),
+        cache: None,
     };
     match action {
         CasesAction::Build => unreachable!("handled above"),
