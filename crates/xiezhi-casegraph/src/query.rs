@@ -69,6 +69,27 @@ fn expandable(id: &str, degree: usize, start: &str) -> bool {
     id == start || (NodeKind::of_id(id) != Some(NodeKind::Organ) && degree <= HUB_EDGES)
 }
 
+/// Loads the edges of a frontier and of the nodes at their other ends in two reads (the
+/// visibility of a person or identifier at the far end depends on its own edges), instead of
+/// one read per node.
+fn prefetch_layer<S: Store + ?Sized>(gate: &mut Gate<'_, S>, frontier: &[String]) -> Result<()> {
+    gate.prefetch(frontier)?;
+    let mut ends = Vec::new();
+    for n in frontier {
+        let edges = gate.edges(n)?;
+        if edges.len() > HUB_EDGES || NodeKind::of_id(n) == Some(NodeKind::Organ) {
+            continue;
+        }
+        for e in &edges {
+            let other = other_end(e, n);
+            if NodeKind::of_id(other) != Some(NodeKind::Organ) {
+                ends.push(other.to_string());
+            }
+        }
+    }
+    gate.prefetch(&ends)
+}
+
 /// The neighbours of `query.start` within `query.hops` hops, as `q.principal` may see them.
 pub fn neighbours<S: Store + ?Sized>(
     store: &mut S,
@@ -112,7 +133,7 @@ fn neighbours_in<S: Store + ?Sized>(
     let mut frontier = vec![start.to_string()];
     let mut truncated = false;
     'hops: for _ in 0..query.hops {
-        gate.prefetch(&frontier)?;
+        prefetch_layer(gate, &frontier)?;
         let mut next = Vec::new();
         for n in &frontier {
             let all = gate.edges(n)?;
@@ -224,7 +245,7 @@ fn path_in<S: Store + ?Sized>(gate: &mut Gate<'_, S>, query: &PathQuery) -> Resu
         if frontiers[side].is_empty() {
             break;
         }
-        gate.prefetch(&frontiers[side])?;
+        prefetch_layer(gate, &frontiers[side])?;
         let mut next = Vec::new();
         for n in std::mem::take(&mut frontiers[side]) {
             let all = gate.edges(&n)?;
