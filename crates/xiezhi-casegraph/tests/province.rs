@@ -302,3 +302,52 @@ fn planted_co_offending_groups_are_found_and_queried_under_access_rules() {
         .unwrap();
     assert!(last[0].body.contains("graph_query"));
 }
+
+/// With field encryption on, an identifier node is the store's blinded key of the value (the
+/// same MAC entity resolution uses), not the value or its plain hash.
+#[test]
+fn identifiers_are_keyed_by_the_store_blinder_when_fields_are_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    xiezhi_synth::generate(
+        &SynthConfig {
+            seed: 9,
+            cases: 200,
+            dirty_rate: 0.0,
+            ..SynthConfig::default()
+        },
+        &export,
+    )
+    .unwrap();
+    let at = xiezhi_store::Location::Sqlite(dir.path().join("x.db"));
+    let mut store = xiezhi_store::open::open(&at, Some(dir.path())).unwrap();
+    assert!(store.field_encryption().is_some());
+    ingest_export(
+        &mut store,
+        &shipped_plans().unwrap(),
+        &export,
+        &IngestOptions::default(),
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    build(&mut store, CASE_GRAPH, &mut |_| {}).unwrap();
+    let groups: Vec<GroupTruth> = std::fs::read_to_string(export.join(FILE))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let phone = &groups[0].phones[0];
+    let blinded = store.key_blinder().blind(&format!("phone:{phone}"));
+    assert_ne!(blinded, format!("phone:{phone}"));
+    let unkeyed = xiezhi_casegraph::build::identifier_id(
+        &xiezhi_store::fieldcrypt::KeyBlinder::none(),
+        NodeKind::Phone,
+        phone,
+    );
+    assert_ne!(blinded, unkeyed);
+    let nodes = store
+        .graph_nodes(CASE_GRAPH, &[blinded.clone(), unkeyed])
+        .unwrap();
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert_eq!(nodes[0].node, blinded);
+}
