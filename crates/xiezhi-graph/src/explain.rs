@@ -120,9 +120,7 @@ impl StatuteGraph {
         let mut steps = Vec::new();
         let mut notes = Vec::new();
         let prov = |n: NodeIndex| self.provenance(n);
-        let cn = self
-            .node_of(|n| matches!(n, Node::Charge(j) if *j == ci))
-            .unwrap();
+        let cn = self.index_of(&Node::Charge(ci)).unwrap();
         let p = prov(cn);
         steps.push(Step {
             kind: "罪名",
@@ -133,9 +131,7 @@ impl StatuteGraph {
         let Some(article) = self.article_of(c) else {
             return Err(format!("{}：{} 不在《刑法》文本中", c.name, c.cited_as));
         };
-        let an = self
-            .node_of(|n| matches!(n, Node::Article(a) if *a == article.no))
-            .unwrap();
+        let an = self.index_of(&Node::Article(article.no)).unwrap();
         let p = prov(an);
         steps.push(Step {
             kind: "条文",
@@ -146,9 +142,7 @@ impl StatuteGraph {
         notes.push("条文为参考文本所载现行文本（经历次修正），非行为时的历史文本。".into());
         // Guideline and thresholds are linked to the name in force now.
         let current = self.current_version(c).unwrap_or(ci);
-        let current_node = self
-            .node_of(|n| matches!(n, Node::Charge(j) if *j == current))
-            .unwrap();
+        let current_node = self.index_of(&Node::Charge(current)).unwrap();
         let linked = |kind: Edge| -> Vec<NodeIndex> {
             self.neighbours(current_node)
                 .into_iter()
@@ -267,9 +261,7 @@ impl StatuteGraph {
             return Err(format!("《刑法》{} 无法定刑条款", article.no.chinese()));
         };
         let pr = &self.penalty_ranges[r];
-        let rn = self
-            .node_of(|n| matches!(n, Node::PenaltyRange(j) if *j == r))
-            .unwrap();
+        let rn = self.index_of(&Node::PenaltyRange(r)).unwrap();
         let p = prov(rn);
         steps.push(Step {
             kind: "法定刑幅度",
@@ -332,9 +324,7 @@ impl StatuteGraph {
         let (mut sum_lo, mut sum_hi) = (0i32, 0i32);
         for &k in &found {
             let cc = &self.circumstances[k];
-            let n = self
-                .node_of(|n| matches!(n, Node::Circumstance(j) if *j == k))
-                .unwrap();
+            let n = self.index_of(&Node::Circumstance(k)).unwrap();
             let p = prov(n);
             let effect = if cc.tier == 1 {
                 lo *= 1.0 + cc.min_pct as f64 / 100.0;
@@ -402,16 +392,16 @@ impl StatuteGraph {
                     None => (id.parse().ok()?, 0),
                 };
                 let no = crate::ArticleNo { number: num, sub };
-                self.node_of(|n| matches!(n, Node::Article(a) if *a == no))
+                self.index_of(&Node::Article(no))
             }
             "charge" => {
                 // The newest version of that name.
                 let i = self.charges.iter().rposition(|c| c.name == id)?;
-                self.node_of(|n| matches!(n, Node::Charge(j) if *j == i))
+                self.index_of(&Node::Charge(i))
             }
             "deadline" => {
                 let i = self.deadlines.iter().position(|d| d.key == id)?;
-                self.node_of(|n| matches!(n, Node::Deadline(j) if *j == i))
+                self.index_of(&Node::Deadline(i))
             }
             _ => {
                 let i: usize = id.parse().ok()?;

@@ -35,8 +35,15 @@ impl StatuteGraph {
         self.graph.node_indices().find(|&n| want(&self.graph[n]))
     }
 
+    /// Adds a node and indexes it.
+    fn add_indexed(&mut self, node: Node) -> NodeIndex {
+        let n = self.graph.add_node(node.clone());
+        self.index.insert(node, n);
+        n
+    }
+
     fn source_node(&self, source: usize) -> NodeIndex {
-        self.node_of(|n| matches!(n, Node::Source(i) if *i == source))
+        self.index_of(&Node::Source(source))
             .expect("every source has a node")
     }
 
@@ -63,7 +70,7 @@ impl StatuteGraph {
     }
 
     fn charge_node(&self, i: usize) -> NodeIndex {
-        self.node_of(|n| matches!(n, Node::Charge(j) if *j == i))
+        self.index_of(&Node::Charge(i))
             .expect("every charge has a node")
     }
 
@@ -86,7 +93,7 @@ impl StatuteGraph {
     }
 
     fn range_node(&self, i: usize) -> NodeIndex {
-        self.node_of(|n| matches!(n, Node::PenaltyRange(j) if *j == i))
+        self.index_of(&Node::PenaltyRange(i))
             .expect("every range has a node")
     }
 
@@ -105,7 +112,7 @@ impl StatuteGraph {
             if !files.contains_key(&rel) {
                 let text = read(reference, &rel, &mut self.sources)?;
                 let src = self.sources.len() - 1;
-                self.graph.add_node(Node::Source(src));
+                self.add_indexed(Node::Source(src));
                 let from = crate::in_force_date(&text);
                 files.insert(rel.clone(), (src, parse_articles(&text, src), from));
             }
@@ -130,7 +137,7 @@ impl StatuteGraph {
             }
         }
         for (k, t) in rows.iter().enumerate() {
-            let n = self.graph.add_node(Node::Threshold(k));
+            let n = self.add_indexed(Node::Threshold(k));
             let src = self.source_node(t.source);
             self.graph.add_edge(n, src, Edge::From);
             let ci = self.current_charge_named(&t.charge).expect("checked above");
@@ -160,7 +167,7 @@ impl StatuteGraph {
     pub(crate) fn add_guideline(&mut self, reference: &Path) -> Result<(), GraphError> {
         let text = read(reference, GUIDELINE_FILE, &mut self.sources)?;
         let src = self.sources.len() - 1;
-        let src_node = self.graph.add_node(Node::Source(src));
+        let src_node = self.add_indexed(Node::Source(src));
         self.guideline_from = crate::guideline_in_force(&text).ok_or_else(|| {
             parse_err(
                 GUIDELINE_FILE,
@@ -191,7 +198,7 @@ impl StatuteGraph {
                     format!("§3.4 第{}行“{}”不对应任何现行罪名", p.row, p.crime),
                 )
             })?;
-            let n = self.graph.add_node(Node::StartingPoint(k));
+            let n = self.add_indexed(Node::StartingPoint(k));
             self.graph.add_edge(n, src_node, Edge::From);
             let cn = self.charge_node(ci);
             self.graph.add_edge(n, cn, Edge::StartingPointOf);
@@ -219,7 +226,7 @@ impl StatuteGraph {
         }
         for (k, c) in circs.iter_mut().enumerate() {
             c.source = src;
-            let n = self.graph.add_node(Node::Circumstance(k));
+            let n = self.add_indexed(Node::Circumstance(k));
             self.graph.add_edge(n, src_node, Edge::From);
             for &ci in &guideline_charges {
                 let cn = self.charge_node(ci);
@@ -237,7 +244,7 @@ impl StatuteGraph {
             parse_deadlines(DEADLINES_TSV).map_err(|d| parse_err(data, "办案期限", d))?;
         let text = read(reference, CPL_FILE, &mut self.sources)?;
         let src = self.sources.len() - 1;
-        let src_node = self.graph.add_node(Node::Source(src));
+        let src_node = self.add_indexed(Node::Source(src));
         let cpl = parse_articles(&text, src);
         for (k, d) in rows.iter_mut().enumerate() {
             d.source = src;
@@ -256,7 +263,7 @@ impl StatuteGraph {
                     ),
                 ));
             }
-            let n = self.graph.add_node(Node::Deadline(k));
+            let n = self.add_indexed(Node::Deadline(k));
             self.graph.add_edge(n, src_node, Edge::From);
         }
         self.deadlines = rows;

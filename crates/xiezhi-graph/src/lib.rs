@@ -114,7 +114,7 @@ pub struct Charge {
     pub replaced_by: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Node {
     Source(usize),
     Article(ArticleNo),
@@ -180,6 +180,8 @@ pub struct StatuteGraph {
     /// The guideline's 施行 date (domain-facts.md §3.1).
     pub guideline_from: NaiveDate,
     pub graph: DiGraph<Node, Edge>,
+    /// Each node's index, kept up to date by `reindex` while the graph is built.
+    pub(crate) index: std::collections::HashMap<Node, NodeIndex>,
 }
 
 /// Where the build writes its manifest, in the repository.
@@ -334,11 +336,28 @@ impl StatuteGraph {
             deadlines: Vec::new(),
             guideline_from: NaiveDate::MIN,
             graph,
+            index: Default::default(),
         };
+        g.reindex();
         g.add_thresholds(reference)?;
         g.add_guideline(reference)?;
         g.add_deadlines(reference)?;
+        g.reindex();
         Ok(g)
+    }
+
+    /// Rebuilds the node index after nodes were added.
+    fn reindex(&mut self) {
+        self.index = self
+            .graph
+            .node_indices()
+            .map(|n| (self.graph[n].clone(), n))
+            .collect();
+    }
+
+    /// The graph index of a node.
+    pub fn index_of(&self, node: &Node) -> Option<NodeIndex> {
+        self.index.get(node).copied()
     }
 
     /// Charges whose name is in force today (not retired by any text).
