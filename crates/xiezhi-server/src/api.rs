@@ -33,6 +33,7 @@ use crate::admin_api as adm;
 use crate::auth::{self, Caller, Via};
 use crate::error::Problem;
 use crate::exchange_api as xa;
+use crate::graph_api as ga;
 use crate::justice_api as ja;
 use crate::state::{self, AppState};
 
@@ -69,6 +70,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/law/charges/{name}", get(crate::law_api::charge))
         .route("/api/v1/law/articles/{no}", get(crate::law_api::article))
         .route("/api/v1/law/explain", get(crate::law_api::explain_path))
+        .route("/api/v1/graph/neighbours", get(ga::graph_neighbours))
+        .route("/api/v1/graph/path", get(ga::graph_path))
+        .route("/api/v1/graph/node", get(ga::graph_node))
+        .route("/api/v1/graph/communities", get(ga::graph_communities))
+        .route("/api/v1/graph/central", get(ga::graph_central))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/transfers", get(xa::list_transfers))
         .route("/api/v1/transfers/{id}", get(xa::show_transfer))
@@ -117,6 +123,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         crate::law_api::charge,
         crate::law_api::article,
         crate::law_api::explain_path,
+        ga::graph_neighbours,
+        ga::graph_path,
+        ga::graph_node,
+        ga::graph_communities,
+        ga::graph_central,
         crate::justice_api::list_alerts,
         crate::justice_api::show_correction,
         crate::justice_api::post_act,

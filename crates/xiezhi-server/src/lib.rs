@@ -10,6 +10,7 @@
 //! - [`tls`]: TLS (rustls), the loopback rule for plain HTTP, HSTS and `Secure` cookies.
 //! - [`signed`]: requests signed by a department system's registered key (Ed25519 or SM2).
 //! - [`webhook`]: signed POSTs of received envelopes to department systems, with retries.
+//! - [`graph_api`], [`graph_pages`]: the case graph (关系图谱) queries and the link chart page.
 //!
 //! [`app`] builds the router, so tests drive it with `tower::ServiceExt::oneshot`, no socket.
 //! Architecture: may import every Xiezhi library crate; reads case data only through the access
@@ -26,6 +27,8 @@ pub mod auth;
 pub mod error;
 pub mod exchange_api;
 pub mod exchange_pages;
+pub mod graph_api;
+pub mod graph_pages;
 pub mod insight_api;
 pub mod justice_api;
 pub mod justice_pages;
@@ -102,6 +105,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(exchange_pages::routes())
         .merge(justice_pages::routes())
         .merge(law_pages::routes())
+        .merge(graph_pages::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(upload_limit)
