@@ -321,6 +321,46 @@ impl StatuteGraph {
         let (mut lo, mut hi) = (sp.min_months as f64, sp.max_months as f64);
         // Circumstances: first tier multiplies in turn, the second sums then applies (§二).
         found.sort_by_key(|&k| self.circumstances[k].tier);
+        // §3.3: 认罪认罚 is not counted again beside the circumstances it overlaps; with 自首,
+        // 坦白, 退赃退赔, 赔偿谅解 or 刑事和解 their joint reduction is the cell's second ratio.
+        let names: Vec<&str> = found
+            .iter()
+            .map(|&k| self.circumstances[k].name.as_str())
+            .collect();
+        const OVERLAP: [&str; 7] = [
+            "自首",
+            "坦白",
+            "当庭自愿认罪",
+            "退赃、退赔",
+            "积极赔偿被害人经济损失并取得谅解",
+            "刑事和解",
+            "羁押期间表现好",
+        ];
+        let plea = found
+            .iter()
+            .copied()
+            .find(|&k| self.circumstances[k].name == "认罪认罚");
+        let overlapped: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| plea.is_some() && OVERLAP.contains(n))
+            .collect();
+        let joint = plea.filter(|_| !overlapped.is_empty()).map(|k| {
+            let c = &self.circumstances[k];
+            let widened = overlapped
+                .iter()
+                .any(|n| !["当庭自愿认罪", "羁押期间表现好"].contains(n));
+            let ratio = widened
+                .then(|| {
+                    c.quote
+                        .split(';')
+                        .nth(1)
+                        .and_then(crate::guideline::first_ratio)
+                })
+                .flatten()
+                .unwrap_or((c.min_pct, c.max_pct));
+            (k, ratio)
+        });
         let (mut sum_lo, mut sum_hi) = (0i32, 0i32);
         for &k in &found {
             let cc = &self.circumstances[k];
@@ -330,6 +370,21 @@ impl StatuteGraph {
                 lo *= 1.0 + cc.min_pct as f64 / 100.0;
                 hi *= 1.0 + cc.max_pct as f64 / 100.0;
                 format!("先行调节后为{}至{}", months_f(lo), months_f(hi))
+            } else if let Some((pk, (jlo, jhi))) =
+                joint.filter(|_| plea == Some(k) || overlapped.contains(&cc.name.as_str()))
+            {
+                if pk == k {
+                    sum_lo += jlo;
+                    sum_hi += jhi;
+                    format!(
+                        "与{}不作重复评价，合并调节{}%至{}%",
+                        overlapped.join("、"),
+                        jlo,
+                        jhi
+                    )
+                } else {
+                    "已并入认罪认罚，不重复评价".to_string()
+                }
             } else {
                 sum_lo += cc.min_pct;
                 sum_hi += cc.max_pct;

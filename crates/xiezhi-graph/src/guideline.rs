@@ -366,7 +366,7 @@ fn chinese_name(written: &str) -> String {
 }
 
 /// `−30 % to −60 %` → (−60, −30); `up to −40 %` → (−40, 0); `+10 % to +40 %` → (10, 40).
-fn first_ratio(s: &str) -> Option<(i32, i32)> {
+pub(crate) fn first_ratio(s: &str) -> Option<(i32, i32)> {
     let s = s.replace('−', "-").replace(" %", "%");
     let pct = |t: &str| -> Option<i32> { t.trim().trim_end_matches('%').parse().ok() };
     let up = s.find("up to ");

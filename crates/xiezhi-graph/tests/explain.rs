@@ -212,3 +212,47 @@ fn navigator_shows_a_charges_thresholds_and_guideline_as_of_the_date() {
     let deadline = g.find_key("deadline:arrest-review").unwrap();
     assert!(g.view(deadline).label.contains("七日"));
 }
+
+#[test]
+fn a_guilty_plea_is_not_counted_twice() {
+    let Some(g) = graph() else { return };
+    let step = |e: &xiezhi_graph::Explanation, name: &str| {
+        e.steps
+            .iter()
+            .find(|s| s.kind == "量刑情节" && s.text.starts_with(name))
+            .unwrap()
+            .text
+            .clone()
+    };
+    // With 自首 the two together reduce by the cell's joint ratio (up to 60 %), not 30 % + 40 %.
+    let e = g
+        .explain_sentence(
+            "盗窃罪",
+            d("2023-05-01"),
+            Some(20_000_000),
+            &["自首", "认罪认罚"],
+        )
+        .unwrap();
+    assert!(step(&e, "认罪认罚").contains("合并调节-60%至0%"), "{e:?}");
+    assert!(step(&e, "自首").contains("不重复评价"));
+    // 当庭自愿认罪 only folds in: the plea keeps its own 30 %.
+    let e = g
+        .explain_sentence(
+            "盗窃罪",
+            d("2023-05-01"),
+            Some(20_000_000),
+            &["当庭自愿认罪", "认罪认罚"],
+        )
+        .unwrap();
+    assert!(step(&e, "认罪认罚").contains("合并调节-30%至0%"), "{e:?}");
+    // Without the plea each circumstance counts on its own.
+    let e = g
+        .explain_sentence(
+            "盗窃罪",
+            d("2023-05-01"),
+            Some(20_000_000),
+            &["自首", "坦白"],
+        )
+        .unwrap();
+    assert!(step(&e, "坦白").contains("同向相加"));
+}
