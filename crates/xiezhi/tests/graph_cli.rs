@@ -47,7 +47,10 @@ fn explain_prints_each_step_with_its_source() {
     ] {
         assert!(out.contains(kind), "{kind} missing:\n{out}");
     }
-    let sources = out.lines().filter(|l| l.trim_start().starts_with("依据：")).count();
+    let sources = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("依据："))
+        .count();
     assert_eq!(sources, 7, "{out}");
     assert!(out.contains("办理盗窃刑事案件适用法律若干问题的解释.md 第一条"));
     let (code, _, err) = xiezhi(
