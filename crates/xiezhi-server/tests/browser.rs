@@ -3,7 +3,8 @@
 //! masked; a data steward uploads a bad export and sees it quarantined with its reasons; the
 //! procuratorate officer finds a police transfer on 交换 and opens its signature check; the
 //! main pages are screenshotted at 1366×768 and on a narrow screen into
-//! `target/screenshots/` for review; a correction officer goes from an alert to a subject's
+//! `target/screenshots/` for review; the link chart of the case is opened from it and a
+//! person on it expanded; a correction officer goes from an alert to a subject's
 //! trajectory and records a visit; a reviewer draws a 评查 sample and scores a case.
 //!
 //! Without chromedriver on the PATH the test says so and passes, unless
@@ -202,6 +203,51 @@ async fn console_in_a_real_browser() {
     assert!(police_class.contains("act-show"), "{police_class}");
     let timeline = text_of(&c, Locator::Id("timeline")).await;
     assert!(timeline.contains("公安"), "{timeline}");
+
+    // The link chart (关系图谱), from the case page: the case's neighbourhood drawn; a click
+    // on a person expands it, and the page is drawn again with that person marked expanded.
+    {
+        let mut store = f.state.store().unwrap();
+        xiezhi_casegraph::build(&mut *store, xiezhi_casegraph::CASE_GRAPH, &mut |_| {}).unwrap();
+    }
+    c.find(Locator::Id("case-graph-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("graph-chart"))
+        .await
+        .unwrap();
+    let drawn = c
+        .find_all(Locator::Css("#graph-nodes a.gnode"))
+        .await
+        .unwrap();
+    assert!(drawn.len() > 1, "the case and its neighbours drawn");
+    let person = c
+        .find(Locator::Css("#graph-nodes a.gnode[data-kind=person]"))
+        .await
+        .unwrap();
+    let id = person.attr("data-node").await.unwrap().unwrap();
+    shot(&c, "graph").await;
+    person.click().await.unwrap();
+    let expanded = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#graph-nodes a.gnode[data-expanded]"))
+        .await
+        .unwrap();
+    assert_eq!(expanded.attr("data-node").await.unwrap().unwrap(), id);
+    assert!(c.current_url().await.unwrap().as_str().contains("expand="));
+    c.execute(
+        "document.getElementById('graph-chart').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "graph-expanded").await;
     for (path, name) in [
         ("/cases", "cases"),
         ("/supervise", "supervise"),
