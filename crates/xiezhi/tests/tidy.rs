@@ -51,6 +51,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "xiezhi-supervise",
             "xiezhi-insight",
             "xiezhi-graph",
+            "xiezhi-casegraph",
         ],
     ),
 ];
