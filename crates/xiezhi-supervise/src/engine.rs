@@ -10,11 +10,22 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use xiezhi_graph::StatuteGraph;
 use xiezhi_store::{Entity, Store, StoreError};
 
 use crate::deadline::RestDays;
 use crate::rules::similar_cases::Peers;
-use crate::{evaluate, facts_of_cases, RiskItem};
+use crate::{evaluate_in, facts_of_cases, RiskItem};
+
+/// What one run hands the rules besides each case's facts.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub as_of: NaiveDate,
+    pub calendar: &'a dyn RestDays,
+    /// The statute graph, built once for the run where the reference texts are present: the
+    /// sentencing findings carry its path ([`crate::statute_path`]); no finding depends on it.
+    pub statute: Option<&'a StatuteGraph>,
+}
 
 /// The findings of one run.
 #[derive(Debug, Clone, Default)]
@@ -85,15 +96,20 @@ pub fn evaluate_cases<S: Store>(
     as_of: NaiveDate,
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
-    evaluate_cases_with(store, cases, as_of, calendar, None)
+    let statute = crate::statute_path::load();
+    let ctx = Context {
+        as_of,
+        calendar,
+        statute: statute.as_ref(),
+    };
+    evaluate_cases_with(store, cases, &ctx, None)
 }
 
 /// [`evaluate_cases`], handing every case read to `peers` as well.
 fn evaluate_cases_with<S: Store>(
     store: &S,
     cases: impl IntoIterator<Item = String>,
-    as_of: NaiveDate,
-    calendar: &dyn RestDays,
+    ctx: &Context,
     mut peers: Option<&mut Peers>,
 ) -> Result<Findings, StoreError> {
     let ledger_seq = store.ledger_len()?;
@@ -106,7 +122,7 @@ fn evaluate_cases_with<S: Store>(
     // Blocks of neighbouring cases: one read per entity and block.
     for block in cases.chunks(512) {
         for facts in facts_of_cases(store, block)? {
-            findings.items.extend(evaluate(&facts, as_of, calendar));
+            findings.items.extend(evaluate_in(&facts, ctx));
             if let Some(p) = peers.as_deref_mut() {
                 p.add(&facts);
             }
@@ -138,17 +154,30 @@ fn evaluate_petitions<S: Store>(
 }
 
 /// Evaluates every stored case, and judges each sentence against its similar cases (the
-/// cohort rules need the whole store, so only a full run judges them).
+/// cohort rules need the whole store, so only a full run judges them). The statute graph is
+/// built once for the run where the reference texts are present.
 pub fn evaluate_all<S: Store>(
     store: &S,
     as_of: NaiveDate,
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
+    let statute = crate::statute_path::load();
+    evaluate_all_in(
+        store,
+        &Context {
+            as_of,
+            calendar,
+            statute: statute.as_ref(),
+        },
+    )
+}
+
+/// [`evaluate_all`] in a given context (with or without the statute graph).
+pub fn evaluate_all_in<S: Store>(store: &S, ctx: &Context) -> Result<Findings, StoreError> {
     let mut peers = Peers::default();
-    let mut findings =
-        evaluate_cases_with(store, all_cases(store)?, as_of, calendar, Some(&mut peers))?;
-    findings.items.extend(peers.judge());
-    evaluate_petitions(store, None, as_of, calendar, &mut findings)?;
+    let mut findings = evaluate_cases_with(store, all_cases(store)?, ctx, Some(&mut peers))?;
+    findings.items.extend(peers.judge_in(ctx.statute));
+    evaluate_petitions(store, None, ctx.as_of, ctx.calendar, &mut findings)?;
     Ok(findings)
 }
 
@@ -159,11 +188,35 @@ pub fn evaluate_changed<S: Store>(
     as_of: NaiveDate,
     calendar: &dyn RestDays,
 ) -> Result<Findings, StoreError> {
+    let statute = crate::statute_path::load();
+    evaluate_changed_in(
+        store,
+        from,
+        &Context {
+            as_of,
+            calendar,
+            statute: statute.as_ref(),
+        },
+    )
+}
+
+/// [`evaluate_changed`] in a given context.
+pub fn evaluate_changed_in<S: Store>(
+    store: &S,
+    from: i64,
+    ctx: &Context,
+) -> Result<Findings, StoreError> {
     let ledger_seq = store.ledger_len()?;
     let (cases, petitions) = changes(store, from)?;
-    let mut findings = evaluate_cases(store, cases, as_of, calendar)?;
+    let mut findings = evaluate_cases_with(store, cases, ctx, None)?;
     if !petitions.is_empty() {
-        evaluate_petitions(store, Some(&petitions), as_of, calendar, &mut findings)?;
+        evaluate_petitions(
+            store,
+            Some(&petitions),
+            ctx.as_of,
+            ctx.calendar,
+            &mut findings,
+        )?;
     }
     findings.ledger_seq = ledger_seq;
     Ok(findings)

@@ -7,7 +7,8 @@
 //! ([`deadline::RestDays`]); [`facts_from_store`] builds the facts of a stored case. Periods are
 //! counted with the CPL's own rules ([`deadline`]). The catalog of every rule is [`catalog`].
 //!
-//! Architecture: imports xiezhi-standard and xiezhi-store only; the engine reads case rows to
+//! Architecture: imports xiezhi-standard, xiezhi-store and xiezhi-graph (the statute graph,
+//! whose path explains sentencing findings: [`statute_path`]); the engine reads case rows to
 //! find risks and hands out risk items, never case data.
 
 pub mod corrections;
@@ -20,6 +21,7 @@ pub mod measure;
 pub mod petitions;
 pub mod review;
 pub mod rules;
+pub mod statute_path;
 
 use std::collections::HashMap;
 
@@ -29,7 +31,7 @@ use xiezhi_standard::value::{Record, Value};
 use xiezhi_store::{Entity, Store, StoreError};
 
 pub use deadline::{deadline, DataCalendar, Period, RestDays, WeekendsOnly};
-pub use rules::{catalog, evaluate};
+pub use rules::{catalog, evaluate, evaluate_in};
 
 /// The four warning colours of the risk worklist, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -182,6 +184,9 @@ pub struct CaseFacts {
     pub charges: Vec<String>,
     /// 涉案金额 in fen, as the case row carries it.
     pub amount_fen: Option<i64>,
+    /// 案发时间 (the offence date), as the case row carries it: the date a charge's name and
+    /// citation are read on.
+    pub occurred_on: Option<NaiveDate>,
     /// Document numbers named by event rows, in date order.
     pub cited_documents: Vec<CitedDocument>,
     pub documents: Vec<CaseDocument>,
@@ -269,6 +274,7 @@ pub fn facts_of_cases<S: Store>(store: &S, cases: &[String]) -> Result<Vec<CaseF
         facts.category = text(&case.record, "category");
         facts.charges = codes(&case.record, "charges");
         facts.amount_fen = case.record.fields.get("amount").and_then(|v| v.as_int());
+        facts.occurred_on = date(&case.record, "occurred_at");
         by_case.insert(case.uid.clone(), facts);
     }
     for row in store.rows_of_cases_without_lineage(Entity::Event, cases)? {

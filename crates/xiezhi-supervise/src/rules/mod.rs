@@ -207,6 +207,17 @@ pub fn evaluate(facts: &CaseFacts, as_of: NaiveDate, calendar: &dyn RestDays) ->
         .collect()
 }
 
+/// Runs every rule over one case in an engine run's context: the same findings as
+/// [`evaluate`], the sentencing ones explained by the statute graph's path where the run has
+/// the graph ([`crate::statute_path`]).
+pub fn evaluate_in(facts: &CaseFacts, ctx: &crate::engine::Context) -> Vec<RiskItem> {
+    let mut items = evaluate(facts, ctx.as_of, ctx.calendar);
+    if let Some(g) = ctx.statute {
+        crate::statute_path::annotate(&mut items, facts, g);
+    }
+    items
+}
+
 /// The Chinese name of an event kind, or the code when the table does not know it.
 pub(crate) fn kind_zh(kind: &str) -> String {
     table(CodeTable::EventKind)

@@ -17,6 +17,7 @@
 //! worklist counts, but does not close, items not found again).
 
 use chrono::NaiveDate;
+use xiezhi_graph::StatuteGraph;
 
 use super::guideline_floor::band_of;
 use super::{charges_zh, code_zh, item, sentence_day, sentence_fact, sentence_zh, Rule};
@@ -86,6 +87,9 @@ struct Peer {
     amount_yuan: Option<i64>,
     day: NaiveDate,
     sentence: SentenceFacts,
+    /// What the statute graph's path is read with: the case's amount and offence date.
+    amount_fen: Option<i64>,
+    offence: Option<(NaiveDate, Option<String>)>,
 }
 
 /// The sentences of the evaluated cases, gathered while the engine reads them.
@@ -128,12 +132,20 @@ impl Peers {
                 amount_yuan,
                 day,
                 sentence: s.clone(),
+                amount_fen: facts.amount_fen,
+                offence: crate::statute_path::offence_day(facts),
             });
         }
     }
 
     /// Judges every gathered sentence against its cohort.
-    pub fn judge(mut self) -> Vec<RiskItem> {
+    pub fn judge(self) -> Vec<RiskItem> {
+        self.judge_in(None)
+    }
+
+    /// [`Peers::judge`], each finding explained by the statute graph's path where given (the
+    /// graph changes no finding).
+    pub fn judge_in(mut self, statute: Option<&StatuteGraph>) -> Vec<RiskItem> {
         self.peers
             .sort_by(|a, b| a.cohort.cmp(&b.cohort).then(a.term.cmp(&b.term)));
         let mut items = Vec::new();
@@ -152,7 +164,16 @@ impl Peers {
                 if !(high || low) {
                     continue;
                 }
-                items.push(finding(p, group, p5, median, p95, high));
+                let mut item = finding(p, group, p5, median, p95, high);
+                if let (Some(g), Some(offence)) = (statute, &p.offence) {
+                    item.explanation_zh.push_str(&crate::statute_path::path_zh(
+                        g,
+                        &p.sentence,
+                        offence,
+                        p.amount_fen,
+                    ));
+                }
+                items.push(item);
             }
         }
         items
