@@ -590,6 +590,63 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// On any graph, every node is placed inside the canvas, the start at its centre, and
+        /// a node farther from the start (in hops) is never drawn nearer to the centre.
+        #[test]
+        fn layout_places_every_node_by_its_distance(
+            n in 1usize..30,
+            pairs in proptest::collection::vec((0usize..30, 0usize..30), 0..60),
+        ) {
+            let ids: Vec<String> = (0..n)
+                .map(|i| if i % 2 == 0 { format!("person:P{i}") } else { format!("case:C{i}") })
+                .collect();
+            let nodes: Vec<NodeView> = ids.iter().map(|s| node(s)).collect();
+            let edges: Vec<EdgeView> = pairs
+                .iter()
+                .filter(|(a, b)| *a < n && *b < n && a != b)
+                .enumerate()
+                .map(|(i, (a, b))| edge(i as i64, &ids[*a], &ids[*b]))
+                .collect();
+            let at = layout(&nodes, &edges, &ids[0]);
+            proptest::prop_assert_eq!(at.len(), n);
+            let (cx, cy) = (WIDTH / 2.0, HEIGHT / 2.0);
+            proptest::prop_assert_eq!(at[&ids[0]], (cx, cy));
+            let radius = |id: &String| {
+                let (x, y) = at[id];
+                ((x - cx) / (WIDTH / HEIGHT)).hypot(y - cy)
+            };
+            // Hops from the start, by breadth-first search (unreached: beyond every ring).
+            let mut hops: HashMap<&String, usize> = HashMap::from([(&ids[0], 0)]);
+            let mut queue = VecDeque::from([&ids[0]]);
+            while let Some(v) = queue.pop_front() {
+                for e in &edges {
+                    let other = if &e.from == v { &e.to } else if &e.to == v { &e.from } else { continue };
+                    if !hops.contains_key(other) {
+                        hops.insert(other, hops[v] + 1);
+                        queue.push_back(other);
+                    }
+                }
+            }
+            for a in &ids {
+                let (x, y) = at[a];
+                proptest::prop_assert!((0.0..=WIDTH).contains(&x) && (0.0..=HEIGHT).contains(&y));
+                for b in &ids {
+                    let (ha, hb) = (hops.get(a).copied().unwrap_or(usize::MAX), hops.get(b).copied().unwrap_or(usize::MAX));
+                    if ha < hb {
+                        proptest::prop_assert!(radius(a) < radius(b) + 0.5, "{a} ({ha}) outside {b} ({hb})");
+                    }
+                }
+            }
+        }
+
+        /// Links carry any node id through: decoding the encoded id gives it back.
+        #[test]
+        fn encoded_ids_decode_to_themselves(id in ".*") {
+            proptest::prop_assert_eq!(crate::api::percent_decode(&encode(&id)), id);
+        }
+    }
+
     #[test]
     fn expansion_links_keep_the_filters_and_escape_node_ids() {
         let base = vec![
