@@ -802,6 +802,13 @@ async fn the_link_chart_draws_expands_and_finds_a_path() {
         .map(|c| c.split('"').next().unwrap())
         .collect();
     assert_eq!(kinds, BTreeSet::from(["involved_in"]));
+    // Without a node: the form only. From a person: the path finder starts at him.
+    let (s, empty) = get(Some(&cookie), "/graph").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(empty.contains("id=\"graph-filters\"") && !empty.contains("id=\"graph-chart\""));
+    let (s, from_person) = get(Some(&cookie), &format!("/graph?person={}", &person[7..])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(from_person.contains(&format!("id=\"path-from\" value=\"{person}\"")));
     // The public gets the 404 page, the case page links to the chart.
     let public = login("public").await;
     let (s, _) = get(Some(&public), &format!("/graph?case={}", p.case)).await;
