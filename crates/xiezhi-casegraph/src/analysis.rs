@@ -10,9 +10,9 @@
 //!
 //! **Communities.** A co-offending network is the set of persons that offend together or share
 //! identifiers: a connected component of the projection. Modularity methods (Louvain) and label
-//! propagation alone split chains and rings of co-offenders (a group whose cases each involve
+//! propagation alone can split chains and rings of co-offenders (a group whose cases each involve
 //! two or three of its members forms a ring of small cliques), and modularity on the whole
-//! province merges any two groups joined by one tie (its resolution limit), so components are
+//! province tends to merge two groups joined by one tie (its resolution limit), so components are
 //! taken as they are; only a component of more than [`SPLIT_ABOVE`] persons — larger than any
 //! group acts together — is split by weighted label propagation (deterministic order, ties to
 //! the current label, then the smallest). Measured on the planted groups of a synthetic
