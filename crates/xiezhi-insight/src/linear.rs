@@ -61,6 +61,19 @@ impl Softmax {
         n_labels: usize,
         cfg: SgdConfig,
     ) -> Softmax {
+        Softmax::train_weighted(xs, ys, &vec![1.0; xs.len()], n_features, n_labels, cfg)
+    }
+
+    /// As [`Softmax::train`], each example's gradient scaled by its weight (statute-language
+    /// pseudo-examples count less than real facts).
+    pub fn train_weighted(
+        xs: &[SparseVec],
+        ys: &[Vec<usize>],
+        weights: &[f32],
+        n_features: usize,
+        n_labels: usize,
+        cfg: SgdConfig,
+    ) -> Softmax {
         let mut m = Softmax {
             n_labels,
             n_features,
@@ -78,6 +91,11 @@ impl Softmax {
                 let share = 1.0 / ys[i].len() as f32;
                 for &y in &ys[i] {
                     p[y] -= share;
+                }
+                if weights[i] != 1.0 {
+                    for g in p.iter_mut() {
+                        *g *= weights[i];
+                    }
                 }
                 // p now holds the gradient of the cross-entropy w.r.t. the scores.
                 for (l, g) in p.iter().enumerate() {
@@ -102,15 +120,19 @@ impl Softmax {
                 *o += v * w;
             }
         }
-        let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for o in out.iter_mut() {
-            *o = (*o - max).exp();
-            sum += *o;
+        softmax_in_place(out);
+    }
+
+    /// The raw scores (logits) of one input.
+    pub fn scores(&self, x: &SparseVec) -> Vec<f32> {
+        let mut out = self.bias.clone();
+        for &(f, v) in x {
+            let row = &self.weights[f as usize * self.n_labels..(f as usize + 1) * self.n_labels];
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += v * w;
+            }
         }
-        for o in out.iter_mut() {
-            *o /= sum;
-        }
+        out
     }
 
     /// Class probabilities for one input.
@@ -130,6 +152,19 @@ impl Softmax {
         c.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         c.truncate(k);
         c
+    }
+}
+
+/// Turns scores into probabilities in place.
+pub fn softmax_in_place(out: &mut [f32]) {
+    let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for o in out.iter_mut() {
+        *o = (*o - max).exp();
+        sum += *o;
+    }
+    for o in out.iter_mut() {
+        *o /= sum;
     }
 }
 

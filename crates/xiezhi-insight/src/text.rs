@@ -152,6 +152,11 @@ impl Vocabulary {
         self.terms.len()
     }
 
+    /// The feature index of an n-gram, if kept.
+    pub fn index_of(&self, term: &str) -> Option<u32> {
+        self.index.get(term).copied()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use xiezhi_insight::cail::{self, parse_fact};
 use xiezhi_insight::extract::{self, IeFormat};
-use xiezhi_insight::predict::{Predictor, TrainConfig};
+use xiezhi_insight::predict::{Predictor, StatuteSources, TrainConfig};
 use xiezhi_insight::search::{SearchDoc, SearchIndex, SearchQuery};
 use xiezhi_insight::tagger::Tagger;
 use xiezhi_insight::{batch, corpus, data, eval, warning};
@@ -34,9 +34,10 @@ pub struct TrainArgs {
     /// Shared data directory (default: $XIEZHI_SHARED_DATA or ../shared/data).
     #[arg(long)]
     pub shared: Option<PathBuf>,
-    /// 刑法 text (default: ../reference/laws/刑法.md beside the shared data).
+    /// Reference texts for the statute graph (刑法, 罪名规定, 司法解释; default:
+    /// ../reference beside the shared data).
     #[arg(long)]
-    pub criminal_law: Option<PathBuf>,
+    pub reference: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -139,12 +140,23 @@ fn model_path(data_dir: &Path, format: &str, flag: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| data_dir.join("models").join(format!("{format}.model")))
 }
 
-fn criminal_law(shared: &Path) -> Result<String> {
-    read_law(&data::reference_dir(shared).join("laws/刑法.md"))
+/// The statute graph and interpretations from the reference texts.
+fn statute_sources(reference: &Path) -> Result<StatuteSources> {
+    StatuteSources::load(reference)
+        .with_context(|| format!("由参考文本 `{}` 建立法条图谱", reference.display()))
 }
 
-fn read_law(p: &Path) -> Result<String> {
-    std::fs::read_to_string(p).with_context(|| format!("读取刑法文本 `{}`", p.display()))
+/// The offence date of an input line: its `offence_date` field (YYYY-MM-DD), if any.
+fn offence_date(line: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    match v.get("offence_date") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| format!("field `offence_date` is not a date (YYYY-MM-DD): `{s}`")),
+        Some(_) => Err("field `offence_date` is not a string".into()),
+    }
 }
 
 fn ie_format(format: &str) -> Result<IeFormat> {
@@ -172,14 +184,14 @@ pub fn train(data_dir: &Path, args: TrainArgs) -> Result<i32> {
             .input
             .unwrap_or_else(|| shared.join("cail2018/train.json"));
         let records = data::read_jsonl(&input, cail::parse_record)?;
-        let law = match &args.criminal_law {
-            Some(p) => read_law(p)?,
-            None => criminal_law(&shared)?,
-        };
-        let model = Predictor::train(&records, &law, TrainConfig::default());
+        let reference = args
+            .reference
+            .unwrap_or_else(|| data::reference_dir(&shared));
+        let statute = statute_sources(&reference)?;
+        let model = Predictor::train(&records, &statute, TrainConfig::default());
         model.save(&out)?;
         println!(
-            "已训练罪名/法条/刑期模型：{} 条样本，有标注罪名 {} 个，法条知识覆盖现行刑法罪名 {} 个，用时 {:.1} 秒 -> {}",
+            "已训练罪名/法条/刑期模型：{} 条样本，有标注罪名 {} 个，法条图谱现行罪名 {} 个（均为候选），用时 {:.1} 秒 -> {}",
             records.len(),
             model.charges().len(),
             model.statute().charges.len(),
@@ -247,10 +259,23 @@ pub fn predict(data_dir: &Path, args: BatchArgs) -> Result<i32> {
             path.display()
         )
     })?;
+    // With the statute graph at hand, citations name the 罪名规定 version in force on the
+    // offence date; without it, today's version kept in the model.
+    let reference = data::reference_dir(&data::shared_data_dir());
+    let model = match StatuteSources::load(&reference) {
+        Ok(s) => model.with_graph(s.graph),
+        Err(e) => {
+            eprintln!("未能建立法条图谱（{e}），引用按模型中的现行罪名版本");
+            model
+        }
+    };
     let explain = args.explain;
     run_batch(&args.format, args.errors, |line| {
         let fact = parse_fact(line)?;
-        let p = model.predict(&fact);
+        let p = match offence_date(line)? {
+            Some(d) => model.predict_on(&fact, Some(d), "input"),
+            None => model.predict(&fact),
+        };
         let mut v = serde_json::to_value(&p.labels).map_err(|e| e.to_string())?;
         if explain {
             v["explanation"] = serde_json::to_value(&p.explanation).map_err(|e| e.to_string())?;
@@ -576,12 +601,14 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
         }
         InsightAction::Eval { shared, json } => {
             let shared = shared_dir(shared.as_deref());
-            let law = criminal_law(&shared)?;
+            let statute = statute_sources(&data::reference_dir(&shared))?;
             let records =
                 data::read_jsonl(&shared.join("cail2018/train.json"), cail::parse_record)?;
             let (train, test) = data::split(&records, TEST_SHARE, SEED);
-            let (_, pred) = eval::evaluate_prediction(&train, &test, &law, TrainConfig::default());
-            let unseen = eval::evaluate_unseen(&records, &eval::UNSEEN_CHECK, &law);
+            let (_, pred) =
+                eval::evaluate_prediction(&train, &test, &statute, TrainConfig::default());
+            let unseen = eval::evaluate_unseen(&records, &eval::UNSEEN_CHECK, &statute);
+            let unseen2 = eval::evaluate_unseen(&records, &eval::UNSEEN_SECOND, &statute);
             let mut ext = Vec::new();
             for format in [IeFormat::Cail2022, IeFormat::Cail2021] {
                 let name = if format == IeFormat::Cail2022 {
@@ -603,7 +630,7 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
             let baseline = corpus::search_quality(&ix, &docs, &judged, true)?;
             let warn = warning::evaluate_simulated(1000, SEED, warning::Detector::default());
             if json {
-                let v = serde_json::json!({"prediction": pred, "unseen_charges": unseen, "extraction": ext, "search": quality, "search_bm25_only": baseline, "early_warning": warn});
+                let v = serde_json::json!({"prediction": pred, "unseen_charges": unseen, "unseen_charges_second": unseen2, "extraction": ext, "search": quality, "search_bm25_only": baseline, "early_warning": warn});
                 println!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(0);
             }
@@ -629,13 +656,15 @@ pub fn insight(data_dir: &Path, action: InsightAction) -> Result<i32> {
                 "多数类基线 (majority charge): {:.3}；由法条知识决定的比例 {:.3}",
                 pred.majority_baseline, pred.statute_decided
             );
-            println!(
-                "未见罪名检验（训练中剔除 {}）：{} 条，召回 {:.3}，其中法条知识决定 {:.3}",
-                unseen.held_out_charges.join("、"),
-                unseen.test,
-                unseen.recall,
-                unseen.statute_decided
-            );
+            for u in [&unseen, &unseen2] {
+                println!(
+                    "未见罪名检验（训练中剔除 {}）：{} 条，召回 {:.3}，其中法条图谱决定 {:.3}",
+                    u.held_out_charges.join("、"),
+                    u.test,
+                    u.recall,
+                    u.statute_decided
+                );
+            }
             for e in &ext {
                 println!(
                     "== 实体抽取 {}：训练 {} 句，测试 {} 句 == P {:.3} R {:.3} F1 {:.3}；{:.0} 句/秒",
