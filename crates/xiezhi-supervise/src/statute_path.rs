@@ -65,31 +65,35 @@ pub fn load() -> Option<StatuteGraph> {
     StatuteGraph::build(&dir).ok()
 }
 
-/// The offence date the path is read on: the case's 案发时间, else its first recorded act (the
-/// offence lies before it), said in a note.
-pub(crate) fn offence_day(facts: &CaseFacts) -> Option<(NaiveDate, Option<String>)> {
-    if let Some(d) = facts.occurred_on {
-        return Some((d, None));
+/// The offence date the path is read on.
+#[derive(Debug, Clone)]
+pub(crate) struct Offence {
+    pub on: NaiveDate,
+    /// The kind of the act whose date stands in where the case records no 案发时间.
+    pub stand_in: Option<String>,
+}
+
+/// The case's 案发时间, else its first recorded act (the offence lies before it), said in a
+/// note. Kept per sentence by the cohort rule, so the note is worded only for a finding.
+pub(crate) fn offence_day(facts: &CaseFacts) -> Option<Offence> {
+    if let Some(on) = facts.occurred_on {
+        return Some(Offence { on, stand_in: None });
     }
     let first = facts.events.first()?;
-    Some((
-        first.on,
-        Some(format!(
-            "案发时间未记载，以最早的程序节点（{}，{}）为行为日期",
-            kind_zh(&first.kind),
-            first.on
-        )),
-    ))
+    Some(Offence {
+        on: first.on,
+        stand_in: Some(first.kind.clone()),
+    })
 }
 
 /// The path for one sentence, as one paragraph of Chinese text.
 pub(crate) fn path_zh(
     graph: &StatuteGraph,
     s: &SentenceFacts,
-    offence: &(NaiveDate, Option<String>),
+    offence: &Offence,
     amount_fen: Option<i64>,
 ) -> String {
-    let (date, date_note) = offence;
+    let date = &offence.on;
     let mut names: Vec<&str> = Vec::new();
     let mut outside: Vec<String> = Vec::new();
     for c in &s.circumstances {
@@ -124,8 +128,11 @@ pub(crate) fn path_zh(
             Err(msg) => out.push_str(&format!("路径不可得：{msg}。")),
         }
     }
-    if let Some(n) = date_note {
-        out.push_str(&format!("注：{n}。"));
+    if let Some(kind) = &offence.stand_in {
+        out.push_str(&format!(
+            "注：案发时间未记载，以最早的程序节点（{}，{date}）为行为日期。",
+            kind_zh(kind)
+        ));
     }
     if joined {
         out.push_str("注：数罪并罚，涉案金额不能分属各罪，各罪按本条第一个法定刑幅度说明。");

@@ -89,7 +89,7 @@ struct Peer {
     sentence: SentenceFacts,
     /// What the statute graph's path is read with: the case's amount and offence date.
     amount_fen: Option<i64>,
-    offence: Option<(NaiveDate, Option<String>)>,
+    offence: Option<crate::statute_path::Offence>,
 }
 
 /// The sentences of the evaluated cases, gathered while the engine reads them.
