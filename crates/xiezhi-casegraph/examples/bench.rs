@@ -238,6 +238,8 @@ fn main() {
                     to: target.to_string(),
                     max_hops: 6,
                     kinds: Vec::new(),
+                    since: None,
+                    until: None,
                 },
             );
             ms.push(t.elapsed().as_secs_f64() * 1e3);

@@ -1,8 +1,8 @@
 //! Neighbourhoods and paths, read from the store's graph tables node by node and computed on
 //! the subgraph the asker may see (see [`crate::gate`]). Organs are never expanded (every case
 //! of an organ is two hops from any other: a link through an organ says nothing), nor is a
-//! node with more than [`HUB_EDGES`] edges other than the start; both are returned marked as
-//! hubs. Every query, answered or not, is one ledger entry.
+//! node with more than [`HUB_EDGES`] edges the asker can see, other than the start; both are
+//! returned marked as hubs. Every query, answered or not, is one ledger entry.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -43,6 +43,12 @@ pub struct PathQuery {
     pub max_hops: u8,
     #[serde(default)]
     pub kinds: Vec<EdgeKind>,
+    /// Only edges dated in this range (inclusive, `YYYY-MM-DD`), as in [`NeighbourQuery`]; an
+    /// undated edge (a person's phone or address) is kept.
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
 fn kind_ok(kinds: &[EdgeKind], e: &GraphEdge) -> bool {
@@ -64,9 +70,35 @@ fn other_end<'e>(e: &'e GraphEdge, n: &str) -> &'e str {
     }
 }
 
-/// Whether a query may pass through a node (not only end at it).
-fn expandable(id: &str, degree: usize, start: &str) -> bool {
-    id == start || (NodeKind::of_id(id) != Some(NodeKind::Organ) && degree <= HUB_EDGES)
+/// Whether a query may pass through a node (not only end at it): the start always, an organ
+/// never, any other node while the asker sees at most [`HUB_EDGES`] of its edges. Only visible
+/// edges are counted, so whether a node is left unexpanded says nothing about edges the asker
+/// cannot see; the count stops at the first edge over the limit.
+fn expandable<S: Store + ?Sized>(
+    gate: &mut Gate<'_, S>,
+    id: &str,
+    edges: &[GraphEdge],
+    start: &str,
+) -> Result<bool> {
+    if id == start {
+        return Ok(true);
+    }
+    if NodeKind::of_id(id) == Some(NodeKind::Organ) {
+        return Ok(false);
+    }
+    if edges.len() <= HUB_EDGES {
+        return Ok(true);
+    }
+    let mut visible = 0;
+    for e in edges {
+        if gate.edge_visible(e)? {
+            visible += 1;
+            if visible > HUB_EDGES {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Loads the edges of a frontier and of the nodes at their other ends in two reads (the
@@ -137,7 +169,7 @@ fn neighbours_in<S: Store + ?Sized>(
         let mut next = Vec::new();
         for n in &frontier {
             let all = gate.edges(n)?;
-            if !expandable(n, all.len(), start) {
+            if !expandable(gate, n, &all, start)? {
                 hubs.insert(n.clone());
                 continue;
             }
@@ -176,7 +208,7 @@ fn neighbours_in<S: Store + ?Sized>(
     let nodes = gate.node_views(&order, &hubs)?;
     let edges: Vec<_> = edges.iter().filter_map(Gate::<S>::edge_view).collect();
     let mut explanation = format!(
-        "自 {start} 起 {} 跳内可见的节点 {} 个、关系 {} 条；只经由本人有权查看的节点与关系扩展（不可见的节点不显示，也不经由其扩展）；机构节点及关系超过 {HUB_EDGES} 条的节点不再扩展",
+        "自 {start} 起 {} 跳内可见的节点 {} 个、关系 {} 条；只经由本人有权查看的节点与关系扩展（不可见的节点不显示，也不经由其扩展）；机构节点及可见关系超过 {HUB_EDGES} 条的节点不再扩展",
         query.hops,
         nodes.len(),
         edges.len()
@@ -249,11 +281,14 @@ fn path_in<S: Store + ?Sized>(gate: &mut Gate<'_, S>, query: &PathQuery) -> Resu
         let mut next = Vec::new();
         for n in std::mem::take(&mut frontiers[side]) {
             let all = gate.edges(&n)?;
-            if !expandable(&n, all.len(), ends[side]) {
+            if !expandable(gate, &n, &all, ends[side])? {
                 continue;
             }
             for e in all {
-                if !kind_ok(&query.kinds, &e) || !gate.edge_visible(&e)? {
+                if !kind_ok(&query.kinds, &e)
+                    || !date_ok(query.since.as_deref(), query.until.as_deref(), &e)
+                    || !gate.edge_visible(&e)?
+                {
                     continue;
                 }
                 let other = other_end(&e, &n).to_string();

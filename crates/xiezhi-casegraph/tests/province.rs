@@ -261,12 +261,47 @@ fn planted_co_offending_groups_are_found_and_queried_under_access_rules() {
             to: partner.clone(),
             max_hops: 4,
             kinds: Vec::new(),
+            since: None,
+            until: None,
         },
     )
     .unwrap();
     assert!((1..=2).contains(&found_path.edges.len()), "{found_path:?}");
     assert_eq!(found_path.nodes.first().unwrap().id, *member);
     assert_eq!(found_path.nodes.last().unwrap().id, partner);
+    // A date window on the path: the same path inside the window its dated edges span; none
+    // through case links once the window ends before any case began.
+    let dates: Vec<&str> = found_path
+        .edges
+        .iter()
+        .filter_map(|e| e.date.as_deref())
+        .collect();
+    let windowed = |since: Option<&str>, until: Option<&str>, store: &mut _| {
+        path(
+            store,
+            CASE_GRAPH,
+            &q,
+            &PathQuery {
+                from: member.clone(),
+                to: partner.clone(),
+                max_hops: 4,
+                kinds: vec![EdgeKind::InvolvedIn],
+                since: since.map(str::to_string),
+                until: until.map(str::to_string),
+            },
+        )
+        .unwrap()
+    };
+    if let (Some(first), Some(last)) = (dates.iter().min(), dates.iter().max()) {
+        let inside = windowed(Some(first), Some(last), &mut p.store);
+        assert_eq!(inside.edges.len(), found_path.edges.len(), "{inside:?}");
+        for e in &inside.edges {
+            let d = e.date.as_deref().unwrap();
+            assert!(*first <= d && d <= *last, "{d} outside {first}..{last}");
+        }
+    }
+    let before_all = windowed(None, Some("1900-01-01"), &mut p.store);
+    assert!(before_all.nodes.is_empty(), "{before_all:?}");
 
     // An organ of no case sees nothing, and the query is still logged.
     let outsider = handler("000000000000000000");

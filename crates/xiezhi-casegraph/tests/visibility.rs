@@ -312,7 +312,7 @@ proptest! {
         }
 
         let got = path(&mut store, CASE_GRAPH, &q, &PathQuery {
-            from: start.clone(), to: end.clone(), max_hops: 6, kinds: Vec::new(),
+            from: start.clone(), to: end.clone(), max_hops: 6, kinds: Vec::new(), since: None, until: None,
         });
         if !o.visible.contains(&start) || !o.visible.contains(&end) {
             prop_assert!(matches!(got, Err(GraphError::NoNode(_))));

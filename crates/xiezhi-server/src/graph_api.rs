@@ -164,7 +164,8 @@ pub fn neighbour_query(q: &BTreeMap<String, Vec<String>>) -> Result<NeighbourQue
     })
 }
 
-/// The path query of `from`, `to`, `kinds`, `max_hops`.
+/// The path query of `from`, `to`, `kinds`, `max_hops`, `since`, `until` (the edge dates; `from`
+/// and `to` are the ends here).
 pub fn path_query(q: &BTreeMap<String, Vec<String>>) -> Result<PathQuery, Problem> {
     let end = |k: &str| {
         first(q, k)
@@ -176,6 +177,8 @@ pub fn path_query(q: &BTreeMap<String, Vec<String>>) -> Result<PathQuery, Proble
         to: end("to")?,
         max_hops: number_of(q, "max_hops", 1..=8, 6)? as u8,
         kinds: kinds_of(q)?,
+        since: day_of(q, "since")?,
+        until: day_of(q, "until")?,
     })
 }
 
@@ -294,7 +297,9 @@ pub async fn graph_neighbours(
     params(("from" = String, Query, description = "起点：person:<uid> 或人员 uid"),
         ("to" = String, Query, description = "终点：person:<uid> 或人员 uid"),
         ("kinds" = Option<String>, Query, description = "只经由这些关系类型（同 neighbours）"),
-        ("max_hops" = Option<u8>, Query, description = "最大跳数 1–8，默认 6")),
+        ("max_hops" = Option<u8>, Query, description = "最大跳数 1–8，默认 6"),
+        ("since" = Option<String>, Query, description = "只经由日期不早于 YYYY-MM-DD 的关系（无日期的关系保留）"),
+        ("until" = Option<String>, Query, description = "只经由日期不晚于 YYYY-MM-DD 的关系")),
     responses((status = 200, body = Object, description = "nodes（自起点至终点依次排列）, edges, explanation_zh"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn graph_path(
@@ -302,7 +307,10 @@ pub async fn graph_path(
     State(state): State<Arc<AppState>>,
     uri: axum::http::Uri,
 ) -> Result<Json<Subgraph>, Problem> {
-    let q = query_multi(uri.query(), &["from", "to", "kinds", "max_hops"])?;
+    let q = query_multi(
+        uri.query(),
+        &["from", "to", "kinds", "max_hops", "since", "until"],
+    )?;
     let query = path_query(&q)?;
     blocking(move || path_for(&state, &caller.principal, &query).map(Json)).await
 }

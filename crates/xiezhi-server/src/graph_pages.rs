@@ -356,6 +356,12 @@ async fn graph(
                     chosen.iter().map(|s| s.to_string()).collect(),
                 );
             }
+            // The chart's date filter holds for the path too.
+            for (key, day) in [("since", &since), ("until", &until)] {
+                if let Some(d) = day {
+                    pq.insert(key.to_string(), vec![d.clone()]);
+                }
+            }
             match path_query(&pq).and_then(|pq| path_for(&state, principal, &pq)) {
                 Ok(s) => path = Some(s),
                 Err(p) if matches!(p.status, 400 | 404) => {

@@ -228,6 +228,8 @@ pub fn cases(action: CasesAction, data: &Path) -> Result<i32> {
                 to: node(&to),
                 max_hops,
                 kinds: Vec::new(),
+                since: None,
+                until: None,
             };
             let s = path(&mut store, CASE_GRAPH, &q, &query)?;
             if json {
