@@ -17,7 +17,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "xiezhi-supervise",
-        &["xiezhi-standard", "xiezhi-store", "xiezhi-ledger"],
+        &[
+            "xiezhi-standard",
+            "xiezhi-store",
+            "xiezhi-ledger",
+            "xiezhi-graph",
+        ],
     ),
     (
         "xiezhi-exchange",
