@@ -593,7 +593,7 @@ impl Predictor {
                 term_of_imprisonment: self.header.term_values[t],
             },
             explanation: Explanation {
-                model: "softmax over character 1-3-gram TF-IDF (learned) + statute graph: 罪状 key terms and interpretation wording of every current charge (statute)",
+                model: "softmax over character 1-3-gram TF-IDF (learned) + statute graph: TF-IDF cosine to the 罪状 and interpretation wording of every current charge (statute)",
                 charges: evidence,
                 statute_matches: matches
                     .iter()
