@@ -295,6 +295,23 @@ pub struct CommunityScore {
     pub groups: usize,
 }
 
+/// Community detection over the whole stored graph, scored against known groups (person node
+/// ids): an evaluation of the method on a province with planted truth, not a query — it reads
+/// no case data and answers for no principal, so it is not ledgered.
+pub fn score_stored<S: Store + ?Sized>(
+    store: &S,
+    graph: &str,
+    groups: &[Vec<String>],
+) -> Result<CommunityScore> {
+    let edges = load(store, graph)?;
+    let proj = project(&edges);
+    let found: Vec<Vec<String>> = detect(&proj)
+        .into_iter()
+        .map(|c| c.into_iter().map(|v| proj.persons[v].clone()).collect())
+        .collect();
+    Ok(score(&found, groups))
+}
+
 /// Scores communities (sets of person keys) against planted groups (the same keys).
 pub fn score(communities: &[Vec<String>], groups: &[Vec<String>]) -> CommunityScore {
     let community_of: HashMap<&str, usize> = communities

@@ -948,6 +948,8 @@ fn demo(data: &Path, cases: usize, seed: u64, keep: bool) -> Result<i32> {
     let card = supervise_cmd::measure(&store, &export, as_of)?;
     supervise_cmd::print_scorecard(&card);
     supervise_cmd::demo_lifecycle(&mut store, today)?;
+    println!("\n案件关系图谱（人员、案件、机构、电话与住址；标识以盲化键存储，查询按权限过滤并记入账本）：");
+    crate::casegraph_cmd::demo(&mut store, &export, &truth, &reports)?;
     let ids: Vec<String> = access_cmd::load_principals(data)?
         .iter()
         .map(|p| p.id().to_string())
