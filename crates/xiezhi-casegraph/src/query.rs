@@ -122,19 +122,18 @@ fn prefetch_layer<S: Store + ?Sized>(gate: &mut Gate<'_, S>, frontier: &[String]
     gate.prefetch(&ends)
 }
 
-/// The neighbours of `query.start` within `query.hops` hops, as `q.principal` may see them.
-pub fn neighbours<S: Store + ?Sized>(
+/// Runs one query through a gate over `store` and appends its ledger entry, whether the query
+/// was answered or refused (the entry names the nodes returned, none for a refusal).
+fn ledgered<S: Store + ?Sized, Q: Serialize>(
     store: &mut S,
     graph: &str,
     q: &QueryContext<'_>,
-    query: &NeighbourQuery,
+    query: &Q,
+    run: impl for<'g> FnOnce(&mut Gate<'g, S>) -> Result<Subgraph>,
 ) -> Result<Subgraph> {
-    if !(1..=3).contains(&query.hops) {
-        return Err(GraphError::BadQuery("跳数须为 1 至 3".into()));
-    }
     let (result, entry) = {
         let mut gate = Gate::new(&*store, graph, q)?;
-        let result = neighbours_in(&mut gate, query);
+        let result = run(&mut gate);
         let (nodes, edges) = match &result {
             Ok(s) => (
                 s.nodes.iter().map(|n| n.id.clone()).collect(),
@@ -147,6 +146,19 @@ pub fn neighbours<S: Store + ?Sized>(
     };
     store.append_events(&[entry])?;
     result
+}
+
+/// The neighbours of `query.start` within `query.hops` hops, as `q.principal` may see them.
+pub fn neighbours<S: Store + ?Sized>(
+    store: &mut S,
+    graph: &str,
+    q: &QueryContext<'_>,
+    query: &NeighbourQuery,
+) -> Result<Subgraph> {
+    if !(1..=3).contains(&query.hops) {
+        return Err(GraphError::BadQuery("跳数须为 1 至 3".into()));
+    }
+    ledgered(store, graph, q, query, |gate| neighbours_in(gate, query))
 }
 
 fn neighbours_in<S: Store + ?Sized>(
@@ -234,21 +246,7 @@ pub fn path<S: Store + ?Sized>(
     if !(1..=8).contains(&query.max_hops) {
         return Err(GraphError::BadQuery("最大跳数须为 1 至 8".into()));
     }
-    let (result, entry) = {
-        let mut gate = Gate::new(&*store, graph, q)?;
-        let result = path_in(&mut gate, query);
-        let (nodes, edges) = match &result {
-            Ok(s) => (
-                s.nodes.iter().map(|n| n.id.clone()).collect(),
-                s.edges.len(),
-            ),
-            Err(_) => (Vec::new(), 0),
-        };
-        let entry = gate.entry(serde_json::to_value(query)?, &nodes, edges)?;
-        (result, entry)
-    };
-    store.append_events(&[entry])?;
-    result
+    ledgered(store, graph, q, query, |gate| path_in(gate, query))
 }
 
 /// Bidirectional breadth-first search: the side with the smaller frontier grows by one layer
