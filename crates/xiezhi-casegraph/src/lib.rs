@@ -15,6 +15,7 @@
 //! Results are plain serialisable structs with Chinese labels, ready for an API.
 
 pub mod analysis;
+pub mod bench;
 pub mod build;
 pub mod gate;
 pub mod query;

@@ -336,6 +336,29 @@ fn planted_co_offending_groups_are_found_and_queried_under_access_rules() {
         .ledger_entries(p.store.ledger_len().unwrap() - 1, 1)
         .unwrap();
     assert!(last[0].body.contains("graph_query"));
+
+    // The benchmark pass: every start answered, a path found to every warm-up target, and each
+    // timed query ledgered.
+    let before = p.store.ledger_len().unwrap();
+    let t = xiezhi_casegraph::bench::time_queries(&mut p.store, CASE_GRAPH, 8).unwrap();
+    let starts = t.khop[0].queries;
+    assert!(starts >= 8, "{t:?}");
+    assert!(
+        t.khop
+            .iter()
+            .all(|h| h.queries == starts && h.mean_nodes > 1.0),
+        "{t:?}"
+    );
+    assert!(t.khop[2].mean_nodes >= t.khop[0].mean_nodes, "{t:?}");
+    assert!(
+        t.path_near.queries > 0 && t.path_near.found == t.path_near.queries,
+        "{t:?}"
+    );
+    assert_eq!(t.path_far.queries, starts);
+    let logged = p.store.ledger_len().unwrap() - before;
+    // Warm-up, three k-hop passes and two path passes, one entry each.
+    let asked = 4 * starts + t.path_near.queries + t.path_far.queries;
+    assert_eq!(logged as usize, asked);
 }
 
 /// With field encryption on, an identifier node is the store's blinded key of the value (the

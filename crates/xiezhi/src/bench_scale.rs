@@ -38,6 +38,10 @@ pub struct Cell {
     pub stats_secs: f64,
     pub stats_groups: usize,
     pub peak_rss_kib: u64,
+    /// The case graph built on the same store, and its link queries as a police case handler
+    /// (`xiezhi_casegraph::bench`): k-hop k = 1, 2, 3 and a path that exists, p50 and p99 each.
+    pub graph_build_secs: f64,
+    pub graph_query_ms: [f64; 8],
 }
 
 impl Cell {
@@ -54,7 +58,7 @@ impl Cell {
     /// One TSV line; [`Cell::from_tsv`] reads it back (the child's answer to the parent).
     fn to_tsv(&self) -> String {
         format!(
-            "{}\t{}\t{}\t{}\t{:.3}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{:.3}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{:.3}\t{}",
             self.cases,
             self.backend,
             self.source_records,
@@ -67,14 +71,24 @@ impl Cell {
             self.supervise_secs,
             self.stats_secs,
             self.stats_groups,
-            self.peak_rss_kib
+            self.peak_rss_kib,
+            self.graph_build_secs,
+            self.graph_query_ms
+                .iter()
+                .map(|m| format!("{m:.3}"))
+                .collect::<Vec<_>>()
+                .join("\t")
         )
     }
 
     fn from_tsv(line: &str) -> Result<Cell> {
         let f: Vec<&str> = line.trim().split('\t').collect();
-        if f.len() != 13 {
-            bail!("bench cell answered `{line}` (expected 13 tab-separated fields)");
+        if f.len() != 22 {
+            bail!("bench cell answered `{line}` (expected 22 tab-separated fields)");
+        }
+        let mut graph_query_ms = [0.0; 8];
+        for (i, v) in graph_query_ms.iter_mut().enumerate() {
+            *v = f[14 + i].parse()?;
         }
         Ok(Cell {
             cases: f[0].parse()?,
@@ -90,11 +104,13 @@ impl Cell {
             stats_secs: f[10].parse()?,
             stats_groups: f[11].parse()?,
             peak_rss_kib: f[12].parse()?,
+            graph_build_secs: f[13].parse()?,
+            graph_query_ms,
         })
     }
 }
 
-const TSV_HEADER: &str = "cases\tbackend\tsource_records\tstandard_records\tingest_s\tdb_bytes\treads\tread_p50_ms\tread_p99_ms\tsupervise_s\tstats_s\tstats_groups\tpeak_rss_kib";
+const TSV_HEADER: &str = "cases\tbackend\tsource_records\tstandard_records\tingest_s\tdb_bytes\treads\tread_p50_ms\tread_p99_ms\tsupervise_s\tstats_s\tstats_groups\tpeak_rss_kib\tgraph_build_s\tk1_p50_ms\tk1_p99_ms\tk2_p50_ms\tk2_p99_ms\tk3_p50_ms\tk3_p99_ms\tpath_p50_ms\tpath_p99_ms";
 
 /// Peak resident set size of this process (VmHWM), in KiB.
 fn peak_rss_kib() -> u64 {
@@ -208,6 +224,9 @@ pub fn cell(
     Ok(0)
 }
 
+/// Start persons of the case-graph queries per cell.
+const GRAPH_QUERIES: usize = 200;
+
 /// With `field_encryption`, the key files live in `work` as in a data directory.
 fn measure(
     export: &Path,
@@ -291,6 +310,28 @@ fn measure(
         bail!("统计 {counted} 件，与案件数 {} 不符", cases.len());
     }
     let stats_groups = st.report.cells.len();
+
+    // The case graph on the same store: its build, then its link queries through the access
+    // gate, as `xiezhi graph cases` and the link chart run them.
+    let t = Instant::now();
+    xiezhi_casegraph::build(&mut *store, xiezhi_casegraph::CASE_GRAPH, &mut |_| {})?;
+    let graph_build_secs = t.elapsed().as_secs_f64();
+    let g = xiezhi_casegraph::bench::time_queries(
+        &mut *store,
+        xiezhi_casegraph::CASE_GRAPH,
+        GRAPH_QUERIES,
+    )?;
+    let [k1, k2, k3] = &g.khop;
+    let graph_query_ms = [
+        k1.p50_ms,
+        k1.p99_ms,
+        k2.p50_ms,
+        k2.p99_ms,
+        k3.p50_ms,
+        k3.p99_ms,
+        g.path_near.p50_ms,
+        g.path_near.p99_ms,
+    ];
     drop(store);
     Ok(Cell {
         cases: cases.len(),
@@ -306,6 +347,8 @@ fn measure(
         stats_secs,
         stats_groups,
         peak_rss_kib: peak_rss_kib(),
+        graph_build_secs,
+        graph_query_ms,
     })
 }
 
@@ -386,15 +429,20 @@ pub fn scale(
     Ok(0)
 }
 
+/// `p50–p99` of a query, in milliseconds.
+fn range(p50: f64, p99: f64) -> String {
+    format!("{p50:.2}–{p99:.2}")
+}
+
 fn markdown(cells: &[Cell]) -> String {
     let mut s = String::from(
-        "| cases | backend | ingest std rec/s | ingest src rec/s | DB bytes/case | case-360 p50 ms | case-360 p99 ms | supervision full s | statistics s | peak RSS MiB |\n\
-         |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| cases | backend | ingest std rec/s | ingest src rec/s | DB bytes/case | case-360 p50 ms | case-360 p99 ms | supervision full s | statistics s | peak RSS MiB | graph build s | k-hop k=1 p50–p99 ms | k=2 | k=3 | path p50–p99 ms |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for c in cells {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.3} | {:.0} |",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.3} | {:.0} | {:.1} | {} | {} | {} | {} |",
             c.cases,
             c.backend,
             c.std_per_sec(),
@@ -404,7 +452,12 @@ fn markdown(cells: &[Cell]) -> String {
             c.read_p99_ms,
             c.supervise_secs,
             c.stats_secs,
-            c.peak_rss_kib as f64 / 1024.0
+            c.peak_rss_kib as f64 / 1024.0,
+            c.graph_build_secs,
+            range(c.graph_query_ms[0], c.graph_query_ms[1]),
+            range(c.graph_query_ms[2], c.graph_query_ms[3]),
+            range(c.graph_query_ms[4], c.graph_query_ms[5]),
+            range(c.graph_query_ms[6], c.graph_query_ms[7]),
         );
     }
     s
@@ -414,7 +467,7 @@ fn markdown(cells: &[Cell]) -> String {
 /// linear growth is "stays flat") or a total (linear growth is "grows with the size").
 type Metric = (&'static str, fn(&Cell) -> f64, bool);
 
-const METRICS: [Metric; 7] = [
+const METRICS: [Metric; 10] = [
     ("ingest std rec/s", Cell::std_per_sec, true),
     ("DB bytes/case", Cell::bytes_per_case, true),
     ("case-360 p50 ms", |c| c.read_p50_ms, true),
@@ -422,6 +475,9 @@ const METRICS: [Metric; 7] = [
     ("supervision full s", |c| c.supervise_secs, false),
     ("statistics s", |c| c.stats_secs, false),
     ("peak RSS MiB", |c| c.peak_rss_kib as f64 / 1024.0, false),
+    ("case graph build s", |c| c.graph_build_secs, false),
+    ("k-hop k=3 p99 ms", |c| c.graph_query_ms[5], true),
+    ("path p99 ms", |c| c.graph_query_ms[7], true),
 ];
 
 /// Per backend and metric, between consecutive sizes: is the growth linear in the number of
@@ -566,6 +622,8 @@ mod tests {
             stats_secs: cases as f64 / 1e5,
             stats_groups: 7,
             peak_rss_kib: 65_536,
+            graph_build_secs: cases as f64 / 1e3,
+            graph_query_ms: [1.0, 2.0, 1.5, 3.0, 4.0, 9.5, 2.0, 5.25],
         }
     }
 

@@ -583,7 +583,8 @@ pub enum BenchWhat {
         seed: u64,
     },
     /// The cost curve: per size a province, per backend ingest, size, case-360 reads,
-    /// supervision, statistics and peak RSS; writes scale.md, scale.tsv and scale.svg
+    /// supervision, statistics, peak RSS, and the case graph's build with its k-hop and path
+    /// queries; writes scale.md, scale.tsv and scale.svg
     Scale {
         /// Province sizes (cases), comma-separated.
         #[arg(long, default_value = "10000,100000,1000000")]
