@@ -7,17 +7,16 @@
 //! ledgered by the case graph's own query path, like the API.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use minijinja::{context, Environment};
+use minijinja::context;
 use serde::Serialize;
 use xiezhi_casegraph::{EdgeKind, EdgeView, NeighbourQuery, NodeKind, NodeView, Subgraph};
 
-use crate::error::Problem;
 use crate::graph_api::{
     day_of, kinds_of, neighbours_for, node_id, number_of, path_for, path_query,
 };
@@ -29,27 +28,8 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/graph", get(graph))
 }
 
-fn env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        for (name, text) in [
-            ("base.html", include_str!("../templates/base.html")),
-            ("graph.html", include_str!("../templates/graph.html")),
-        ] {
-            if let Err(e) = env.add_template(name, text) {
-                eprintln!("模板 {name} 无效: {e}");
-            }
-        }
-        env
-    })
-}
-
 fn render(ctx: minijinja::Value) -> Response {
-    match env().get_template("graph.html").and_then(|t| t.render(ctx)) {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => Problem::internal(&e).into_response(),
-    }
+    crate::ui::render("graph.html", ctx)
 }
 
 /// Node expansions kept on one page at most (each is one more query).

@@ -3,15 +3,14 @@
 //! navigate on, and the explained sentencing path. Same documents as [`crate::law_api`], and
 //! each query is ledgered the same way.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use minijinja::{context, Environment};
+use minijinja::context;
 
-use crate::error::Problem;
 use crate::law_api::{
     article_key, charge_key, date_of, explain, log_query, navigation, query_multi, statute,
 };
@@ -22,28 +21,8 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/law", get(law))
 }
 
-/// The page's own templates: the console's frame and the navigator.
-fn env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        for (name, text) in [
-            ("base.html", include_str!("../templates/base.html")),
-            ("law.html", include_str!("../templates/law.html")),
-        ] {
-            if let Err(e) = env.add_template(name, text) {
-                eprintln!("模板 {name} 无效: {e}");
-            }
-        }
-        env
-    })
-}
-
 fn render(ctx: minijinja::Value) -> Response {
-    match env().get_template("law.html").and_then(|t| t.render(ctx)) {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => Problem::internal(&e).into_response(),
-    }
+    crate::ui::render("law.html", ctx)
 }
 
 /// `/law?charge=盗窃罪&date=…`, `/law?article=264`, `/law?key=threshold:3`; with `amount`

@@ -61,6 +61,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         "review_sample.html",
         include_str!("../templates/review_sample.html"),
     ),
+    ("law.html", include_str!("../templates/law.html")),
+    ("graph.html", include_str!("../templates/graph.html")),
 ];
 
 fn env() -> &'static Environment<'static> {
