@@ -115,6 +115,52 @@ pub struct Ingestor<'s, S: Store> {
     next_source_id: i64,
 }
 
+/// Records mapped and checked ahead of the writer (a bound on memory, not on speed).
+const PREPARED_AHEAD: usize = 4_096;
+
+/// One record read, hashed, mapped and checked: everything that needs neither the resolver
+/// nor the store, so it can run on another thread.
+struct Prepared {
+    line: i64,
+    record_no: i64,
+    sha: String,
+    raw_fields: Vec<(String, String)>,
+    result: Result<Checked, Vec<Issue>>,
+}
+
+fn prepare(plan: &Plan, item: Item, ctx: &ValidationContext) -> Prepared {
+    match item {
+        Item::Record(raw) => {
+            let sha = raw.sha256();
+            let result = check(plan, &raw, ctx);
+            Prepared {
+                line: raw.line,
+                record_no: raw.record_no,
+                sha,
+                raw_fields: raw.fields,
+                result,
+            }
+        }
+        Item::Unreadable(u) => {
+            let sha = hex(&Sha256::digest(
+                u.raw
+                    .iter()
+                    .map(|(_, v)| v.as_str())
+                    .collect::<String>()
+                    .as_bytes(),
+            ));
+            let issue = Issue::error("record", u.rule, None, u.message_zh, u.message_en);
+            Prepared {
+                line: u.line,
+                record_no: u.record_no,
+                sha,
+                raw_fields: u.raw,
+                result: Err(vec![issue]),
+            }
+        }
+    }
+}
+
 fn now() -> String {
     chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string()
 }
@@ -164,131 +210,136 @@ impl<'s, S: Store> Ingestor<'s, S> {
         let mut field_hits: BTreeMap<String, i64> = BTreeMap::new();
         let mut lags = Vec::new();
         let mut batch = Batch::default();
-        for (i, item) in items.into_iter().enumerate() {
-            let id = self.next_source_id;
-            self.next_source_id += 1;
-            report.counts.records_read += 1;
-            let (line, record_no, sha, raw_fields, result) = match item {
-                Item::Record(raw) => {
-                    let sha = raw.sha256();
-                    let result = check(plan, &raw, &ctx);
-                    (raw.line, raw.record_no, sha, raw.fields, result)
-                }
-                Item::Unreadable(u) => {
-                    let sha = hex(&Sha256::digest(
-                        u.raw
-                            .iter()
-                            .map(|(_, v)| v.as_str())
-                            .collect::<String>()
-                            .as_bytes(),
-                    ));
-                    let issue = Issue::error("record", u.rule, None, u.message_zh, u.message_en);
-                    (u.line, u.record_no, sha, u.raw, Err(vec![issue]))
-                }
-            };
-            let duplicate = !seen.insert(sha.clone());
-            let source_row = |outcome| SourceRecordRow {
-                id,
-                source: plan.source.clone(),
-                file: display.to_string(),
-                record_no,
-                line,
-                sha256: sha.clone(),
-                outcome,
-            };
-            let outcome = match result {
-                Ok(checked) => {
-                    batch.source_records.push(source_row(Outcome::Accepted));
-                    report.counts.accepted += 1;
-                    if duplicate {
-                        report.counts.duplicates += 1;
+        // Mapping and validation run one record ahead on a second thread while this one
+        // resolves identities and waits on the store: the two overlap on a multi-core machine,
+        // and records still arrive here in file order, so batches and ids are as before.
+        let (ahead, prepared) = std::sync::mpsc::sync_channel::<Prepared>(PREPARED_AHEAD);
+        let ctx_ref = &ctx;
+        std::thread::scope(|scope| -> Result<(), IngestError> {
+            scope.spawn(move || {
+                for item in items {
+                    // A closed channel means the store failed and the file stops.
+                    if ahead.send(prepare(plan, item, ctx_ref)).is_err() {
+                        break;
                     }
-                    report.standard_records += checked.records.len() as i64;
-                    for r in &checked.records {
-                        for f in r.fields.keys() {
-                            *field_hits
-                                .entry(format!("{}.{f}", r.entity.name()))
-                                .or_default() += 1;
+                }
+            });
+            for (i, p) in prepared.into_iter().enumerate() {
+                let id = self.next_source_id;
+                self.next_source_id += 1;
+                report.counts.records_read += 1;
+                let Prepared {
+                    line,
+                    record_no,
+                    sha,
+                    raw_fields,
+                    result,
+                } = p;
+                let duplicate = !seen.insert(sha.clone());
+                let source_row = |outcome| SourceRecordRow {
+                    id,
+                    source: plan.source.clone(),
+                    file: display.to_string(),
+                    record_no,
+                    line,
+                    sha256: sha.clone(),
+                    outcome,
+                };
+                let outcome = match result {
+                    Ok(checked) => {
+                        batch.source_records.push(source_row(Outcome::Accepted));
+                        report.counts.accepted += 1;
+                        if duplicate {
+                            report.counts.duplicates += 1;
+                        }
+                        report.standard_records += checked.records.len() as i64;
+                        for r in &checked.records {
+                            for f in r.fields.keys() {
+                                *field_hits
+                                    .entry(format!("{}.{f}", r.entity.name()))
+                                    .or_default() += 1;
+                            }
+                        }
+                        if let (Some(as_of), Some(latest)) = (
+                            opts.as_of,
+                            checked
+                                .records
+                                .iter()
+                                .filter_map(Record::reference_date)
+                                .max(),
+                        ) {
+                            lags.push((as_of - latest).num_days());
+                        }
+                        let repairs: Vec<String> = checked
+                            .notes
+                            .iter()
+                            .filter(|n| n.severity == Severity::Repaired)
+                            .map(|n| n.rule.to_string())
+                            .collect();
+                        if !repairs.is_empty() {
+                            report.counts.repaired += 1;
+                        }
+                        for r in &repairs {
+                            *report.repaired_by_rule.entry(r.clone()).or_default() += 1;
+                        }
+                        let (person_uid, case_uid) = self.bind(checked, id, &mut batch);
+                        RecordOutcome {
+                            record_no,
+                            line,
+                            outcome: Outcome::Accepted,
+                            repaired: !repairs.is_empty(),
+                            duplicate,
+                            person_uid,
+                            case_uid,
+                            rules: repairs,
                         }
                     }
-                    if let (Some(as_of), Some(latest)) = (
-                        opts.as_of,
-                        checked
-                            .records
+                    Err(issues) => {
+                        batch.source_records.push(source_row(Outcome::Quarantined));
+                        report.counts.quarantined += 1;
+                        let mut rules: Vec<String> = issues
                             .iter()
-                            .filter_map(Record::reference_date)
-                            .max(),
-                    ) {
-                        lags.push((as_of - latest).num_days());
+                            .filter(|i| i.is_error())
+                            .map(|i| i.rule.to_string())
+                            .collect();
+                        rules.dedup();
+                        for r in &rules {
+                            *report.quarantined_by_rule.entry(r.clone()).or_default() += 1;
+                        }
+                        batch.quarantine.push(QuarantineEntry {
+                            id: 0,
+                            source_record_id: id,
+                            run_id,
+                            source: plan.source.clone(),
+                            file: display.to_string(),
+                            record_no,
+                            line,
+                            raw: raw_fields,
+                            reasons: issues.iter().map(Reason::from).collect(),
+                            status: "open".into(),
+                            resolved_run_id: None,
+                        });
+                        RecordOutcome {
+                            record_no,
+                            line,
+                            outcome: Outcome::Quarantined,
+                            repaired: false,
+                            duplicate,
+                            person_uid: None,
+                            case_uid: None,
+                            rules,
+                        }
                     }
-                    let repairs: Vec<String> = checked
-                        .notes
-                        .iter()
-                        .filter(|n| n.severity == Severity::Repaired)
-                        .map(|n| n.rule.to_string())
-                        .collect();
-                    if !repairs.is_empty() {
-                        report.counts.repaired += 1;
-                    }
-                    for r in &repairs {
-                        *report.repaired_by_rule.entry(r.clone()).or_default() += 1;
-                    }
-                    let (person_uid, case_uid) = self.bind(checked, id, &mut batch);
-                    RecordOutcome {
-                        record_no,
-                        line,
-                        outcome: Outcome::Accepted,
-                        repaired: !repairs.is_empty(),
-                        duplicate,
-                        person_uid,
-                        case_uid,
-                        rules: repairs,
-                    }
+                };
+                report.outcomes.push(outcome);
+                if batch.source_records.len() >= opts.batch_size {
+                    self.store
+                        .write_batch(run_id, &std::mem::take(&mut batch))?;
+                    progress(i + 1, total);
                 }
-                Err(issues) => {
-                    batch.source_records.push(source_row(Outcome::Quarantined));
-                    report.counts.quarantined += 1;
-                    let mut rules: Vec<String> = issues
-                        .iter()
-                        .filter(|i| i.is_error())
-                        .map(|i| i.rule.to_string())
-                        .collect();
-                    rules.dedup();
-                    for r in &rules {
-                        *report.quarantined_by_rule.entry(r.clone()).or_default() += 1;
-                    }
-                    batch.quarantine.push(QuarantineEntry {
-                        id: 0,
-                        source_record_id: id,
-                        run_id,
-                        source: plan.source.clone(),
-                        file: display.to_string(),
-                        record_no,
-                        line,
-                        raw: raw_fields,
-                        reasons: issues.iter().map(Reason::from).collect(),
-                        status: "open".into(),
-                        resolved_run_id: None,
-                    });
-                    RecordOutcome {
-                        record_no,
-                        line,
-                        outcome: Outcome::Quarantined,
-                        repaired: false,
-                        duplicate,
-                        person_uid: None,
-                        case_uid: None,
-                        rules,
-                    }
-                }
-            };
-            report.outcomes.push(outcome);
-            if batch.source_records.len() >= opts.batch_size {
-                self.store
-                    .write_batch(run_id, &std::mem::take(&mut batch))?;
-                progress(i + 1, total);
             }
-        }
+            Ok(())
+        })?;
         if !batch.is_empty() {
             self.store.write_batch(run_id, &batch)?;
         }

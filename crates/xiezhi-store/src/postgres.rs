@@ -7,17 +7,19 @@
 
 mod copy;
 mod layout;
+mod merge;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ::postgres::types::{ToSql, Type};
-use ::postgres::{Client, NoTls, Row, Statement, Transaction};
+use ::postgres::types::Type;
+use ::postgres::{Client, NoTls, Row, Transaction};
 use xiezhi_standard::{Entity, FieldType, Record, Value};
 
 pub use self::copy::CopyFormat;
 use self::copy::{copy_rows, Col};
 pub use self::layout::{Layout, HASH_PARTITIONS};
+use self::merge::MergeState;
 use crate::content::{content_sha256, Cell};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, WrappedKey};
 use crate::sealing::{open_text, seal_text};
@@ -351,57 +353,16 @@ impl PgStore {
     }
 }
 
-/// The statement that merges a row into the stored one with the same uid (`$1`… are uid,
-/// [case_uid, person_uid,] fields, lineage, run_id): stored values are kept, gaps filled, each
-/// field keeps its first lineage (stored keys win) and the version goes up. It returns the
-/// stored row, whose hash the ledger entry commits to. New rows go in by `COPY` instead.
-fn merge_sql(entity: Entity) -> String {
-    let t = table(entity);
-    let cols = crate::write_columns(entity);
-    let updates: Vec<String> = cols[1..]
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if c == "case_uid" {
-                // `''` is the case of a row without one (see `layout`).
-                format!("case_uid = COALESCE(NULLIF(case_uid, ''), ${}, '')", i + 2)
-            } else {
-                format!("{c} = COALESCE({c}, ${})", i + 2)
-            }
-        })
-        .collect();
-    let n = cols.len();
-    let new = format!("${}::TEXT::JSON", n + 1);
-    // SQLite's `json_patch(new, lineage)` to the byte, so merged rows hash alike: the new
-    // keys in their order with stored values winning, then the stored-only keys in stored
-    // order. JSON (not JSONB) keeps the stored key order.
-    let lineage = format!(
-        "COALESCE((SELECT '{{' || string_agg(to_json(k)::TEXT || ':' || v, ',' ORDER BY o) || '}}' FROM (\
-         SELECT n.key AS k, COALESCE(s.value::TEXT, n.value::TEXT) AS v, n.ord AS o \
-         FROM json_each({new}) WITH ORDINALITY n(key, value, ord) LEFT JOIN json_each(lineage::JSON) s ON s.key = n.key \
-         UNION ALL SELECT s.key, s.value::TEXT, 1000000 + s.ord \
-         FROM json_each(lineage::JSON) WITH ORDINALITY s(key, value, ord) \
-         WHERE NOT EXISTS (SELECT 1 FROM json_each({new}) n WHERE n.key = s.key)) merged), '{{}}')"
-    );
-    format!(
-        "UPDATE {t} SET {}, lineage = {lineage}, run_id = ${}, version = version + 1 WHERE uid = $1 RETURNING *",
-        updates.join(", "),
-        n + 2
-    )
-}
-
 /// A value of a row being written, owned.
+#[derive(Clone)]
 enum Owned {
     Text(Option<String>),
     Int(Option<i64>),
 }
 
 impl Owned {
-    fn sql(&self) -> &(dyn ToSql + Sync) {
-        match self {
-            Owned::Text(v) => v,
-            Owned::Int(v) => v,
-        }
+    fn is_null(&self) -> bool {
+        matches!(self, Owned::Text(None) | Owned::Int(None))
     }
 
     fn col(&self) -> Col<'_> {
@@ -797,13 +758,23 @@ impl Store for PgStore {
                 .or_default()
                 .push(row.uid.as_str());
         }
-        let mut stored_uids: HashSet<(Entity, String)> = HashSet::new();
+        // The stored rows this batch merges onto, locked until it commits.
+        let mut merged: HashMap<(Entity, &str), MergeState> = HashMap::new();
         for (entity, list) in &uids {
             let rows = tx.query(
-                &format!("SELECT uid FROM {} WHERE uid = ANY($1)", table(*entity)),
+                &format!(
+                    "SELECT * FROM {} WHERE uid = ANY($1) FOR UPDATE",
+                    table(*entity)
+                ),
                 &[list],
             )?;
-            stored_uids.extend(rows.iter().map(|r| (*entity, r.get::<_, String>(0))));
+            for r in &rows {
+                let uid: String = r.try_get("uid")?;
+                let Some(at) = list.iter().find(|u| **u == uid) else {
+                    continue;
+                };
+                merged.insert((*entity, at), MergeState::from_stored(codec, *entity, r)?);
+            }
         }
         let mut seen: HashSet<(Entity, &str)> = HashSet::new();
         let mut values = Vec::with_capacity(batch.entities.len());
@@ -815,7 +786,7 @@ impl Store for PgStore {
             bound.push(bound_values(codec, entity, &plain)?);
             values.push(plain);
             fresh.push(
-                !stored_uids.contains(&(entity, row.uid.clone()))
+                !merged.contains_key(&(entity, row.uid.as_str()))
                     && seen.insert((entity, row.uid.as_str())),
             );
         }
@@ -856,23 +827,57 @@ impl Store for PgStore {
                 results[i] = Some((1, content_sha256(*entity, &names, cells)));
             }
         }
-        let mut merges: BTreeMap<Entity, Statement> = BTreeMap::new();
+        // The merges, in batch order, in memory; each step's version and hash go to the
+        // ledger, and each merged row's last state is written once per entity.
+        let mut occurrences: HashMap<(Entity, &str), usize> = HashMap::new();
+        for row in &batch.entities {
+            *occurrences
+                .entry((row.record.entity, row.uid.as_str()))
+                .or_default() += 1;
+        }
+        let mut order: Vec<(Entity, &str)> = Vec::new();
+        let mut ordered: HashSet<(Entity, &str)> = HashSet::new();
+        let mut names_of: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
         for (i, row) in batch.entities.iter().enumerate() {
+            let entity = row.record.entity;
+            let key = (entity, row.uid.as_str());
             if fresh[i] {
+                if occurrences[&key] > 1 {
+                    merged.insert(key, MergeState::fresh(&values[i]));
+                }
                 continue;
             }
-            let entity = row.record.entity;
-            let stmt = match merges.entry(entity) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(tx.prepare(&merge_sql(entity))?)
-                }
-            };
-            let params: Vec<&(dyn ToSql + Sync)> = bound[i].iter().map(Owned::sql).collect();
-            let stored = tx.query_one(stmt, &params)?;
-            let version: i64 = stored.try_get("version")?;
-            let (_, content) = row_hash(codec, entity, &stored)?;
-            results[i] = Some((version, content));
+            let state = merged.get_mut(&key).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "row `{}` of {} is neither new nor stored",
+                    row.uid,
+                    entity.name()
+                ))
+            })?;
+            state.merge(&values[i])?;
+            let names = names_of.entry(entity).or_insert_with(|| {
+                let mut names = crate::write_columns(entity);
+                names.extend(["lineage".into(), "run_id".into(), "version".into()]);
+                names
+            });
+            let version = Owned::Int(Some(state.version));
+            let cells = state
+                .values
+                .iter()
+                .chain(std::iter::once(&version))
+                .map(Owned::cell);
+            results[i] = Some((state.version, content_sha256(entity, names, cells)));
+            if ordered.insert(key) {
+                order.push(key);
+            }
+        }
+        for entity in uids.keys() {
+            let rows: Vec<&MergeState> = order
+                .iter()
+                .filter(|(e, _)| e == entity)
+                .map(|k| &merged[k])
+                .collect();
+            merge::write_merged(&mut tx, codec, *entity, &rows)?;
         }
         let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
         for (row, result) in batch.entities.iter().zip(results) {
