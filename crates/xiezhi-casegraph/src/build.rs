@@ -7,7 +7,7 @@
 //! engine: the tables it writes hold uids, organ codes, codes and blinded keys only, and every
 //! read of them goes through [`crate::gate`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -271,8 +271,16 @@ pub fn build<S: Store + ?Sized>(
                 ("case_person", &l.uid, lineage(l, "role")),
             );
         }
+        let mut links: HashMap<String, Vec<(xiezhi_store::LinkRow, String)>> = HashMap::new();
+        for (link, source) in store.links_with_source(Entity::Person, &new_persons)? {
+            links
+                .entry(link.uid.clone())
+                .or_default()
+                .push((link, source));
+        }
         for person in store.get_many(Entity::Person, &new_persons)? {
-            person_edges(store, &blinder, &person, &mut b, &mut seen, &mut stats)?;
+            let links = links.remove(&person.uid).unwrap_or_default();
+            person_edges(links, &blinder, &person, &mut b, &mut seen, &mut stats)?;
         }
         seq = b.seq;
         stats.nodes += b.nodes.len() as u64;
@@ -314,8 +322,9 @@ fn identifier_node(id: &str, kind: NodeKind) -> GraphNode {
 }
 
 /// A person's node, identifiers and department records.
-fn person_edges<S: Store + ?Sized>(
-    store: &S,
+/// `links`: the person's entity-resolution links, oldest first, with each record's source.
+fn person_edges(
+    links: Vec<(xiezhi_store::LinkRow, String)>,
     blinder: &KeyBlinder,
     person: &StoredEntity,
     b: &mut Block,
@@ -366,13 +375,8 @@ fn person_edges<S: Store + ?Sized>(
     // Same person across departments: the first record of each department that entity
     // resolution bound to this person, when more than one department has one.
     let mut first: BTreeMap<String, xiezhi_store::LinkRow> = BTreeMap::new();
-    for link in store.links_of(Entity::Person, &person.uid)? {
-        let Some(rec) = store.source_record(link.source_record_id)? else {
-            continue;
-        };
-        first
-            .entry(department(&rec.source).to_string())
-            .or_insert(link);
+    for (link, source) in links {
+        first.entry(department(&source).to_string()).or_insert(link);
     }
     if first.len() > 1 {
         for (dept, link) in first {

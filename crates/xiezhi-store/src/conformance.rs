@@ -320,6 +320,66 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     workflow_items_change_with_their_entries(&mut make());
     batch_workflow_items_commit_with_the_batch(&mut make());
     graphs_are_replaced_whole_and_read_by_node(&mut make());
+    a_node_written_twice_in_one_call_keeps_its_last_version(&mut make());
+    links_with_source_are_the_links_with_their_records_source(&mut make());
+}
+
+/// Within one `graph_write`, a later version of a node replaces the earlier one, as writes
+/// in sequence would.
+fn a_node_written_twice_in_one_call_keeps_its_last_version<S: Store>(store: &mut S) {
+    let node = |kind: &str, record: i64| GraphNode {
+        node: "person:P1".into(),
+        kind: kind.into(),
+        key: "P1".into(),
+        case_uid: None,
+        source_record_id: Some(record),
+    };
+    store
+        .graph_write("g", &[node("person", 1), node("suspect", 2)], &[])
+        .expect("write");
+    let got = store
+        .graph_nodes("g", &["person:P1".into()])
+        .expect("nodes");
+    assert_eq!(got, [node("suspect", 2)]);
+}
+
+/// The batched link read gives what `links_of` and `source_record` give one by one, in the
+/// same order, for every person and none for an unknown uid.
+fn links_with_source_are_the_links_with_their_records_source<S: Store>(store: &mut S) {
+    write_mixed(store);
+    let persons = store.uids(Entity::Person, "", 100).expect("uids");
+    assert!(!persons.is_empty(), "write_mixed stores persons");
+    let mut asked = persons.clone();
+    asked.push("P-none".into());
+    let got: Vec<(String, i64, String, String)> = store
+        .links_with_source(Entity::Person, &asked)
+        .expect("links")
+        .into_iter()
+        .map(|(l, source)| (l.uid, l.source_record_id, l.rule, source))
+        .collect();
+    let mut want = Vec::new();
+    for p in &persons {
+        for l in store.links_of(Entity::Person, p).expect("links_of") {
+            let source = store
+                .source_record(l.source_record_id)
+                .expect("record")
+                .expect("the link's record")
+                .source;
+            want.push((l.uid, l.source_record_id, l.rule, source));
+        }
+    }
+    want.sort();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert!(!want.is_empty(), "persons have links");
+    assert_eq!(sorted, want);
+    // Oldest first within each person.
+    for p in &persons {
+        let ids: Vec<i64> = got.iter().filter(|g| &g.0 == p).map(|g| g.1).collect();
+        let mut in_order = ids.clone();
+        in_order.sort_unstable();
+        assert_eq!(ids, in_order, "links of {p} oldest first");
+    }
 }
 
 /// A graph filled in batches under a staging name replaces the published graph in one step

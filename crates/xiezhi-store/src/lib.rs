@@ -480,6 +480,20 @@ pub trait Store {
     fn link_counts(&self) -> Result<Vec<(String, String, i64)>>;
     /// Links of one entity, oldest first.
     fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>>;
+    /// The links of several entities at once, oldest first, each with the source (department
+    /// system) of its record: who first gave each person, for the case graph. The default
+    /// reads entity by entity and record by record; a backend may join in one query.
+    fn links_with_source(&self, entity: Entity, uids: &[String]) -> Result<Vec<(LinkRow, String)>> {
+        let mut out = Vec::new();
+        for uid in uids {
+            for link in self.links_of(entity, uid)? {
+                if let Some(rec) = self.source_record(link.source_record_id)? {
+                    out.push((link, rec.source));
+                }
+            }
+        }
+        Ok(out)
+    }
     /// Quarantine entries, optionally of one status, oldest first.
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>>;
     fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>>;

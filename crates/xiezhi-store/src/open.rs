@@ -258,6 +258,9 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>> {
         (**self).links_of(entity, uid)
     }
+    fn links_with_source(&self, entity: Entity, uids: &[String]) -> Result<Vec<(LinkRow, String)>> {
+        (**self).links_with_source(entity, uids)
+    }
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
         (**self).quarantine_list(status, limit)
     }

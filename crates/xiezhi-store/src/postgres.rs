@@ -1334,6 +1334,41 @@ impl Store for PgStore {
         })
     }
 
+    fn links_with_source(&self, entity: Entity, uids: &[String]) -> Result<Vec<(LinkRow, String)>> {
+        self.reading(|| {
+            let rows = self.client.borrow_mut().query(
+                "SELECT l.uid, l.source_record_id, l.rule, l.detail, s.source FROM entity_link l \
+                 JOIN source_record s ON s.id = l.source_record_id \
+                 WHERE l.entity = $1 AND l.uid = ANY($2) ORDER BY l.id",
+                &[&entity.name(), &uids],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let uid: String = r.get(0);
+                    let source_record_id: i64 = r.get(1);
+                    let row = format!("{source_record_id}|{}|{uid}", entity.name());
+                    let detail = open_text(
+                        self.codec.get().as_deref(),
+                        "entity_link",
+                        "detail",
+                        &row,
+                        r.get(3),
+                    )?;
+                    Ok((
+                        LinkRow {
+                            entity,
+                            uid,
+                            source_record_id,
+                            rule: r.get(2),
+                            detail,
+                        },
+                        r.get(4),
+                    ))
+                })
+                .collect()
+        })
+    }
+
     fn quarantine_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
         self.reading(|| {
             let sql = format!(
@@ -1633,51 +1668,72 @@ impl Store for PgStore {
     }
 
     fn graph_write(&mut self, graph: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> Result<()> {
+        // One upsert for the nodes and one COPY for the edges: a statement per row made a
+        // case graph build a round trip per node and per edge.
+        let format = self.copy_format;
         let mut tx = self.client.get_mut().transaction()?;
-        let node = tx.prepare(
-            "INSERT INTO graph_node (graph, node, kind, key, case_uid, source_record_id) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (graph, node) DO UPDATE SET \
-             kind = excluded.kind, key = excluded.key, case_uid = excluded.case_uid, \
-             source_record_id = excluded.source_record_id",
-        )?;
-        for n in nodes {
+        // A node written twice in one call keeps its last version, as row-by-row upserts did
+        // (one upsert statement may not touch a row twice).
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            last.insert(n.node.as_str(), i);
+        }
+        let kept: Vec<&GraphNode> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| last[n.node.as_str()] == *i)
+            .map(|(_, n)| n)
+            .collect();
+        if !kept.is_empty() {
+            let node: Vec<&str> = kept.iter().map(|n| n.node.as_str()).collect();
+            let kind: Vec<&str> = kept.iter().map(|n| n.kind.as_str()).collect();
+            let key: Vec<&str> = kept.iter().map(|n| n.key.as_str()).collect();
+            let case: Vec<Option<&str>> = kept.iter().map(|n| n.case_uid.as_deref()).collect();
+            let record: Vec<Option<i64>> = kept.iter().map(|n| n.source_record_id).collect();
             tx.execute(
-                &node,
-                &[
-                    &graph,
-                    &n.node,
-                    &n.kind,
-                    &n.key,
-                    &n.case_uid,
-                    &n.source_record_id,
-                ],
+                "INSERT INTO graph_node (graph, node, kind, key, case_uid, source_record_id) \
+                 SELECT $1, * FROM UNNEST($2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BIGINT[]) \
+                 ON CONFLICT (graph, node) DO UPDATE SET \
+                 kind = excluded.kind, key = excluded.key, case_uid = excluded.case_uid, \
+                 source_record_id = excluded.source_record_id",
+                &[&graph, &node, &kind, &key, &case, &record],
             )?;
         }
-        let edge = tx.prepare(
-            "INSERT INTO graph_edge (graph, seq, from_node, to_node, kind, date, case_uid, field, \
-             detail, source_entity, source_uid, source_record_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        copy_rows(
+            &mut tx,
+            format,
+            "graph_edge",
+            &[
+                "graph",
+                "seq",
+                "from_node",
+                "to_node",
+                "kind",
+                "date",
+                "case_uid",
+                "field",
+                "detail",
+                "source_entity",
+                "source_uid",
+                "source_record_id",
+            ],
+            edges.iter().map(|e| {
+                vec![
+                    Col::Text(Some(graph)),
+                    Col::Int(Some(e.seq)),
+                    Col::Text(Some(&e.from)),
+                    Col::Text(Some(&e.to)),
+                    Col::Text(Some(&e.kind)),
+                    Col::Text(e.date.as_deref()),
+                    Col::Text(Some(e.case_uid.as_deref().unwrap_or(""))),
+                    Col::Text(e.field.as_deref()),
+                    Col::Text(e.detail.as_deref()),
+                    Col::Text(e.source_entity.as_deref()),
+                    Col::Text(e.source_uid.as_deref()),
+                    Col::Int(e.source_record_id),
+                ]
+            }),
         )?;
-        for e in edges {
-            let case = e.case_uid.as_deref().unwrap_or("");
-            tx.execute(
-                &edge,
-                &[
-                    &graph,
-                    &e.seq,
-                    &e.from,
-                    &e.to,
-                    &e.kind,
-                    &e.date,
-                    &case,
-                    &e.field,
-                    &e.detail,
-                    &e.source_entity,
-                    &e.source_uid,
-                    &e.source_record_id,
-                ],
-            )?;
-        }
         tx.commit()?;
         Ok(())
     }
