@@ -631,6 +631,32 @@ fn workflow_items_change_with_their_entries<S: Store>(store: &mut S) {
     );
     let last = store.ledger_entries(4, 1).expect("entries");
     assert!(last[0].body.contains("\"step\":5"), "{}", last[0].body);
+    // One item twice in a batch (the later state stays), and an item without an entry.
+    let again = |id: &str, body: &str, events: Vec<LedgerEvent>| WorkflowWrite {
+        kind: "risk".into(),
+        id: id.into(),
+        body: body.into(),
+        events,
+    };
+    store
+        .put_workflow_items(&[
+            again("K3", "{\"n\":30}", vec![step(6), step(7)]),
+            again("K9", "{}", vec![]),
+            again("K3", "{\"n\":31}", vec![step(8)]),
+        ])
+        .expect("batch with a repeated item");
+    assert_eq!(
+        store.workflow_item("risk", "K3").expect("get").as_deref(),
+        Some("{\"n\":31}")
+    );
+    assert_eq!(store.workflow_items("risk").expect("list").len(), 4);
+    assert_eq!(store.ledger_len().expect("len"), 8);
+    let tail = store.ledger_entries(5, 3).expect("entries");
+    let steps: Vec<bool> = (6..9)
+        .zip(&tail)
+        .map(|(n, e)| e.body.contains(&format!("\"step\":{n}")))
+        .collect();
+    assert_eq!(steps, [true, true, true], "entries in write order");
 }
 
 fn every_write_has_its_ledger_entry<S: Store>(store: &mut S) {

@@ -1667,6 +1667,48 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn put_workflow_items(&mut self, writes: &[WorkflowWrite]) -> Result<()> {
+        // One transaction, one COPY of every entry and one upsert: a transaction (and a
+        // commit to disk) per item made a full supervision run wait on thousands of syncs.
+        let format = self.copy_format;
+        let mut tx = self.client.get_mut().transaction()?;
+        tx.batch_execute("LOCK TABLE ledger_entry IN SHARE ROW EXCLUSIVE MODE")?;
+        let mut seq: Option<i64> = tx
+            .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
+            .get(0);
+        // Each item records the last entry written up to and including its own, as writing
+        // them one after another would.
+        let mut latest: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut updated = Vec::with_capacity(writes.len());
+        let mut events = Vec::new();
+        for (i, w) in writes.iter().enumerate() {
+            if !w.events.is_empty() {
+                seq = Some(seq.map_or(0, |s| s + 1) + w.events.len() as i64 - 1);
+            }
+            events.extend(w.events.iter().cloned());
+            updated.push(seq);
+            latest.insert((w.kind.as_str(), w.id.as_str()), i);
+        }
+        append_in_tx(&mut tx, format, events)?;
+        let kept: Vec<usize> = (0..writes.len())
+            .filter(|&i| latest[&(writes[i].kind.as_str(), writes[i].id.as_str())] == i)
+            .collect();
+        if !kept.is_empty() {
+            let kind: Vec<&str> = kept.iter().map(|&i| writes[i].kind.as_str()).collect();
+            let id: Vec<&str> = kept.iter().map(|&i| writes[i].id.as_str()).collect();
+            let body: Vec<&str> = kept.iter().map(|&i| writes[i].body.as_str()).collect();
+            let seqs: Vec<Option<i64>> = kept.iter().map(|&i| updated[i]).collect();
+            tx.execute(
+                "INSERT INTO workflow_item (kind, id, body, updated_seq) \
+                 SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[]) \
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_seq = excluded.updated_seq",
+                &[&kind, &id, &body, &seqs],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn graph_write(&mut self, graph: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> Result<()> {
         // One upsert for the nodes and one COPY for the edges: a statement per row made a
         // case graph build a round trip per node and per edge.
