@@ -224,7 +224,29 @@ pub(crate) fn gather<S: Store + ?Sized>(
     let Some(case) = store.get(Entity::Case, case_uid)? else {
         return Ok(None);
     };
-    let links = store.rows_of_case(Entity::CasePerson, case_uid)?;
+    // Every section of the case in one read where the backend can (a round trip each
+    // otherwise): the links first, then the rest.
+    let mut sections = store
+        .rows_of_case_each(
+            case_uid,
+            &[
+                Entity::CasePerson,
+                Entity::Event,
+                Entity::Document,
+                Entity::Evidence,
+                Entity::Sentence,
+                Entity::Execution,
+                Entity::CorrectionSubject,
+                Entity::CorrectionEvent,
+                Entity::LocationFix,
+                Entity::Fence,
+                Entity::Petition,
+                Entity::LegalAid,
+                Entity::SentencingProposal,
+            ],
+        )?
+        .into_iter();
+    let links = sections.next().map(|(_, rows)| rows).unwrap_or_default();
     let mut person_uids: Vec<String> = Vec::new();
     for l in &links {
         if let Some(p) = &l.person_uid {
@@ -241,22 +263,7 @@ pub(crate) fn gather<S: Store + ?Sized>(
         (Entity::Person, persons),
         (Entity::CasePerson, links),
     ];
-    for e in [
-        Entity::Event,
-        Entity::Document,
-        Entity::Evidence,
-        Entity::Sentence,
-        Entity::Execution,
-        Entity::CorrectionSubject,
-        Entity::CorrectionEvent,
-        Entity::LocationFix,
-        Entity::Fence,
-        Entity::Petition,
-        Entity::LegalAid,
-        Entity::SentencingProposal,
-    ] {
-        rows.push((e, store.rows_of_case(e, case_uid)?));
-    }
+    rows.extend(sections);
 
     let mut orgs: Vec<String> = Vec::new();
     let mut push = |o: Option<String>| {

@@ -322,6 +322,33 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     graphs_are_replaced_whole_and_read_by_node(&mut make());
     a_node_written_twice_in_one_call_keeps_its_last_version(&mut make());
     links_with_source_are_the_links_with_their_records_source(&mut make());
+    a_cases_rows_read_together_are_its_rows_read_one_by_one(&mut make());
+}
+
+/// `rows_of_case_each` gives, entity by entity and in the order asked, what `rows_of_case`
+/// gives (values, lineage, case and person); a non-dependent entity and an unknown case give
+/// nothing.
+fn a_cases_rows_read_together_are_its_rows_read_one_by_one<S: Store>(store: &mut S) {
+    write_mixed(store);
+    let cases = store.uids(Entity::Case, "", 100).expect("uids");
+    assert!(!cases.is_empty());
+    let mut asked: Vec<Entity> = Entity::ALL.to_vec();
+    asked.reverse();
+    let mut seen_rows = 0;
+    for case in cases.iter().map(String::as_str).chain(["C-none"]) {
+        let together = store.rows_of_case_each(case, &asked).expect("together");
+        assert_eq!(
+            together.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
+            asked,
+            "one section per entity asked, in order"
+        );
+        for (entity, rows) in together {
+            let alone = store.rows_of_case(entity, case).expect("alone");
+            assert_eq!(rows, alone, "{} of {case}", entity.name());
+            seen_rows += rows.len();
+        }
+    }
+    assert!(seen_rows > 0, "write_mixed stores dependent rows");
 }
 
 /// Within one `graph_write`, a later version of a node replaces the earlier one, as writes

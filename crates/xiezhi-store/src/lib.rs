@@ -449,6 +449,19 @@ pub trait Store {
     fn uids(&self, entity: Entity, after: &str, limit: usize) -> Result<Vec<String>>;
     /// Every stored row of a dependent entity that belongs to a case, by uid.
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>>;
+    /// The rows of several dependent entities of one case, each entity's rows by uid, in the
+    /// order of `entities`: a case read needs a dozen of them. The default reads entity by
+    /// entity; a backend may read them in one round trip.
+    fn rows_of_case_each(
+        &self,
+        case_uid: &str,
+        entities: &[Entity],
+    ) -> Result<Vec<(Entity, Vec<StoredEntity>)>> {
+        entities
+            .iter()
+            .map(|&e| Ok((e, self.rows_of_case(e, case_uid)?)))
+            .collect()
+    }
     /// The rows of an entity for many cases at once (for [`Entity::Case`], the cases
     /// themselves), ordered by case. Readers of every case (the supervision engine) pass
     /// blocks of neighbouring case uids. The default reads case by case; a backend may read

@@ -255,6 +255,13 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn link_counts(&self) -> Result<Vec<(String, String, i64)>> {
         (**self).link_counts()
     }
+    fn rows_of_case_each(
+        &self,
+        case_uid: &str,
+        entities: &[Entity],
+    ) -> Result<Vec<(Entity, Vec<StoredEntity>)>> {
+        (**self).rows_of_case_each(case_uid, entities)
+    }
     fn links_of(&self, entity: Entity, uid: &str) -> Result<Vec<LinkRow>> {
         (**self).links_of(entity, uid)
     }

@@ -1249,6 +1249,56 @@ impl Store for PgStore {
         })
     }
 
+    fn rows_of_case_each(
+        &self,
+        case_uid: &str,
+        entities: &[Entity],
+    ) -> Result<Vec<(Entity, Vec<StoredEntity>)>> {
+        self.reading(|| {
+            let mut out: Vec<(Entity, Vec<StoredEntity>)> =
+                entities.iter().map(|&e| (e, Vec::new())).collect();
+            let asked: Vec<(usize, Entity)> = entities
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|(_, e)| e.is_dependent())
+                .collect();
+            if asked.is_empty() || case_uid.is_empty() {
+                return Ok(out);
+            }
+            // One statement for every entity: each branch gives its fields as one JSON array,
+            // so the branches share a row type.
+            let branches: Vec<String> = asked
+                .iter()
+                .map(|(at, e)| {
+                    let fields: Vec<&str> = e.fields().iter().map(|f| f.name).collect();
+                    format!(
+                        "SELECT {at}::INT AS at, uid, lineage, NULLIF(case_uid, '') AS case_uid, person_uid, \
+                         json_build_array({})::TEXT AS fields FROM {} WHERE case_uid = $1",
+                        fields.join(", "),
+                        table(*e)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "SELECT * FROM ({}) sections ORDER BY at, uid COLLATE \"C\"",
+                branches.join(" UNION ALL ")
+            );
+            let rows = self.client.borrow_mut().query(&sql, &[&case_uid])?;
+            let codec = self.codec.get();
+            for r in &rows {
+                let at: i32 = r.try_get(0)?;
+                let slot = usize::try_from(at)
+                    .ok()
+                    .and_then(|at| out.get_mut(at))
+                    .ok_or_else(|| StoreError::Corrupt(format!("branch {at} was not asked")))?;
+                let row = decode_json_fields(codec.as_deref(), slot.0, r)?;
+                slot.1.push(row);
+            }
+            Ok(out)
+        })
+    }
+
     fn rows_of_cases(&self, entity: Entity, cases: &[String]) -> Result<Vec<StoredEntity>> {
         self.reading(|| {
             let key = match entity {
@@ -2293,6 +2343,88 @@ fn entity_columns(entity: Entity) -> (Vec<&'static str>, usize) {
     let first_field = cols.len();
     cols.extend(entity.fields().iter().map(|f| f.name));
     (cols, first_field)
+}
+
+/// A row of [`Store::rows_of_case_each`] (`at, uid, lineage, case_uid, person_uid, fields`
+/// with the fields as a JSON array in field order) back into a stored entity: the same values
+/// [`decode_entity`] gives.
+fn decode_json_fields(
+    codec: Option<&FieldCodec>,
+    entity: Entity,
+    r: &postgres::Row,
+) -> Result<StoredEntity> {
+    let uid: String = r.try_get(1)?;
+    let t = table(entity);
+    let text: String = r.try_get(5)?;
+    let values: Vec<serde_json::Value> = serde_json::from_str(&text)?;
+    let fields = entity.fields();
+    if values.len() != fields.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{t} row {uid}: {} values for {} fields",
+            values.len(),
+            fields.len()
+        )));
+    }
+    let mut record = Record::new(entity);
+    for (f, v) in fields.iter().zip(values) {
+        let number = |n: i64| match f.ty {
+            FieldType::Money => Value::Money(n),
+            _ => Value::Int(n),
+        };
+        let value = match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::Number(n) if !is_text_column(entity, f) => {
+                Some(number(n.as_i64().ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "{t}.{} row {uid}: `{n}` is not an integer",
+                        f.name
+                    ))
+                })?))
+            }
+            serde_json::Value::String(s) if is_text_column(entity, f) => {
+                let s = if crate::fieldcrypt::is_sealed_field(entity, f.name) {
+                    open_text(codec, &t, f.name, &uid, s)?
+                } else {
+                    s
+                };
+                Some(if is_int(f.ty) {
+                    number(s.parse().map_err(|_| {
+                        StoreError::Corrupt(format!(
+                            "{t}.{} row {uid}: `{s}` is not a number",
+                            f.name
+                        ))
+                    })?)
+                } else {
+                    Value::from_canonical(f.ty, &s).ok_or_else(|| {
+                        StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
+                    })?
+                })
+            }
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "{t}.{} row {uid}: unexpected {other}",
+                    f.name
+                )))
+            }
+        };
+        if let Some(v) = value {
+            record.fields.insert(f.name, v);
+        }
+    }
+    let lineage_text: String = r.try_get(2)?;
+    let lineage_json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&lineage_text)?;
+    let lineage = lineage_json
+        .into_iter()
+        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+        .collect();
+    Ok(StoredEntity {
+        uid,
+        case_uid: r.try_get(3)?,
+        person_uid: r.try_get(4)?,
+        record,
+        lineage,
+    })
 }
 
 /// One row read with [`entity_columns`] back into a stored entity.
