@@ -73,6 +73,9 @@ pub struct PgStore {
     copy_format: CopyFormat,
     /// Field encryption, once enabled: seals L3/L4 columns on write, opens them on read.
     codec: CodecSlot,
+    /// Prepared read statements by their text: a case read's one large statement is planned
+    /// once per connection, not once per read.
+    prepared: RefCell<HashMap<String, ::postgres::Statement>>,
 }
 
 impl crate::fieldcrypt::KeyTable for Client {
@@ -219,6 +222,7 @@ impl PgStore {
             layout: layout.unwrap_or(Layout::Plain),
             copy_format: CopyFormat::Binary,
             codec: CodecSlot::default(),
+            prepared: RefCell::default(),
         };
         store.migrate()?;
         let stored: String = store
@@ -249,6 +253,19 @@ impl PgStore {
 
     /// Runs a read; when it meets a value under a data key this connection has not loaded
     /// (another process rotated the keys), reloads the stored keys once and runs it again.
+    /// The prepared statement of a read, prepared on first use: a case read runs a dozen of
+    /// these, and planning each anew (every event partition, say) cost as much as running it.
+    fn statement(&self, sql: &str) -> Result<::postgres::Statement> {
+        if let Some(stmt) = self.prepared.borrow().get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.client.borrow_mut().prepare(sql)?;
+        self.prepared
+            .borrow_mut()
+            .insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
     fn reading<T>(&self, read: impl Fn() -> Result<T>) -> Result<T> {
         match read() {
             Err(StoreError::FieldCrypt(e)) if crate::fieldcrypt::is_missing_key(&e) => {
@@ -1197,7 +1214,8 @@ impl Store for PgStore {
                 cols.join(", "),
                 table(entity)
             );
-            let Some(r) = self.client.borrow_mut().query_opt(&sql, &[&uid])? else {
+            let stmt = self.statement(&sql)?;
+            let Some(r) = self.client.borrow_mut().query_opt(&stmt, &[&uid])? else {
                 return Ok(None);
             };
             decode_entity(self.codec.get().as_deref(), entity, &r, first_field).map(Some)
@@ -1212,9 +1230,10 @@ impl Store for PgStore {
                 cols.join(", "),
                 table(entity)
             );
+            let stmt = self.statement(&sql)?;
             let mut out = Vec::with_capacity(uids.len());
             for block in uids.chunks(1000) {
-                let rows = self.client.borrow_mut().query(&sql, &[&block])?;
+                let rows = self.client.borrow_mut().query(&stmt, &[&block])?;
                 for r in &rows {
                     out.push(decode_entity(
                         self.codec.get().as_deref(),
@@ -1235,14 +1254,12 @@ impl Store for PgStore {
                 return Ok(Vec::new());
             }
             let (cols, first_field) = entity_columns(entity);
-            let rows = self.client.borrow_mut().query(
-                &format!(
-                    "SELECT {} FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
-                    cols.join(", "),
-                    table(entity)
-                ),
-                &[&case_uid],
-            )?;
+            let stmt = self.statement(&format!(
+                "SELECT {} FROM {} WHERE case_uid = $1 ORDER BY uid COLLATE \"C\"",
+                cols.join(", "),
+                table(entity)
+            ))?;
+            let rows = self.client.borrow_mut().query(&stmt, &[&case_uid])?;
             rows.iter()
                 .map(|r| decode_entity(self.codec.get().as_deref(), entity, r, first_field))
                 .collect()
@@ -1284,7 +1301,8 @@ impl Store for PgStore {
                 "SELECT * FROM ({}) sections ORDER BY at, uid COLLATE \"C\"",
                 branches.join(" UNION ALL ")
             );
-            let rows = self.client.borrow_mut().query(&sql, &[&case_uid])?;
+            let stmt = self.statement(&sql)?;
+            let rows = self.client.borrow_mut().query(&stmt, &[&case_uid])?;
             let codec = self.codec.get();
             for r in &rows {
                 let at: i32 = r.try_get(0)?;
