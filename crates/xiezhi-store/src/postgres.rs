@@ -2363,6 +2363,43 @@ fn entity_columns(entity: Entity) -> (Vec<&'static str>, usize) {
     (cols, first_field)
 }
 
+/// A stored text value of a field back into its value: opened if sealed, then parsed.
+fn text_value(
+    codec: Option<&FieldCodec>,
+    entity: Entity,
+    f: &xiezhi_standard::FieldDef,
+    uid: &str,
+    stored: String,
+) -> Result<Value> {
+    let t = table(entity);
+    let s = if crate::fieldcrypt::is_sealed_field(entity, f.name) {
+        open_text(codec, &t, f.name, uid, stored)?
+    } else {
+        stored
+    };
+    if is_int(f.ty) {
+        let n: i64 = s.parse().map_err(|_| {
+            StoreError::Corrupt(format!("{t}.{} row {uid}: `{s}` is not a number", f.name))
+        })?;
+        Ok(match f.ty {
+            FieldType::Money => Value::Money(n),
+            _ => Value::Int(n),
+        })
+    } else {
+        Value::from_canonical(f.ty, &s)
+            .ok_or_else(|| StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty)))
+    }
+}
+
+/// A row's lineage column: field → source record id.
+fn parse_lineage(text: &str) -> Result<Vec<(String, i64)>> {
+    let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)?;
+    Ok(json
+        .into_iter()
+        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
+        .collect())
+}
+
 /// A row of [`Store::rows_of_case_each`] (`at, uid, lineage, case_uid, person_uid, fields`
 /// with the fields as a JSON array in field order) back into a stored entity: the same values
 /// [`decode_entity`] gives.
@@ -2400,23 +2437,7 @@ fn decode_json_fields(
                 })?))
             }
             serde_json::Value::String(s) if is_text_column(entity, f) => {
-                let s = if crate::fieldcrypt::is_sealed_field(entity, f.name) {
-                    open_text(codec, &t, f.name, &uid, s)?
-                } else {
-                    s
-                };
-                Some(if is_int(f.ty) {
-                    number(s.parse().map_err(|_| {
-                        StoreError::Corrupt(format!(
-                            "{t}.{} row {uid}: `{s}` is not a number",
-                            f.name
-                        ))
-                    })?)
-                } else {
-                    Value::from_canonical(f.ty, &s).ok_or_else(|| {
-                        StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
-                    })?
-                })
+                Some(text_value(codec, entity, f, &uid, s)?)
             }
             other => {
                 return Err(StoreError::Corrupt(format!(
@@ -2429,13 +2450,7 @@ fn decode_json_fields(
             record.fields.insert(f.name, v);
         }
     }
-    let lineage_text: String = r.try_get(2)?;
-    let lineage_json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&lineage_text)?;
-    let lineage = lineage_json
-        .into_iter()
-        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
-        .collect();
+    let lineage = parse_lineage(&r.try_get::<_, String>(2)?)?;
     Ok(StoredEntity {
         uid,
         case_uid: r.try_get(3)?,
@@ -2455,7 +2470,6 @@ fn decode_entity(
     let fields = entity.fields();
     let mut record = Record::new(entity);
     let uid: String = r.try_get(0)?;
-    let t = table(entity);
     for (i, f) in fields.iter().enumerate() {
         let at = first_field + i;
         let number = |n: i64| match f.ty {
@@ -2467,38 +2481,14 @@ fn decode_entity(
         } else {
             match r.try_get::<_, Option<String>>(at)? {
                 None => None,
-                Some(s) => {
-                    let s = if crate::fieldcrypt::is_sealed_field(entity, f.name) {
-                        open_text(codec, &t, f.name, &uid, s)?
-                    } else {
-                        s
-                    };
-                    Some(if is_int(f.ty) {
-                        number(s.parse().map_err(|_| {
-                            StoreError::Corrupt(format!(
-                                "{t}.{} row {uid}: `{s}` is not a number",
-                                f.name
-                            ))
-                        })?)
-                    } else {
-                        Value::from_canonical(f.ty, &s).ok_or_else(|| {
-                            StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty))
-                        })?
-                    })
-                }
+                Some(s) => Some(text_value(codec, entity, f, &uid, s)?),
             }
         };
         if let Some(v) = value {
             record.fields.insert(f.name, v);
         }
     }
-    let lineage_text: String = r.try_get(1)?;
-    let lineage_json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&lineage_text)?;
-    let lineage = lineage_json
-        .into_iter()
-        .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
-        .collect();
+    let lineage = parse_lineage(&r.try_get::<_, String>(1)?)?;
     let (case_uid, person_uid) = if entity.is_dependent() {
         (r.try_get(2)?, r.try_get(3)?)
     } else {
