@@ -247,6 +247,13 @@ fn measure(
     let reports = ingest_export(&mut store, &plans, export, &opts, &mut |_, _, _| {})?;
     let ingest_secs = t.elapsed().as_secs_f64();
     let db_bytes = open::size_bytes(at)?;
+    // Each figure is printed as soon as it is measured, so a cell that fails late (a full
+    // disk in the graph build, say) still leaves what it measured before.
+    eprintln!(
+        "    接入 {ingest_secs:.1} s：{} 条来源记录，{} 条标准记录；库 {db_bytes} 字节",
+        reports.iter().map(|r| r.counts.records_read).sum::<i64>(),
+        reports.iter().map(|r| r.standard_records).sum::<i64>(),
+    );
     let cases = all_cases(&*store)?;
     if cases.is_empty() {
         bail!("接入后没有案件 (no case after ingest)");
@@ -293,10 +300,16 @@ fn measure(
         );
     }
     times.sort_by(f64::total_cmp);
+    eprintln!(
+        "    案件全景读取 {reads} 次：p50 {:.2} ms，p99 {:.2} ms",
+        percentile(&times, 0.50),
+        percentile(&times, 0.99)
+    );
 
     let t = Instant::now();
     crate::supervise_cmd::run(&mut store, as_of.unwrap_or(today), true)?;
     let supervise_secs = t.elapsed().as_secs_f64();
+    eprintln!("    全量监督 {supervise_secs:.1} s");
 
     // The statistics `xiezhi stats` and `GET /api/v1/stats/cases` compute: region × charge ×
     // stage through the aggregate read path, as the supervisor.
@@ -305,6 +318,7 @@ fn measure(
         .map_err(anyhow::Error::msg)?;
     let st = xiezhi_server::insight_api::case_statistics(&mut store, &authz, &who, &by, &ctx)?;
     let stats_secs = t.elapsed().as_secs_f64();
+    eprintln!("    统计 {stats_secs:.2} s");
     let counted = st.access.cases_read;
     if counted != cases.len() as u64 {
         bail!("统计 {counted} 件，与案件数 {} 不符", cases.len());
@@ -316,6 +330,7 @@ fn measure(
     let t = Instant::now();
     xiezhi_casegraph::build(&mut *store, xiezhi_casegraph::CASE_GRAPH, &mut |_| {})?;
     let graph_build_secs = t.elapsed().as_secs_f64();
+    eprintln!("    案件关系图构建 {graph_build_secs:.1} s");
     let g = xiezhi_casegraph::bench::time_queries(
         &mut *store,
         xiezhi_casegraph::CASE_GRAPH,
@@ -395,12 +410,13 @@ pub fn scale(
             if !field_encryption {
                 cmd.arg("--no-field-encryption");
             }
-            let o = cmd.output().context("无法启动基准子进程")?;
+            // The child's progress and partial figures go straight to this stderr.
+            let o = cmd
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .context("无法启动基准子进程")?;
             if !o.status.success() {
-                bail!(
-                    "{size} 件 / {backend} 失败：{}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
+                bail!("{size} 件 / {backend} 失败（原因见上）");
             }
             let text = String::from_utf8(o.stdout)?;
             let line = text.lines().last().context("bench cell printed nothing")?;
