@@ -785,12 +785,14 @@ impl Store for PgStore {
                 ),
                 &[list],
             )?;
+            // The batch's own `&str` of each uid keys the map (the rows' strings are dropped).
+            let asked: HashSet<&str> = list.iter().copied().collect();
             for r in &rows {
                 let uid: String = r.try_get("uid")?;
-                let Some(at) = list.iter().find(|u| **u == uid) else {
+                let Some(at) = asked.get(uid.as_str()) else {
                     continue;
                 };
-                merged.insert((*entity, at), MergeState::from_stored(codec, *entity, r)?);
+                merged.insert((*entity, *at), MergeState::from_stored(codec, *entity, r)?);
             }
         }
         let mut seen: HashSet<(Entity, &str)> = HashSet::new();
