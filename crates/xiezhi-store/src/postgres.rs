@@ -370,6 +370,14 @@ impl PgStore {
     }
 }
 
+/// Every column of an entity's table in order: the write columns, then lineage, run and
+/// version. Content hashes are taken over these.
+fn stored_columns(entity: Entity) -> Vec<String> {
+    let mut names = crate::write_columns(entity);
+    names.extend(["lineage".into(), "run_id".into(), "version".into()]);
+    names
+}
+
 /// A value of a row being written, owned.
 #[derive(Clone)]
 enum Owned {
@@ -813,8 +821,7 @@ impl Store for PgStore {
         let mut results: Vec<Option<(i64, String)>> = vec![None; batch.entities.len()];
         let one = Owned::Int(Some(1));
         for entity in uids.keys() {
-            let mut names = crate::write_columns(*entity);
-            names.extend(["lineage".into(), "run_id".into(), "version".into()]);
+            let names = stored_columns(*entity);
             let at: Vec<usize> = (0..batch.entities.len())
                 .filter(|&i| fresh[i] && batch.entities[i].record.entity == *entity)
                 .collect();
@@ -874,11 +881,9 @@ impl Store for PgStore {
                 ))
             })?;
             state.merge(&values[i])?;
-            let names = names_of.entry(entity).or_insert_with(|| {
-                let mut names = crate::write_columns(entity);
-                names.extend(["lineage".into(), "run_id".into(), "version".into()]);
-                names
-            });
+            let names = names_of
+                .entry(entity)
+                .or_insert_with(|| stored_columns(entity));
             let version = Owned::Int(Some(state.version));
             let cells = state
                 .values

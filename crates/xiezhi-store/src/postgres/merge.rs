@@ -14,7 +14,7 @@ use ::postgres::Transaction;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use xiezhi_standard::Entity;
 
-use super::{bound_values, is_int, open_stored, stored_row, Owned, Stored};
+use super::{bound_values, is_int, open_stored, stored_columns, stored_row, Owned, Stored};
 use crate::fieldcrypt::FieldCodec;
 use crate::{table, Result, StoreError};
 
@@ -194,8 +194,7 @@ pub(super) fn write_merged(
     if rows.is_empty() {
         return Ok(());
     }
-    let mut names = crate::write_columns(entity);
-    names.extend(["lineage".into(), "run_id".into(), "version".into()]);
+    let names = stored_columns(entity);
     let mut bound: Vec<Vec<Owned>> = Vec::with_capacity(rows.len());
     for r in rows {
         let mut b = bound_values(codec, entity, &r.values)?;
