@@ -5,6 +5,7 @@
 //! that concern the whole file (missing, empty, in another encoding than declared, lacking a
 //! mapped column) stop the file before anything is written.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use encoding_rs::GBK;
@@ -119,41 +120,102 @@ pub enum FileError {
     },
 }
 
-/// Reads a file into items, checking the whole-file conditions first.
+/// Reads a whole file into items, checking the whole-file conditions first. Small files only:
+/// the ingest reads a file's items one at a time with [`load`], [`check`] and [`each_item`].
 pub fn read_file(plan: &Plan, path: &Path, display: &str) -> Result<Vec<Item>, FileError> {
-    let bytes = std::fs::read(path).map_err(|source| FileError::Io {
-        path: display.to_string(),
-        source,
-    })?;
-    read_bytes(plan, &bytes, display)
+    read_bytes(plan, &load(path, display)?, display)
 }
 
 /// Reads file content already in memory (tests, fuzzing, API pushes).
 pub fn read_bytes(plan: &Plan, bytes: &[u8], display: &str) -> Result<Vec<Item>, FileError> {
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(FileError::Empty {
-            path: display.to_string(),
-        });
-    }
-    check_encoding(plan.encoding, bytes, display)?;
-    let lines = decode_lines(plan.encoding, bytes);
-    let items = match &plan.format {
-        Format::Csv { delimiter } => read_csv(plan, &lines, *delimiter, display)?,
-        Format::JsonLines => read_jsonl(&lines),
-        Format::Xml { record_element } => read_xml(&lines, record_element),
-    };
-    if items.is_empty() {
-        return Err(FileError::Empty {
-            path: display.to_string(),
-        });
-    }
-    if !matches!(plan.format, Format::Csv { .. }) {
-        check_columns_seen(plan, &items, display)?;
-    }
+    let mut items = Vec::with_capacity(check(plan, bytes, display)?);
+    each_item(plan, bytes, display, &mut |item| {
+        items.push(item);
+        true
+    })?;
     Ok(items)
+}
+
+/// A file's bytes, as they are: decoding waits for [`check`] and [`each_item`].
+pub fn load(path: &Path, display: &str) -> Result<Vec<u8>, FileError> {
+    std::fs::read(path).map_err(|source| FileError::Io {
+        path: display.to_string(),
+        source,
+    })
+}
+
+/// Checks the whole-file conditions (not empty, in the declared encoding, the mapped columns
+/// present) and counts the items, keeping none of them: a file of millions of records is
+/// checked in the memory of one record, and nothing is written before the check passes.
+pub fn check(plan: &Plan, bytes: &[u8], display: &str) -> Result<usize, FileError> {
+    let body = without_bom(bytes);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty {
+            path: display.to_string(),
+        });
+    }
+    check_encoding(plan.encoding, body, display)?;
+    let csv = matches!(plan.format, Format::Csv { .. });
+    // CSV checks its header itself; other formats name their columns record by record, so a
+    // mapped column is missing only when no readable record carries it.
+    let mut missing: Vec<&str> = if csv {
+        Vec::new()
+    } else {
+        plan.required_columns()
+    };
+    let mut any_record = false;
+    let mut count = 0usize;
+    each_item(plan, bytes, display, &mut |item| {
+        count += 1;
+        if let Item::Record(r) = &item {
+            any_record = true;
+            if !missing.is_empty() {
+                missing.retain(|c| r.get(c).is_none());
+            }
+        }
+        true
+    })?;
+    if count == 0 {
+        return Err(FileError::Empty {
+            path: display.to_string(),
+        });
+    }
+    if any_record && !missing.is_empty() {
+        return Err(FileError::UnknownColumns {
+            path: display.to_string(),
+            mapping: plan.mapping_name.clone(),
+            columns: missing.into_iter().map(str::to_string).collect(),
+        });
+    }
+    Ok(count)
+}
+
+/// Reads the file's items in order, handing each to `sink` as soon as it is read; `sink`
+/// returns false to stop. Only the CSV header can fail here, and [`check`] has seen it first.
+pub fn each_item(
+    plan: &Plan,
+    bytes: &[u8],
+    display: &str,
+    sink: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), FileError> {
+    let lines = decode_lines(plan.encoding, without_bom(bytes));
+    match &plan.format {
+        Format::Csv { delimiter } => read_csv(plan, lines, *delimiter, display, sink),
+        Format::JsonLines => {
+            read_jsonl(lines, sink);
+            Ok(())
+        }
+        Format::Xml { record_element } => {
+            read_xml(lines, record_element, sink);
+            Ok(())
+        }
+    }
+}
+
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes)
 }
 
 fn check_encoding(declared: Encoding, bytes: &[u8], display: &str) -> Result<(), FileError> {
@@ -167,15 +229,14 @@ fn check_encoding(declared: Encoding, bytes: &[u8], display: &str) -> Result<(),
             })
         }
         Encoding::Utf8 if non_ascii => {
-            let lines: Vec<&[u8]> = bytes
-                .split(|b| *b == b'\n')
-                .filter(|l| l.iter().any(|b| !b.is_ascii()))
-                .collect();
-            let bad = lines
-                .iter()
-                .filter(|l| std::str::from_utf8(l).is_err())
-                .count();
-            if bad * 2 > lines.len() {
+            let (mut non_ascii_lines, mut bad) = (0usize, 0usize);
+            for l in bytes.split(|b| *b == b'\n') {
+                if l.iter().any(|b| !b.is_ascii()) {
+                    non_ascii_lines += 1;
+                    bad += usize::from(std::str::from_utf8(l).is_err());
+                }
+            }
+            if bad * 2 > non_ascii_lines {
                 Err(FileError::EncodingMismatch {
                     path: display.to_string(),
                     declared: "UTF-8",
@@ -190,28 +251,27 @@ fn check_encoding(declared: Encoding, bytes: &[u8], display: &str) -> Result<(),
 }
 
 /// A physical line: its 1-based number and its text, or the undecodable bytes.
-type Line = (i64, Result<String, Vec<u8>>);
+type Line<'a> = (i64, Result<Cow<'a, str>, &'a [u8]>);
 
-fn decode_lines(encoding: Encoding, bytes: &[u8]) -> Vec<Line> {
-    let mut out = Vec::new();
-    let mut parts: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
-    if parts.last().is_some_and(|l| l.is_empty()) {
-        parts.pop();
-    }
-    for (i, raw) in parts.into_iter().enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = match encoding {
-            Encoding::Utf8 => std::str::from_utf8(raw)
-                .map(str::to_string)
-                .map_err(|_| raw.to_vec()),
-            Encoding::Gbk => GBK
-                .decode_without_bom_handling_and_without_replacement(raw)
-                .map(|c| c.into_owned())
-                .ok_or_else(|| raw.to_vec()),
-        };
-        out.push((i as i64 + 1, text));
-    }
-    out
+/// The file's lines, decoded one at a time (a final newline ends the last line, it does not
+/// start an empty one).
+fn decode_lines(encoding: Encoding, bytes: &[u8]) -> impl Iterator<Item = Line<'_>> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let parts = (!bytes.is_empty()).then(|| body.split(|b| *b == b'\n'));
+    parts
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(move |(i, raw)| {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let text = match encoding {
+                Encoding::Utf8 => std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| raw),
+                Encoding::Gbk => GBK
+                    .decode_without_bom_handling_and_without_replacement(raw)
+                    .ok_or(raw),
+            };
+            (i as i64 + 1, text)
+        })
 }
 
 fn undecodable(record_no: i64, line: i64, encoding: Encoding, bytes: &[u8]) -> Unreadable {
@@ -265,22 +325,21 @@ fn split_csv_line(text: &str, delimiter: u8) -> Result<Vec<String>, String> {
     Ok(fields)
 }
 
-fn read_csv(
+fn read_csv<'a>(
     plan: &Plan,
-    lines: &[Line],
+    lines: impl Iterator<Item = Line<'a>>,
     delimiter: u8,
     display: &str,
-) -> Result<Vec<Item>, FileError> {
-    let mut iter = lines
-        .iter()
-        .filter(|(_, t)| !matches!(t, Ok(s) if s.trim().is_empty()));
+    sink: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), FileError> {
+    let mut iter = lines.filter(|(_, t)| !matches!(t, Ok(s) if s.trim().is_empty()));
     let Some((_, header)) = iter.next() else {
         return Err(FileError::Empty {
             path: display.to_string(),
         });
     };
     let header = match header {
-        Ok(h) => split_csv_line(h, delimiter).unwrap_or_default(),
+        Ok(h) => split_csv_line(&h, delimiter).unwrap_or_default(),
         Err(_) => Vec::new(),
     };
     let header: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
@@ -297,32 +356,25 @@ fn read_csv(
             columns: missing,
         });
     }
-    let mut items = Vec::new();
     for (n, (line, text)) in iter.enumerate() {
         let record_no = n as i64 + 1;
-        let text = match text {
-            Ok(t) => t,
-            Err(bytes) => {
-                items.push(Item::Unreadable(undecodable(
+        let item = match text {
+            Err(bytes) => Item::Unreadable(undecodable(record_no, line, plan.encoding, bytes)),
+            Ok(text) => match split_csv_line(&text, delimiter) {
+                Ok(values) if values.len() == header.len() => Item::Record(RawRecord {
                     record_no,
-                    *line,
-                    plan.encoding,
-                    bytes,
-                )));
-                continue;
-            }
+                    line,
+                    fields: header.iter().cloned().zip(values).collect(),
+                }),
+                Ok(values) => Unreadable::line(record_no, line, "csv.field_count", format!("第{line}行有{}个字段，表头有{}个（记录被截断或分隔符错误）", values.len(), header.len()), format!("line {line} has {} fields, the header {} (truncated record or wrong delimiter)", values.len(), header.len()), &text),
+                Err(e) => Unreadable::line(record_no, line, "csv.malformed", format!("第{line}行无法按CSV解析：{e}"), format!("line {line} is not valid CSV: {e}"), &text),
+            },
         };
-        match split_csv_line(text, delimiter) {
-            Ok(values) if values.len() == header.len() => items.push(Item::Record(RawRecord {
-                record_no,
-                line: *line,
-                fields: header.iter().cloned().zip(values).collect(),
-            })),
-            Ok(values) => items.push(Unreadable::line(record_no, *line, "csv.field_count", format!("第{line}行有{}个字段，表头有{}个（记录被截断或分隔符错误）", values.len(), header.len()), format!("line {line} has {} fields, the header {} (truncated record or wrong delimiter)", values.len(), header.len()), text)),
-            Err(e) => items.push(Unreadable::line(record_no, *line, "csv.malformed", format!("第{line}行无法按CSV解析：{e}"), format!("line {line} is not valid CSV: {e}"), text)),
+        if !sink(item) {
+            break;
         }
     }
-    Ok(items)
+    Ok(())
 }
 
 fn flatten_json(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
@@ -369,74 +421,77 @@ fn scalar(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn read_jsonl(lines: &[Line]) -> Vec<Item> {
-    let mut items = Vec::new();
-    let lines = lines
-        .iter()
-        .filter(|(_, t)| !matches!(t, Ok(s) if s.trim().is_empty()));
+fn read_jsonl<'a>(lines: impl Iterator<Item = Line<'a>>, sink: &mut dyn FnMut(Item) -> bool) {
+    let lines = lines.filter(|(_, t)| !matches!(t, Ok(s) if s.trim().is_empty()));
     for (n, (line, text)) in lines.enumerate() {
         let record_no = n as i64 + 1;
         let text = match text {
             Ok(t) => t,
             Err(bytes) => {
-                items.push(Item::Unreadable(undecodable(
+                if !sink(Item::Unreadable(undecodable(
                     record_no,
-                    *line,
+                    line,
                     Encoding::Utf8,
                     bytes,
-                )));
+                ))) {
+                    return;
+                }
                 continue;
             }
         };
-        match serde_json::from_str::<serde_json::Value>(text) {
+        let item = match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v @ serde_json::Value::Object(_)) => {
                 let mut fields = Vec::new();
                 flatten_json("", &v, &mut fields);
-                items.push(Item::Record(RawRecord {
+                Item::Record(RawRecord {
                     record_no,
-                    line: *line,
+                    line,
                     fields,
-                }));
+                })
             }
-            Ok(_) => items.push(Unreadable::line(
+            Ok(_) => Unreadable::line(
                 record_no,
-                *line,
+                line,
                 "json.malformed",
                 format!("第{line}行不是JSON对象"),
                 format!("line {line} is not a JSON object"),
-                text,
-            )),
-            Err(e) => items.push(Unreadable::line(
+                &text,
+            ),
+            Err(e) => Unreadable::line(
                 record_no,
-                *line,
+                line,
                 "json.malformed",
                 format!("第{line}行JSON无法解析（可能被截断）：{e}"),
                 format!("line {line} is not valid JSON (maybe truncated): {e}"),
-                text,
-            )),
+                &text,
+            ),
+        };
+        if !sink(item) {
+            return;
         }
     }
-    items
 }
 
-fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
-    // XML is decoded as a whole; an undecodable line is reported as its own record first.
-    let mut items = Vec::new();
+fn read_xml<'a>(
+    lines: impl Iterator<Item = Line<'a>>,
+    record_element: &str,
+    sink: &mut dyn FnMut(Item) -> bool,
+) {
+    // XML is parsed as one text; an undecodable line is left out of it and reported as its
+    // own record after the others.
+    let mut undecodable_lines = Vec::new();
     let mut text = String::new();
     let mut line_starts = Vec::new();
     for (line, t) in lines {
-        line_starts.push((text.len(), *line));
+        line_starts.push((text.len(), line));
         match t {
-            Ok(s) => text.push_str(s),
-            Err(bytes) => items.push(Item::Unreadable(undecodable(
-                0,
-                *line,
-                Encoding::Utf8,
-                bytes,
-            ))),
+            Ok(s) => text.push_str(&s),
+            Err(bytes) => undecodable_lines.push(undecodable(0, line, Encoding::Utf8, bytes)),
         }
         text.push('\n');
     }
+    // Every exit of the parse below hands the undecodable lines over last, numbered on.
+    let mut emit = |item: Item| sink(item);
     let line_of = |pos: usize| -> i64 {
         match line_starts.binary_search_by(|(start, _)| start.cmp(&pos)) {
             Ok(i) => line_starts[i].1,
@@ -462,11 +517,13 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
                     let is_empty = reader.buffer_position() as usize > 0
                         && text[..reader.buffer_position() as usize].ends_with("/>");
                     if is_empty {
-                        items.push(Item::Record(RawRecord {
+                        if !emit(Item::Record(RawRecord {
                             record_no,
                             line: line_of(pos),
                             fields,
-                        }));
+                        })) {
+                            return;
+                        }
                     } else {
                         current = Some((record_no, pos, fields));
                         depth_in_record = 0;
@@ -504,11 +561,13 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
                 if current.is_some() {
                     if depth_in_record == 0 {
                         if let Some((n, start, fields)) = current.take() {
-                            items.push(Item::Record(RawRecord {
+                            if !emit(Item::Record(RawRecord {
                                 record_no: n,
                                 line: line_of(start),
                                 fields,
-                            }));
+                            })) {
+                                return;
+                            }
                         }
                     } else {
                         depth_in_record -= 1;
@@ -518,13 +577,15 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
             }
             Ok(Event::Eof) => {
                 if let Some((n, start, _)) = current.take() {
-                    items.push(Item::Unreadable(xml_tail(
+                    if !emit(Item::Unreadable(xml_tail(
                         n,
                         line_of(start),
                         &text[start..],
                         "文件在记录中途结束（被截断）",
                         "file ends inside a record (truncated)",
-                    )));
+                    ))) {
+                        return;
+                    }
                 }
                 break;
             }
@@ -539,28 +600,24 @@ fn read_xml(lines: &[Line], record_element: &str) -> Vec<Item> {
                     }
                 };
                 let tail = text.get(start..).unwrap_or_default();
-                items.push(Item::Unreadable(xml_tail(
+                if !emit(Item::Unreadable(xml_tail(
                     n,
                     line_of(start),
                     tail,
                     &format!("XML语法错误：{e}"),
                     &format!("XML syntax error: {e}"),
-                )));
+                ))) {
+                    return;
+                }
                 break;
             }
         }
     }
-    // Undecodable lines were pushed first with record_no 0; number them after the others.
-    let mut next = record_no;
-    for item in items.iter_mut() {
-        if let Item::Unreadable(u) = item {
-            if u.record_no == 0 {
-                next += 1;
-                u.record_no = next;
-            }
+    for (u, n) in undecodable_lines.into_iter().zip(record_no + 1..) {
+        if !emit(Item::Unreadable(Unreadable { record_no: n, ..u })) {
+            return;
         }
     }
-    items
 }
 
 fn xml_tail(record_no: i64, line: i64, tail: &str, zh: &str, en: &str) -> Unreadable {
@@ -605,30 +662,6 @@ fn push_joined(fields: &mut Vec<(String, String)>, key: String, value: String) {
     }
 }
 
-fn check_columns_seen(plan: &Plan, items: &[Item], display: &str) -> Result<(), FileError> {
-    let mut missing: Vec<String> = plan
-        .required_columns()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    for item in items {
-        if let Item::Record(r) = item {
-            missing.retain(|c| r.get(c).is_none());
-            if missing.is_empty() {
-                return Ok(());
-            }
-        }
-    }
-    if items.iter().all(|i| matches!(i, Item::Unreadable(_))) {
-        return Ok(());
-    }
-    Err(FileError::UnknownColumns {
-        path: display.to_string(),
-        mapping: plan.mapping_name.clone(),
-        columns: missing,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,7 +676,77 @@ mod tests {
         assert!(split_csv_line("a,\"b", b',').is_err());
     }
 
+    fn shipped(name: &str) -> Plan {
+        crate::export::shipped_plans()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.mapping_name == format!("{name}.toml"))
+            .unwrap()
+    }
+
+    fn all_items(plan: &Plan, bytes: &[u8]) -> Vec<Item> {
+        let mut items = Vec::new();
+        each_item(plan, bytes, "t", &mut |i| {
+            items.push(i);
+            true
+        })
+        .unwrap();
+        items
+    }
+
+    #[test]
+    fn xml_undecodable_line_is_numbered_and_handed_over_after_the_records() {
+        let mut bytes = "<判决书>\n<判决><案号>甲</案号></判决>\n"
+            .as_bytes()
+            .to_vec();
+        bytes.extend(b"\xff\xfe\n");
+        bytes.extend("<判决><案号>乙</案号></判决>\n</判决书>\n".as_bytes());
+        let items = all_items(&shipped("court"), &bytes);
+        let seen: Vec<(i64, i64, bool)> = items
+            .iter()
+            .map(|i| match i {
+                Item::Record(r) => (r.record_no, r.line, true),
+                Item::Unreadable(u) => (u.record_no, u.line, false),
+            })
+            .collect();
+        assert_eq!(seen, [(1, 2, true), (2, 4, true), (3, 3, false)]);
+        let Item::Record(second) = &items[1] else {
+            unreachable!()
+        };
+        assert_eq!(second.get("案号"), Some("乙"));
+    }
+
+    #[test]
+    fn a_sink_that_says_stop_gets_no_more_items() {
+        let plan = shipped("police");
+        let header = plan.header_columns().join(",");
+        let row = vec![""; plan.header_columns().len()].join(",");
+        let text = format!("{header}\n{row}\n{row}\n{row}\n");
+        assert_eq!(check(&plan, text.as_bytes(), "t").unwrap(), 3);
+        let mut got = 0;
+        each_item(&plan, text.as_bytes(), "t", &mut |_| {
+            got += 1;
+            got < 2
+        })
+        .unwrap();
+        assert_eq!(got, 2);
+    }
+
     proptest! {
+        /// Counting, then reading one item at a time, sees what reading everything at once
+        /// would: as many items as `check` counted, numbered 1, 2, … in order.
+        #[test]
+        fn check_counts_the_items_read_in_order(lines in prop::collection::vec("[a-z{}\":, ]{0,12}", 1..20)) {
+            let plan = shipped("procuratorate");
+            let text = lines.join("\n");
+            if let Ok(count) = check(&plan, text.as_bytes(), "t") {
+                let items = all_items(&plan, text.as_bytes());
+                prop_assert_eq!(items.len(), count);
+                let numbers: Vec<i64> = items.iter().map(Item::record_no).collect();
+                prop_assert_eq!(numbers, (1..=count as i64).collect::<Vec<_>>());
+            }
+        }
+
         #[test]
         fn split_agrees_with_the_csv_crate(fields in prop::collection::vec("[^\r\n]{0,8}", 1..6)) {
             let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(vec![]);
