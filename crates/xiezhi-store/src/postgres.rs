@@ -185,6 +185,24 @@ fn split_layout(url: &str) -> Result<(String, Option<Layout>)> {
     Ok((rest.join(" "), layout))
 }
 
+/// Turns parallel query off for this connection unless its connection string set it. The
+/// platform reads by key (a case, a block of cases): a parallel plan for a case read spends
+/// more on starting its workers (10–15 ms on two busy cores) than the read itself takes
+/// (0.4–1 ms), and the planner picks one once the tables are large. A deployment that wants
+/// it for its aggregates passes `options=-c max_parallel_workers_per_gather=N`.
+fn no_parallel_workers(client: &mut Client) -> Result<()> {
+    let source: String = client
+        .query_one(
+            "SELECT source FROM pg_settings WHERE name = 'max_parallel_workers_per_gather'",
+            &[],
+        )?
+        .get(0);
+    if source != "client" {
+        client.batch_execute("SET max_parallel_workers_per_gather = 0")?;
+    }
+    Ok(())
+}
+
 /// Whether a field is stored as an integer (`BIGINT`); every other field is canonical text.
 fn is_int(ty: FieldType) -> bool {
     ty.is_integer()
@@ -216,7 +234,8 @@ impl PgStore {
         Self::open(client, Some(layout))
     }
 
-    fn open(client: Client, layout: Option<Layout>) -> Result<PgStore> {
+    fn open(mut client: Client, layout: Option<Layout>) -> Result<PgStore> {
+        no_parallel_workers(&mut client)?;
         let mut store = PgStore {
             client: RefCell::new(client),
             layout: layout.unwrap_or(Layout::Plain),
@@ -2064,6 +2083,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn parallel_query_is_off_unless_the_connection_string_turns_it_on() {
+        let Some(url) = database_url("parallel_query_is_off") else {
+            return;
+        };
+        let workers = |store: &mut PgStore| -> String {
+            store
+                .client
+                .get_mut()
+                .query_one("SHOW max_parallel_workers_per_gather", &[])
+                .unwrap()
+                .get(0)
+        };
+        let mut schemas = Schemas::new(url.clone());
+        assert_eq!(workers(&mut schemas.store()), "0");
+        // A deployment that wants parallel aggregates says so in its connection string.
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let mut asking = Schemas::new(format!(
+            "{url}{sep}options=-c%20max_parallel_workers_per_gather%3D3"
+        ));
+        assert_eq!(workers(&mut asking.store()), "3");
     }
 
     #[test]
