@@ -4,7 +4,7 @@
 //! file) or dropped (PostgreSQL schema) after each cell.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -368,6 +368,9 @@ fn measure(
 }
 
 /// The whole curve: per size a province, per backend a child process; table, TSV and SVG.
+/// `include` names `scale.tsv` files of earlier runs whose cells join this run's table and
+/// plot: a 10⁶ cell needs the machine to itself, so a curve is assembled from several runs.
+/// A cell measured now replaces an included one of the same size and backend.
 pub fn scale(
     sizes: &[usize],
     backends: &[String],
@@ -375,12 +378,17 @@ pub fn scale(
     out: &Path,
     reads: usize,
     field_encryption: bool,
+    include: &[PathBuf],
 ) -> Result<i32> {
-    if backends.iter().any(|b| b == "postgres") && pg_url.is_none() {
+    if !sizes.is_empty() && backends.iter().any(|b| b == "postgres") && pg_url.is_none() {
         bail!("后端 postgres 需要 --pg-url（或环境变量 DATABASE_URL）");
     }
     std::fs::create_dir_all(out).with_context(|| format!("无法创建 `{}`", out.display()))?;
     let exe = std::env::current_exe()?;
+    let mut included: Vec<Cell> = Vec::new();
+    for path in include {
+        included.extend(read_cells(path)?);
+    }
     let mut cells: Vec<Cell> = Vec::new();
     for &size in sizes {
         let work = out.join(format!("work-{size}"));
@@ -426,6 +434,22 @@ pub fn scale(
         }
         std::fs::remove_dir_all(&work)?;
     }
+    included.retain(|i| {
+        !cells
+            .iter()
+            .any(|c| c.cases == i.cases && c.backend == i.backend)
+    });
+    cells.extend(included);
+    // Backends in the order asked, then any only an included file has; sizes ascending.
+    let mut backends = backends.to_vec();
+    for c in &cells {
+        if !backends.contains(&c.backend) {
+            backends.push(c.backend.clone());
+        }
+    }
+    let rank = |c: &Cell| backends.iter().position(|b| *b == c.backend);
+    cells.sort_by_key(|c| (rank(c), c.cases));
+    let backends = &backends;
     let table = markdown(&cells);
     let notes = linearity(&cells, backends);
     println!("{table}\n{notes}");
@@ -608,8 +632,24 @@ fn svg(cells: &[Cell], backends: &[String]) -> String {
 }
 
 /// Parses `10000,100000`.
+/// The cells of a `scale.tsv` written by an earlier run (its header line is skipped).
+fn read_cells(path: &Path) -> Result<Vec<Cell>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("无法读取 `{}`", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && *l != TSV_HEADER)
+        .map(|(i, l)| {
+            Cell::from_tsv(l)
+                .with_context(|| format!("`{}` 第{}行不是基准结果行", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Comma-separated case counts; empty when a run only assembles `--include`d cells.
 pub fn parse_sizes(s: &str) -> Result<Vec<usize>> {
     s.split(',')
+        .filter(|t| !t.trim().is_empty())
         .map(|t| {
             t.trim()
                 .replace('_', "")
@@ -704,6 +744,31 @@ mod tests {
         );
         let err = parse_sizes("10000,十万").unwrap_err().to_string();
         assert!(err.contains("十万"), "{err}");
+    }
+
+    #[test]
+    fn earlier_runs_cells_are_read_back_and_a_bad_line_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scale.tsv");
+        let cells = [
+            cell(1_000, "sqlite", 1.0, 2.0),
+            cell(10_000, "postgres", 9.0, 4.0),
+        ];
+        let text = format!(
+            "{TSV_HEADER}\n{}\n{}\n",
+            cells[0].to_tsv(),
+            cells[1].to_tsv()
+        );
+        std::fs::write(&path, &text).unwrap();
+        let back = read_cells(&path).unwrap();
+        assert_eq!(
+            back.iter().map(Cell::to_tsv).collect::<Vec<_>>(),
+            cells.iter().map(Cell::to_tsv).collect::<Vec<_>>()
+        );
+        std::fs::write(&path, format!("{text}1\tsqlite\n")).unwrap();
+        let err = format!("{:#}", read_cells(&path).unwrap_err());
+        assert!(err.contains("第4行"), "{err}");
+        assert!(parse_sizes("").unwrap().is_empty());
     }
 
     #[test]

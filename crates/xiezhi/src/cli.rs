@@ -604,6 +604,10 @@ pub enum BenchWhat {
         /// Measure without field encryption (to compare; every deployment has it on).
         #[arg(long)]
         no_field_encryption: bool,
+        /// `scale.tsv` of an earlier run whose cells join this table and plot (repeatable);
+        /// with `--sizes ""` nothing is measured and the curve is only assembled.
+        #[arg(long)]
+        include: Vec<PathBuf>,
     },
     /// One cell of `bench scale`, in its own process so its peak RSS is its own.
     #[command(hide = true)]

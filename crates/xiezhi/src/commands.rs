@@ -260,9 +260,14 @@ pub fn run(cli: Cli) -> Result<i32> {
                     out,
                     reads,
                     no_field_encryption,
+                    include,
                 },
         } => {
-            let backends: Vec<String> = backends.split(',').map(|b| b.trim().to_string()).collect();
+            let backends: Vec<String> = backends
+                .split(',')
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .collect();
             bench_scale::scale(
                 &bench_scale::parse_sizes(&sizes)?,
                 &backends,
@@ -270,6 +275,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 &out,
                 reads,
                 !no_field_encryption,
+                &include,
             )
         }
         Command::Bench {
