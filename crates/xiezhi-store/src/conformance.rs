@@ -526,6 +526,44 @@ fn graphs_are_replaced_whole_and_read_by_node<S: Store>(store: &mut S) {
         ids(store.graph_nodes_after("other", "", 10).expect("other")),
         ["case:C9"]
     );
+    // The next build starts from an empty staging graph, whatever became of the last one,
+    // and the published graph stays as it was until that build is published in turn.
+    store
+        .graph_write(
+            "g.next",
+            &[node("person:P3", "person", None)],
+            &[edge(1, "person:P3", "case:C1", Some("C1"))],
+        )
+        .expect("rebuild");
+    assert_eq!(
+        ids(store.graph_nodes_after("g.next", "", 100).expect("staging")),
+        ["person:P3"]
+    );
+    assert_eq!(
+        store.graph_edges_after("g.next", 0, 10).expect("e").len(),
+        1
+    );
+    assert_eq!(store.graph_nodes_after("g", "", 100).expect("g").len(), 4);
+    store.graph_publish("g.next", "g", &[]).expect("republish");
+    assert_eq!(
+        ids(store.graph_nodes_after("g", "", 100).expect("g")),
+        ["person:P3"]
+    );
+    assert_eq!(
+        store.graph_edges_of("g", &["case:C1".into()]).expect("e"),
+        vec![edge(1, "person:P3", "case:C1", Some("C1"))]
+    );
+    // Publishing an empty staging graph empties the published one.
+    store
+        .graph_publish("never.written", "other", &[])
+        .expect("empty");
+    assert!(store
+        .graph_nodes_after("other", "", 10)
+        .expect("o")
+        .is_empty());
+    store
+        .graph_write("other", &[node("case:C9", "case", Some("C9"))], &[])
+        .expect("write other again");
     store.graph_clear("g").expect("clear");
     assert!(store.graph_nodes_after("g", "", 10).expect("g").is_empty());
     assert!(store.graph_edges_after("g", 0, 10).expect("g").is_empty());

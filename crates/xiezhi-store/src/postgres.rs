@@ -36,8 +36,10 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this program writes: the fixed migrations, the layout (4), field
 /// encryption (5, [`field_keys_migration`]), standard v1.1 (6,
 /// [`layout::standard_v1_1_migration`]), then standard v1.2 (7,
-/// [`layout::standard_v1_2_migration`]), then the named graphs (8, [`layout::graph_migration`]).
-const SCHEMA_VERSION: usize = MIGRATIONS.len() + 5;
+/// [`layout::standard_v1_2_migration`]), the named graphs (8, [`layout::graph_migration`]), then
+/// graph generations and room for in-place updates (9,
+/// [`layout::generations_and_fillfactor_migration`]).
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 6;
 
 /// Migration 5: the wrapped data keys, and sealed integer fields turned to text (a sealed
 /// value is text; [`decode_entity`] and the hash turn the opened value back into a number).
@@ -365,8 +367,10 @@ impl PgStore {
                         tx.batch_execute(&layout::standard_v1_1_migration(layout))?
                     } else if current == MIGRATIONS.len() + 3 {
                         tx.batch_execute(&layout::standard_v1_2_migration(layout))?
-                    } else {
+                    } else if current == MIGRATIONS.len() + 4 {
                         tx.batch_execute(&layout::graph_migration(layout))?
+                    } else {
+                        tx.batch_execute(&layout::generations_and_fillfactor_migration(layout))?
                     }
                 }
             }
@@ -1808,6 +1812,7 @@ impl Store for PgStore {
         // case graph build a round trip per node and per edge.
         let format = self.copy_format;
         let mut tx = self.client.get_mut().transaction()?;
+        let graph = &graph_rows_for_write(&mut tx, graph)?;
         // A node written twice in one call keeps its last version, as row-by-row upserts did
         // (one upsert statement may not touch a row twice).
         let mut last: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
@@ -1876,13 +1881,18 @@ impl Store for PgStore {
 
     fn graph_publish(&mut self, staging: &str, graph: &str, events: &[LedgerEvent]) -> Result<()> {
         let mut tx = self.client.get_mut().transaction()?;
-        for t in ["graph_node", "graph_edge"] {
-            tx.execute(&format!("DELETE FROM {t} WHERE graph = $1"), &[&graph])?;
-            tx.execute(
-                &format!("UPDATE {t} SET graph = $1 WHERE graph = $2"),
-                &[&graph, &staging],
-            )?;
+        tx.batch_execute("LOCK TABLE graph_generation IN SHARE ROW EXCLUSIVE MODE")?;
+        // The name moves to the staging rows; the old rows go. No staging row is rewritten.
+        if let Some(live) = graph_rows(&mut tx, graph)? {
+            for t in ["graph_node", "graph_edge"] {
+                tx.execute(&format!("DELETE FROM {t} WHERE graph = $1"), &[&live])?;
+            }
         }
+        tx.execute("DELETE FROM graph_generation WHERE name = $1", &[&graph])?;
+        tx.execute(
+            "UPDATE graph_generation SET name = $1 WHERE name = $2",
+            &[&graph, &staging],
+        )?;
         append_in_tx(&mut tx, self.copy_format, events.to_vec())?;
         tx.commit()?;
         Ok(())
@@ -1890,50 +1900,64 @@ impl Store for PgStore {
 
     fn graph_clear(&mut self, graph: &str) -> Result<()> {
         let mut tx = self.client.get_mut().transaction()?;
-        for t in ["graph_node", "graph_edge"] {
-            tx.execute(&format!("DELETE FROM {t} WHERE graph = $1"), &[&graph])?;
+        tx.batch_execute("LOCK TABLE graph_generation IN SHARE ROW EXCLUSIVE MODE")?;
+        if let Some(stored) = graph_rows(&mut tx, graph)? {
+            for t in ["graph_node", "graph_edge"] {
+                tx.execute(&format!("DELETE FROM {t} WHERE graph = $1"), &[&stored])?;
+            }
         }
+        tx.execute("DELETE FROM graph_generation WHERE name = $1", &[&graph])?;
         tx.commit()?;
         Ok(())
     }
 
     fn graph_nodes(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphNode>> {
-        let rows = self.client.borrow_mut().query(
+        let stmt = self.statement(
             "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
-             WHERE graph = $1 AND node = ANY($2)",
-            &[&graph, &nodes],
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = $1) \
+             AND node = ANY($2)",
         )?;
+        let rows = self.client.borrow_mut().query(&stmt, &[&graph, &nodes])?;
         Ok(rows.iter().map(pg_graph_node).collect())
     }
 
     fn graph_edges_of(&self, graph: &str, nodes: &[String]) -> Result<Vec<GraphEdge>> {
-        let rows = self.client.borrow_mut().query(
+        let stmt = self.statement(
             "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
              source_uid, source_record_id FROM graph_edge \
-             WHERE graph = $1 AND (from_node = ANY($2) OR to_node = ANY($2)) ORDER BY seq",
-            &[&graph, &nodes],
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = $1) \
+             AND (from_node = ANY($2) OR to_node = ANY($2)) ORDER BY seq",
         )?;
+        let rows = self.client.borrow_mut().query(&stmt, &[&graph, &nodes])?;
         Ok(rows.iter().map(pg_graph_edge).collect())
     }
 
     fn graph_nodes_after(&self, graph: &str, after: &str, limit: usize) -> Result<Vec<GraphNode>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.client.borrow_mut().query(
+        let stmt = self.statement(
             "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
-             WHERE graph = $1 AND node COLLATE \"C\" > $2 ORDER BY node COLLATE \"C\" LIMIT $3",
-            &[&graph, &after, &limit],
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = $1) \
+             AND node COLLATE \"C\" > $2 ORDER BY node COLLATE \"C\" LIMIT $3",
         )?;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&stmt, &[&graph, &after, &limit])?;
         Ok(rows.iter().map(pg_graph_node).collect())
     }
 
     fn graph_edges_after(&self, graph: &str, after: i64, limit: usize) -> Result<Vec<GraphEdge>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.client.borrow_mut().query(
+        let stmt = self.statement(
             "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
-             source_uid, source_record_id FROM graph_edge WHERE graph = $1 AND seq > $2 \
-             ORDER BY seq LIMIT $3",
-            &[&graph, &after, &limit],
+             source_uid, source_record_id FROM graph_edge \
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = $1) \
+             AND seq > $2 ORDER BY seq LIMIT $3",
         )?;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&stmt, &[&graph, &after, &limit])?;
         Ok(rows.iter().map(pg_graph_edge).collect())
     }
 
@@ -1967,6 +1991,37 @@ impl Store for PgStore {
         )?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
+}
+
+/// The `graph` value a named graph's rows are stored under (`graph_generation`), if any.
+fn graph_rows(tx: &mut Transaction<'_>, name: &str) -> Result<Option<String>> {
+    Ok(tx
+        .query_opt(
+            "SELECT stored_as FROM graph_generation WHERE name = $1",
+            &[&name],
+        )?
+        .map(|r| r.get(0)))
+}
+
+/// [`graph_rows`], giving a name without rows a new generation to write under (the lock
+/// keeps two first writers from taking the same one).
+fn graph_rows_for_write(tx: &mut Transaction<'_>, name: &str) -> Result<String> {
+    tx.batch_execute("LOCK TABLE graph_generation IN SHARE ROW EXCLUSIVE MODE")?;
+    if let Some(stored) = graph_rows(tx, name)? {
+        return Ok(stored);
+    }
+    let generation: i64 = tx
+        .query_one(
+            "SELECT (COALESCE(MAX(generation), 0) + 1)::BIGINT FROM graph_generation",
+            &[],
+        )?
+        .get(0);
+    let stored = format!("#{generation}");
+    tx.execute(
+        "INSERT INTO graph_generation (name, stored_as, generation) VALUES ($1, $2, $3)",
+        &[&name, &stored, &generation],
+    )?;
+    Ok(stored)
 }
 
 fn pg_graph_node(r: &Row) -> GraphNode {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_standard_v1_1.sql"),
     include_str!("../migrations/0007_sentencing_proposal.sql"),
     include_str!("../migrations/0008_graph.sql"),
+    include_str!("../migrations/0009_graph_generation.sql"),
 ];
 
 /// Pages of write-ahead log after which a commit checkpoints it (~64 MiB).
@@ -1300,6 +1301,7 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let graph = &graph_rows_for_write(&tx, graph)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR REPLACE INTO graph_node (graph, node, kind, key, case_uid, source_record_id) \
@@ -1345,13 +1347,20 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        for t in ["graph_node", "graph_edge"] {
-            tx.execute(&format!("DELETE FROM {t} WHERE graph = ?1"), params![graph])?;
-            tx.execute(
-                &format!("UPDATE {t} SET graph = ?1 WHERE graph = ?2"),
-                params![graph, staging],
-            )?;
+        // The name moves to the staging rows; the old rows go. No staging row is rewritten.
+        if let Some(live) = graph_rows(&tx, graph)? {
+            for t in ["graph_node", "graph_edge"] {
+                tx.execute(&format!("DELETE FROM {t} WHERE graph = ?1"), params![live])?;
+            }
         }
+        tx.execute(
+            "DELETE FROM graph_generation WHERE name = ?1",
+            params![graph],
+        )?;
+        tx.execute(
+            "UPDATE graph_generation SET name = ?1 WHERE name = ?2",
+            params![graph, staging],
+        )?;
         append_in_tx(&tx, events.to_vec())?;
         tx.commit()?;
         Ok(())
@@ -1361,9 +1370,18 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        for t in ["graph_node", "graph_edge"] {
-            tx.execute(&format!("DELETE FROM {t} WHERE graph = ?1"), params![graph])?;
+        if let Some(stored) = graph_rows(&tx, graph)? {
+            for t in ["graph_node", "graph_edge"] {
+                tx.execute(
+                    &format!("DELETE FROM {t} WHERE graph = ?1"),
+                    params![stored],
+                )?;
+            }
         }
+        tx.execute(
+            "DELETE FROM graph_generation WHERE name = ?1",
+            params![graph],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -1372,7 +1390,8 @@ impl Store for SqliteStore {
         let ids = serde_json::to_string(nodes)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
-             WHERE graph = ?1 AND node IN (SELECT value FROM json_each(?2))",
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = ?1) \
+             AND node IN (SELECT value FROM json_each(?2))",
         )?;
         let rows = stmt.query_map(params![graph, ids], graph_node_of)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -1387,14 +1406,18 @@ impl Store for SqliteStore {
              UNION SELECT seq FROM graph_edge WHERE graph = ?1 AND to_node IN (SELECT value FROM json_each(?2))) \
              ORDER BY seq",
         )?;
-        let rows = stmt.query_map(params![graph, ids], graph_edge_of)?;
+        let Some(stored) = graph_rows(&self.conn, graph)? else {
+            return Ok(Vec::new());
+        };
+        let rows = stmt.query_map(params![stored, ids], graph_edge_of)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn graph_nodes_after(&self, graph: &str, after: &str, limit: usize) -> Result<Vec<GraphNode>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT node, kind, key, case_uid, source_record_id FROM graph_node \
-             WHERE graph = ?1 AND node > ?2 ORDER BY node LIMIT ?3",
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = ?1) \
+             AND node > ?2 ORDER BY node LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![graph, after, limit as i64], graph_node_of)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -1403,8 +1426,9 @@ impl Store for SqliteStore {
     fn graph_edges_after(&self, graph: &str, after: i64, limit: usize) -> Result<Vec<GraphEdge>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, from_node, to_node, kind, date, case_uid, field, detail, source_entity, \
-             source_uid, source_record_id FROM graph_edge WHERE graph = ?1 AND seq > ?2 \
-             ORDER BY seq LIMIT ?3",
+             source_uid, source_record_id FROM graph_edge \
+             WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = ?1) \
+             AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![graph, after, limit as i64], graph_edge_of)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -1606,6 +1630,32 @@ fn stored_entity(entity: Entity, mut raw: Vec<rusqlite::types::Value>) -> Result
     })
 }
 
+/// The `graph` value a named graph's rows are stored under (`graph_generation`), if any.
+fn graph_rows(conn: &Connection, name: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT stored_as FROM graph_generation WHERE name = ?1")?
+        .query_row(params![name], |r| r.get(0))
+        .optional()?)
+}
+
+/// [`graph_rows`], giving a name without rows a new generation to write under.
+fn graph_rows_for_write(conn: &Connection, name: &str) -> Result<String> {
+    if let Some(stored) = graph_rows(conn, name)? {
+        return Ok(stored);
+    }
+    let generation: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(generation), 0) + 1 FROM graph_generation",
+        [],
+        |r| r.get(0),
+    )?;
+    let stored = format!("#{generation}");
+    conn.execute(
+        "INSERT INTO graph_generation (name, stored_as, generation) VALUES (?1, ?2, ?3)",
+        params![name, stored, generation],
+    )?;
+    Ok(stored)
+}
+
 fn graph_node_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<GraphNode> {
     Ok(GraphNode {
         node: r.get(0)?,
@@ -1709,6 +1759,36 @@ mod tests {
                 .map(|p| p.uid),
             Some("P1".to_string())
         );
+    }
+
+    /// Publishing moves a name, it does not copy rows: after two builds and two publishes the
+    /// tables hold the last build's rows and nothing else.
+    #[test]
+    fn a_republished_graph_leaves_no_rows_behind() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        let node = |id: &str| GraphNode {
+            node: id.into(),
+            kind: "person".into(),
+            key: id.into(),
+            case_uid: None,
+            source_record_id: None,
+        };
+        for build in ["a", "b"] {
+            let nodes: Vec<GraphNode> = (0..3).map(|i| node(&format!("{build}{i}"))).collect();
+            store.graph_write("g.next", &nodes, &[]).unwrap();
+            store.graph_publish("g.next", "g", &[]).unwrap();
+        }
+        let rows: Vec<(String, String)> = store
+            .conn
+            .prepare("SELECT graph, node FROM graph_node ORDER BY node")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        let names: Vec<&str> = rows.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(names, ["b0", "b1", "b2"]);
+        assert!(rows.iter().all(|(g, _)| g == &rows[0].0));
     }
 
     #[test]

@@ -315,3 +315,27 @@ pub(crate) fn graph_migration(layout: Layout) -> String {
     );
     sql
 }
+
+/// Migration 9: graph generations (SQLite `0009_graph_generation.sql`: a published graph's
+/// name points at its build's rows instead of the rows being rewritten under it), and room on
+/// each page of `std_case` and `std_person` for the versions an ingest's merges write. A case
+/// is merged again by every department file that mentions it (six times on average); with
+/// full pages each new version went to another page and left a dead one behind, four times
+/// the live table. At fill factor 50 almost every merge is a HOT update on its own page, whose
+/// dead version the next visit prunes. Other tables are written once per row and stay full.
+pub(crate) fn generations_and_fillfactor_migration(layout: Layout) -> String {
+    let mut sql = String::from(include_str!("../../migrations/0009_graph_generation.sql"));
+    sql.push('\n');
+    for entity in [Entity::Case, Entity::Person] {
+        let t = table(entity);
+        if case_owned(entity) && layout == Layout::HashPartitioned {
+            // A partitioned table has no storage of its own: its partitions take the setting.
+            for r in 0..HASH_PARTITIONS {
+                let _ = writeln!(sql, "ALTER TABLE {t}_h{r} SET (fillfactor = 50);");
+            }
+        } else {
+            let _ = writeln!(sql, "ALTER TABLE {t} SET (fillfactor = 50);");
+        }
+    }
+    sql
+}
