@@ -124,31 +124,32 @@ fn build_keeps_the_graph_in_the_store_with_its_ledger_entry() {
     let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
     let g = xiezhi_graph::StatuteGraph::build(&xiezhi_graph::default_reference_dir()).unwrap();
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = 'statute'"),
+        count("SELECT count(*) FROM graph_node WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute')"),
         g.node_count() as i64
     );
     assert_eq!(
-        count("SELECT count(*) FROM graph_edge WHERE graph = 'statute'"),
+        count("SELECT count(*) FROM graph_edge WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute')"),
         g.edge_count() as i64
     );
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = 'statute.next'"),
-        0
+        count("SELECT count(*) FROM graph_generation WHERE name = 'statute.next'"),
+        0,
+        "the staging build is published, not left behind"
     );
     // Every edge ends at stored nodes; every node names its source and article.
     assert_eq!(
         count(
-            "SELECT count(*) FROM graph_edge e WHERE e.graph = 'statute' AND NOT EXISTS \
-             (SELECT 1 FROM graph_node n WHERE n.graph = 'statute' AND n.node = e.to_node)"
+            "SELECT count(*) FROM graph_edge e WHERE e.graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute') AND NOT EXISTS \
+             (SELECT 1 FROM graph_node n WHERE n.graph = e.graph AND n.node = e.to_node)"
         ),
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = 'statute' AND key NOT LIKE '%.md %'"),
+        count("SELECT count(*) FROM graph_node WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute') AND key NOT LIKE '%.md %'"),
         0
     );
     let thresholds = count(
-        "SELECT count(*) FROM graph_edge WHERE graph = 'statute' AND kind = 'threshold_of' \
+        "SELECT count(*) FROM graph_edge WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute') AND kind = 'threshold_of' \
          AND to_node LIKE 'charge:盗窃罪@%'",
     );
     assert_eq!(thresholds, 3);
@@ -169,7 +170,12 @@ fn build_keeps_the_graph_in_the_store_with_its_ledger_entry() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = 'statute'"),
+        count("SELECT count(*) FROM graph_node WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute')"),
         g.node_count() as i64
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM graph_node"),
+        g.node_count() as i64,
+        "the first build's rows are gone"
     );
 }
