@@ -25,6 +25,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_graph_generation.sql"),
 ];
 
+/// The schema version this program writes: the SQL files, then migration 10
+/// ([`cluster::cluster_by_case`]), generated from the tables as they stand.
+const SCHEMA_VERSION: usize = MIGRATIONS.len() + 1;
+
+mod cluster;
+use cluster::NO_CASE;
+
 /// Pages of write-ahead log after which a commit checkpoints it (~64 MiB).
 const AUTO_CHECKPOINT_PAGES: i64 = 16_384;
 
@@ -325,17 +332,19 @@ impl SqliteStore {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
         )?;
         let current = self.schema_version()? as usize;
-        if current > MIGRATIONS.len() {
+        if current > SCHEMA_VERSION {
             return Err(StoreError::Corrupt(format!(
-                "database schema version {current} is newer than this program ({})",
-                MIGRATIONS.len()
+                "database schema version {current} is newer than this program ({SCHEMA_VERSION})"
             )));
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        for i in current..SCHEMA_VERSION {
             let tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            tx.execute_batch(sql)?;
+            match MIGRATIONS.get(i) {
+                Some(sql) => tx.execute_batch(sql)?,
+                None => cluster::cluster_by_case(&tx)?,
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
                 [i as i64 + 1],
@@ -369,7 +378,13 @@ fn write_names(entity: Entity) -> Vec<String> {
 fn write_sql(entity: Entity) -> (String, String) {
     let t = table(entity);
     let cols = crate::write_columns(entity);
-    let placeholders: Vec<String> = (1..=cols.len() + 2).map(|i| format!("?{i}")).collect();
+    // A dependent row without a case goes under the empty case (see `cluster`).
+    let placeholders: Vec<String> = (1..=cols.len() + 2)
+        .map(|i| match cols.get(i - 1).map(String::as_str) {
+            Some("case_uid") => format!("COALESCE(?{i}, '{NO_CASE}')"),
+            _ => format!("?{i}"),
+        })
+        .collect();
     let insert = format!(
         "INSERT OR IGNORE INTO {t} ({}, lineage, run_id, version) VALUES ({}, 1)",
         cols.join(", "),
@@ -378,7 +393,13 @@ fn write_sql(entity: Entity) -> (String, String) {
     let updates: Vec<String> = cols[1..]
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("{c} = COALESCE({c}, ?{})", i + 2))
+        .map(|(i, c)| match c.as_str() {
+            "case_uid" => format!(
+                "case_uid = COALESCE(NULLIF(case_uid, '{NO_CASE}'), ?{}, '{NO_CASE}')",
+                i + 2
+            ),
+            _ => format!("{c} = COALESCE({c}, ?{})", i + 2),
+        })
         .collect();
     let n = cols.len();
     let merge = format!(
@@ -388,6 +409,16 @@ fn write_sql(entity: Entity) -> (String, String) {
         n + 2
     );
     (insert, merge)
+}
+
+/// A whole stored row as written: the empty case is the null the write was given, so the
+/// content hash is the one the ledger recorded.
+fn no_case_as_null(names: &[String], values: &mut [rusqlite::types::Value]) {
+    if let Some(at) = names.iter().position(|n| n == "case_uid") {
+        if matches!(&values[at], rusqlite::types::Value::Text(t) if t == NO_CASE) {
+            values[at] = rusqlite::types::Value::Null;
+        }
+    }
 }
 
 /// The stored values as the backend-neutral cells of the content hash.
@@ -698,6 +729,7 @@ impl Store for SqliteStore {
                     let mut stored: Vec<rusqlite::types::Value> = read
                         .query_row([&row.uid], |r| (0..names.len()).map(|i| r.get(i)).collect())?;
                     open_row(codec, entity, names, &mut stored)?;
+                    no_case_as_null(names, &mut stored);
                     content_sha256(entity, names, cells(&stored))
                 };
                 // One entry per source record, naming every row it wrote.
@@ -952,7 +984,8 @@ impl Store for SqliteStore {
 
     fn rows_of_case(&self, entity: Entity, case_uid: &str) -> Result<Vec<StoredEntity>> {
         self.reading(|| {
-            if !entity.is_dependent() {
+            // `''` stores "no case" and is no case's uid.
+            if !entity.is_dependent() || case_uid == NO_CASE {
                 return Ok(Vec::new());
             }
             // One query per entity and case: the supervision engine reads every case this way.
@@ -1245,6 +1278,7 @@ impl Store for SqliteStore {
             if open_row(self.codec.get().as_deref(), entity, &names, &mut opened).is_ok() {
                 row = opened;
             }
+            no_case_as_null(&names, &mut row);
             let uid = match &row[0] {
                 rusqlite::types::Value::Text(t) => t.clone(),
                 other => {
@@ -1582,10 +1616,11 @@ fn read_columns_of(entity: Entity) -> &'static [&'static str] {
 }
 
 /// The columns `get` and `rows_of_case` read: uid, lineage, (case, person,) then the fields.
+/// The empty case reads as none. (No alias: `ORDER BY case_uid` must name the key column.)
 fn read_columns(entity: Entity) -> Vec<&'static str> {
     let mut cols = vec!["uid", "lineage"];
     if entity.is_dependent() {
-        cols.extend(["case_uid", "person_uid"]);
+        cols.extend(["NULLIF(case_uid, '')", "person_uid"]);
     }
     cols.extend(entity.fields().iter().map(|f| f.name));
     cols
@@ -1809,7 +1844,7 @@ mod tests {
     #[test]
     fn schema_has_a_column_for_every_standard_field() {
         let store = SqliteStore::in_memory().unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
         for e in Entity::ALL {
             let cols = store.columns(&table(e)).unwrap();
             for f in e.fields() {
@@ -1838,7 +1873,7 @@ mod tests {
             crate::conformance::write_sample(&mut s);
         }
         let s = SqliteStore::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION as i64);
         assert_eq!(s.count(Entity::Person).unwrap(), 1);
     }
 

@@ -122,13 +122,24 @@ fn build_keeps_the_graph_in_the_store_with_its_ledger_entry() {
     );
     let db = rusqlite::Connection::open(dir.path().join("xiezhi.db")).unwrap();
     let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // The rows of the published statute graph: `?1` is where its generation is stored.
+    let count_published = |sql: &str| -> i64 {
+        let stored_as: String = db
+            .query_row(
+                "SELECT stored_as FROM graph_generation WHERE name = 'statute'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        db.query_row(sql, [&stored_as], |r| r.get(0)).unwrap()
+    };
     let g = xiezhi_graph::StatuteGraph::build(&xiezhi_graph::default_reference_dir()).unwrap();
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute')"),
+        count_published("SELECT count(*) FROM graph_node WHERE graph = ?1"),
         g.node_count() as i64
     );
     assert_eq!(
-        count("SELECT count(*) FROM graph_edge WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute')"),
+        count_published("SELECT count(*) FROM graph_edge WHERE graph = ?1"),
         g.edge_count() as i64
     );
     assert_eq!(
@@ -138,18 +149,20 @@ fn build_keeps_the_graph_in_the_store_with_its_ledger_entry() {
     );
     // Every edge ends at stored nodes; every node names its source and article.
     assert_eq!(
-        count(
-            "SELECT count(*) FROM graph_edge e WHERE e.graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute') AND NOT EXISTS \
+        count_published(
+            "SELECT count(*) FROM graph_edge e WHERE e.graph = ?1 AND NOT EXISTS \
              (SELECT 1 FROM graph_node n WHERE n.graph = e.graph AND n.node = e.to_node)"
         ),
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute') AND key NOT LIKE '%.md %'"),
+        count_published(
+            "SELECT count(*) FROM graph_node WHERE graph = ?1 AND key NOT LIKE '%.md %'"
+        ),
         0
     );
-    let thresholds = count(
-        "SELECT count(*) FROM graph_edge WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute') AND kind = 'threshold_of' \
+    let thresholds = count_published(
+        "SELECT count(*) FROM graph_edge WHERE graph = ?1 AND kind = 'threshold_of' \
          AND to_node LIKE 'charge:盗窃罪@%'",
     );
     assert_eq!(thresholds, 3);
@@ -170,7 +183,7 @@ fn build_keeps_the_graph_in_the_store_with_its_ledger_entry() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
-        count("SELECT count(*) FROM graph_node WHERE graph = (SELECT stored_as FROM graph_generation WHERE name = 'statute')"),
+        count_published("SELECT count(*) FROM graph_node WHERE graph = ?1"),
         g.node_count() as i64
     );
     assert_eq!(
