@@ -1877,6 +1877,109 @@ mod tests {
         assert_eq!(s.count(Entity::Person).unwrap(), 1);
     }
 
+    /// A store written before migration 10 keeps every row, and every row its ledger hash,
+    /// when its tables are rebuilt clustered by case; a row without a case stays without one.
+    #[test]
+    fn clustering_by_case_keeps_rows_and_their_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let before: Vec<(Entity, Vec<(String, String)>)>;
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .unwrap();
+            for (i, sql) in MIGRATIONS.iter().enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, 'then')",
+                    [i as i64 + 1],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO std_case (uid, name, lineage, run_id, version) VALUES
+                     ('C2', '乙案', '{}', 1, 1), ('C1', '甲案', '{\"name\":1}', 1, 2);
+                 INSERT INTO std_person (uid, name, lineage, run_id, version) VALUES
+                     ('P1', '张三', '{}', 1, 1);
+                 INSERT INTO std_event (uid, case_uid, person_uid, kind, note, lineage, run_id, version) VALUES
+                     ('E4', 'C2', 'P1', 'case_filed', NULL, '{}', 1, 1),
+                     ('E1', 'C1', 'P1', 'case_filed', '立案', '{}', 1, 1),
+                     ('E3', NULL, NULL, 'detained', NULL, '{}', 2, 1),
+                     ('E2', 'C1', NULL, 'arrested', NULL, '{}', 2, 3);",
+            )
+            .unwrap();
+            before = [Entity::Case, Entity::Person, Entity::Event]
+                .into_iter()
+                .map(|e| {
+                    let mut stmt = conn
+                        .prepare(&format!("SELECT * FROM {} ORDER BY uid", table(e)))
+                        .unwrap();
+                    let names: Vec<String> =
+                        stmt.column_names().iter().map(|c| c.to_string()).collect();
+                    let hashes = stmt
+                        .query_map([], |r| {
+                            (0..names.len())
+                                .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                                .collect::<rusqlite::Result<Vec<_>>>()
+                        })
+                        .unwrap()
+                        .map(|row| {
+                            let row = row.unwrap();
+                            let uid = match &row[0] {
+                                rusqlite::types::Value::Text(t) => t.clone(),
+                                other => panic!("uid {other:?}"),
+                            };
+                            (uid, content_sha256(e, &names, cells(&row)))
+                        })
+                        .collect();
+                    (e, hashes)
+                })
+                .collect();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
+        for (entity, hashes) in &before {
+            let create: String = store
+                .conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                    [table(*entity)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(create.contains("WITHOUT ROWID"), "{create}");
+            assert_eq!(&store.row_hashes(*entity).unwrap(), hashes, "{}", entity.name());
+        }
+        let uids = |rows: Vec<StoredEntity>| rows.into_iter().map(|r| r.uid).collect::<Vec<_>>();
+        assert_eq!(uids(store.rows_of_case(Entity::Event, "C1").unwrap()), ["E1", "E2"]);
+        assert_eq!(uids(store.rows_of_case(Entity::Event, "").unwrap()), Vec::<String>::new());
+        let lone = store.get(Entity::Event, "E3").unwrap().unwrap();
+        assert_eq!(lone.case_uid, None);
+        assert_eq!(
+            store.get(Entity::Case, "C1").unwrap().unwrap().lineage,
+            [("name".to_string(), 1)]
+        );
+        // A uid stays unique across cases, and the index on the case alone is gone.
+        assert!(store
+            .conn
+            .execute(
+                "INSERT INTO std_event (uid, case_uid, lineage, run_id) VALUES ('E1', 'C2', '{}', 3)",
+                [],
+            )
+            .is_err());
+        let case_index: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'std_event_case'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(case_index, 0);
+    }
+
     /// A reader sees what the writer committed after it opened, and cannot write.
     #[test]
     fn a_reader_follows_the_writer_and_refuses_writes() {
