@@ -1950,11 +1950,22 @@ mod tests {
                 )
                 .unwrap();
             assert!(create.contains("WITHOUT ROWID"), "{create}");
-            assert_eq!(&store.row_hashes(*entity).unwrap(), hashes, "{}", entity.name());
+            assert_eq!(
+                &store.row_hashes(*entity).unwrap(),
+                hashes,
+                "{}",
+                entity.name()
+            );
         }
         let uids = |rows: Vec<StoredEntity>| rows.into_iter().map(|r| r.uid).collect::<Vec<_>>();
-        assert_eq!(uids(store.rows_of_case(Entity::Event, "C1").unwrap()), ["E1", "E2"]);
-        assert_eq!(uids(store.rows_of_case(Entity::Event, "").unwrap()), Vec::<String>::new());
+        assert_eq!(
+            uids(store.rows_of_case(Entity::Event, "C1").unwrap()),
+            ["E1", "E2"]
+        );
+        assert_eq!(
+            uids(store.rows_of_case(Entity::Event, "").unwrap()),
+            Vec::<String>::new()
+        );
         let lone = store.get(Entity::Event, "E3").unwrap().unwrap();
         assert_eq!(lone.case_uid, None);
         assert_eq!(
