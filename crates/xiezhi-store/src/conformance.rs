@@ -323,6 +323,48 @@ pub fn run<S: Store>(make: &mut dyn FnMut() -> S) {
     a_node_written_twice_in_one_call_keeps_its_last_version(&mut make());
     links_with_source_are_the_links_with_their_records_source(&mut make());
     a_cases_rows_read_together_are_its_rows_read_one_by_one(&mut make());
+    clustering_by_case_changes_no_row(&mut make());
+}
+
+/// `cluster_by_case` moves rows on disk, never changes them: every case reads the same rows
+/// after it, every row keeps its content hash, and the store takes writes again.
+fn clustering_by_case_changes_no_row<S: Store>(store: &mut S) {
+    write_mixed(store);
+    let cases = store.uids(Entity::Case, "", 100).expect("uids");
+    let snapshot = |store: &S| {
+        let hashes: Vec<_> = Entity::ALL
+            .iter()
+            .map(|e| store.row_hashes(*e).expect("hashes"))
+            .collect();
+        let rows: Vec<_> = cases
+            .iter()
+            .map(|c| store.rows_of_case_each(c, &Entity::ALL).expect("rows"))
+            .collect();
+        (hashes, rows)
+    };
+    let before = snapshot(store);
+    let tables = store.cluster_by_case().expect("cluster");
+    for (t, secs) in &tables {
+        assert!(t.starts_with("std_") && *secs >= 0.0, "{t} {secs}");
+    }
+    assert_eq!(snapshot(store), before);
+    let persons = store.count(Entity::Person).expect("count");
+    let run = run_of(store);
+    let batch = Batch {
+        source_records: vec![source(90, Outcome::Accepted)],
+        entities: vec![EntityRow {
+            uid: "P90".into(),
+            case_uid: None,
+            person_uid: None,
+            record: person("李四", None),
+            source_record_id: 90,
+        }],
+        ..Batch::default()
+    };
+    store
+        .write_batch(run, &batch)
+        .expect("a write after clustering");
+    assert_eq!(store.count(Entity::Person).expect("count"), persons + 1);
 }
 
 /// `rows_of_case_each` gives, entity by entity and in the order asked, what `rows_of_case`

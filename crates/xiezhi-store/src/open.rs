@@ -325,6 +325,9 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
         (**self).row_hashes(entity)
     }
+    fn cluster_by_case(&mut self) -> Result<Vec<(String, f64)>> {
+        (**self).cluster_by_case()
+    }
     fn key_blinder(&self) -> crate::fieldcrypt::KeyBlinder {
         (**self).key_blinder()
     }

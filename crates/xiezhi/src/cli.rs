@@ -80,6 +80,10 @@ pub enum Command {
         /// Ground truth to evaluate against (a synthetic export's ground-truth.jsonl).
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// 接入后按案件重排案件数据（首次批量接入之后用；PostgreSQL 上逐表加锁重写）
+        /// (after the ingest, rewrite the case-owned tables so a case's rows lie together)
+        #[arg(long)]
+        cluster: bool,
     },
     /// 检查映射文件 (check mapping files and print every problem)
     Mappings {
