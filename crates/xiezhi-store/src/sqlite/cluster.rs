@@ -19,7 +19,7 @@
 //! every column keeps its name, type, default and position: the ledger's content hashes,
 //! which commit to the column order, stay valid across the rebuild.
 
-use rusqlite::Transaction;
+use rusqlite::{OptionalExtension, Transaction};
 use xiezhi_standard::Entity;
 
 use crate::{table, Result};
@@ -70,11 +70,7 @@ fn rebuild_sql(tx: &Transaction<'_>, entity: Entity, key: &str) -> Result<Option
             [&t],
             |r| r.get(0),
         )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+        .optional()?;
     let Some(create) = already else {
         return Ok(None);
     };
