@@ -203,6 +203,7 @@ pub fn cell(
     reads: usize,
     work: &Path,
     field_encryption: bool,
+    drop_export: bool,
 ) -> Result<i32> {
     let schema;
     let at = match backend {
@@ -215,7 +216,15 @@ pub fn cell(
         other => bail!("未知的后端 `{other}`（可用：sqlite, postgres）"),
     };
     open::reset(&at)?;
-    let result = measure(export, &at, backend, reads, work, field_encryption);
+    let result = measure(
+        export,
+        &at,
+        backend,
+        reads,
+        work,
+        field_encryption,
+        drop_export,
+    );
     if let Location::Sqlite(_) = at {
         open::reset(&at)?;
     }
@@ -302,6 +311,21 @@ impl Reader<'_> {
     }
 }
 
+/// Bytes of the files under `dir`, recursively.
+fn dir_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
 /// Drops an SQLite store's file and write-ahead log from the kernel's page cache (written
 /// pages are flushed first: only clean pages can be dropped).
 fn evict_from_page_cache(db: &Path) -> Result<()> {
@@ -322,7 +346,8 @@ fn evict_from_page_cache(db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// With `field_encryption`, the key files live in `work` as in a data directory.
+/// With `field_encryption`, the key files live in `work` as in a data directory. With
+/// `drop_export`, the export is deleted once ingested, before the store is clustered.
 fn measure(
     export: &Path,
     at: &Location,
@@ -330,6 +355,7 @@ fn measure(
     reads: usize,
     work: &Path,
     field_encryption: bool,
+    drop_export: bool,
 ) -> Result<Cell> {
     let mut store = open::open(at, field_encryption.then_some(work))?;
     let plans = shipped_plans()?;
@@ -342,6 +368,12 @@ fn measure(
     let reports = ingest_export(&mut store, &plans, export, &opts, &mut |_, _, _| {})?;
     // A first load is done once a case's rows lie together: the rewrite counts in the ingest.
     let loaded_secs = t.elapsed().as_secs_f64();
+    if drop_export {
+        let freed = dir_bytes(export)?;
+        std::fs::remove_dir_all(export)
+            .with_context(|| format!("无法删除导出目录 `{}`", export.display()))?;
+        eprintln!("    已删除接入完的导出目录（{freed} 字节），为库腾出磁盘");
+    }
     let clustered = store.cluster_by_case()?;
     let ingest_secs = t.elapsed().as_secs_f64();
     if !clustered.is_empty() {
@@ -502,7 +534,7 @@ pub fn scale(
             ..SynthConfig::default()
         };
         xiezhi_synth::generate(&cfg, &export)?;
-        for backend in backends {
+        for (i, backend) in backends.iter().enumerate() {
             eprintln!("  {backend}：接入、读取、监督、统计…");
             let mut cmd = Command::new(&exe);
             cmd.args(["bench", "scale-cell", "--backend", backend, "--reads"])
@@ -516,6 +548,9 @@ pub fn scale(
             }
             if !field_encryption {
                 cmd.arg("--no-field-encryption");
+            }
+            if i + 1 == backends.len() {
+                cmd.arg("--drop-export");
             }
             // The child's progress and partial figures go straight to this stderr.
             let o = cmd

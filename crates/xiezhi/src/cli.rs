@@ -628,6 +628,10 @@ pub enum BenchWhat {
         reads: usize,
         #[arg(long)]
         no_field_encryption: bool,
+        /// Delete the export once ingested: the last cell of a size frees its disk for the
+        /// store (a 10⁶ export is about 5 GB, and nothing reads it after the ingest).
+        #[arg(long)]
+        drop_export: bool,
     },
     /// Login cost: argon2id verification (default parameters) plus the TOTP check, per login;
     /// prints p50/p99

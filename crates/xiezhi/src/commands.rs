@@ -289,6 +289,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     pg_url,
                     reads,
                     no_field_encryption,
+                    drop_export,
                 },
         } => bench_scale::cell(
             &export,
@@ -297,6 +298,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             reads,
             &work,
             !no_field_encryption,
+            drop_export,
         ),
         Command::Transfer { action } => {
             let mut store = open_store(&data)?;
