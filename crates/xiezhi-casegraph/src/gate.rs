@@ -97,6 +97,11 @@ pub struct Gate<'a, S: Store + ?Sized> {
     preloaded: bool,
     /// What an unknown case shows: nothing.
     hidden: CaseAccess,
+    /// At most this many cases decided (a neighbourhood or path query); `None` for a whole-graph
+    /// analysis, which decides every case anyway.
+    case_budget: Option<usize>,
+    /// Cases met after the budget ran out: shown as nothing, like a case the asker may not see.
+    undecided: BTreeSet<String>,
 }
 
 /// The entities whose fields are behind the graph's nodes and edges.
@@ -137,12 +142,29 @@ impl<'a, S: Store + ?Sized> Gate<'a, S> {
                 person_visible: false,
                 fields: HashMap::new(),
             },
+            case_budget: None,
+            undecided: BTreeSet::new(),
         })
+    }
+
+    /// Decides at most `cases` cases: past that, a case met is treated as one the asker may not
+    /// see, so a budget can only leave things out, never show more.
+    pub(crate) fn limit_cases(&mut self, cases: usize) {
+        self.case_budget = Some(cases);
+    }
+
+    /// Cases met but not decided because the budget ran out.
+    pub(crate) fn undecided(&self) -> usize {
+        self.undecided.len()
     }
 
     /// Decides a case once per query.
     fn case(&mut self, uid: &str) -> Result<&CaseAccess> {
         if !self.cases.contains_key(uid) {
+            if self.case_budget.is_some_and(|b| self.cases.len() >= b) {
+                self.undecided.insert(uid.to_string());
+                return Ok(&self.hidden);
+            }
             let access = match case_resource(self.store, uid)? {
                 None => None,
                 Some(resource) => {
@@ -518,6 +540,7 @@ impl<'a, S: Store + ?Sized> Gate<'a, S> {
         body.insert("nodes_returned".into(), serde_json::to_value(nodes)?);
         body.insert("edges_returned".into(), edges.into());
         body.insert("cases_decided".into(), self.cases.len().into());
+        body.insert("cases_undecided".into(), self.undecided.len().into());
         body.insert("decisions".into(), serde_json::to_value(decisions)?);
         Ok(LedgerEvent {
             kind: "access".into(),

@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 pub use analysis::{analyse, Analysis, CentralPerson, Community, CommunityScore};
 pub use build::{build, BuildStats};
 pub use gate::{Gate, QueryContext};
-pub use query::{neighbours, path, NeighbourQuery, PathQuery};
+pub use query::{
+    neighbours, neighbours_within, path, path_within, NeighbourQuery, PathQuery, CASES_PER_QUERY,
+};
 
 /// The name of the case graph in the store's graph tables.
 pub const CASE_GRAPH: &str = "cases";
@@ -202,4 +204,8 @@ pub struct Subgraph {
     pub edges: Vec<EdgeView>,
     /// How the answer was computed (query, limits, the visible-subgraph rule), in Chinese.
     pub explanation_zh: String,
+    /// Cases met but not decided, the query's budget spent: treated as not visible, so the
+    /// answer may lack nodes (never holds one the asker may not see).
+    #[serde(default)]
+    pub undecided_cases: usize,
 }

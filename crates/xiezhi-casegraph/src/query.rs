@@ -12,6 +12,12 @@ use xiezhi_store::{GraphEdge, Store};
 use crate::gate::{Gate, QueryContext};
 use crate::{EdgeKind, GraphError, NodeKind, Result, Subgraph};
 
+/// Cases one neighbourhood or path query decides at most. Deciding a case (reading its
+/// resource, planning four views) is what a query spends its time on once the third hop reaches
+/// shared phones and addresses, whose every holder's cases are decided; past the budget a case
+/// is treated as not visible and the answer says it may be incomplete.
+pub const CASES_PER_QUERY: usize = 1_000;
+
 /// A node with more edges than this is returned but not expanded (a shared switchboard, a
 /// hostel address), so one query reads a bounded part of the graph.
 pub const HUB_EDGES: usize = 200;
@@ -129,11 +135,22 @@ fn ledgered<S: Store + ?Sized, Q: Serialize>(
     graph: &str,
     q: &QueryContext<'_>,
     query: &Q,
+    case_budget: usize,
     run: impl for<'g> FnOnce(&mut Gate<'g, S>) -> Result<Subgraph>,
 ) -> Result<Subgraph> {
     let (result, entry) = {
         let mut gate = Gate::new(&*store, graph, q)?;
-        let result = run(&mut gate);
+        gate.limit_cases(case_budget);
+        let result = run(&mut gate).map(|mut s| {
+            s.undecided_cases = gate.undecided();
+            if s.undecided_cases > 0 {
+                s.explanation_zh.push_str(&format!(
+                    "；已达本次查询的案件判定上限 {case_budget} 件，另有 {} 件案件未判定，按不可见处理，结果可能不完整（可减少跳数，或按关系类型、日期筛选）",
+                    s.undecided_cases
+                ));
+            }
+            s
+        });
         let (nodes, edges) = match &result {
             Ok(s) => (
                 s.nodes.iter().map(|n| n.id.clone()).collect(),
@@ -148,17 +165,31 @@ fn ledgered<S: Store + ?Sized, Q: Serialize>(
     result
 }
 
-/// The neighbours of `query.start` within `query.hops` hops, as `q.principal` may see them.
+/// The neighbours of `query.start` within `query.hops` hops, as `q.principal` may see them,
+/// deciding at most [`CASES_PER_QUERY`] cases.
 pub fn neighbours<S: Store + ?Sized>(
     store: &mut S,
     graph: &str,
     q: &QueryContext<'_>,
     query: &NeighbourQuery,
 ) -> Result<Subgraph> {
+    neighbours_within(store, graph, q, query, CASES_PER_QUERY)
+}
+
+/// [`neighbours`] deciding at most `case_budget` cases.
+pub fn neighbours_within<S: Store + ?Sized>(
+    store: &mut S,
+    graph: &str,
+    q: &QueryContext<'_>,
+    query: &NeighbourQuery,
+    case_budget: usize,
+) -> Result<Subgraph> {
     if !(1..=3).contains(&query.hops) {
         return Err(GraphError::BadQuery("跳数须为 1 至 3".into()));
     }
-    ledgered(store, graph, q, query, |gate| neighbours_in(gate, query))
+    ledgered(store, graph, q, query, case_budget, |gate| {
+        neighbours_in(gate, query)
+    })
 }
 
 fn neighbours_in<S: Store + ?Sized>(
@@ -232,21 +263,36 @@ fn neighbours_in<S: Store + ?Sized>(
         nodes,
         edges,
         explanation_zh: explanation,
+        undecided_cases: 0,
     })
 }
 
-/// A shortest path from `query.from` to `query.to` over the edges `q.principal` may see.
-/// `Ok` with no nodes when there is none within `query.max_hops`.
+/// A shortest path from `query.from` to `query.to` over the edges `q.principal` may see,
+/// deciding at most [`CASES_PER_QUERY`] cases. `Ok` with no nodes when there is none within
+/// `query.max_hops`.
 pub fn path<S: Store + ?Sized>(
     store: &mut S,
     graph: &str,
     q: &QueryContext<'_>,
     query: &PathQuery,
 ) -> Result<Subgraph> {
+    path_within(store, graph, q, query, CASES_PER_QUERY)
+}
+
+/// [`path`] deciding at most `case_budget` cases.
+pub fn path_within<S: Store + ?Sized>(
+    store: &mut S,
+    graph: &str,
+    q: &QueryContext<'_>,
+    query: &PathQuery,
+    case_budget: usize,
+) -> Result<Subgraph> {
     if !(1..=8).contains(&query.max_hops) {
         return Err(GraphError::BadQuery("最大跳数须为 1 至 8".into()));
     }
-    ledgered(store, graph, q, query, |gate| path_in(gate, query))
+    ledgered(store, graph, q, query, case_budget, |gate| {
+        path_in(gate, query)
+    })
 }
 
 /// Bidirectional breadth-first search: the side with the smaller frontier grows by one layer
@@ -317,6 +363,7 @@ fn path_in<S: Store + ?Sized>(gate: &mut Gate<'_, S>, query: &PathQuery) -> Resu
                 "在本人有权查看的节点与关系中，{} 与 {} 之间 {} 跳内没有路径",
                 query.from, query.to, query.max_hops
             ),
+            undecided_cases: 0,
         });
     };
     // Walk back from the meeting node to each end.
@@ -349,5 +396,6 @@ fn path_in<S: Store + ?Sized>(gate: &mut Gate<'_, S>, query: &PathQuery) -> Resu
         nodes,
         edges,
         explanation_zh: explanation,
+        undecided_cases: 0,
     })
 }

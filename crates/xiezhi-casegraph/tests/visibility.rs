@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use xiezhi_access::principal::{OrgKind, Principal, Role, User};
 use xiezhi_access::{Authorizer, RequestContext, Salt};
 use xiezhi_casegraph::{
-    build, neighbours, path, GraphError, NeighbourQuery, NodeKind, PathQuery, QueryContext,
-    CASE_GRAPH,
+    build, neighbours, neighbours_within, path, path_within, GraphError, NeighbourQuery, NodeKind,
+    PathQuery, QueryContext, CASE_GRAPH,
 };
 use xiezhi_standard::{Entity, Level, Record, Value};
 use xiezhi_store::{Batch, EntityRow, NewRun, Outcome, SourceRecordRow, SqliteStore, Store};
@@ -328,6 +328,85 @@ proptest! {
             match shortest {
                 None => prop_assert!(sub.nodes.is_empty()),
                 Some(d) => prop_assert_eq!(sub.edges.len(), d),
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// A query's case budget can only leave things out: with budget for a few cases, a
+    /// neighbourhood holds visible nodes only, all within the full answer, and it is the full
+    /// answer whenever no case was left undecided; a path found is never shorter than the
+    /// shortest visible one, and is that one when nothing was left undecided.
+    #[test]
+    fn a_spent_case_budget_leaves_nodes_out_and_says_so(
+        w in world(),
+        org in 0usize..ORGS.len(),
+        start_pick in 0usize..64,
+        end_pick in 0usize..64,
+        hops in 1u8..=3,
+        budget in 0usize..4,
+    ) {
+        let mut store = store_of(&w);
+        let o = oracle(&store, &w, Some(org));
+        let authz = Authorizer::builtin().unwrap();
+        let salt = Salt::new(b"s".to_vec());
+        let principal = asker(Some(org));
+        let q = QueryContext {
+            authz: &authz,
+            salt: &salt,
+            principal: &principal,
+            ctx: RequestContext::on(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            cache: None,
+        };
+        let mut ids: Vec<String> = o.visible.iter().cloned().collect();
+        ids.sort();
+        prop_assume!(!ids.is_empty());
+        let start = ids[start_pick % ids.len()].clone();
+        let end = ids[end_pick % ids.len()].clone();
+
+        let query = NeighbourQuery {
+            start: start.clone(), hops, kinds: Vec::new(), since: None, until: None, max_nodes: 1_000,
+        };
+        let want: BTreeSet<String> = o.distances(&start, usize::from(hops)).into_keys().collect();
+        match neighbours_within(&mut store, CASE_GRAPH, &q, &query, budget) {
+            // The start's own cases may be past the budget, never when all cases fit in it.
+            Err(GraphError::NoNode(_)) => prop_assert!(budget < w.cases.len()),
+            Err(e) => prop_assert!(false, "unexpected error {e}"),
+            Ok(sub) => {
+                let have: BTreeSet<String> = sub.nodes.iter().map(|n| n.id.clone()).collect();
+                prop_assert!(have.is_subset(&want), "{:?} not within {:?}", have, want);
+                if sub.undecided_cases == 0 {
+                    prop_assert_eq!(&have, &want);
+                    prop_assert!(!sub.explanation_zh.contains("判定上限"));
+                } else {
+                    let said = format!("案件判定上限 {budget} 件");
+                    prop_assert!(sub.explanation_zh.contains(&said));
+                }
+            }
+        }
+
+        let query = PathQuery {
+            from: start.clone(), to: end.clone(), max_hops: 6, kinds: Vec::new(), since: None, until: None,
+        };
+        let shortest = o.distances(&start, 6).get(&end).copied();
+        let got = path_within(&mut store, CASE_GRAPH, &q, &query, budget);
+        if budget >= w.cases.len() {
+            prop_assert!(got.as_ref().is_ok_and(|s| s.undecided_cases == 0));
+        }
+        if let Ok(sub) = got {
+            for n in &sub.nodes {
+                prop_assert!(o.visible.contains(&n.id), "path crosses hidden node {}", n.id);
+            }
+            match (shortest, sub.nodes.is_empty()) {
+                (None, found_none) => prop_assert!(found_none),
+                (Some(d), false) => prop_assert!(sub.edges.len() >= d),
+                (Some(_), true) => prop_assert!(sub.undecided_cases > 0),
+            }
+            if sub.undecided_cases == 0 && !sub.nodes.is_empty() {
+                prop_assert_eq!(Some(sub.edges.len()), shortest);
             }
         }
     }

@@ -277,7 +277,7 @@ async fn blocking<T: Send + 'static>(
         ("from" = Option<String>, Query, description = "关系日期不早于 YYYY-MM-DD（无日期的关系保留）"),
         ("to" = Option<String>, Query, description = "关系日期不晚于 YYYY-MM-DD"),
         ("max_nodes" = Option<usize>, Query, description = "节点上限 1–500，默认 200")),
-    responses((status = 200, body = Object, description = "nodes (id, kind, kind_zh, label, case_uid, hub), edges (seq, from, to, kind, kind_zh, date, detail_zh, case_uid, field, source_entity, source_uid, source_record_id), explanation_zh"),
+    responses((status = 200, body = Object, description = "nodes (id, kind, kind_zh, label, case_uid, hub), edges (seq, from, to, kind, kind_zh, date, detail_zh, case_uid, field, source_entity, source_uid, source_record_id), explanation_zh, undecided_cases（案件判定上限用尽后未判定的案件数，按不可见处理）"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn graph_neighbours(
     caller: Caller,
@@ -300,7 +300,7 @@ pub async fn graph_neighbours(
         ("max_hops" = Option<u8>, Query, description = "最大跳数 1–8，默认 6"),
         ("since" = Option<String>, Query, description = "只经由日期不早于 YYYY-MM-DD 的关系（无日期的关系保留）"),
         ("until" = Option<String>, Query, description = "只经由日期不晚于 YYYY-MM-DD 的关系")),
-    responses((status = 200, body = Object, description = "nodes（自起点至终点依次排列）, edges, explanation_zh"),
+    responses((status = 200, body = Object, description = "nodes（自起点至终点依次排列）, edges, explanation_zh, undecided_cases"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn graph_path(
     caller: Caller,
