@@ -100,12 +100,13 @@ fn main() {
         xiezhi_casegraph::bench::time_queries(&mut store, CASE_GRAPH, queries).expect("queries");
     for (k, h) in t.khop.iter().enumerate() {
         println!(
-            "k-hop k={}: {} queries, p50 {:.2} ms, p99 {:.2} ms, mean nodes returned {:.1}",
+            "k-hop k={}: {} queries, p50 {:.2} ms, p99 {:.2} ms, mean nodes returned {:.1}, case budget spent in {}",
             k + 1,
             h.queries,
             h.p50_ms,
             h.p99_ms,
-            h.mean_nodes
+            h.mean_nodes,
+            h.budget_spent
         );
     }
     for (label, p) in [
@@ -113,8 +114,8 @@ fn main() {
         ("another person of the same organ's cases", &t.path_far),
     ] {
         println!(
-            "path to {label} (max 6 hops): {} queries, {} found, p50 {:.2} ms, p99 {:.2} ms",
-            p.queries, p.found, p.p50_ms, p.p99_ms
+            "path to {label} (max 6 hops): {} queries, {} found, p50 {:.2} ms, p99 {:.2} ms, case budget spent in {}",
+            p.queries, p.found, p.p50_ms, p.p99_ms, p.budget_spent
         );
     }
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);

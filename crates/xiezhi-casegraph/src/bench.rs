@@ -26,6 +26,8 @@ pub struct Timing {
     /// Mean nodes returned (k-hop) or paths found (path).
     pub mean_nodes: f64,
     pub found: usize,
+    /// Queries that spent their case budget ([`crate::CASES_PER_QUERY`]) and may be incomplete.
+    pub budget_spent: usize,
 }
 
 /// The timings of one benchmark pass.
@@ -50,7 +52,7 @@ pub fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[i.min(v.len() - 1)]
 }
 
-fn timing(mut ms: Vec<f64>, nodes: usize, found: usize) -> Timing {
+fn timing(mut ms: Vec<f64>, nodes: usize, found: usize, budget_spent: usize) -> Timing {
     let queries = ms.len();
     Timing {
         queries,
@@ -58,6 +60,7 @@ fn timing(mut ms: Vec<f64>, nodes: usize, found: usize) -> Timing {
         p99_ms: percentile(&mut ms, 0.99),
         mean_nodes: nodes as f64 / queries.max(1) as f64,
         found,
+        budget_spent,
     }
 }
 
@@ -157,19 +160,22 @@ pub fn time_queries<S: Store + ?Sized>(
     }
     let mut out = QueryTimings::default();
     for hops in 1..=3u8 {
-        let (mut ms, mut nodes) = (Vec::new(), 0usize);
+        let (mut ms, mut nodes, mut spent) = (Vec::new(), 0usize, 0usize);
         for (person, org) in &starts {
             ask(store, org, &mut |store, q| {
                 let t = Instant::now();
                 let r = khop(store, q, person, hops);
                 ms.push(t.elapsed().as_secs_f64() * 1e3);
-                nodes += r.map_or(0, |s| s.nodes.len());
+                if let Ok(s) = r {
+                    nodes += s.nodes.len();
+                    spent += usize::from(s.undecided_cases > 0);
+                }
             });
         }
-        out.khop[usize::from(hops - 1)] = timing(ms, nodes, 0);
+        out.khop[usize::from(hops - 1)] = timing(ms, nodes, 0, spent);
     }
     for reachable in [true, false] {
-        let (mut ms, mut found) = (Vec::new(), 0usize);
+        let (mut ms, mut found, mut spent) = (Vec::new(), 0usize, 0usize);
         for (i, (person, org)) in starts.iter().enumerate() {
             let pool = &by_org[org];
             let target = match (&near[i], reachable) {
@@ -189,10 +195,13 @@ pub fn time_queries<S: Store + ?Sized>(
                 let t = Instant::now();
                 let r = path(store, graph, q, &query);
                 ms.push(t.elapsed().as_secs_f64() * 1e3);
-                found += usize::from(r.is_ok_and(|s| !s.nodes.is_empty()));
+                if let Ok(s) = r {
+                    found += usize::from(!s.nodes.is_empty());
+                    spent += usize::from(s.undecided_cases > 0);
+                }
             });
         }
-        let t = timing(ms, 0, found);
+        let t = timing(ms, 0, found, spent);
         if reachable {
             out.path_near = t;
         } else {

@@ -468,6 +468,19 @@ fn measure(
         GRAPH_QUERIES,
     )?;
     let [k1, k2, k3] = &g.khop;
+    eprintln!(
+        "    图查询 p50–p99 ms：k=1 {:.1}–{:.1}，k=2 {:.1}–{:.1}，k=3 {:.1}–{:.1}（{} 次中 {} 次用尽案件判定上限），路径 {:.1}–{:.1}",
+        k1.p50_ms,
+        k1.p99_ms,
+        k2.p50_ms,
+        k2.p99_ms,
+        k3.p50_ms,
+        k3.p99_ms,
+        k3.queries,
+        k3.budget_spent,
+        g.path_near.p50_ms,
+        g.path_near.p99_ms
+    );
     let graph_query_ms = [
         k1.p50_ms,
         k1.p99_ms,
