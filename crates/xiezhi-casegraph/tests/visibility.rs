@@ -259,6 +259,21 @@ fn asker(org: Option<usize>) -> Principal {
     })
 }
 
+/// The asker's query context on a fixed day, views compiled per query.
+fn context<'a>(
+    authz: &'a Authorizer,
+    salt: &'a Salt,
+    principal: &'a Principal,
+) -> QueryContext<'a> {
+    QueryContext {
+        authz,
+        salt,
+        principal,
+        ctx: RequestContext::on(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+        cache: None,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(40))]
 
@@ -272,16 +287,8 @@ proptest! {
     ) {
         let mut store = store_of(&w);
         let o = oracle(&store, &w, org);
-        let authz = Authorizer::builtin().unwrap();
-        let salt = Salt::new(b"s".to_vec());
-        let principal = asker(org);
-        let q = QueryContext {
-            authz: &authz,
-            salt: &salt,
-            principal: &principal,
-            ctx: RequestContext::on(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
-            cache: None,
-        };
+        let (authz, salt, principal) = (Authorizer::builtin().unwrap(), Salt::new(b"s".to_vec()), asker(org));
+        let q = context(&authz, &salt, &principal);
         let mut ids: Vec<String> = o.adj.keys().cloned().collect();
         ids.extend((0..w.persons.len()).map(|p| format!("person:P{p}")));
         ids.extend((0..w.cases.len()).map(|c| format!("case:C{c}")));
@@ -351,16 +358,8 @@ proptest! {
     ) {
         let mut store = store_of(&w);
         let o = oracle(&store, &w, Some(org));
-        let authz = Authorizer::builtin().unwrap();
-        let salt = Salt::new(b"s".to_vec());
-        let principal = asker(Some(org));
-        let q = QueryContext {
-            authz: &authz,
-            salt: &salt,
-            principal: &principal,
-            ctx: RequestContext::on(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
-            cache: None,
-        };
+        let (authz, salt, principal) = (Authorizer::builtin().unwrap(), Salt::new(b"s".to_vec()), asker(Some(org)));
+        let q = context(&authz, &salt, &principal);
         let mut ids: Vec<String> = o.visible.iter().cloned().collect();
         ids.sort();
         prop_assume!(!ids.is_empty());
