@@ -123,7 +123,7 @@ pub fn plans_from_dir(dir: &Path) -> Result<Vec<Plan>, Vec<MappingErrors>> {
 /// (a header, or nothing) has nothing to ingest and is skipped: a department with no acts of
 /// a kind in the period still writes its file. Ingesting that one file on its own
 /// ([`Ingestor::ingest_file`]) refuses it, since there the caller asked for its records.
-pub fn ingest_export<S: Store>(
+pub fn ingest_export<S: Store + Send>(
     store: &mut S,
     plans: &[Plan],
     export_dir: &Path,

@@ -118,6 +118,9 @@ pub struct Ingestor<'s, S: Store> {
 /// Records mapped and checked ahead of the writer (a bound on memory, not on speed).
 const PREPARED_AHEAD: usize = 4_096;
 
+/// Batches built ahead of the one being written: one is enough to keep both sides busy.
+const BATCHES_AHEAD: usize = 1;
+
 /// One record read, hashed, mapped and checked: everything that needs neither the resolver
 /// nor the store, so it can run on another thread.
 struct Prepared {
@@ -161,6 +164,72 @@ fn prepare(plan: &Plan, item: Item, ctx: &ValidationContext) -> Prepared {
     }
 }
 
+/// Binds checked records to platform entities and adds them to the batch.
+fn bind(
+    resolver: &mut Resolver,
+    checked: Checked,
+    source_id: i64,
+    batch: &mut Batch,
+) -> (Option<String>, Option<String>) {
+    let mut person_uid = None;
+    let mut case_uid = None;
+    for r in checked
+        .records
+        .iter()
+        .filter(|r| matches!(r.entity, Entity::Person | Entity::Case))
+    {
+        let res = if r.entity == Entity::Person {
+            resolver.person(r)
+        } else {
+            resolver.case(r)
+        };
+        batch.links.push(LinkRow {
+            entity: r.entity,
+            uid: res.uid.clone(),
+            source_record_id: source_id,
+            rule: res.rule.into(),
+            detail: res.detail,
+        });
+        if r.entity == Entity::Person {
+            batch.person_keys.extend(res.new_keys);
+            person_uid = Some(res.uid.clone());
+        } else {
+            batch.case_keys.extend(res.new_keys);
+            case_uid = Some(res.uid.clone());
+        }
+        batch.entities.push(EntityRow {
+            uid: res.uid,
+            case_uid: None,
+            person_uid: None,
+            record: r.clone(),
+            source_record_id: source_id,
+        });
+    }
+    for r in checked.records {
+        let uid = match r.entity {
+            Entity::Person | Entity::Case => continue,
+            Entity::Organization => r.text("org_code").unwrap_or_default().to_string(),
+            e => dependent_uid(e, case_uid.as_deref(), person_uid.as_deref(), &r),
+        };
+        let (c, p) = if r.entity.is_dependent() {
+            (case_uid.clone(), person_uid.clone())
+        } else {
+            (None, None)
+        };
+        batch.entities.push(EntityRow {
+            uid,
+            case_uid: c,
+            person_uid: p,
+            record: r,
+            source_record_id: source_id,
+        });
+    }
+    batch
+        .issues
+        .extend(checked.notes.iter().map(|n| (source_id, Reason::from(n))));
+    (person_uid, case_uid)
+}
+
 /// The first 128 bits of a hex SHA-256.
 fn hash_prefix(sha_hex: &str) -> u128 {
     u128::from_str_radix(sha_hex.get(..32).unwrap_or(sha_hex), 16).unwrap_or_default()
@@ -170,7 +239,8 @@ fn now() -> String {
     chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-impl<'s, S: Store> Ingestor<'s, S> {
+/// `Send`: each file's batches are written on a thread of their own.
+impl<'s, S: Store + Send> Ingestor<'s, S> {
     pub fn new(store: &'s mut S) -> Result<Self, IngestError> {
         let ids = store.next_ids()?;
         let (pk, ck) = store.load_keys()?;
@@ -219,11 +289,17 @@ impl<'s, S: Store> Ingestor<'s, S> {
         let mut field_hits: BTreeMap<String, i64> = BTreeMap::new();
         let mut lags = Vec::new();
         let mut batch = Batch::default();
-        // Mapping and validation run one record ahead on a second thread while this one
-        // resolves identities and waits on the store: the two overlap on a multi-core machine,
-        // and records still arrive here in file order, so batches and ids are as before.
+        // Three threads, each handing the next its work in file order: mapping and validation
+        // run a record ahead on one; this one resolves identities and builds batches; a third
+        // writes the previous batch, so building a batch overlaps the database's work on it
+        // (on PostgreSQL the client and the server otherwise take turns). One writer keeps the
+        // batches, each one transaction, in order, so ids and the ledger are as before.
         let (ahead, prepared) = std::sync::mpsc::sync_channel::<Prepared>(PREPARED_AHEAD);
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_AHEAD);
         let (ctx_ref, bytes_ref) = (&ctx, &bytes);
+        let store = &mut *self.store;
+        let resolver = &mut self.resolver;
+        let next_source_id = &mut self.next_source_id;
         std::thread::scope(|scope| -> Result<(), IngestError> {
             let reader = scope.spawn(move || {
                 // A closed channel means the store failed and the file stops.
@@ -231,9 +307,15 @@ impl<'s, S: Store> Ingestor<'s, S> {
                     ahead.send(prepare(plan, item, ctx_ref)).is_ok()
                 })
             });
+            let writer = scope.spawn(move || -> Result<(), IngestError> {
+                for b in batches {
+                    store.write_batch(run_id, &b)?;
+                }
+                Ok(())
+            });
             for (i, p) in prepared.into_iter().enumerate() {
-                let id = self.next_source_id;
-                self.next_source_id += 1;
+                let id = *next_source_id;
+                *next_source_id += 1;
                 report.counts.records_read += 1;
                 let Prepared {
                     line,
@@ -289,7 +371,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
                         for r in &repairs {
                             *report.repaired_by_rule.entry(r.clone()).or_default() += 1;
                         }
-                        let (person_uid, case_uid) = self.bind(checked, id, &mut batch);
+                        let (person_uid, case_uid) = bind(resolver, checked, id, &mut batch);
                         RecordOutcome {
                             record_no,
                             line,
@@ -340,19 +422,28 @@ impl<'s, S: Store> Ingestor<'s, S> {
                 };
                 report.outcomes.push(outcome);
                 if batch.source_records.len() >= opts.batch_size {
-                    self.store
-                        .write_batch(run_id, &std::mem::take(&mut batch))?;
+                    // A closed channel means the writer failed: its error is taken below.
+                    if to_writer.send(std::mem::take(&mut batch)).is_err() {
+                        break;
+                    }
                     progress(i + 1, total);
                 }
+            }
+            if !batch.is_empty() {
+                // As above: a failed send leaves the writer's error to report.
+                let _ = to_writer.send(std::mem::take(&mut batch));
+            }
+            drop(to_writer);
+            // The store's error comes first: the reader stops because of it.
+            match writer.join() {
+                Ok(written) => written?,
+                Err(panic) => std::panic::resume_unwind(panic),
             }
             match reader.join() {
                 Ok(read) => Ok(read?),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })?;
-        if !batch.is_empty() {
-            self.store.write_batch(run_id, &batch)?;
-        }
         progress(total, total);
         let accepted = report.counts.accepted.max(1) as f64;
         let mapped = mapped_fields(plan);
@@ -379,72 +470,6 @@ impl<'s, S: Store> Ingestor<'s, S> {
         self.store
             .finish_run(run_id, &now(), &report.counts, &quality)?;
         Ok(report)
-    }
-
-    /// Binds checked records to platform entities and adds them to the batch.
-    fn bind(
-        &mut self,
-        checked: Checked,
-        source_id: i64,
-        batch: &mut Batch,
-    ) -> (Option<String>, Option<String>) {
-        let mut person_uid = None;
-        let mut case_uid = None;
-        for r in checked
-            .records
-            .iter()
-            .filter(|r| matches!(r.entity, Entity::Person | Entity::Case))
-        {
-            let res = if r.entity == Entity::Person {
-                self.resolver.person(r)
-            } else {
-                self.resolver.case(r)
-            };
-            batch.links.push(LinkRow {
-                entity: r.entity,
-                uid: res.uid.clone(),
-                source_record_id: source_id,
-                rule: res.rule.into(),
-                detail: res.detail,
-            });
-            if r.entity == Entity::Person {
-                batch.person_keys.extend(res.new_keys);
-                person_uid = Some(res.uid.clone());
-            } else {
-                batch.case_keys.extend(res.new_keys);
-                case_uid = Some(res.uid.clone());
-            }
-            batch.entities.push(EntityRow {
-                uid: res.uid,
-                case_uid: None,
-                person_uid: None,
-                record: r.clone(),
-                source_record_id: source_id,
-            });
-        }
-        for r in checked.records {
-            let uid = match r.entity {
-                Entity::Person | Entity::Case => continue,
-                Entity::Organization => r.text("org_code").unwrap_or_default().to_string(),
-                e => dependent_uid(e, case_uid.as_deref(), person_uid.as_deref(), &r),
-            };
-            let (c, p) = if r.entity.is_dependent() {
-                (case_uid.clone(), person_uid.clone())
-            } else {
-                (None, None)
-            };
-            batch.entities.push(EntityRow {
-                uid,
-                case_uid: c,
-                person_uid: p,
-                record: r,
-                source_record_id: source_id,
-            });
-        }
-        batch
-            .issues
-            .extend(checked.notes.iter().map(|n| (source_id, Reason::from(n))));
-        (person_uid, case_uid)
     }
 
     /// Retries a quarantined record, with optional column edits. On success the entry is
@@ -504,7 +529,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
             .notes
             .iter()
             .any(|n| n.severity == Severity::Repaired);
-        self.bind(checked, entry.source_record_id, &mut batch);
+        bind(&mut self.resolver, checked, entry.source_record_id, &mut batch);
         self.store.write_batch(run_id, &batch)?;
         let counts = RunCounts {
             records_read: 1,
