@@ -529,7 +529,12 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
             .notes
             .iter()
             .any(|n| n.severity == Severity::Repaired);
-        bind(&mut self.resolver, checked, entry.source_record_id, &mut batch);
+        bind(
+            &mut self.resolver,
+            checked,
+            entry.source_record_id,
+            &mut batch,
+        );
         self.store.write_batch(run_id, &batch)?;
         let counts = RunCounts {
             records_read: 1,

@@ -637,7 +637,18 @@ fn sha256_hex(text: &str) -> String {
 }
 
 /// Appends entries inside an open transaction, numbering them from the current log length.
-/// The table lock orders concurrent writers, so sequence numbers stay gapless.
+/// Writers of the ledger (and of the rows it covers) take turns on a transaction-scoped
+/// advisory lock named by the store's schema. A table lock on `ledger_entry` did the same but
+/// also conflicted with autovacuum's: every vacuum of the ledger was cancelled at the next
+/// write and started again from its first page, rereading gigabytes during a long ingest.
+fn lock_ledger(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.batch_execute(
+        "SELECT pg_advisory_xact_lock(hashtext('xiezhi.ledger'), hashtext(current_schema()))",
+    )?;
+    Ok(())
+}
+
+/// The ledger lock orders concurrent writers, so sequence numbers stay gapless.
 fn append_in_tx(
     tx: &mut Transaction<'_>,
     format: CopyFormat,
@@ -646,7 +657,7 @@ fn append_in_tx(
     if events.is_empty() {
         return Ok(());
     }
-    tx.batch_execute("LOCK TABLE ledger_entry IN SHARE ROW EXCLUSIVE MODE")?;
+    lock_ledger(tx)?;
     let first: i64 = tx
         .query_one(
             "SELECT COALESCE(MAX(seq) + 1, 0)::BIGINT FROM ledger_entry",
@@ -754,7 +765,7 @@ impl Store for PgStore {
         let mut tx = self.client.get_mut().transaction()?;
         // Writers take turns from here to commit (the ledger is one append sequence anyway),
         // so the replay check and which uids exist cannot change under this batch.
-        tx.batch_execute("LOCK TABLE ledger_entry IN SHARE ROW EXCLUSIVE MODE")?;
+        lock_ledger(&mut tx)?;
         if !batch.source_records.is_empty() {
             let ids: Vec<i64> = batch.source_records.iter().map(|s| s.id).collect();
             let stored: Vec<(i64, String)> = tx
@@ -1800,7 +1811,7 @@ impl Store for PgStore {
         // commit to disk) per item made a full supervision run wait on thousands of syncs.
         let format = self.copy_format;
         let mut tx = self.client.get_mut().transaction()?;
-        tx.batch_execute("LOCK TABLE ledger_entry IN SHARE ROW EXCLUSIVE MODE")?;
+        lock_ledger(&mut tx)?;
         let mut seq: Option<i64> = tx
             .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
             .get(0);
