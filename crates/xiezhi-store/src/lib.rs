@@ -556,6 +556,14 @@ pub trait Store {
     fn ledger_state(&self) -> Result<Option<(i64, Vec<u8>)>>;
     /// (uid, content hash) of every stored row of an entity, recomputed from the row.
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>>;
+    /// Vacuums and analyzes, after a bulk load, every table that `cluster_by_case` does not
+    /// rewrite (the ledger, the source records, access decisions, ...); returns each with the
+    /// seconds it took. A load of only inserts otherwise leaves PostgreSQL's autovacuum to scan
+    /// these tables later, beside the first reads, evicting their pages from the cache. SQLite
+    /// has no such background pass, so the default does nothing.
+    fn vacuum_after_load(&mut self) -> Result<Vec<(String, f64)>> {
+        Ok(Vec::new())
+    }
     /// Rewrites the case-owned tables (and `std_person`) in the order of their keys, so a
     /// case's rows lie together on disk and a case read touches a few pages instead of one per
     /// row; returns each table rewritten with the seconds it took. For after a bulk load: each

@@ -325,6 +325,9 @@ impl<T: Store + ?Sized> Store for Box<T> {
     fn row_hashes(&self, entity: Entity) -> Result<Vec<(String, String)>> {
         (**self).row_hashes(entity)
     }
+    fn vacuum_after_load(&mut self) -> Result<Vec<(String, f64)>> {
+        (**self).vacuum_after_load()
+    }
     fn cluster_by_case(&mut self) -> Result<Vec<(String, f64)>> {
         (**self).cluster_by_case()
     }

@@ -834,8 +834,18 @@ fn archive_received(data: &Path, store: &mut AnyStore, plans: &[Plan], dir: &Pat
     Ok(())
 }
 
-/// After a bulk load: a case's rows put together on disk (`Store::cluster_by_case`).
+/// After a bulk load: the appended tables vacuumed (`Store::vacuum_after_load`) and a case's
+/// rows put together on disk (`Store::cluster_by_case`).
 fn cluster_after_load(store: &mut AnyStore) -> Result<()> {
+    let started = Instant::now();
+    let vacuumed = store.vacuum_after_load()?;
+    if !vacuumed.is_empty() {
+        println!(
+            "已清理并统计 {} 张表（{:.1} 秒）",
+            vacuumed.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     let started = Instant::now();
     let tables = store.cluster_by_case()?;
     if tables.is_empty() {
