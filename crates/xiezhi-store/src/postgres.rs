@@ -2650,9 +2650,11 @@ fn text_value(
     }
 }
 
-/// A row's lineage column: field → source record id.
+/// A row's lineage column: field → source record id, in field order as on SQLite. A
+/// `BTreeMap`, not `serde_json::Map`, whose order changes when any crate in the build turns on
+/// serde_json's `preserve_order`.
 fn parse_lineage(text: &str) -> Result<Vec<(String, i64)>> {
-    let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)?;
+    let json: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_str(text)?;
     Ok(json
         .into_iter()
         .filter_map(|(k, v)| v.as_i64().map(|id| (k, id)))
