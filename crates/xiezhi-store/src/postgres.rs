@@ -1758,11 +1758,7 @@ impl Store for PgStore {
     fn vacuum_after_load(&mut self) -> Result<Vec<(String, f64)>> {
         let client = self.client.get_mut();
         let schema: String = client.query_one("SELECT current_schema()", &[])?.get(0);
-        let rewritten: Vec<String> = Entity::ALL
-            .iter()
-            .filter(|e| layout::case_owned(**e) || **e == Entity::Person)
-            .map(|e| table(*e))
-            .collect();
+        let rewritten: Vec<String> = clustered_entities().map(table).collect();
         // Top-level tables only: VACUUM of a partitioned table takes its partitions.
         let tables: Vec<String> = client
             .query(
@@ -1789,10 +1785,7 @@ impl Store for PgStore {
         let client = self.client.get_mut();
         let schema: String = client.query_one("SELECT current_schema()", &[])?.get(0);
         let mut done = Vec::new();
-        for entity in Entity::ALL {
-            if !(layout::case_owned(entity) || entity == Entity::Person) {
-                continue;
-            }
+        for entity in clustered_entities() {
             let t = table(entity);
             // The table's key: (case_uid, uid[, occurred_at]) for a dependent, uid for a
             // case or a person. On a partitioned table it is a partitioned index, and CLUSTER
@@ -2271,11 +2264,7 @@ mod tests {
                 .into_iter()
                 .map(|(t, _)| t)
                 .collect();
-            let expected: Vec<String> = Entity::ALL
-                .iter()
-                .filter(|e| layout::case_owned(**e) || **e == Entity::Person)
-                .map(|e| table(*e))
-                .collect();
+            let expected: Vec<String> = clustered_entities().map(table).collect();
             assert_eq!(tables, expected, "{layout:?}");
             // Every plain table, or every partition, remembers the key it was ordered by.
             let unclustered: i64 = store
@@ -2648,6 +2637,14 @@ fn text_value(
         Value::from_canonical(f.ty, &s)
             .ok_or_else(|| StoreError::Corrupt(format!("value `{s}` does not fit {:?}", f.ty)))
     }
+}
+
+/// The entities whose tables `cluster_by_case` rewrites (and `vacuum_after_load` leaves to
+/// it): every case-owned one, and the persons a case read joins.
+fn clustered_entities() -> impl Iterator<Item = Entity> {
+    Entity::ALL
+        .into_iter()
+        .filter(|e| layout::case_owned(*e) || *e == Entity::Person)
 }
 
 /// A row's lineage column: field → source record id, in field order as on SQLite. A
