@@ -745,6 +745,214 @@ fn quarantine_from_row(codec: Option<&FieldCodec>, r: &Row) -> Result<Quarantine
     })
 }
 
+/// A batch's uids, per entity, in batch order.
+type UidsOf<'b> = BTreeMap<Entity, Vec<&'b str>>;
+
+/// The stored rows a batch merges onto, locked until it commits.
+type MergedRows<'b> = HashMap<(Entity, &'b str), MergeState>;
+
+/// The part of a batch's write that needs the database before any row is written: take the
+/// writers' lock, check the batch is not a replay (None if it is), store its source records
+/// and lock the stored rows its uids merge onto.
+fn claim_batch<'b>(
+    tx: &mut Transaction<'_>,
+    format: CopyFormat,
+    codec: Option<&FieldCodec>,
+    run_id: i64,
+    batch: &'b Batch,
+) -> Result<Option<(UidsOf<'b>, MergedRows<'b>)>> {
+    // Writers take turns from here to commit (the ledger is one append sequence anyway),
+    // so the replay check and which uids exist cannot change under this batch.
+    lock_ledger(tx)?;
+    // Every read below looks rows up by key. During a bulk load the tables grow faster
+    // than autovacuum re-analyses them, and on statistics of a table a tenth of its size
+    // the planner chose to scan it whole for each batch's uid list: load time grew with
+    // the square of the table. No plan here is better without its index, and none is
+    // long enough to pay for compiling.
+    tx.batch_execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")?;
+    if !batch.source_records.is_empty() {
+        let ids: Vec<i64> = batch.source_records.iter().map(|s| s.id).collect();
+        let stored: Vec<(i64, String)> = tx
+            .query(
+                "SELECT id, sha256 FROM source_record WHERE id = ANY($1) ORDER BY id",
+                &[&ids],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        if already_stored(batch, &stored)? {
+            return Ok(None);
+        }
+    }
+    copy_rows(
+        tx,
+        format,
+        "source_record",
+        &[
+            "id",
+            "run_id",
+            "source",
+            "file",
+            "record_no",
+            "line",
+            "sha256",
+            "outcome",
+        ],
+        batch.source_records.iter().map(|s| {
+            vec![
+                Col::Int(Some(s.id)),
+                Col::Int(Some(run_id)),
+                Col::Text(Some(&s.source)),
+                Col::Text(Some(&s.file)),
+                Col::Int(Some(s.record_no)),
+                Col::Int(Some(s.line)),
+                Col::Text(Some(&s.sha256)),
+                Col::Text(Some(s.outcome.as_str())),
+            ]
+        }),
+    )?;
+
+    // Rows whose uid is new (first in the batch, not stored) go in by COPY; the others
+    // merge, in batch order, once the new ones are in.
+    let mut uids: BTreeMap<Entity, Vec<&str>> = BTreeMap::new();
+    for row in &batch.entities {
+        uids.entry(row.record.entity)
+            .or_default()
+            .push(row.uid.as_str());
+    }
+    // The stored rows this batch merges onto, locked until it commits.
+    let mut merged: HashMap<(Entity, &str), MergeState> = HashMap::new();
+    for (entity, list) in &uids {
+        let rows = tx.query(
+            &format!(
+                "SELECT * FROM {} WHERE uid = ANY($1) FOR UPDATE",
+                table(*entity)
+            ),
+            &[list],
+        )?;
+        // The batch's own `&str` of each uid keys the map (the rows' strings are dropped).
+        let asked: HashSet<&str> = list.iter().copied().collect();
+        for r in &rows {
+            let uid: String = r.try_get("uid")?;
+            let Some(at) = asked.get(uid.as_str()) else {
+                continue;
+            };
+            merged.insert((*entity, *at), MergeState::from_stored(codec, *entity, r)?);
+        }
+    }
+    Ok(Some((uids, merged)))
+}
+
+/// Everything a batch's write computes without the database: the rows' values, sealed and
+/// plain, the content hash each row has if it turns out new, and the sealed link details,
+/// issue values, quarantine texts and blinded keys. `write_batch` computes it on a second
+/// thread while the database checks the batch and looks its uids up, so on two cores the
+/// client's work and the server's overlap instead of taking turns.
+struct Encoded {
+    /// Per entity row, in `stored_columns` order without the version.
+    values: Vec<Vec<Owned>>,
+    /// The same values as bound to SQL (sealed fields sealed).
+    bound: Vec<Vec<Owned>>,
+    /// Per entity row: its content hash as version 1, the hash it has if it is new.
+    fresh_content: Vec<String>,
+    /// Per link: its sealed detail.
+    link_details: Vec<String>,
+    /// Per issue: its sealed value.
+    issue_values: Vec<Option<String>>,
+    /// Per quarantined record: its sealed raw columns and reasons.
+    quarantine_texts: Vec<(String, String)>,
+    /// Person keys blinded: no ID number reaches the table.
+    person_keys: Vec<(String, String)>,
+}
+
+fn encode_batch(codec: Option<&FieldCodec>, run_id: i64, batch: &Batch) -> Result<Encoded> {
+    let mut values = Vec::with_capacity(batch.entities.len());
+    let mut bound = Vec::with_capacity(batch.entities.len());
+    let mut fresh_content = Vec::with_capacity(batch.entities.len());
+    let mut names_of: HashMap<Entity, Vec<String>> = HashMap::new();
+    let one = Owned::Int(Some(1));
+    for row in &batch.entities {
+        let entity = row.record.entity;
+        let plain = row_values(row, run_id)?;
+        bound.push(bound_values(codec, entity, &plain)?);
+        let names = names_of
+            .entry(entity)
+            .or_insert_with(|| stored_columns(entity));
+        let cells = plain.iter().chain(std::iter::once(&one)).map(Owned::cell);
+        fresh_content.push(content_sha256(entity, names, cells));
+        values.push(plain);
+    }
+    let link_details = batch
+        .links
+        .iter()
+        .map(|l| {
+            seal_text(
+                codec,
+                "entity_link",
+                "detail",
+                &format!("{}|{}|{}", l.source_record_id, l.entity.name(), l.uid),
+                l.detail.clone(),
+            )
+        })
+        .collect::<Result<_>>()?;
+    let issue_values = batch
+        .issues
+        .iter()
+        .map(|(id, r)| {
+            r.value
+                .clone()
+                .map(|v| {
+                    seal_text(
+                        codec,
+                        "record_issue",
+                        "value",
+                        &format!("{id}|{}", r.field),
+                        v,
+                    )
+                })
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
+    let quarantine_texts = batch
+        .quarantine
+        .iter()
+        .map(|q| {
+            let row = q.source_record_id.to_string();
+            Ok((
+                seal_text(
+                    codec,
+                    "quarantine",
+                    "raw",
+                    &row,
+                    serde_json::to_string(&q.raw)?,
+                )?,
+                seal_text(
+                    codec,
+                    "quarantine",
+                    "reasons",
+                    &row,
+                    serde_json::to_string(&q.reasons)?,
+                )?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let blinder = codec.map_or_else(KeyBlinder::none, |c| c.blinder());
+    let person_keys = batch
+        .person_keys
+        .iter()
+        .map(|(k, u)| (blinder.blind(k), u.clone()))
+        .collect();
+    Ok(Encoded {
+        values,
+        bound,
+        fresh_content,
+        link_details,
+        issue_values,
+        quarantine_texts,
+        person_keys,
+    })
+}
+
 impl Store for PgStore {
     fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
         Ok(self.client.get_mut().query_one(
@@ -763,94 +971,36 @@ impl Store for PgStore {
         let codec = self.codec.get();
         let codec = codec.as_deref();
         let mut tx = self.client.get_mut().transaction()?;
-        // Writers take turns from here to commit (the ledger is one append sequence anyway),
-        // so the replay check and which uids exist cannot change under this batch.
-        lock_ledger(&mut tx)?;
-        if !batch.source_records.is_empty() {
-            let ids: Vec<i64> = batch.source_records.iter().map(|s| s.id).collect();
-            let stored: Vec<(i64, String)> = tx
-                .query(
-                    "SELECT id, sha256 FROM source_record WHERE id = ANY($1) ORDER BY id",
-                    &[&ids],
-                )?
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
-            if already_stored(batch, &stored)? {
-                return Ok(());
-            }
-        }
+        let (claimed, encoded) = std::thread::scope(|scope| {
+            let encoder = scope.spawn(|| encode_batch(codec, run_id, batch));
+            let claimed = claim_batch(&mut tx, format, codec, run_id, batch);
+            let encoded = encoder
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (claimed, encoded)
+        });
+        let Some((uids, mut merged)) = claimed? else {
+            return Ok(());
+        };
+        let Encoded {
+            values,
+            bound,
+            mut fresh_content,
+            link_details,
+            issue_values,
+            quarantine_texts,
+            person_keys,
+        } = encoded?;
         let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
-        copy_rows(
-            &mut tx,
-            format,
-            "source_record",
-            &[
-                "id",
-                "run_id",
-                "source",
-                "file",
-                "record_no",
-                "line",
-                "sha256",
-                "outcome",
-            ],
-            batch.source_records.iter().map(|s| {
-                vec![
-                    Col::Int(Some(s.id)),
-                    Col::Int(Some(run_id)),
-                    Col::Text(Some(&s.source)),
-                    Col::Text(Some(&s.file)),
-                    Col::Int(Some(s.record_no)),
-                    Col::Int(Some(s.line)),
-                    Col::Text(Some(&s.sha256)),
-                    Col::Text(Some(s.outcome.as_str())),
-                ]
-            }),
-        )?;
-
-        // Rows whose uid is new (first in the batch, not stored) go in by COPY; the others
-        // merge, in batch order, once the new ones are in.
-        let mut uids: BTreeMap<Entity, Vec<&str>> = BTreeMap::new();
-        for row in &batch.entities {
-            uids.entry(row.record.entity)
-                .or_default()
-                .push(row.uid.as_str());
-        }
-        // The stored rows this batch merges onto, locked until it commits.
-        let mut merged: HashMap<(Entity, &str), MergeState> = HashMap::new();
-        for (entity, list) in &uids {
-            let rows = tx.query(
-                &format!(
-                    "SELECT * FROM {} WHERE uid = ANY($1) FOR UPDATE",
-                    table(*entity)
-                ),
-                &[list],
-            )?;
-            // The batch's own `&str` of each uid keys the map (the rows' strings are dropped).
-            let asked: HashSet<&str> = list.iter().copied().collect();
-            for r in &rows {
-                let uid: String = r.try_get("uid")?;
-                let Some(at) = asked.get(uid.as_str()) else {
-                    continue;
-                };
-                merged.insert((*entity, *at), MergeState::from_stored(codec, *entity, r)?);
-            }
-        }
         let mut seen: HashSet<(Entity, &str)> = HashSet::new();
-        let mut values = Vec::with_capacity(batch.entities.len());
-        let mut bound = Vec::with_capacity(batch.entities.len());
-        let mut fresh = Vec::with_capacity(batch.entities.len());
-        for row in &batch.entities {
-            let entity = row.record.entity;
-            let plain = row_values(row, run_id)?;
-            bound.push(bound_values(codec, entity, &plain)?);
-            values.push(plain);
-            fresh.push(
-                !merged.contains_key(&(entity, row.uid.as_str()))
-                    && seen.insert((entity, row.uid.as_str())),
-            );
-        }
+        let fresh: Vec<bool> = batch
+            .entities
+            .iter()
+            .map(|row| {
+                let key = (row.record.entity, row.uid.as_str());
+                !merged.contains_key(&key) && seen.insert(key)
+            })
+            .collect();
         // (version, content hash) of each row as stored after its write.
         let mut results: Vec<Option<(i64, String)>> = vec![None; batch.entities.len()];
         let one = Owned::Int(Some(1));
@@ -880,11 +1030,7 @@ impl Store for PgStore {
                 }),
             )?;
             for &i in &at {
-                let cells = values[i]
-                    .iter()
-                    .chain(std::iter::once(&one))
-                    .map(Owned::cell);
-                results[i] = Some((1, content_sha256(*entity, &names, cells)));
+                results[i] = Some((1, std::mem::take(&mut fresh_content[i])));
             }
         }
         // The merges, in batch order, in memory; each step's version and hash go to the
@@ -963,24 +1109,6 @@ impl Store for PgStore {
         if let Some((id, rows)) = written.take() {
             events.push(records_written(id, run_id, rows));
         }
-        let issue_values: Vec<Option<String>> = batch
-            .issues
-            .iter()
-            .map(|(id, r)| {
-                r.value
-                    .clone()
-                    .map(|v| {
-                        seal_text(
-                            codec,
-                            "record_issue",
-                            "value",
-                            &format!("{id}|{}", r.field),
-                            v,
-                        )
-                    })
-                    .transpose()
-            })
-            .collect::<Result<_>>()?;
         copy_rows(
             &mut tx,
             format,
@@ -1000,7 +1128,6 @@ impl Store for PgStore {
                     ]
                 }),
         )?;
-        let mut quarantined = Vec::with_capacity(batch.quarantine.len());
         for q in &batch.quarantine {
             events.push(event(
                 "record_quarantined",
@@ -1020,24 +1147,6 @@ impl Store for PgStore {
                     ("run", run_id.into()),
                 ],
             ));
-            let row = q.source_record_id.to_string();
-            quarantined.push((
-                q,
-                seal_text(
-                    codec,
-                    "quarantine",
-                    "raw",
-                    &row,
-                    serde_json::to_string(&q.raw)?,
-                )?,
-                seal_text(
-                    codec,
-                    "quarantine",
-                    "reasons",
-                    &row,
-                    serde_json::to_string(&q.reasons)?,
-                )?,
-            ));
         }
         copy_rows(
             &mut tx,
@@ -1054,19 +1163,23 @@ impl Store for PgStore {
                 "reasons",
                 "status",
             ],
-            quarantined.iter().map(|(q, raw, reasons)| {
-                vec![
-                    Col::Int(Some(q.source_record_id)),
-                    Col::Int(Some(run_id)),
-                    Col::Text(Some(&q.source)),
-                    Col::Text(Some(&q.file)),
-                    Col::Int(Some(q.record_no)),
-                    Col::Int(Some(q.line)),
-                    Col::Text(Some(raw)),
-                    Col::Text(Some(reasons)),
-                    Col::Text(Some("open")),
-                ]
-            }),
+            batch
+                .quarantine
+                .iter()
+                .zip(&quarantine_texts)
+                .map(|(q, (raw, reasons))| {
+                    vec![
+                        Col::Int(Some(q.source_record_id)),
+                        Col::Int(Some(run_id)),
+                        Col::Text(Some(&q.source)),
+                        Col::Text(Some(&q.file)),
+                        Col::Int(Some(q.record_no)),
+                        Col::Int(Some(q.line)),
+                        Col::Text(Some(raw)),
+                        Col::Text(Some(reasons)),
+                        Col::Text(Some("open")),
+                    ]
+                }),
         )?;
         for id in &batch.resolved {
             events.push(event(
@@ -1087,25 +1200,12 @@ impl Store for PgStore {
                 &[id],
             )?;
         }
-        let details: Vec<String> = batch
-            .links
-            .iter()
-            .map(|l| {
-                seal_text(
-                    codec,
-                    "entity_link",
-                    "detail",
-                    &format!("{}|{}|{}", l.source_record_id, l.entity.name(), l.uid),
-                    l.detail.clone(),
-                )
-            })
-            .collect::<Result<_>>()?;
         copy_rows(
             &mut tx,
             format,
             "entity_link",
             &["entity", "uid", "source_record_id", "rule", "detail"],
-            batch.links.iter().zip(&details).map(|(l, detail)| {
+            batch.links.iter().zip(&link_details).map(|(l, detail)| {
                 vec![
                     Col::Text(Some(l.entity.name())),
                     Col::Text(Some(&l.uid)),
@@ -1115,13 +1215,6 @@ impl Store for PgStore {
                 ]
             }),
         )?;
-        // Person keys are blinded here whatever the caller sent: no ID number reaches the table.
-        let blinder = codec.map_or_else(KeyBlinder::none, |c| c.blinder());
-        let person_keys: Vec<(String, String)> = batch
-            .person_keys
-            .iter()
-            .map(|(k, u)| (blinder.blind(k), u.clone()))
-            .collect();
         for (table_name, uid_col, keys) in [
             ("person_key", "person_uid", &person_keys),
             ("case_key", "case_uid", &batch.case_keys),
