@@ -22,7 +22,7 @@ pub use self::layout::{Layout, HASH_PARTITIONS};
 use self::merge::MergeState;
 use crate::content::{content_sha256, Cell};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, WrappedKey};
-use crate::sealing::{open_text, seal_text};
+use crate::sealing::{open_text, seal_quarantine, seal_text};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version. Version 4 is generated for the
@@ -916,25 +916,7 @@ fn encode_batch(codec: Option<&FieldCodec>, run_id: i64, batch: &Batch) -> Resul
     let quarantine_texts = batch
         .quarantine
         .iter()
-        .map(|q| {
-            let row = q.source_record_id.to_string();
-            Ok((
-                seal_text(
-                    codec,
-                    "quarantine",
-                    "raw",
-                    &row,
-                    serde_json::to_string(&q.raw)?,
-                )?,
-                seal_text(
-                    codec,
-                    "quarantine",
-                    "reasons",
-                    &row,
-                    serde_json::to_string(&q.reasons)?,
-                )?,
-            ))
-        })
+        .map(|q| seal_quarantine(codec, q))
         .collect::<Result<_>>()?;
     let blinder = codec.map_or_else(KeyBlinder::none, |c| c.blinder());
     let person_keys = batch

@@ -4,6 +4,31 @@
 use crate::fieldcrypt::{CodecSlot, FieldCodec, KeyBlinder, SEALED_FILE_MAGIC, SEALED_PREFIX};
 use crate::{Result, StoreError};
 
+/// A quarantined record's raw columns and reasons as stored: JSON, each sealed under the
+/// entry's source record.
+pub(crate) fn seal_quarantine(
+    codec: Option<&FieldCodec>,
+    q: &crate::QuarantineEntry,
+) -> Result<(String, String)> {
+    let row = q.source_record_id.to_string();
+    Ok((
+        seal_text(
+            codec,
+            "quarantine",
+            "raw",
+            &row,
+            serde_json::to_string(&q.raw)?,
+        )?,
+        seal_text(
+            codec,
+            "quarantine",
+            "reasons",
+            &row,
+            serde_json::to_string(&q.reasons)?,
+        )?,
+    ))
+}
+
 /// Seals `plain` for `table.column` of `row`, or returns it as is without encryption.
 pub(crate) fn seal_text(
     codec: Option<&FieldCodec>,

@@ -9,7 +9,7 @@ use xiezhi_standard::{Entity, FieldType, Record, Value};
 
 use crate::content::{content_sha256, Cell};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, KeyBlinder};
-use crate::sealing::{open_text, seal_text};
+use crate::sealing::{open_text, seal_quarantine, seal_text};
 use crate::*;
 
 /// Ordered schema migrations; the position is the version.
@@ -789,7 +789,7 @@ impl Store for SqliteStore {
                         ("run", run_id.into()),
                     ],
                 ));
-                let row = q.source_record_id.to_string();
+                let (raw, reasons) = seal_quarantine(codec, q)?;
                 stmt.execute(params![
                     q.source_record_id,
                     run_id,
@@ -797,20 +797,8 @@ impl Store for SqliteStore {
                     q.file,
                     q.record_no,
                     q.line,
-                    seal_text(
-                        codec,
-                        "quarantine",
-                        "raw",
-                        &row,
-                        serde_json::to_string(&q.raw)?
-                    )?,
-                    seal_text(
-                        codec,
-                        "quarantine",
-                        "reasons",
-                        &row,
-                        serde_json::to_string(&q.reasons)?
-                    )?
+                    raw,
+                    reasons
                 ])?;
             }
             for id in &batch.resolved {
