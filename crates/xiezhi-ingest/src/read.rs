@@ -508,14 +508,18 @@ fn read_xml<'a>(
     loop {
         let pos = reader.buffer_position() as usize;
         match reader.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if current.is_none() => {
+            Ok(event @ (Event::Start(_) | Event::Empty(_))) if current.is_none() => {
+                // An empty record element (<判决/>) ends at once. The event says so; the reader's
+                // byte position does not always fall on a character boundary of `text` (a
+                // byte-order mark, for one, is skipped), so the text is not sliced to find out.
+                let is_empty = matches!(event, Event::Empty(_));
+                let (Event::Start(e) | Event::Empty(e)) = event else {
+                    continue;
+                };
                 if e.name().as_ref() == record_element.as_bytes() {
                     record_no += 1;
                     let mut fields = Vec::new();
                     push_attributes(&e, "", &mut fields);
-                    // An empty record element (<判决/>) ends at once.
-                    let is_empty = reader.buffer_position() as usize > 0
-                        && text[..reader.buffer_position() as usize].ends_with("/>");
                     if is_empty {
                         if !emit(Item::Record(RawRecord {
                             record_no,
@@ -580,7 +584,7 @@ fn read_xml<'a>(
                     if !emit(Item::Unreadable(xml_tail(
                         n,
                         line_of(start),
-                        &text[start..],
+                        tail_at(&text, start),
                         "文件在记录中途结束（被截断）",
                         "file ends inside a record (truncated)",
                     ))) {
@@ -599,11 +603,10 @@ fn read_xml<'a>(
                         (record_no, pos)
                     }
                 };
-                let tail = text.get(start..).unwrap_or_default();
                 if !emit(Item::Unreadable(xml_tail(
                     n,
                     line_of(start),
-                    tail,
+                    tail_at(&text, start),
                     &format!("XML语法错误：{e}"),
                     &format!("XML syntax error: {e}"),
                 ))) {
@@ -618,6 +621,16 @@ fn read_xml<'a>(
             return;
         }
     }
+}
+
+/// `text` from the reader's byte position `pos` on. The position does not always fall on a
+/// character boundary of `text` (a byte-order mark, for one, is skipped by the reader), so it
+/// moves forward to the next one rather than losing the tail or panicking.
+fn tail_at(text: &str, pos: usize) -> &str {
+    let start = (pos.min(text.len())..=text.len())
+        .find(|&p| text.is_char_boundary(p))
+        .unwrap_or(text.len());
+    &text[start..]
 }
 
 fn xml_tail(record_no: i64, line: i64, tail: &str, zh: &str, en: &str) -> Unreadable {
@@ -692,6 +705,28 @@ mod tests {
         })
         .unwrap();
         items
+    }
+
+    #[test]
+    fn xml_after_a_byte_order_mark_keeps_empty_and_truncated_records() {
+        // Found by fuzzing: decoding drops one mark, the XML reader skips a second one, so
+        // the reader's byte positions fell inside a character of the text and slicing there
+        // panicked.
+        let text =
+            "\u{feff}\u{feff}<判决书>\n<判决/>\n<判决><案号>甲</案号></判决>\n<判决><案号>乙决";
+        let items = all_items(&shipped("court"), text.as_bytes());
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert!(matches!(&items[0], Item::Record(r) if r.record_no == 1 && r.fields.is_empty()));
+        assert!(matches!(&items[1], Item::Record(r) if r.get("案号") == Some("甲")));
+        let Item::Unreadable(tail) = &items[2] else {
+            panic!("the truncated record is not unreadable: {:?}", items[2]);
+        };
+        assert_eq!(tail.record_no, 3);
+        assert!(
+            tail.raw.iter().any(|(_, v)| v.contains("乙决")),
+            "the truncated record keeps its text: {:?}",
+            tail.raw
+        );
     }
 
     #[test]
