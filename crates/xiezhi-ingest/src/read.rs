@@ -485,6 +485,9 @@ fn read_xml<'a>(
     for (line, t) in lines {
         line_starts.push((text.len(), line));
         match t {
+            // The XML reader skips a byte-order mark at the start and counts its positions
+            // after it; without one left in `text`, its positions are offsets into `text`.
+            Ok(s) if text.is_empty() => text.push_str(s.trim_start_matches('\u{feff}')),
             Ok(s) => text.push_str(&s),
             Err(bytes) => undecodable_lines.push(undecodable(0, line, Encoding::Utf8, bytes)),
         }
