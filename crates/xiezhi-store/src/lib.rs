@@ -12,6 +12,7 @@
 
 pub mod conformance;
 pub mod content;
+mod entries;
 pub mod fieldcrypt;
 mod graph;
 pub mod open;

@@ -21,6 +21,7 @@ use self::copy::{copy_rows, Col};
 pub use self::layout::{Layout, HASH_PARTITIONS};
 use self::merge::MergeState;
 use crate::content::{content_sha256, Cell};
+use crate::entries::{quarantine_resolved, record_quarantined, render, Rendered, WrittenRows};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, WrappedKey};
 use crate::sealing::{open_text, seal_quarantine, seal_text};
 use crate::*;
@@ -631,11 +632,6 @@ fn row_hash(codec: Option<&FieldCodec>, entity: Entity, row: &Row) -> Result<(St
     Ok((uid, hash))
 }
 
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    crate::hex(&Sha256::digest(text.as_bytes()))
-}
-
 /// Appends entries inside an open transaction, numbering them from the current log length.
 /// Writers of the ledger (and of the rows it covers) take turns on a transaction-scoped
 /// advisory lock named by the store's schema. A table lock on `ledger_entry` did the same but
@@ -664,62 +660,27 @@ fn append_in_tx(
             &[],
         )?
         .get(0);
-    let mut rows = Vec::with_capacity(events.len());
-    for (seq, e) in (first..).zip(events) {
-        let mut body = e.body;
-        body.insert("seq".into(), seq.into());
-        body.insert("kind".into(), e.kind.clone().into());
-        if let Some(entity) = &e.entity {
-            body.insert("entity".into(), entity.clone().into());
-        }
-        if let Some(uid) = &e.uid {
-            body.insert("uid".into(), uid.clone().into());
-        }
-        let text = serde_json::Value::Object(body).to_string();
-        let digest = sha256_hex(&text);
-        rows.push((seq, e.kind, e.entity, e.uid, text, digest));
-    }
+    let rows: Vec<Rendered> = (first..)
+        .zip(events)
+        .map(|(seq, e)| render(seq, e))
+        .collect();
     copy_rows(
         tx,
         format,
         "ledger_entry",
         &["seq", "kind", "entity", "uid", "body", "body_sha256"],
-        rows.iter().map(|(seq, kind, entity, uid, text, digest)| {
+        rows.iter().map(|r| {
             vec![
-                Col::Int(Some(*seq)),
-                Col::Text(Some(kind)),
-                Col::Text(entity.as_deref()),
-                Col::Text(uid.as_deref()),
-                Col::Text(Some(text)),
-                Col::Text(Some(digest)),
+                Col::Int(Some(r.seq)),
+                Col::Text(Some(&r.kind)),
+                Col::Text(r.entity.as_deref()),
+                Col::Text(r.uid.as_deref()),
+                Col::Text(Some(&r.text)),
+                Col::Text(Some(&r.sha256)),
             ]
         }),
     )?;
     Ok(())
-}
-
-/// The entry for one source record's writes: each row's entity, uid, version and content hash.
-fn records_written(source_record: i64, run_id: i64, rows: Vec<serde_json::Value>) -> LedgerEvent {
-    event(
-        "records_written",
-        &[
-            ("source_record", source_record.into()),
-            ("run", run_id.into()),
-            ("rows", rows.into()),
-        ],
-    )
-}
-
-fn event(kind: &str, fields: &[(&str, serde_json::Value)]) -> LedgerEvent {
-    LedgerEvent {
-        kind: kind.to_string(),
-        entity: None,
-        uid: None,
-        body: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    }
 }
 
 const QUARANTINE_COLS: &str =
@@ -1065,7 +1026,7 @@ impl Store for PgStore {
                 .collect();
             merge::write_merged(&mut tx, codec, *entity, &rows)?;
         }
-        let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
+        let mut written = WrittenRows::new(run_id);
         for (row, result) in batch.entities.iter().zip(results) {
             let Some((version, content)) = result else {
                 return Err(StoreError::Corrupt(format!(
@@ -1074,23 +1035,16 @@ impl Store for PgStore {
                     row.record.entity.name()
                 )));
             };
-            // One entry per source record, naming every row it wrote.
-            if written
-                .as_ref()
-                .is_some_and(|(id, _)| *id != row.source_record_id)
-            {
-                if let Some((id, rows)) = written.take() {
-                    events.push(records_written(id, run_id, rows));
-                }
-            }
-            written
-                .get_or_insert_with(|| (row.source_record_id, Vec::new()))
-                .1
-                .push(serde_json::json!({"entity": row.record.entity.name(), "uid": row.uid, "version": version, "content_sha256": content}));
+            written.push(
+                &mut events,
+                row.source_record_id,
+                row.record.entity,
+                &row.uid,
+                version,
+                content,
+            );
         }
-        if let Some((id, rows)) = written.take() {
-            events.push(records_written(id, run_id, rows));
-        }
+        written.finish(&mut events);
         copy_rows(
             &mut tx,
             format,
@@ -1110,26 +1064,12 @@ impl Store for PgStore {
                     ]
                 }),
         )?;
-        for q in &batch.quarantine {
-            events.push(event(
-                "record_quarantined",
-                &[
-                    ("source_record", q.source_record_id.into()),
-                    ("file", q.file.clone().into()),
-                    ("record_no", q.record_no.into()),
-                    (
-                        "rules",
-                        q.reasons
-                            .iter()
-                            .filter(|r| r.severity == "error")
-                            .map(|r| r.rule.clone())
-                            .collect::<Vec<_>>()
-                            .into(),
-                    ),
-                    ("run", run_id.into()),
-                ],
-            ));
-        }
+        events.extend(
+            batch
+                .quarantine
+                .iter()
+                .map(|q| record_quarantined(q, run_id)),
+        );
         copy_rows(
             &mut tx,
             format,
@@ -1164,10 +1104,7 @@ impl Store for PgStore {
                 }),
         )?;
         for id in &batch.resolved {
-            events.push(event(
-                "quarantine_resolved",
-                &[("quarantine", (*id).into()), ("run", run_id.into())],
-            ));
+            events.push(quarantine_resolved(*id, run_id));
             let changed = tx.execute(
                 "UPDATE quarantine SET status = 'resolved', resolved_run_id = $2 WHERE id = $1 AND status = 'open'",
                 &[id, &run_id],

@@ -8,6 +8,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use xiezhi_standard::{Entity, FieldType, Record, Value};
 
 use crate::content::{content_sha256, Cell};
+use crate::entries::{quarantine_resolved, record_quarantined, render, WrittenRows};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, KeyBlinder};
 use crate::sealing::{open_text, seal_quarantine, seal_text};
 use crate::*;
@@ -448,11 +449,6 @@ fn column_names<'a>(
         .ok_or_else(|| StoreError::Corrupt(format!("no columns for {}", entity.name())))
 }
 
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    crate::hex(&Sha256::digest(text.as_bytes()))
-}
-
 /// Appends entries inside an open transaction, numbering them from the current log length.
 fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: Vec<LedgerEvent>) -> Result<()> {
     if events.is_empty() {
@@ -467,57 +463,10 @@ fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: Vec<LedgerEvent>) -> Res
         "INSERT INTO ledger_entry (seq, kind, entity, uid, body, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (seq, e) in (first..).zip(events) {
-        let mut body = e.body;
-        body.insert("seq".into(), seq.into());
-        body.insert("kind".into(), e.kind.clone().into());
-        if let Some(entity) = &e.entity {
-            body.insert("entity".into(), entity.clone().into());
-        }
-        if let Some(uid) = &e.uid {
-            body.insert("uid".into(), uid.clone().into());
-        }
-        let text = serde_json::Value::Object(body).to_string();
-        stmt.execute(params![
-            seq,
-            e.kind,
-            e.entity,
-            e.uid,
-            text,
-            sha256_hex(&text)
-        ])?;
+        let r = render(seq, e);
+        stmt.execute(params![r.seq, r.kind, r.entity, r.uid, r.text, r.sha256])?;
     }
     Ok(())
-}
-
-/// The entry for one source record's writes: each row's entity, uid, version and content hash.
-fn records_written(source_record: i64, run_id: i64, rows: Vec<serde_json::Value>) -> LedgerEvent {
-    event(
-        "records_written",
-        None,
-        None,
-        &[
-            ("source_record", source_record.into()),
-            ("run", run_id.into()),
-            ("rows", rows.into()),
-        ],
-    )
-}
-
-fn event(
-    kind: &str,
-    entity: Option<&str>,
-    uid: Option<&str>,
-    fields: &[(&str, serde_json::Value)],
-) -> LedgerEvent {
-    LedgerEvent {
-        kind: kind.to_string(),
-        entity: entity.map(str::to_string),
-        uid: uid.map(str::to_string),
-        body: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    }
 }
 
 fn sql_value(v: &Value) -> rusqlite::types::Value {
@@ -663,7 +612,7 @@ impl Store for SqliteStore {
         }
         let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
         let mut columns: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
-        let mut written: Option<(i64, Vec<serde_json::Value>)> = None;
+        let mut written = WrittenRows::new(run_id);
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO source_record (id, run_id, source, file, record_no, line, sha256, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -733,22 +682,16 @@ impl Store for SqliteStore {
                     content_sha256(entity, names, cells(&stored))
                 };
                 // One entry per source record, naming every row it wrote.
-                if written
-                    .as_ref()
-                    .is_some_and(|(id, _)| *id != row.source_record_id)
-                {
-                    if let Some((id, rows)) = written.take() {
-                        events.push(records_written(id, run_id, rows));
-                    }
-                }
-                written
-                    .get_or_insert_with(|| (row.source_record_id, Vec::new()))
-                    .1
-                    .push(serde_json::json!({"entity": entity.name(), "uid": row.uid, "version": version, "content_sha256": content}));
+                written.push(
+                    &mut events,
+                    row.source_record_id,
+                    entity,
+                    &row.uid,
+                    version,
+                    content,
+                );
             }
-            if let Some((id, rows)) = written.take() {
-                events.push(records_written(id, run_id, rows));
-            }
+            written.finish(&mut events);
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO record_issue (source_record_id, field, rule, severity, value) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
@@ -769,26 +712,7 @@ impl Store for SqliteStore {
                 "INSERT INTO quarantine (source_record_id, run_id, source, file, record_no, line, raw, reasons, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open')",
             )?;
             for q in &batch.quarantine {
-                events.push(event(
-                    "record_quarantined",
-                    None,
-                    None,
-                    &[
-                        ("source_record", q.source_record_id.into()),
-                        ("file", q.file.clone().into()),
-                        ("record_no", q.record_no.into()),
-                        (
-                            "rules",
-                            q.reasons
-                                .iter()
-                                .filter(|r| r.severity == "error")
-                                .map(|r| r.rule.clone())
-                                .collect::<Vec<_>>()
-                                .into(),
-                        ),
-                        ("run", run_id.into()),
-                    ],
-                ));
+                events.push(record_quarantined(q, run_id));
                 let (raw, reasons) = seal_quarantine(codec, q)?;
                 stmt.execute(params![
                     q.source_record_id,
@@ -802,12 +726,7 @@ impl Store for SqliteStore {
                 ])?;
             }
             for id in &batch.resolved {
-                events.push(event(
-                    "quarantine_resolved",
-                    None,
-                    None,
-                    &[("quarantine", (*id).into()), ("run", run_id.into())],
-                ));
+                events.push(quarantine_resolved(*id, run_id));
                 let changed = tx.execute(
                     "UPDATE quarantine SET status = 'resolved', resolved_run_id = ?2 WHERE id = ?1 AND status = 'open'",
                     params![id, run_id],
