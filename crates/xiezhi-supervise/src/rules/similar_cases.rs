@@ -158,13 +158,30 @@ impl Peers {
                 group[((q * group.len() as f64).ceil() as usize).clamp(1, group.len()) - 1].term
             };
             let (p5, median, p95) = (at(0.05), at(0.5), at(0.95));
+            let outlier = |q: &Peer| q.term > FACTOR * p95 || FACTOR * q.term < p5;
+            // The examples a finding cites come from the cohort's other members, sorted here
+            // once by amount. Sorting the whole cohort again for each finding cost the square
+            // of the cohort: at 10⁶ cases cohorts hold thousands and the outliers are a share
+            // of them.
+            let mut by_amount: Vec<(usize, &Peer)> = group
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| !outlier(q))
+                .collect();
+            by_amount.sort_by(|(i, a), (j, b)| {
+                (a.amount_yuan.unwrap_or(0), &a.case_uid, i).cmp(&(
+                    b.amount_yuan.unwrap_or(0),
+                    &b.case_uid,
+                    j,
+                ))
+            });
             for p in group {
-                let high = p.term > FACTOR * p95;
-                let low = FACTOR * p.term < p5;
-                if !(high || low) {
+                if !outlier(p) {
                     continue;
                 }
-                let mut item = finding(p, group, p5, median, p95, high);
+                let high = p.term > FACTOR * p95;
+                let examples = nearest_in_amount(&by_amount, p, 3);
+                let mut item = finding(p, group.len(), &examples, p5, median, p95, high);
                 if let (Some(g), Some(offence)) = (statute, &p.offence) {
                     item.explanation_zh.push_str(&crate::statute_path::path_zh(
                         g,
@@ -180,21 +197,73 @@ impl Peers {
     }
 }
 
-fn finding(p: &Peer, group: &[Peer], p5: i64, median: i64, p95: i64, high: bool) -> RiskItem {
-    let mut near: Vec<&Peer> = group
+/// The `n` peers closest in amount to `p` among `by_amount` (the cohort's members that are not
+/// outliers, as (cohort position, peer) sorted by amount, case uid and position), leaving out
+/// `p`'s own case: nearest first, equally near ones by case uid, then by cohort position. The
+/// amounts at each distance are found by binary search on either side of `p`'s.
+fn nearest_in_amount<'a>(by_amount: &[(usize, &'a Peer)], p: &Peer, n: usize) -> Vec<&'a Peer> {
+    let amount = |q: &Peer| q.amount_yuan.unwrap_or(0);
+    let a = amount(p);
+    let mut out = Vec::with_capacity(n);
+    // [..lo] lies below `a` and [hi..] at or above it; both move outwards a distance at a time.
+    let mut lo = by_amount.partition_point(|(_, q)| amount(q) < a);
+    let mut hi = lo;
+    while out.len() < n {
+        let below = (lo > 0).then(|| a - amount(by_amount[lo - 1].1));
+        let above = (hi < by_amount.len()).then(|| amount(by_amount[hi].1) - a);
+        let d = match (below, above) {
+            (Some(l), Some(r)) => l.min(r),
+            (Some(l), None) => l,
+            (None, Some(r)) => r,
+            (None, None) => break,
+        };
+        let left = if below == Some(d) {
+            let start = by_amount[..lo].partition_point(|(_, q)| amount(q) < a - d);
+            let run = &by_amount[start..lo];
+            lo = start;
+            run
+        } else {
+            &[]
+        };
+        let right = if above == Some(d) {
+            let end = hi + by_amount[hi..].partition_point(|(_, q)| amount(q) <= a + d);
+            let run = &by_amount[hi..end];
+            hi = end;
+            run
+        } else {
+            &[]
+        };
+        // Each run is in (case uid, position) order; merge the two.
+        let key = |(i, q): &(usize, &'a Peer)| (q.case_uid.as_str(), *i);
+        let (mut l, mut r) = (0, 0);
+        while out.len() < n && (l < left.len() || r < right.len()) {
+            let take_left = r == right.len() || (l < left.len() && key(&left[l]) < key(&right[r]));
+            let q = if take_left {
+                l += 1;
+                left[l - 1].1
+            } else {
+                r += 1;
+                right[r - 1].1
+            };
+            if q.case_uid != p.case_uid {
+                out.push(q);
+            }
+        }
+    }
+    out
+}
+
+fn finding(
+    p: &Peer,
+    cohort_size: usize,
+    nearest: &[&Peer],
+    p5: i64,
+    median: i64,
+    p95: i64,
+    high: bool,
+) -> RiskItem {
+    let examples: Vec<String> = nearest
         .iter()
-        .filter(|q| q.case_uid != p.case_uid && !(q.term > FACTOR * p95 || FACTOR * q.term < p5))
-        .collect();
-    let amount = p.amount_yuan.unwrap_or(0);
-    near.sort_by_key(|q| {
-        (
-            (q.amount_yuan.unwrap_or(0) - amount).abs(),
-            q.case_uid.clone(),
-        )
-    });
-    let examples: Vec<String> = near
-        .iter()
-        .take(3)
         .map(|q| {
             format!(
                 "{}（{}{}）",
@@ -224,7 +293,7 @@ fn finding(p: &Peer, group: &[Peer], p5: i64, median: i64, p95: i64, high: bool)
             sentence_zh(&p.sentence),
             p.amount_yuan.map_or(String::new(), |a| format!("，涉案金额{a}元")),
             p.cohort.zh(),
-            group.len(),
+            cohort_size,
             median,
             p5,
             p95,
@@ -234,7 +303,7 @@ fn finding(p: &Peer, group: &[Peer], p5: i64, median: i64, p95: i64, high: bool)
         ),
         vec![
             sentence_fact(p.day, &p.sentence),
-            format!("peers {} p5 {p5}m median {median}m p95 {p95}m", group.len()),
+            format!("peers {cohort_size} p5 {p5}m median {median}m p95 {p95}m"),
         ],
     )
 }
@@ -301,5 +370,63 @@ mod tests {
         }
         peers.add(&theft("X", 90, 5_000));
         assert!(peers.judge().is_empty());
+    }
+
+    /// What a finding's examples were before: the cohort's other non-outlier members, sorted
+    /// whole by distance in amount, then case uid (a stable sort keeps cohort order).
+    fn nearest_by_sorting<'a>(
+        group: &'a [Peer],
+        p: &Peer,
+        keep: impl Fn(&Peer) -> bool,
+    ) -> Vec<&'a Peer> {
+        let amount = p.amount_yuan.unwrap_or(0);
+        let mut near: Vec<&Peer> = group
+            .iter()
+            .filter(|q| q.case_uid != p.case_uid && keep(q))
+            .collect();
+        near.sort_by_key(|q| {
+            (
+                (q.amount_yuan.unwrap_or(0) - amount).abs(),
+                q.case_uid.clone(),
+            )
+        });
+        near.truncate(3);
+        near
+    }
+
+    fn peer(case: u8, term: i64, amount_yuan: Option<i64>) -> Peer {
+        let mut facts = theft(&format!("C{case}"), term, 1);
+        facts.amount_fen = amount_yuan.map(|a| a * 100);
+        let mut peers = Peers::default();
+        peers.add(&facts);
+        peers.peers.pop().expect("a peer")
+    }
+
+    proptest::proptest! {
+        /// The binary search picks exactly the peers the whole sort picked, in its order,
+        /// over cohorts with repeated cases, equal amounts, missing amounts and outliers.
+        #[test]
+        fn nearest_in_amount_is_the_whole_sort_s_first_three(
+            members in proptest::collection::vec(
+                (0u8..12, 1i64..40, proptest::option::weighted(0.8, 0i64..30)),
+                1..60,
+            ),
+            judged in 0usize..60,
+        ) {
+            let group: Vec<Peer> = members.iter().map(|&(c, t, a)| peer(c, t, a)).collect();
+            let keep = |q: &Peer| q.term < 35;
+            let mut by_amount: Vec<(usize, &Peer)> =
+                group.iter().enumerate().filter(|(_, q)| keep(q)).collect();
+            by_amount.sort_by(|(i, a), (j, b)| {
+                (a.amount_yuan.unwrap_or(0), &a.case_uid, i)
+                    .cmp(&(b.amount_yuan.unwrap_or(0), &b.case_uid, j))
+            });
+            let p = &group[judged % group.len()];
+            let fast: Vec<*const Peer> =
+                nearest_in_amount(&by_amount, p, 3).into_iter().map(|q| q as *const Peer).collect();
+            let slow: Vec<*const Peer> =
+                nearest_by_sorting(&group, p, keep).into_iter().map(|q| q as *const Peer).collect();
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 }
