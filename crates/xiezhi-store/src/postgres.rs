@@ -654,16 +654,26 @@ fn append_in_tx(
         return Ok(());
     }
     lock_ledger(tx)?;
-    let first: i64 = tx
-        .query_one(
-            "SELECT COALESCE(MAX(seq) + 1, 0)::BIGINT FROM ledger_entry",
-            &[],
-        )?
-        .get(0);
+    let first = next_seq(tx)?;
     let rows: Vec<Rendered> = (first..)
         .zip(events)
         .map(|(seq, e)| render(seq, e))
         .collect();
+    copy_ledger(tx, format, &rows)
+}
+
+/// The number the ledger's next entry gets (the writers' lock must be held).
+fn next_seq(tx: &mut Transaction<'_>) -> Result<i64> {
+    Ok(tx
+        .query_one(
+            "SELECT COALESCE(MAX(seq) + 1, 0)::BIGINT FROM ledger_entry",
+            &[],
+        )?
+        .get(0))
+}
+
+/// `COPY`s rendered ledger entries.
+fn copy_ledger(tx: &mut Transaction<'_>, format: CopyFormat, rows: &[Rendered]) -> Result<()> {
     copy_rows(
         tx,
         format,
@@ -896,6 +906,279 @@ fn encode_batch(codec: Option<&FieldCodec>, run_id: i64, batch: &Batch) -> Resul
     })
 }
 
+/// What a batch's merges and ledger entries come to, computed without the database.
+struct Settled<'b> {
+    /// Each merged row's last state …
+    merged: MergedRows<'b>,
+    /// … and the order the merged rows were first met in the batch.
+    order: Vec<(Entity, &'b str)>,
+    /// The batch's ledger entries, numbered from the ledger's next number.
+    ledger: Vec<Rendered>,
+}
+
+/// Applies the batch's merges in batch order, in memory (each step's version and content hash
+/// go to the ledger as if merged one by one), and renders the batch's ledger entries:
+/// `records_written` per source record, then quarantined and resolved records, then the
+/// entries the batch brought.
+fn settle_batch<'b>(
+    batch: &'b Batch,
+    run_id: i64,
+    fresh: &[bool],
+    values: &[Vec<Owned>],
+    mut fresh_content: Vec<String>,
+    mut merged: MergedRows<'b>,
+    first_seq: i64,
+) -> Result<Settled<'b>> {
+    // (version, content hash) of each row as stored after its write.
+    let mut results: Vec<Option<(i64, String)>> = vec![None; batch.entities.len()];
+    let mut occurrences: HashMap<(Entity, &str), usize> = HashMap::new();
+    for row in &batch.entities {
+        *occurrences
+            .entry((row.record.entity, row.uid.as_str()))
+            .or_default() += 1;
+    }
+    let mut order: Vec<(Entity, &str)> = Vec::new();
+    let mut ordered: HashSet<(Entity, &str)> = HashSet::new();
+    let mut names_of: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
+    for (i, row) in batch.entities.iter().enumerate() {
+        let entity = row.record.entity;
+        let key = (entity, row.uid.as_str());
+        if fresh[i] {
+            results[i] = Some((1, std::mem::take(&mut fresh_content[i])));
+            if occurrences[&key] > 1 {
+                merged.insert(key, MergeState::fresh(&values[i]));
+            }
+            continue;
+        }
+        let state = merged.get_mut(&key).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "row `{}` of {} is neither new nor stored",
+                row.uid,
+                entity.name()
+            ))
+        })?;
+        state.merge(&values[i])?;
+        let names = names_of
+            .entry(entity)
+            .or_insert_with(|| stored_columns(entity));
+        let version = Owned::Int(Some(state.version));
+        let cells = state
+            .values
+            .iter()
+            .chain(std::iter::once(&version))
+            .map(Owned::cell);
+        results[i] = Some((state.version, content_sha256(entity, names, cells)));
+        if ordered.insert(key) {
+            order.push(key);
+        }
+    }
+    let mut events = Vec::with_capacity(batch.source_records.len() + batch.quarantine.len());
+    let mut written = WrittenRows::new(run_id);
+    for (row, result) in batch.entities.iter().zip(results) {
+        let Some((version, content)) = result else {
+            return Err(StoreError::Corrupt(format!(
+                "row `{}` of {} was not written",
+                row.uid,
+                row.record.entity.name()
+            )));
+        };
+        written.push(
+            &mut events,
+            row.source_record_id,
+            row.record.entity,
+            &row.uid,
+            version,
+            content,
+        );
+    }
+    written.finish(&mut events);
+    events.extend(
+        batch
+            .quarantine
+            .iter()
+            .map(|q| record_quarantined(q, run_id)),
+    );
+    events.extend(
+        batch
+            .resolved
+            .iter()
+            .map(|id| quarantine_resolved(*id, run_id)),
+    );
+    events.extend(batch.events.iter().cloned());
+    events.extend(batch.workflow.iter().flat_map(|w| w.events.iter().cloned()));
+    let ledger = (first_seq..)
+        .zip(events)
+        .map(|(seq, e)| render(seq, e))
+        .collect();
+    Ok(Settled {
+        merged,
+        order,
+        ledger,
+    })
+}
+
+/// `COPY`s the batch's new rows (`fresh`: the first of their uid and not stored), entity by
+/// entity, as bound (sealed fields sealed), each as version 1.
+fn copy_new_rows(
+    tx: &mut Transaction<'_>,
+    format: CopyFormat,
+    batch: &Batch,
+    uids: &UidsOf<'_>,
+    fresh: &[bool],
+    bound: &[Vec<Owned>],
+) -> Result<()> {
+    let one = Owned::Int(Some(1));
+    for entity in uids.keys() {
+        let names = stored_columns(*entity);
+        let at: Vec<usize> = (0..batch.entities.len())
+            .filter(|&i| fresh[i] && batch.entities[i].record.entity == *entity)
+            .collect();
+        let dependent = entity.is_dependent();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        copy_rows(
+            tx,
+            format,
+            &table(*entity),
+            &name_refs,
+            at.iter().map(|&i| {
+                bound[i]
+                    .iter()
+                    .chain(std::iter::once(&one))
+                    .enumerate()
+                    .map(|(c, v)| match (c, v) {
+                        // A row without a case is stored under the empty case.
+                        (1, Owned::Text(None)) if dependent => Col::Text(Some("")),
+                        _ => v.col(),
+                    })
+                    .collect()
+            }),
+        )?;
+    }
+    Ok(())
+}
+
+/// A batch's values computed by `encode_batch` for the tables no merge touches.
+struct Unmerged<'e> {
+    issue_values: &'e [Option<String>],
+    quarantine_texts: &'e [(String, String)],
+    link_details: &'e [String],
+    person_keys: &'e [(String, String)],
+}
+
+/// Writes the parts of a batch that depend on no merge: issues, quarantine entries and their
+/// resolutions, entity links and resolution keys.
+fn copy_batch_records(
+    tx: &mut Transaction<'_>,
+    format: CopyFormat,
+    run_id: i64,
+    batch: &Batch,
+    encoded: Unmerged<'_>,
+) -> Result<()> {
+    copy_rows(
+        tx,
+        format,
+        "record_issue",
+        &["source_record_id", "field", "rule", "severity", "value"],
+        batch
+            .issues
+            .iter()
+            .zip(encoded.issue_values)
+            .map(|((id, r), value)| {
+                vec![
+                    Col::Int(Some(*id)),
+                    Col::Text(Some(&r.field)),
+                    Col::Text(Some(&r.rule)),
+                    Col::Text(Some(&r.severity)),
+                    Col::Text(value.as_deref()),
+                ]
+            }),
+    )?;
+    copy_rows(
+        tx,
+        format,
+        "quarantine",
+        &[
+            "source_record_id",
+            "run_id",
+            "source",
+            "file",
+            "record_no",
+            "line",
+            "raw",
+            "reasons",
+            "status",
+        ],
+        batch
+            .quarantine
+            .iter()
+            .zip(encoded.quarantine_texts)
+            .map(|(q, (raw, reasons))| {
+                vec![
+                    Col::Int(Some(q.source_record_id)),
+                    Col::Int(Some(run_id)),
+                    Col::Text(Some(&q.source)),
+                    Col::Text(Some(&q.file)),
+                    Col::Int(Some(q.record_no)),
+                    Col::Int(Some(q.line)),
+                    Col::Text(Some(raw)),
+                    Col::Text(Some(reasons)),
+                    Col::Text(Some("open")),
+                ]
+            }),
+    )?;
+    for id in &batch.resolved {
+        let changed = tx.execute(
+            "UPDATE quarantine SET status = 'resolved', resolved_run_id = $2 WHERE id = $1 AND status = 'open'",
+            &[id, &run_id],
+        )?;
+        if changed != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "quarantine entry {id} is not open"
+            )));
+        }
+        tx.execute(
+            "UPDATE source_record SET outcome = 'accepted' WHERE id = (SELECT source_record_id FROM quarantine WHERE id = $1)",
+            &[id],
+        )?;
+    }
+    copy_rows(
+        tx,
+        format,
+        "entity_link",
+        &["entity", "uid", "source_record_id", "rule", "detail"],
+        batch
+            .links
+            .iter()
+            .zip(encoded.link_details)
+            .map(|(l, detail)| {
+                vec![
+                    Col::Text(Some(l.entity.name())),
+                    Col::Text(Some(&l.uid)),
+                    Col::Int(Some(l.source_record_id)),
+                    Col::Text(Some(&l.rule)),
+                    Col::Text(Some(detail)),
+                ]
+            }),
+    )?;
+    for (table_name, uid_col, keys) in [
+        ("person_key", "person_uid", encoded.person_keys),
+        ("case_key", "case_uid", batch.case_keys.as_slice()),
+    ] {
+        if keys.is_empty() {
+            continue;
+        }
+        let (k, u): (Vec<&str>, Vec<&str>) =
+            keys.iter().map(|(k, u)| (k.as_str(), u.as_str())).unzip();
+        tx.execute(
+            &format!(
+                "INSERT INTO {table_name} (key, {uid_col}) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[]) ON CONFLICT DO NOTHING"
+            ),
+            &[&k, &u],
+        )?;
+    }
+    Ok(())
+}
+
 impl Store for PgStore {
     fn begin_run(&mut self, run: &NewRun) -> Result<i64> {
         Ok(self.client.get_mut().query_one(
@@ -922,19 +1205,18 @@ impl Store for PgStore {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (claimed, encoded)
         });
-        let Some((uids, mut merged)) = claimed? else {
+        let Some((uids, merged)) = claimed? else {
             return Ok(());
         };
         let Encoded {
             values,
             bound,
-            mut fresh_content,
+            fresh_content,
             link_details,
             issue_values,
             quarantine_texts,
             person_keys,
         } = encoded?;
-        let mut events = Vec::with_capacity(batch.entities.len() + batch.quarantine.len());
         let mut seen: HashSet<(Entity, &str)> = HashSet::new();
         let fresh: Vec<bool> = batch
             .entities
@@ -944,80 +1226,48 @@ impl Store for PgStore {
                 !merged.contains_key(&key) && seen.insert(key)
             })
             .collect();
-        // (version, content hash) of each row as stored after its write.
-        let mut results: Vec<Option<(i64, String)>> = vec![None; batch.entities.len()];
-        let one = Owned::Int(Some(1));
-        for entity in uids.keys() {
-            let names = stored_columns(*entity);
-            let at: Vec<usize> = (0..batch.entities.len())
-                .filter(|&i| fresh[i] && batch.entities[i].record.entity == *entity)
-                .collect();
-            let dependent = entity.is_dependent();
-            let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            copy_rows(
-                &mut tx,
-                format,
-                &table(*entity),
-                &name_refs,
-                at.iter().map(|&i| {
-                    bound[i]
-                        .iter()
-                        .chain(std::iter::once(&one))
-                        .enumerate()
-                        .map(|(c, v)| match (c, v) {
-                            // A row without a case is stored under the empty case.
-                            (1, Owned::Text(None)) if dependent => Col::Text(Some("")),
-                            _ => v.col(),
-                        })
-                        .collect()
-                }),
-            )?;
-            for &i in &at {
-                results[i] = Some((1, std::mem::take(&mut fresh_content[i])));
-            }
-        }
-        // The merges, in batch order, in memory; each step's version and hash go to the
-        // ledger, and each merged row's last state is written once per entity.
-        let mut occurrences: HashMap<(Entity, &str), usize> = HashMap::new();
-        for row in &batch.entities {
-            *occurrences
-                .entry((row.record.entity, row.uid.as_str()))
-                .or_default() += 1;
-        }
-        let mut order: Vec<(Entity, &str)> = Vec::new();
-        let mut ordered: HashSet<(Entity, &str)> = HashSet::new();
-        let mut names_of: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
-        for (i, row) in batch.entities.iter().enumerate() {
-            let entity = row.record.entity;
-            let key = (entity, row.uid.as_str());
-            if fresh[i] {
-                if occurrences[&key] > 1 {
-                    merged.insert(key, MergeState::fresh(&values[i]));
-                }
-                continue;
-            }
-            let state = merged.get_mut(&key).ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "row `{}` of {} is neither new nor stored",
-                    row.uid,
-                    entity.name()
-                ))
-            })?;
-            state.merge(&values[i])?;
-            let names = names_of
-                .entry(entity)
-                .or_insert_with(|| stored_columns(entity));
-            let version = Owned::Int(Some(state.version));
-            let cells = state
-                .values
-                .iter()
-                .chain(std::iter::once(&version))
-                .map(Owned::cell);
-            results[i] = Some((state.version, content_sha256(entity, names, cells)));
-            if ordered.insert(key) {
-                order.push(key);
-            }
-        }
+        // The writers' lock is held, so the ledger's next number is known now, and the
+        // merges and ledger entries are computed on a second thread while this one copies
+        // every row that depends on neither.
+        let first_seq = next_seq(&mut tx)?;
+        let (copied, settled) = std::thread::scope(|scope| {
+            let settler = scope.spawn(|| {
+                settle_batch(
+                    batch,
+                    run_id,
+                    &fresh,
+                    &values,
+                    fresh_content,
+                    merged,
+                    first_seq,
+                )
+            });
+            let copied =
+                copy_new_rows(&mut tx, format, batch, &uids, &fresh, &bound).and_then(|()| {
+                    copy_batch_records(
+                        &mut tx,
+                        format,
+                        run_id,
+                        batch,
+                        Unmerged {
+                            issue_values: &issue_values,
+                            quarantine_texts: &quarantine_texts,
+                            link_details: &link_details,
+                            person_keys: &person_keys,
+                        },
+                    )
+                });
+            let settled = settler
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (copied, settled)
+        });
+        copied?;
+        let Settled {
+            merged,
+            order,
+            ledger,
+        } = settled?;
         for entity in uids.keys() {
             let rows: Vec<&MergeState> = order
                 .iter()
@@ -1026,133 +1276,7 @@ impl Store for PgStore {
                 .collect();
             merge::write_merged(&mut tx, codec, *entity, &rows)?;
         }
-        let mut written = WrittenRows::new(run_id);
-        for (row, result) in batch.entities.iter().zip(results) {
-            let Some((version, content)) = result else {
-                return Err(StoreError::Corrupt(format!(
-                    "row `{}` of {} was not written",
-                    row.uid,
-                    row.record.entity.name()
-                )));
-            };
-            written.push(
-                &mut events,
-                row.source_record_id,
-                row.record.entity,
-                &row.uid,
-                version,
-                content,
-            );
-        }
-        written.finish(&mut events);
-        copy_rows(
-            &mut tx,
-            format,
-            "record_issue",
-            &["source_record_id", "field", "rule", "severity", "value"],
-            batch
-                .issues
-                .iter()
-                .zip(&issue_values)
-                .map(|((id, r), value)| {
-                    vec![
-                        Col::Int(Some(*id)),
-                        Col::Text(Some(&r.field)),
-                        Col::Text(Some(&r.rule)),
-                        Col::Text(Some(&r.severity)),
-                        Col::Text(value.as_deref()),
-                    ]
-                }),
-        )?;
-        events.extend(
-            batch
-                .quarantine
-                .iter()
-                .map(|q| record_quarantined(q, run_id)),
-        );
-        copy_rows(
-            &mut tx,
-            format,
-            "quarantine",
-            &[
-                "source_record_id",
-                "run_id",
-                "source",
-                "file",
-                "record_no",
-                "line",
-                "raw",
-                "reasons",
-                "status",
-            ],
-            batch
-                .quarantine
-                .iter()
-                .zip(&quarantine_texts)
-                .map(|(q, (raw, reasons))| {
-                    vec![
-                        Col::Int(Some(q.source_record_id)),
-                        Col::Int(Some(run_id)),
-                        Col::Text(Some(&q.source)),
-                        Col::Text(Some(&q.file)),
-                        Col::Int(Some(q.record_no)),
-                        Col::Int(Some(q.line)),
-                        Col::Text(Some(raw)),
-                        Col::Text(Some(reasons)),
-                        Col::Text(Some("open")),
-                    ]
-                }),
-        )?;
-        for id in &batch.resolved {
-            events.push(quarantine_resolved(*id, run_id));
-            let changed = tx.execute(
-                "UPDATE quarantine SET status = 'resolved', resolved_run_id = $2 WHERE id = $1 AND status = 'open'",
-                &[id, &run_id],
-            )?;
-            if changed != 1 {
-                return Err(StoreError::Corrupt(format!(
-                    "quarantine entry {id} is not open"
-                )));
-            }
-            tx.execute(
-                "UPDATE source_record SET outcome = 'accepted' WHERE id = (SELECT source_record_id FROM quarantine WHERE id = $1)",
-                &[id],
-            )?;
-        }
-        copy_rows(
-            &mut tx,
-            format,
-            "entity_link",
-            &["entity", "uid", "source_record_id", "rule", "detail"],
-            batch.links.iter().zip(&link_details).map(|(l, detail)| {
-                vec![
-                    Col::Text(Some(l.entity.name())),
-                    Col::Text(Some(&l.uid)),
-                    Col::Int(Some(l.source_record_id)),
-                    Col::Text(Some(&l.rule)),
-                    Col::Text(Some(detail)),
-                ]
-            }),
-        )?;
-        for (table_name, uid_col, keys) in [
-            ("person_key", "person_uid", &person_keys),
-            ("case_key", "case_uid", &batch.case_keys),
-        ] {
-            if keys.is_empty() {
-                continue;
-            }
-            let (k, u): (Vec<&str>, Vec<&str>) =
-                keys.iter().map(|(k, u)| (k.as_str(), u.as_str())).unzip();
-            tx.execute(
-                &format!(
-                    "INSERT INTO {table_name} (key, {uid_col}) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[]) ON CONFLICT DO NOTHING"
-                ),
-                &[&k, &u],
-            )?;
-        }
-        events.extend(batch.events.iter().cloned());
-        events.extend(batch.workflow.iter().flat_map(|w| w.events.iter().cloned()));
-        append_in_tx(&mut tx, format, events)?;
+        copy_ledger(&mut tx, format, &ledger)?;
         if !batch.workflow.is_empty() {
             let seq: Option<i64> = tx
                 .query_one("SELECT MAX(seq) FROM ledger_entry", &[])?
