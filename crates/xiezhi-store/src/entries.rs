@@ -10,22 +10,17 @@ use xiezhi_standard::Entity;
 use crate::{LedgerEvent, QuarantineEntry};
 
 /// Lower-case hex SHA-256 of an entry's text.
-pub(crate) fn sha256_hex(text: &str) -> String {
+fn sha256_hex(text: &str) -> String {
     crate::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// An entry with `fields` as its body, in that order. The fields are moved in, not copied: a
 /// `records_written` body holds every row its source record wrote.
-pub(crate) fn event(
-    kind: &str,
-    entity: Option<&str>,
-    uid: Option<&str>,
-    fields: Vec<(&str, Value)>,
-) -> LedgerEvent {
+fn event(kind: &str, fields: Vec<(&str, Value)>) -> LedgerEvent {
     LedgerEvent {
         kind: kind.to_string(),
-        entity: entity.map(str::to_string),
-        uid: uid.map(str::to_string),
+        entity: None,
+        uid: None,
         body: fields
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
@@ -43,8 +38,6 @@ pub(crate) fn record_quarantined(q: &QuarantineEntry, run_id: i64) -> LedgerEven
         .collect();
     event(
         "record_quarantined",
-        None,
-        None,
         vec![
             ("source_record", q.source_record_id.into()),
             ("file", q.file.clone().into()),
@@ -59,8 +52,6 @@ pub(crate) fn record_quarantined(q: &QuarantineEntry, run_id: i64) -> LedgerEven
 pub(crate) fn quarantine_resolved(id: i64, run_id: i64) -> LedgerEvent {
     event(
         "quarantine_resolved",
-        None,
-        None,
         vec![("quarantine", id.into()), ("run", run_id.into())],
     )
 }
@@ -114,8 +105,6 @@ impl WrittenRows {
         if let Some((id, rows)) = self.open.take() {
             events.push(event(
                 "records_written",
-                None,
-                None,
                 vec![
                     ("source_record", id.into()),
                     ("run", self.run_id.into()),
@@ -233,7 +222,9 @@ mod tests {
             status: "open".into(),
             resolved_run_id: None,
         };
-        let mut named = event("access_decision", Some("case"), Some("C\u{1}9"), vec![]);
+        let mut named = event("access_decision", vec![]);
+        named.entity = Some("case".into());
+        named.uid = Some("C\u{1}9".into());
         named.body.insert("kind".into(), "shadowed".into());
         for e in [record_quarantined(&q, 3), quarantine_resolved(5, 4), named] {
             assert_eq!(render(3, e.clone()).text, rendered_before(3, &e));
