@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use xiezhi_standard::Entity;
 
-use crate::{LedgerEvent, QuarantineEntry};
+use crate::{LedgerEvent, LedgerRow, QuarantineEntry};
 
 /// Lower-case hex SHA-256 of an entry's text.
 fn sha256_hex(text: &str) -> String {
@@ -115,21 +115,11 @@ impl WrittenRows {
     }
 }
 
-/// An entry as stored: its number, its kind, entity and uid, its text and the text's hash.
-pub(crate) struct Rendered {
-    pub seq: i64,
-    pub kind: String,
-    pub entity: Option<String>,
-    pub uid: Option<String>,
-    pub text: String,
-    pub sha256: String,
-}
-
 /// The stored text of entry `seq`: its body's fields, then `seq`, `kind` and, when set,
 /// `entity` and `uid`, as one compact JSON object, fields in the order they were added (this
 /// crate turns on serde_json's `preserve_order`; without it a build that happened not to
 /// link a crate turning it on wrote the same entry with its keys sorted).
-pub(crate) fn render(seq: i64, e: LedgerEvent) -> Rendered {
+pub(crate) fn render(seq: i64, e: LedgerEvent) -> LedgerRow {
     let LedgerEvent {
         kind,
         entity,
@@ -148,14 +138,14 @@ pub(crate) fn render(seq: i64, e: LedgerEvent) -> Rendered {
     // serializing into a buffer makes the same text with less work.
     let text = serde_json::to_string(&Value::Object(body))
         .unwrap_or_else(|e| unreachable!("a JSON value always serializes: {e}"));
-    let sha256 = sha256_hex(&text);
-    Rendered {
+    let body_sha256 = sha256_hex(&text);
+    LedgerRow {
         seq,
         kind,
         entity,
         uid,
-        text,
-        sha256,
+        body: text,
+        body_sha256,
     }
 }
 
@@ -189,10 +179,10 @@ mod tests {
         assert_eq!(events.len(), 2);
         let first = render(41, events[0].clone());
         assert_eq!(
-            first.text,
+            first.body,
             r#"{"source_record":1,"run":7,"rows":[{"entity":"case","uid":"C1","version":1,"content_sha256":"aa"},{"entity":"event","uid":"E\"1\n","version":2,"content_sha256":"bb"}],"seq":41,"kind":"records_written"}"#
         );
-        assert_eq!(first.sha256, sha256_hex(&first.text));
+        assert_eq!(first.body_sha256, sha256_hex(&first.body));
         assert_eq!(render(42, events[1].clone()).seq, 42);
     }
 
@@ -227,7 +217,7 @@ mod tests {
         named.uid = Some("C\u{1}9".into());
         named.body.insert("kind".into(), "shadowed".into());
         for e in [record_quarantined(&q, 3), quarantine_resolved(5, 4), named] {
-            assert_eq!(render(3, e.clone()).text, rendered_before(3, &e));
+            assert_eq!(render(3, e.clone()).body, rendered_before(3, &e));
         }
     }
 }

@@ -21,7 +21,7 @@ use self::copy::{copy_rows, Col};
 pub use self::layout::{Layout, HASH_PARTITIONS};
 use self::merge::MergeState;
 use crate::content::{content_sha256, Cell};
-use crate::entries::{quarantine_resolved, record_quarantined, render, Rendered, WrittenRows};
+use crate::entries::{quarantine_resolved, record_quarantined, render, WrittenRows};
 use crate::fieldcrypt::{CodecSlot, FieldCodec, FieldCryptError, KeyBlinder, WrappedKey};
 use crate::sealing::{open_text, seal_quarantine, seal_text};
 use crate::*;
@@ -655,7 +655,7 @@ fn append_in_tx(
     }
     lock_ledger(tx)?;
     let first = next_seq(tx)?;
-    let rows: Vec<Rendered> = (first..)
+    let rows: Vec<LedgerRow> = (first..)
         .zip(events)
         .map(|(seq, e)| render(seq, e))
         .collect();
@@ -673,7 +673,7 @@ fn next_seq(tx: &mut Transaction<'_>) -> Result<i64> {
 }
 
 /// `COPY`s rendered ledger entries.
-fn copy_ledger(tx: &mut Transaction<'_>, format: CopyFormat, rows: &[Rendered]) -> Result<()> {
+fn copy_ledger(tx: &mut Transaction<'_>, format: CopyFormat, rows: &[LedgerRow]) -> Result<()> {
     copy_rows(
         tx,
         format,
@@ -685,8 +685,8 @@ fn copy_ledger(tx: &mut Transaction<'_>, format: CopyFormat, rows: &[Rendered]) 
                 Col::Text(Some(&r.kind)),
                 Col::Text(r.entity.as_deref()),
                 Col::Text(r.uid.as_deref()),
-                Col::Text(Some(&r.text)),
-                Col::Text(Some(&r.sha256)),
+                Col::Text(Some(&r.body)),
+                Col::Text(Some(&r.body_sha256)),
             ]
         }),
     )?;
@@ -913,7 +913,7 @@ struct Settled<'b> {
     /// … and the order the merged rows were first met in the batch.
     order: Vec<(Entity, &'b str)>,
     /// The batch's ledger entries, numbered from the ledger's next number.
-    ledger: Vec<Rendered>,
+    ledger: Vec<LedgerRow>,
 }
 
 /// Applies the batch's merges in batch order, in memory (each step's version and content hash

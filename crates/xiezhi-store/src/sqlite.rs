@@ -464,7 +464,14 @@ fn append_in_tx(tx: &rusqlite::Transaction<'_>, events: Vec<LedgerEvent>) -> Res
     )?;
     for (seq, e) in (first..).zip(events) {
         let r = render(seq, e);
-        stmt.execute(params![r.seq, r.kind, r.entity, r.uid, r.text, r.sha256])?;
+        stmt.execute(params![
+            r.seq,
+            r.kind,
+            r.entity,
+            r.uid,
+            r.body,
+            r.body_sha256
+        ])?;
     }
     Ok(())
 }
